@@ -1,0 +1,1 @@
+"""Constructs: one logical unit each, exposing what they create as attributes."""

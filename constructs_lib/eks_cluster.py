@@ -1,0 +1,124 @@
+"""PlatformCluster: native AWS::EKS::Cluster with API auth, KMS-encrypted secrets, all logs, no Auto Mode."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_kms as kms
+from aws_cdk.lambda_layer_kubectl_v29 import KubectlV29Layer
+from constructs import Construct
+
+from constructs_lib.nag import acknowledge, managed_policy_finding
+from platform_config.config import PlatformConfig
+
+ALL_LOG_TYPES = [
+    eks.ClusterLoggingTypes.API,
+    eks.ClusterLoggingTypes.AUDIT,
+    eks.ClusterLoggingTypes.AUTHENTICATOR,
+    eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+    eks.ClusterLoggingTypes.SCHEDULER,
+]
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+
+class PlatformCluster(Construct):
+    """The EKS control plane; exposes `cluster`, `secrets_key` and `admin_entries`."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, vpc: ec2.IVpc) -> None:
+        super().__init__(scope, id_)
+        self.secrets_key = kms.Key(
+            self,
+            "SecretsKey",
+            description=f"EKS secrets envelope encryption for {config.cluster_name}",
+            enable_key_rotation=True,
+            pending_window=Duration.days(30),
+        )
+        private = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        endpoint = (
+            eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*config.public_access_cidrs)
+            if config.public_endpoint
+            else eks.EndpointAccess.PRIVATE
+        )
+        self.cluster = eks.Cluster(
+            self,
+            "Cluster",
+            cluster_name=config.cluster_name,
+            version=eks.KubernetesVersion.of(config.kubernetes_version),
+            vpc=vpc,
+            vpc_subnets=[private],
+            endpoint_access=endpoint,
+            service_ipv4_cidr=config.service_ipv4_cidr,
+            secrets_encryption_key=self.secrets_key,
+            cluster_logging=ALL_LOG_TYPES,
+            # No default capacity and no Auto Mode: the system node group and Karpenter own capacity.
+            default_capacity_type=eks.DefaultCapacityType.NODEGROUP,
+            default_capacity=0,
+            # Admins come from config as access entries; the CloudFormation role gets no standing admin.
+            bootstrap_cluster_creator_admin_permissions=False,
+            kubectl_provider_options=eks.KubectlProviderOptions(
+                kubectl_layer=KubectlV29Layer(self, "KubectlLayer"),
+                # The handler runs in the private subnets so it reaches a private-only endpoint.
+                private_subnets=vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets,
+            ),
+            tags={"eks-platform.io/cluster": config.cluster_name},
+        )
+        self.admin_entries = [
+            self.cluster.grant_access(
+                f"Admin{index}",
+                arn,
+                [
+                    eks.AccessPolicy.from_access_policy_name(
+                        CLUSTER_ADMIN_POLICY, access_scope_type=eks.AccessScopeType.CLUSTER
+                    )
+                ],
+            )
+            for index, arn in enumerate(config.admin_principal_arns)
+        ]
+        self._acknowledge_cdk_internals()
+
+    def _acknowledge_cdk_internals(self) -> None:
+        """Findings on roles and functions aws_eks_v2 creates for us, each on its own construct."""
+        acknowledge(
+            self.cluster.role,
+            managed_policy_finding("AmazonEKSClusterPolicy"),
+            "EKS requires the cluster service role to carry the AWS managed AmazonEKSClusterPolicy, "
+            "which AWS updates as the control plane gains features.",
+        )
+        provider = self.cluster.node.find_child("KubectlProvider")
+        handler = provider.node.find_child("Handler")
+        on_event = provider.node.find_child("Provider").node.find_child("framework-onEvent")
+        lambda_policies = {
+            "service-role/AWSLambdaBasicExecutionRole": "lets the function write its own CloudWatch logs only",
+            "service-role/AWSLambdaVPCAccessExecutionRole": "lets the function attach ENIs in the private "
+            "subnets so it reaches the private API endpoint",
+        }
+        for function in (handler, on_event):
+            role = function.node.find_child("ServiceRole")
+            for policy, why in lambda_policies.items():
+                acknowledge(role, managed_policy_finding(policy), f"CDK's kubectl provider role: {why}.")
+        handler_role = handler.node.find_child("ServiceRole")
+        acknowledge(
+            handler_role,
+            managed_policy_finding("AmazonEC2ContainerRegistryReadOnly"),
+            "The kubectl handler pulls Helm charts from OCI registries in ECR (Karpenter's charts); read-only.",
+        )
+        acknowledge(
+            handler_role,
+            'AwsSolutions-IAM4[Policy::{"Fn::If":["ControlPlaneClusterKubectlProviderHandlerHasEcrPublic6AA9E5D7",'
+            '{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/'
+            'AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]',
+            "Read-only pull of public.ecr.aws charts (Karpenter's OCI charts), attached only in partitions "
+            "that have ECR Public.",
+        )
+        acknowledge(
+            handler,
+            "AwsSolutions-L1",
+            "The kubectl handler's runtime is chosen by aws-cdk-lib to match the kubectl layer; it moves "
+            "with the aws-cdk-lib pin in requirements.txt.",
+        )
+        acknowledge(
+            on_event.node.find_child("ServiceRole").node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::<ControlPlaneClusterKubectlProviderHandler4C29DBB3.Arn>:*]",
+            "The provider framework may invoke any version or alias of the one kubectl handler function.",
+        )

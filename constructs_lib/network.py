@@ -1,0 +1,80 @@
+"""PlatformVpc: a 3-AZ VPC tagged for load balancers and Karpenter, flow-logged, cheap by default."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from aws_cdk import RemovalPolicy, Tags
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from platform_config.config import PlatformConfig
+
+# Endpoints that keep node bootstrap and Karpenter traffic off NAT (each costs per AZ-hour).
+INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
+    "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
+    "EcrDkr": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+    "Sts": ec2.InterfaceVpcEndpointAwsService.STS,
+    "Ec2": ec2.InterfaceVpcEndpointAwsService.EC2,
+    "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
+    "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
+}
+
+
+class PlatformVpc(Construct):
+    """VPC with public/private subnets in 3 AZs; `vpc`, `flow_log_group` and `endpoints` are exposed."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
+        super().__init__(scope, id_)
+        prefix = ipaddress.IPv4Network(config.vpc_cidr).prefixlen
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(config.vpc_cidr),
+            # Explicit zones: synth makes no AZ lookup and the template does not depend on the account.
+            availability_zones=list(config.availability_zones),
+            nat_gateways=config.nat_gateways,
+            restrict_default_security_group=True,
+            subnet_configuration=[
+                # Public subnets only hold NAT gateways and internet-facing load balancers.
+                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=prefix + 6),
+                # Private subnets are large: the VPC CNI gives every pod a VPC address.
+                ec2.SubnetConfiguration(
+                    name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=prefix + 2
+                ),
+            ],
+        )
+        self.flow_log_group = logs.LogGroup(
+            self,
+            "FlowLogs",
+            retention=logs.RetentionDays[_retention_name(config.flow_log_retention_days)],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+            traffic_type=ec2.FlowLogTrafficType.REJECT,
+        )
+        # Gateway endpoints are free: image layers from ECR are served from S3.
+        self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
+        self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        if config.interface_endpoints:
+            for name, service in INTERFACE_ENDPOINTS.items():
+                self.endpoints[name] = self.vpc.add_interface_endpoint(
+                    name, service=service, subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+                )
+        for subnet in self.vpc.public_subnets:
+            Tags.of(subnet).add("kubernetes.io/role/elb", "1")
+        for subnet in self.vpc.private_subnets:
+            Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")
+            Tags.of(subnet).add("karpenter.sh/discovery", config.cluster_name)
+
+
+def _retention_name(days: int) -> str:
+    names = {
+        1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+        60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+        365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS",
+    }  # fmt: skip
+    return names[days]

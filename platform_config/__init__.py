@@ -1,0 +1,1 @@
+"""Typed, validated platform configuration and the one module of pinned versions."""

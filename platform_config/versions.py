@@ -1,0 +1,73 @@
+"""Every pinned version of the platform lives here, so a second release profile is data, not code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KubernetesRelease:
+    """An EKS Kubernetes minor version, its kubectl layer and EKS's support calendar."""
+
+    version: str
+    kubectl_layer_package: str
+    standard_support_end: dt.date
+    extended_support_end: dt.date
+
+
+@dataclass(frozen=True)
+class ChartPin:
+    """A Helm chart pinned to one exact version from one repository."""
+
+    chart: str
+    repository: str
+    version: str
+    app_version: str
+
+
+# EKS support calendar (docs: "Amazon EKS Kubernetes release calendar"): 1.29 was released on EKS
+# 2024-01-23, standard support ended 2025-03-23 and extended support ended 2026-03-23.
+KUBERNETES: dict[str, KubernetesRelease] = {
+    "1.29": KubernetesRelease(
+        version="1.29",
+        kubectl_layer_package="aws-cdk.lambda-layer-kubectl-v29==2.1.1",
+        standard_support_end=dt.date(2025, 3, 23),
+        extended_support_end=dt.date(2026, 3, 23),
+    ),
+}
+
+KARPENTER_VERSION = "1.0.14"
+
+CHARTS: dict[str, ChartPin] = {
+    "karpenter-crd": ChartPin(
+        "karpenter-crd", "oci://public.ecr.aws/karpenter", KARPENTER_VERSION, KARPENTER_VERSION
+    ),
+    "karpenter": ChartPin("karpenter", "oci://public.ecr.aws/karpenter", KARPENTER_VERSION, KARPENTER_VERSION),
+    "argo-cd": ChartPin("argo-cd", "https://argoproj.github.io/argo-helm", "6.7.18", "v2.10.9"),
+    "kyverno": ChartPin("kyverno", "https://kyverno.github.io/kyverno/", "3.2.9", "v1.12.7"),
+    "kube-prometheus-stack": ChartPin(
+        "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "65.8.1", "v0.77.2"
+    ),
+    "opentelemetry-collector": ChartPin(
+        "opentelemetry-collector", "https://open-telemetry.github.io/opentelemetry-helm-charts", "0.110.3", "0.114.0"
+    ),
+    "jaeger": ChartPin("jaeger", "https://jaegertracing.github.io/helm-charts", "3.3.3", "1.53.0"),
+    "opentelemetry-demo": ChartPin(
+        "opentelemetry-demo", "https://open-telemetry.github.io/opentelemetry-helm-charts", "0.33.8", "1.12.0"
+    ),
+}
+
+# Karpenter's EC2NodeClass AMI alias: a dated AL2023 EKS-optimized release, never @latest, so a
+# re-sync cannot roll every node to a new AMI by surprise. Bump it on purpose (runbook).
+AMI_ALIAS = "al2023@v20241213"
+
+# EKS managed add-ons. None = EKS's default version for the cluster's Kubernetes version at create
+# time (we cannot query DescribeAddonVersions offline; pin here once an account has confirmed one).
+EKS_ADDONS: dict[str, str | None] = {
+    "vpc-cni": None,
+    "coredns": None,
+    "kube-proxy": None,
+    "eks-pod-identity-agent": None,
+    "aws-ebs-csi-driver": None,
+}

@@ -1,0 +1,1 @@
+"""Stacks: deployable units that only wire constructs together."""

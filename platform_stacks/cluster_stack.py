@@ -1,0 +1,27 @@
+"""ClusterStack: EKS control plane, system node group and managed add-ons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from constructs_lib.eks_addons import ManagedAddons
+from constructs_lib.eks_cluster import PlatformCluster
+from constructs_lib.system_nodes import SystemNodeGroup
+from platform_config.config import PlatformConfig
+
+
+class ClusterStack(Stack):
+    """Wires PlatformCluster, SystemNodeGroup and ManagedAddons; exposes `cluster`."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, config: PlatformConfig, vpc: ec2.IVpc, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        self.control_plane = PlatformCluster(self, "ControlPlane", config=config, vpc=vpc)
+        self.cluster = self.control_plane.cluster
+        self.system_nodes = SystemNodeGroup(self, "SystemNodes", config=config, cluster=self.cluster)
+        self.addons = ManagedAddons(self, "Addons", cluster=self.cluster, nodes=self.system_nodes.nodegroup)

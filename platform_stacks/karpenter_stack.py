@@ -1,0 +1,29 @@
+"""KarpenterStack: Karpenter's AWS side (IAM, interruption queue and rules) for the cluster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_eks_v2 as eks
+from constructs import Construct
+
+from constructs_lib.interruption_queue import InterruptionQueue
+from constructs_lib.karpenter_iam import KarpenterIam
+from platform_config.config import PlatformConfig
+
+
+class KarpenterStack(Stack):
+    """Exposes `queue_name`, `node_role` and `controller_role` for the Helm install."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, config: PlatformConfig, cluster: eks.Cluster, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        self.interruption = InterruptionQueue(self, "Interruption", cluster_name=config.cluster_name)
+        self.iam = KarpenterIam(
+            self, "Iam", cluster=cluster, cluster_name=config.cluster_name, queue=self.interruption.queue
+        )
+        self.queue_name = self.interruption.queue.queue_name
+        self.node_role = self.iam.node_role
+        self.controller_role = self.iam.controller_role

@@ -1,0 +1,20 @@
+"""NetworkStack: the platform VPC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from constructs_lib.network import PlatformVpc
+from platform_config.config import PlatformConfig
+
+
+class NetworkStack(Stack):
+    """Wires PlatformVpc; exposes `vpc`."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id_, **kwargs)
+        self.network = PlatformVpc(self, "Network", config=config)
+        self.vpc = self.network.vpc

@@ -1,0 +1,92 @@
+"""build_app: config first (one clear error on bad input), then the stacks, then the cdk-nag gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from platform_config.config import PlatformConfig, check_unknown_keys
+from platform_stacks.cluster_stack import ClusterStack
+from platform_stacks.karpenter_stack import KarpenterStack
+from platform_stacks.network_stack import NetworkStack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Platform:
+    """The app and its stacks, for app.py and tests."""
+
+    app: cdk.App
+    config: PlatformConfig
+    network: NetworkStack
+    cluster: ClusterStack
+    karpenter: KarpenterStack
+
+
+def cdk_json_context(path: Path = ROOT / "cdk.json") -> dict[str, Any]:
+    """The `context` block of cdk.json (what `cdk synth` passes; `python app.py` must read it itself)."""
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: run through `cdk synth` (make synth) or restore cdk.json")
+    return dict(json.loads(path.read_text())["context"])
+
+
+def support_warnings(config: PlatformConfig, today: dt.date) -> list[str]:
+    """Plain warnings when the Kubernetes version is past EKS standard or extended support."""
+    release = config.release
+    out = []
+    if today > release.extended_support_end:
+        out.append(
+            f"Kubernetes {release.version} left EKS extended support on {release.extended_support_end}: "
+            "EKS no longer creates clusters at this version, so a new deploy will fail and existing clusters "
+            "are upgraded automatically. Move kubernetes_version to a supported release."
+        )
+    elif today > release.standard_support_end:
+        out.append(
+            f"Kubernetes {release.version} left EKS standard support on {release.standard_support_end}: "
+            f"extended support is billed extra per cluster-hour until {release.extended_support_end}."
+        )
+    return out
+
+
+def build_app(
+    context: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
+    outdir: str | None = None,
+    nag: bool = True,
+) -> Platform:
+    """Validate config from context, then build the three stacks; raises ConfigError before any construct."""
+    probe = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
+    all_context = probe.node.get_all_context()
+    check_unknown_keys(all_context)
+    config = PlatformConfig.from_context(probe.node.try_get_context, env)
+    app = probe
+    stack_env = cdk.Environment(account=config.account, region=config.region)
+    prefix = config.cluster_name
+    network = NetworkStack(app, f"{prefix}-Network", config=config, env=stack_env, description="EKS platform: VPC")
+    cluster = ClusterStack(
+        app, f"{prefix}-Cluster", config=config, vpc=network.vpc, env=stack_env, description="EKS platform: cluster"
+    )
+    karpenter = KarpenterStack(
+        app,
+        f"{prefix}-Karpenter",
+        config=config,
+        cluster=cluster.cluster,
+        env=stack_env,
+        description="EKS platform: Karpenter",
+    )
+    for message in support_warnings(config, today or dt.date.today()):
+        cdk.Annotations.of(cluster).add_warning_v2("platform:kubernetes-support", message)
+    cdk.Tags.of(app).add("eks-platform.io/cluster", config.cluster_name)
+    if nag:
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return Platform(app=app, config=config, network=network, cluster=cluster, karpenter=karpenter)

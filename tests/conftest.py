@@ -1,0 +1,50 @@
+"""Shared fixtures: the whole app is synthesized once per session; construct tests build small stacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from platform_stacks.platform_app import Platform, build_app, cdk_json_context  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 11, 26)
+
+
+@dataclass
+class Synthesized:
+    """The synthesized app: templates by short stack name, the assembly dir and the platform object."""
+
+    platform: Platform
+    outdir: Path
+    templates: dict[str, dict[str, Any]]
+
+    def resources(self, stack: str, type_: str) -> dict[str, dict[str, Any]]:
+        """Resources of one CloudFormation type in one stack, by logical id."""
+        return {k: v for k, v in self.templates[stack]["Resources"].items() if v["Type"] == type_}
+
+    def only(self, stack: str, type_: str) -> dict[str, Any]:
+        """The single resource of a type in a stack (fails if there is not exactly one)."""
+        found = list(self.resources(stack, type_).values())
+        assert len(found) == 1, f"expected one {type_} in {stack}, found {len(found)}"
+        return found[0]
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    platform = build_app(cdk_json_context(), env={}, today=TODAY, outdir=str(outdir))
+    assembly = platform.app.synth()
+    templates = {}
+    for stack in assembly.stacks:
+        short = stack.stack_name.rsplit("-", 1)[-1].lower()
+        templates[short] = json.loads(Path(stack.template_full_path).read_text())
+    return Synthesized(platform=platform, outdir=outdir, templates=templates)

@@ -1,0 +1,29 @@
+"""Smallest fixtures for construct tests: a config with overrides and a throwaway stack to put constructs in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from platform_config.config import PlatformConfig
+from platform_stacks.platform_app import cdk_json_context
+
+
+def config(**overrides: Any) -> PlatformConfig:
+    """The cdk.json configuration with overrides, validated."""
+    context = {**cdk_json_context(), **overrides}
+    return PlatformConfig.from_context(context.get, {})
+
+
+def stack(cfg: PlatformConfig | None = None) -> cdk.Stack:
+    """An empty stack in the config's account and region."""
+    cfg = cfg or config()
+    app = cdk.App()
+    return cdk.Stack(app, "Test", env=cdk.Environment(account=cfg.account, region=cfg.region))
+
+
+def template(of: cdk.Stack) -> Template:
+    """The synthesized template of a fixture stack."""
+    return Template.from_stack(of)

@@ -1,0 +1,71 @@
+"""PlatformVpc: 3 AZs, NAT per config, flow logs, closed default SG, free S3 endpoint, load balancer/Karpenter tags."""
+
+from __future__ import annotations
+
+from aws_cdk.assertions import Match
+
+from constructs_lib.network import INTERFACE_ENDPOINTS, PlatformVpc
+from tests.stack_fixtures import config, stack, template
+
+
+def build(**overrides: object):
+    cfg = config(**overrides)
+    s = stack(cfg)
+    vpc = PlatformVpc(s, "Net", config=cfg)
+    return vpc, template(s)
+
+
+def test_vpc_spans_three_azs_with_public_and_private_subnets() -> None:
+    vpc, t = build()
+    assert len(vpc.vpc.public_subnets) == 3 and len(vpc.vpc.private_subnets) == 3
+    zones = {s.availability_zone for s in vpc.vpc.private_subnets}
+    assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
+    t.resource_count_is("AWS::EC2::Subnet", 6)
+
+
+def test_one_nat_gateway_by_default_and_one_per_az_on_request() -> None:
+    build()[1].resource_count_is("AWS::EC2::NatGateway", 1)
+    build(nat_gateways=3)[1].resource_count_is("AWS::EC2::NatGateway", 3)
+
+
+def test_flow_log_goes_to_cloudwatch_with_retention() -> None:
+    _, t = build()
+    t.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+    t.has_resource_properties("AWS::EC2::FlowLog", {"LogDestinationType": "cloud-watch-logs", "ResourceType": "VPC"})
+
+
+def test_default_security_group_is_closed() -> None:
+    _, t = build()
+    t.resource_count_is("Custom::VpcRestrictDefaultSG", 1)
+
+
+def test_s3_gateway_endpoint_always_and_interface_endpoints_only_when_switched_on() -> None:
+    vpc, t = build()
+    t.has_resource_properties("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"})
+    t.resource_count_is("AWS::EC2::VPCEndpoint", 1)
+    assert vpc.endpoints == {}
+    vpc_on, t_on = build(interface_endpoints=True)
+    t_on.resource_count_is("AWS::EC2::VPCEndpoint", 1 + len(INTERFACE_ENDPOINTS))
+    assert set(vpc_on.endpoints) == {"EcrApi", "EcrDkr", "Sts", "Ec2", "Sqs", "Ssm"}
+
+
+def test_subnets_carry_load_balancer_and_karpenter_discovery_tags() -> None:
+    _, t = build(cluster_name="blue")
+    subnets = t.find_resources("AWS::EC2::Subnet")
+    public = [s for s in subnets.values() if s["Properties"]["MapPublicIpOnLaunch"]]
+    private = [s for s in subnets.values() if not s["Properties"]["MapPublicIpOnLaunch"]]
+
+    def tags(resource: dict) -> dict[str, str]:
+        return {tag["Key"]: tag["Value"] for tag in resource["Properties"]["Tags"]}
+
+    assert all(tags(s)["kubernetes.io/role/elb"] == "1" for s in public)
+    assert all(tags(s)["kubernetes.io/role/internal-elb"] == "1" for s in private)
+    assert all(tags(s)["karpenter.sh/discovery"] == "blue" for s in private)
+    assert not any("karpenter.sh/discovery" in tags(s) for s in public)
+
+
+def test_private_subnets_are_large_enough_for_pod_ips() -> None:
+    _, t = build()
+    t.has_resource_properties(
+        "AWS::EC2::Subnet", {"CidrBlock": Match.string_like_regexp(r"/18$"), "MapPublicIpOnLaunch": False}
+    )

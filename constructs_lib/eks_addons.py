@@ -7,6 +7,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config import versions
 
@@ -15,13 +16,9 @@ POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 
 def pod_identity_role(scope: Construct, id_: str, *, description: str) -> iam.Role:
     """A role only EKS Pod Identity can assume (it needs AssumeRole and TagSession)."""
-    role = iam.Role(
-        scope, id_, assumed_by=iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL), description=description
-    )
+    role = iam.Role(scope, id_, assumed_by=iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL), description=description)
     role.assume_role_policy.add_statements(  # type: ignore[union-attr]
-        iam.PolicyStatement(
-            actions=["sts:TagSession"], principals=[iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL)]
-        )
+        iam.PolicyStatement(actions=["sts:TagSession"], principals=[iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL)])
     )
     return role
 
@@ -34,7 +31,12 @@ class ManagedAddons(Construct):
         self.addons: dict[str, eks.Addon] = {}
         for name, version in versions.EKS_ADDONS.items():
             self.addons[name] = eks.Addon(
-                self, _pascal(name), cluster=cluster, addon_name=name, addon_version=version, preserve_on_delete=False
+                self,
+                _pascal(name),
+                cluster=as_icluster(cluster),
+                addon_name=name,
+                addon_version=version,
+                preserve_on_delete=False,
             )
         self.ebs_csi_role = pod_identity_role(
             self, "EbsCsiRole", description="EBS CSI controller, assumed through EKS Pod Identity"

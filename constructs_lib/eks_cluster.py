@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
@@ -20,6 +22,11 @@ ALL_LOG_TYPES = [
     eks.ClusterLoggingTypes.SCHEDULER,
 ]
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+
+def as_icluster(cluster: eks.Cluster) -> eks.ICluster:
+    """jsii's generated Cluster class does not satisfy mypy's ICluster protocol (kubectl_provider_options)."""
+    return cast(eks.ICluster, cluster)
 
 
 class PlatformCluster(Construct):

@@ -62,7 +62,9 @@ def controller_statements(*, cluster_name: str, queue_arn: str, node_role_arn: s
     profile = f"arn:{partition}:iam::{account}:instance-profile/*"
     region_tag = {"aws:ResourceTag/topology.kubernetes.io/region": region}
 
-    def allow(sid: str, actions: list[str], resources: list[str], conditions: dict | None = None) -> iam.PolicyStatement:
+    def allow(
+        sid: str, actions: list[str], resources: list[str], conditions: dict | None = None
+    ) -> iam.PolicyStatement:
         return iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
 
     return [
@@ -103,7 +105,9 @@ def controller_statements(*, cluster_name: str, queue_arn: str, node_role_arn: s
                 "StringEquals": owned,
                 "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
                 "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": cluster_name},
-                "ForAllValues:StringEquals": {"aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]},
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
+                },
             },
         ),
         allow(
@@ -130,7 +134,9 @@ def controller_statements(*, cluster_name: str, queue_arn: str, node_role_arn: s
         ),
         allow("AllowSSMReadActions", ["ssm:GetParameter"], [f"arn:{partition}:ssm:{region}::parameter/aws/service/*"]),
         allow("AllowPricingReadActions", ["pricing:GetProducts"], ["*"]),
-        allow("AllowInterruptionQueueActions", ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], [queue_arn]),
+        allow(
+            "AllowInterruptionQueueActions", ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], [queue_arn]
+        ),
         allow(
             "AllowPassingInstanceRole",
             ["iam:PassRole"],

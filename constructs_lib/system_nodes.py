@@ -6,6 +6,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config.config import PlatformConfig
 
@@ -40,7 +41,7 @@ class SystemNodeGroup(Construct):
         self.nodegroup = eks.Nodegroup(
             self,
             "Nodegroup",
-            cluster=cluster,
+            cluster=as_icluster(cluster),
             ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
             capacity_type=eks.CapacityType.ON_DEMAND,
             instance_types=[ec2.InstanceType(t) for t in config.system_node_instance_types],

@@ -103,7 +103,7 @@ class PlatformConfig:
         config.validate()
         return config
 
-    def validate(self) -> None:  # noqa: C901 - one flat list of rules reads best
+    def validate(self) -> None:
         """Raise ConfigError on the first bad value, in documentation order."""
         if not CLUSTER_NAME_RE.match(self.cluster_name):
             raise ConfigError(
@@ -172,7 +172,9 @@ class PlatformConfig:
         for arn in self.admin_principal_arns:
             if not IAM_PRINCIPAL_ARN_RE.match(arn):
                 raise ConfigError(
-                    "admin_principal_arns", arn, "accepted is an IAM role or user ARN: arn:aws:iam::<12 digits>:role/<name>"
+                    "admin_principal_arns",
+                    arn,
+                    "accepted is an IAM role or user ARN: arn:aws:iam::<12 digits>:role/<name>",
                 )
         if self.kubernetes_version not in versions.KUBERNETES:
             raise ConfigError(
@@ -197,7 +199,8 @@ class PlatformConfig:
             raise ConfigError(
                 "system_node_desired",
                 self.system_node_desired,
-                f"accepted is from system_node_min ({self.system_node_min}) to system_node_max ({self.system_node_max})",
+                f"accepted is from system_node_min ({self.system_node_min}) "
+                f"to system_node_max ({self.system_node_max})",
             )
         if not 20 <= self.system_node_disk_gib <= 1000:
             raise ConfigError("system_node_disk_gib", self.system_node_disk_gib, "accepted is 20 to 1000 GiB")
@@ -303,4 +306,6 @@ def check_unknown_keys(context: Mapping[str, Any]) -> None:
     for key in sorted(context):
         if re.fullmatch(r"[a-z][a-z0-9_]*", key) and key not in known_keys():
             close = sorted(k for k in known_keys() if k.split("_")[0] == key.split("_")[0])
-            raise ConfigError(key, context[key], f"unknown key; accepted keys include {', '.join(close) or 'see README'}")
+            raise ConfigError(
+                key, context[key], f"unknown key; accepted keys include {', '.join(close) or 'see README'}"
+            )

@@ -40,9 +40,7 @@ KUBERNETES: dict[str, KubernetesRelease] = {
 KARPENTER_VERSION = "1.0.14"
 
 CHARTS: dict[str, ChartPin] = {
-    "karpenter-crd": ChartPin(
-        "karpenter-crd", "oci://public.ecr.aws/karpenter", KARPENTER_VERSION, KARPENTER_VERSION
-    ),
+    "karpenter-crd": ChartPin("karpenter-crd", "oci://public.ecr.aws/karpenter", KARPENTER_VERSION, KARPENTER_VERSION),
     "karpenter": ChartPin("karpenter", "oci://public.ecr.aws/karpenter", KARPENTER_VERSION, KARPENTER_VERSION),
     "argo-cd": ChartPin("argo-cd", "https://argoproj.github.io/argo-helm", "6.7.18", "v2.10.9"),
     "kyverno": ChartPin("kyverno", "https://kyverno.github.io/kyverno/", "3.2.9", "v1.12.7"),

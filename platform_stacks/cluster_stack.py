@@ -17,9 +17,7 @@ from platform_config.config import PlatformConfig
 class ClusterStack(Stack):
     """Wires PlatformCluster, SystemNodeGroup and ManagedAddons; exposes `cluster`."""
 
-    def __init__(
-        self, scope: Construct, id_: str, *, config: PlatformConfig, vpc: ec2.IVpc, **kwargs: Any
-    ) -> None:
+    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, vpc: ec2.IVpc, **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         self.control_plane = PlatformCluster(self, "ControlPlane", config=config, vpc=vpc)
         self.cluster = self.control_plane.cluster

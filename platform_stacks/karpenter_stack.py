@@ -8,6 +8,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.interruption_queue import InterruptionQueue
 from constructs_lib.karpenter_iam import KarpenterIam
 from platform_config.config import PlatformConfig
@@ -22,7 +23,7 @@ class KarpenterStack(Stack):
         super().__init__(scope, id_, **kwargs)
         self.interruption = InterruptionQueue(self, "Interruption", cluster_name=config.cluster_name)
         self.iam = KarpenterIam(
-            self, "Iam", cluster=cluster, cluster_name=config.cluster_name, queue=self.interruption.queue
+            self, "Iam", cluster=as_icluster(cluster), cluster_name=config.cluster_name, queue=self.interruption.queue
         )
         self.queue_name = self.interruption.queue.queue_name
         self.node_role = self.iam.node_role

@@ -13,7 +13,7 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from platform_stacks.platform_app import Platform, build_app, cdk_json_context  # noqa: E402
+from platform_stacks.platform_app import Platform, build_app, cdk_json_context
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 26)

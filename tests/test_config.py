@@ -31,7 +31,9 @@ def test_cdk_json_carries_the_az_context_key_for_the_placeholder_account() -> No
 
 
 def test_cli_strings_are_coerced_like_json_values() -> None:
-    config = config_from(nat_gateways="3", interface_endpoints="true", availability_zones="us-east-1a,us-east-1b,us-east-1d")
+    config = config_from(
+        nat_gateways="3", interface_endpoints="true", availability_zones="us-east-1a,us-east-1b,us-east-1d"
+    )
     assert config.nat_gateways == 3
     assert config.interface_endpoints is True
     assert config.availability_zones[-1] == "us-east-1d"
@@ -46,7 +48,11 @@ def test_cdk_default_account_and_region_win_over_context() -> None:
 
 
 BAD_CASES = [
-    ("malformed vpc cidr", {"vpc_cidr": "10.0.0.0/33"}, "config key 'vpc_cidr' = '10.0.0.0/33': accepted is an IPv4 CIDR"),
+    (
+        "malformed vpc cidr",
+        {"vpc_cidr": "10.0.0.0/33"},
+        "config key 'vpc_cidr' = '10.0.0.0/33': accepted is an IPv4 CIDR",
+    ),
     ("host bits set", {"vpc_cidr": "10.0.0.1/16"}, "config key 'vpc_cidr' = '10.0.0.1/16': accepted is an IPv4 CIDR"),
     (
         "overlapping cidr",
@@ -99,10 +105,26 @@ BAD_CASES = [
     ("unknown endpoint mode", {"endpoint_access": "public"}, "config key 'endpoint_access' = 'public': accepted is"),
     ("non-integer nat", {"nat_gateways": "two"}, "config key 'nat_gateways' = 'two': accepted is an integer"),
     ("unknown karpenter category", {"karpenter_categories": ["c", "q"]}, "config key 'karpenter_categories' = 'q'"),
-    ("non-positive limit", {"karpenter_spot_cpu_limit": 0}, "config key 'karpenter_spot_cpu_limit' = 0: accepted is a positive"),
-    ("malformed duration", {"karpenter_expire_after": "30d"}, "config key 'karpenter_expire_after' = '30d': accepted is a Go duration"),
-    ("weight out of range", {"karpenter_spot_weight": 101}, "config key 'karpenter_spot_weight' = 101: accepted is 1 to 100"),
-    ("ami alias latest", {"ami_alias": "al2023@latest"}, "config key 'ami_alias' = 'al2023@latest': accepted is a pinned"),
+    (
+        "non-positive limit",
+        {"karpenter_spot_cpu_limit": 0},
+        "config key 'karpenter_spot_cpu_limit' = 0: accepted is a positive",
+    ),
+    (
+        "malformed duration",
+        {"karpenter_expire_after": "30d"},
+        "config key 'karpenter_expire_after' = '30d': accepted is a Go duration",
+    ),
+    (
+        "weight out of range",
+        {"karpenter_spot_weight": 101},
+        "config key 'karpenter_spot_weight' = 101: accepted is 1 to 100",
+    ),
+    (
+        "ami alias latest",
+        {"ami_alias": "al2023@latest"},
+        "config key 'ami_alias' = 'al2023@latest': accepted is a pinned",
+    ),
     ("bad repo url", {"git_repo_url": "ftp://x"}, "config key 'git_repo_url' = 'ftp://x': accepted is an https://"),
 ]
 
@@ -122,7 +144,9 @@ def test_public_endpoint_anywhere_needs_and_accepts_explicit_opt_in() -> None:
 
 
 def test_unknown_context_key_is_a_typo_not_ignored() -> None:
-    with pytest.raises(ConfigError, match=r"config key 'nat_gateway' = 2: unknown key; accepted keys include nat_gateways"):
+    with pytest.raises(
+        ConfigError, match=r"config key 'nat_gateway' = 2: unknown key; accepted keys include nat_gateways"
+    ):
         check_unknown_keys({"nat_gateway": 2, "@aws-cdk/core:x": True, "availability-zones:account=1:region=r": []})
 
 

@@ -1,0 +1,66 @@
+"""`python app.py` reads cdk.json itself; synth warns plainly when Kubernetes 1.29 is past EKS support."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+
+from platform_stacks.platform_app import build_app, cdk_json_context, support_warnings
+from tests.conftest import ROOT, Synthesized
+from tests.stack_fixtures import config
+
+
+def test_python_app_py_uses_cdk_json_zones_not_dummy_ones(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
+    env["CDK_OUTDIR"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    network = json.loads((tmp_path / "eks-platform-Network.template.json").read_text())
+    zones = {
+        r["Properties"]["AvailabilityZone"] for r in network["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"
+    }
+    assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
+
+
+def test_python_app_py_reports_bad_config_in_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
+    env["CDK_OUTDIR"] = str(tmp_path)
+    env["CDK_CONTEXT_JSON"] = json.dumps({**cdk_json_context(), "nat_gateways": 7})
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: config key 'nat_gateways' = 7: accepted is 1 (cheap) to 3 (one per AZ, zonal HA)"
+    )
+
+
+def test_kubernetes_129_past_extended_support_warns_that_eks_no_longer_creates_it() -> None:
+    (warning,) = support_warnings(config(), dt.date(2026, 11, 26))
+    assert "left EKS extended support on 2026-03-23" in warning
+    assert "EKS no longer creates clusters at this version" in warning
+
+
+def test_between_standard_and_extended_support_warns_of_extra_cost() -> None:
+    (warning,) = support_warnings(config(), dt.date(2025, 6, 1))
+    assert "left EKS standard support on 2025-03-23" in warning
+
+
+def test_no_warning_while_supported() -> None:
+    assert support_warnings(config(), dt.date(2024, 6, 1)) == []
+
+
+def test_synth_carries_the_support_warning_as_a_cdk_warning(synthesized: Synthesized) -> None:
+    metadata = synthesized.platform.cluster.node.metadata
+    warnings = [m.data for m in metadata if m.type == "aws:cdk:warning"]
+    assert any("no longer creates clusters" in str(w) for w in warnings), warnings
+
+
+def test_stack_names_follow_the_cluster_name() -> None:
+    platform = build_app({**cdk_json_context(), "cluster_name": "blue"}, env={}, nag=False)
+    assert [s.stack_name for s in (platform.network, platform.cluster, platform.karpenter)] == [
+        "blue-Network",
+        "blue-Cluster",
+        "blue-Karpenter",
+    ]

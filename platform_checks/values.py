@@ -1,0 +1,194 @@
+"""Helm values we set exist in the chart's defaults with the same shape and pass its values.schema.json."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from typing import Any
+
+import jsonschema
+
+from platform_checks._facts import FACTS_DIR, load_fact
+
+# Helm silently ignores a typo'd key, so every key we set must be a key of the chart's default values.yaml
+# (upstream_facts/values/<chart>.keys.json), except where the chart's keys are not the whole story: free-form
+# maps (default `{}`), the documented allowlists below, and Helm's reserved `global`.
+
+Path_ = tuple[str, ...]
+Ctx = tuple[str, Path_]  # (label errors start with, path prefix errors show)
+
+# Subtrees whose defaults live in a subchart that is not vendored in upstream_facts, so their keys cannot be
+# checked here (Helm fetches these charts at install time; see shared/upstream/MANIFEST.md "Dependencies").
+UNVENDORED_SUBCHARTS: dict[str, dict[Path_, str]] = {
+    "argo-cd": {("redis-ha",): "redis-ha 4.26.1 (dandydeveloper)"},
+    "kube-prometheus-stack": {
+        ("grafana",): "grafana 8.5.*",
+        ("kube-state-metrics",): "kube-state-metrics 5.26.*",
+        ("prometheus-node-exporter",): "prometheus-node-exporter 4.40.*",
+        ("prometheus-windows-exporter",): "prometheus-windows-exporter 0.7.*",
+    },
+    "opentelemetry-demo": {
+        ("prometheus",): "prometheus 26.0.0",
+        ("grafana",): "grafana 8.6.4",
+        ("opensearch",): "opensearch 2.27.1",
+    },
+    "jaeger": {
+        ("cassandra",): "cassandra 0.15.3",
+        ("elasticsearch",): "elasticsearch 20.0.4",
+        ("kafka",): "kafka 26.6.2",
+    },
+}
+
+# Maps whose default has keys but whose real key set is open: they are rendered verbatim as data.
+OPEN_MAPS: dict[str, dict[Path_, str]] = {
+    "argo-cd": {
+        ("configs", "cm"): "argocd-cm ConfigMap data (any Argo CD setting)",
+        ("configs", "params"): "argocd-cmd-params-cm ConfigMap data (any command parameter)",
+    },
+    "kube-prometheus-stack": {("alertmanager", "config"): "Alertmanager configuration file"},
+    "opentelemetry-collector": {("config",): "OpenTelemetry Collector configuration file"},
+}
+
+# Subcharts whose defaults ARE vendored: a parent's subtree is checked against the subchart's key tree
+# (merged with the parent's own defaults for that subtree, e.g. the `enabled` condition key).
+VENDORED_SUBCHARTS: dict[str, dict[str, str]] = {
+    "opentelemetry-demo": {"opentelemetry-collector": "opentelemetry-collector", "jaeger": "jaeger"},
+}
+
+# Keys that charts pass verbatim into a Kubernetes object field (via toYaml), wherever they appear: the chart
+# default is an example value, not the list of allowed keys (e.g. karpenter's default nodeSelector).
+PASSTHROUGH_KEYS = frozenset(
+    {
+        "affinity",
+        "annotations",
+        "containerSecurityContext",
+        "labels",
+        "nodeSelector",
+        "podAnnotations",
+        "podLabels",
+        "podSecurityContext",
+        "resources",
+        "securityContext",
+        "strategy",
+        "updateStrategy",
+    }
+)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "map"
+    if isinstance(value, list):
+        return "list"
+    return "scalar"
+
+
+def _dotted(path: Path_) -> str:
+    # Keys with dots (argo-cd `server.insecure`) are quoted so the path stays unambiguous.
+    return ".".join(f'"{p}"' if "." in p else p for p in path)
+
+
+def _union(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Key tree accepting the keys of both trees (a wins on types)."""
+    if a.get("type") != "map" or b.get("type") != "map":
+        return a
+    if a.get("free_form") or b.get("free_form"):
+        return {"type": "map", "free_form": True}
+    keys = dict(b.get("keys", {}))
+    for name, sub in a.get("keys", {}).items():
+        keys[name] = _union(sub, keys[name]) if name in keys else sub
+    return {"type": "map", "keys": keys}
+
+
+def known_charts() -> list[str]:
+    return sorted(p.name.removesuffix(".keys.json") for p in (FACTS_DIR / "values").glob("*.keys.json"))
+
+
+def _tree(chart: str) -> dict[str, Any]:
+    if chart not in known_charts():
+        raise ValueError(f"unknown chart {chart!r}; derived charts: {', '.join(known_charts())}")
+    tree: dict[str, Any] = load_fact(f"values/{chart}.keys.json")["tree"]
+    return tree
+
+
+def _check_keys(chart: str, values: Any, tree: dict[str, Any], path: Path_, ctx: Ctx) -> list[str]:
+    """Walk `values` alongside `tree`; `path` is relative to `chart`; ctx = (error label, shown prefix)."""
+    label, prefix = ctx
+    shown = prefix + path
+    default = tree.get("type", "null")
+    if default != "null" and values is not None:
+        want = "scalar" if default in ("string", "int", "float", "bool") else default
+        if _kind(values) != want:
+            return [f"{label}: {_dotted(shown)}: is a {_kind(values)} but the chart default is a {default}"]
+    if path in UNVENDORED_SUBCHARTS.get(chart, {}) or path in OPEN_MAPS.get(chart, {}):
+        return []
+    if len(path) == 1 and path[0] in VENDORED_SUBCHARTS.get(chart, {}):
+        sub = VENDORED_SUBCHARTS[chart][path[0]]
+        return _check_keys(sub, values, _union(_tree(sub), tree), (), (f"{label} (subchart {sub})", shown))
+    if not isinstance(values, dict) or default != "map" or tree.get("free_form"):
+        return []
+    if path and path[-1] in PASSTHROUGH_KEYS:
+        return []
+    errors: list[str] = []
+    children: dict[str, Any] = tree.get("keys", {})
+    for key, value in values.items():
+        key = str(key)
+        if key in children:
+            errors += _check_keys(chart, value, children[key], (*path, key), ctx)
+        elif not (not path and key == "global"):  # Helm always accepts `global` and hands it to subcharts
+            close = difflib.get_close_matches(key, list(children), n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join(close)}? " if close else ""
+            accepted = sorted(children)
+            listing = ", ".join(accepted[:20]) + (", ..." if len(accepted) > 20 else "")
+            errors.append(
+                f"{label}: {_dotted((*shown, key))}: unknown key (Helm would silently ignore it); {hint}"
+                f"accepted under {_dotted(shown) or 'the top level'}: {listing}"
+            )
+    return errors
+
+
+def coalesce(defaults: Any, overrides: Any) -> Any:
+    """Helm's merge: maps merge recursively, anything else replaces, and an explicit null deletes the key."""
+    if not isinstance(defaults, dict) or not isinstance(overrides, dict):
+        return copy.deepcopy(overrides)
+    merged = copy.deepcopy(defaults)
+    for key, value in overrides.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = coalesce(merged.get(key), value)
+    return merged
+
+
+def _check_schema(chart: str, values: dict[str, Any], label: str, prefix: str) -> tuple[list[str], Any]:
+    """Validate defaults+values against the chart's values.schema.json, as `helm template/install` does."""
+    if not (FACTS_DIR / "values" / f"{chart}.schema.json").exists():
+        return [], values
+    merged = coalesce(load_fact(f"values/{chart}.defaults.json"), values)
+    validator = jsonschema.Draft7Validator(load_fact(f"values/{chart}.schema.json"))
+
+    def where(error: jsonschema.ValidationError) -> str:
+        return ".".join([prefix] * bool(prefix) + [str(p) for p in error.absolute_path]) or "(top level)"
+
+    errors = [
+        f"{label}: values.schema.json of {chart}: {where(e)}: {e.message[:300]}"
+        for e in sorted(validator.iter_errors(merged), key=lambda e: (where(e), e.message))
+    ]
+    return errors, merged
+
+
+def check_values(chart: str, values: dict[str, Any]) -> list[str]:
+    """Errors for Helm values `values` of chart `chart` (a name in upstream_facts/values); [] means fine."""
+    if not isinstance(values, dict):
+        return [f"{chart}: values must be a map, got {_kind(values)}"]
+    errors = _check_keys(chart, values, _tree(chart), (), (chart, ()))
+    schema_errors, merged = _check_schema(chart, values, chart, "")
+    errors += schema_errors
+    # Helm also validates each enabled subchart's values (parent defaults + ours) against its own schema.
+    for key, sub in VENDORED_SUBCHARTS.get(chart, {}).items():
+        sub_values = merged.get(key) if key in merged else values.get(key)
+        if isinstance(sub_values, dict) and sub_values.get("enabled", True) is not False:
+            errors += _check_schema(sub, sub_values, f"{chart} (subchart {sub})", key)[0]
+    return list(dict.fromkeys(errors))

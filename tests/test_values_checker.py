@@ -1,0 +1,105 @@
+"""check_values rejects values keys a chart does not have, shape mismatches and values-schema violations."""
+
+from __future__ import annotations
+
+import pytest
+
+from platform_checks import check_values
+from platform_checks.values import coalesce
+
+CHARTS = [
+    "argo-cd",
+    "jaeger",
+    "karpenter",
+    "kube-prometheus-stack",
+    "kyverno",
+    "opentelemetry-collector",
+    "opentelemetry-demo",
+]
+
+
+@pytest.mark.parametrize("chart", CHARTS)
+def test_empty_values_are_valid_for_every_derived_chart(chart: str) -> None:
+    assert check_values(chart, {}) == []
+
+
+def test_typoed_key_is_rejected_with_nearest_existing_key() -> None:
+    errors = check_values("argo-cd", {"configs": {"paramz": {"server.insecure": True}}})
+    assert len(errors) == 1
+    assert errors[0].startswith("argo-cd: configs.paramz: unknown key (Helm would silently ignore it); ")
+    assert "did you mean params?" in errors[0]
+    assert "accepted under configs: clusterCredentials, cm, cmp," in errors[0]
+
+
+def test_existing_keys_including_dotted_ones_are_accepted() -> None:
+    values = {
+        "configs": {"params": {"server.insecure": True}, "cm": {"admin.enabled": False}},
+        "server": {"replicas": 2},
+    }
+    assert check_values("argo-cd", values) == []
+
+
+def test_keys_under_free_form_and_allowlisted_maps_are_accepted() -> None:
+    # podAnnotations defaults to {}; nodeSelector is passed verbatim into the pod spec; settings.* is known
+    karpenter = {
+        "podAnnotations": {"example.com/any": "x"},
+        "nodeSelector": {"eks-platform.io/node-role": "system"},
+        "settings": {"clusterName": "platform", "interruptionQueue": "platform"},
+    }
+    assert check_values("karpenter", karpenter) == []
+    # kube-prometheus-stack's grafana subchart is not vendored, so its keys cannot be checked
+    assert check_values("kube-prometheus-stack", {"grafana": {"sidecar": {"dashboards": {"x": 1}}}}) == []
+    # argocd-cm is ConfigMap data: any key is legitimate
+    assert check_values("argo-cd", {"configs": {"cm": {"resource.exclusions": "- kinds: [Event]"}}}) == []
+
+
+def test_type_mismatch_against_a_non_null_default_is_rejected() -> None:
+    errors = check_values("argo-cd", {"server": {"replicas": {"count": 2}}, "configs": {"params": ["x"]}})
+    assert errors == [
+        "argo-cd: server.replicas: is a map but the chart default is a int",
+        "argo-cd: configs.params: is a list but the chart default is a map",
+    ]
+    # null (Helm's "delete this default") and any value under a null default are fine
+    assert check_values("karpenter", {"terminationGracePeriodSeconds": 30, "affinity": None}) == []
+
+
+def test_otel_collector_schema_rejects_a_bad_mode() -> None:
+    assert check_values("opentelemetry-collector", {"mode": "deployment"}) == []
+    assert check_values("opentelemetry-collector", {"mode": "deploymnt"}) == [
+        "opentelemetry-collector: values.schema.json of opentelemetry-collector: "
+        "mode: 'deploymnt' is not one of ['daemonset', 'deployment', 'statefulset', '']"
+    ]
+
+
+def test_demo_subcharts_are_checked_against_their_vendored_key_trees_and_schema() -> None:
+    values = {
+        "opentelemetry-collector": {
+            "mode": "bogus",
+            "modez": 1,
+            "config": {"exporters": {"otlp/jaeger": {}}},
+        },
+        "jaeger": {"allInOne": {"enabledd": True}, "cassandra": {"anything": 1}},
+        "prometheus": {"server": {"anything": 1}},
+    }
+    errors = check_values("opentelemetry-demo", values)
+    assert errors[0].startswith(
+        "opentelemetry-demo (subchart opentelemetry-collector): opentelemetry-collector.modez: unknown key"
+    )
+    assert errors[1].startswith("opentelemetry-demo (subchart jaeger): jaeger.allInOne.enabledd: unknown key")
+    collector = "opentelemetry-collector"
+    schema = f"opentelemetry-demo (subchart {collector}): values.schema.json of {collector}"
+    modes = "['daemonset', 'deployment', 'statefulset', '']"
+    assert errors[2:] == [
+        f"{schema}: {collector}: Additional properties are not allowed ('modez' was unexpected)",
+        f"{schema}: {collector}.mode: 'bogus' is not one of {modes}",
+    ]
+
+
+def test_unknown_chart_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown chart 'argocd'; derived charts: argo-cd, jaeger"):
+        check_values("argocd", {})
+
+
+def test_coalesce_follows_helm_merge_semantics() -> None:
+    defaults = {"a": {"b": 1, "c": 2}, "l": [1, 2], "d": 4}
+    assert coalesce(defaults, {"a": {"b": 9}, "l": [3], "d": None}) == {"a": {"b": 9, "c": 2}, "l": [3]}

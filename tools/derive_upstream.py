@@ -1,0 +1,416 @@
+"""Derive upstream_facts/ (schemas, key trees, IAM facts, pins; no upstream prose) from ../shared/upstream."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SHARED = ROOT.parent / "shared" / "upstream"
+OUT = ROOT / "upstream_facts"
+
+KARPENTER = "karpenter-1.0.14"
+ARGOCD = "argo-cd-6.7.18/charts/argo-cd"
+KPS = "kube-prometheus-stack-65.8.1/charts/kube-prometheus-stack"
+
+# Source CRD files (relative to shared/upstream). ApplicationSet is left out on purpose: ~0.9 MB, unused here.
+CRD_FILES = [
+    f"{KARPENTER}/pkg/apis/crds/karpenter.sh_nodepools.yaml",
+    f"{KARPENTER}/pkg/apis/crds/karpenter.sh_nodeclaims.yaml",
+    f"{KARPENTER}/pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml",
+    f"{ARGOCD}/templates/crds/crd-application.yaml",
+    f"{ARGOCD}/templates/crds/crd-project.yaml",
+    "kyverno-3.2.9/config/crds/kyverno/kyverno.io_clusterpolicies.yaml",
+    "kyverno-3.2.9/config/crds/kyverno/kyverno.io_policies.yaml",
+    f"{KPS}/charts/crds/crds/crd-servicemonitors.yaml",
+    f"{KPS}/charts/crds/crds/crd-podmonitors.yaml",
+    f"{KPS}/charts/crds/crds/crd-prometheusrules.yaml",
+]
+
+# chart name -> chart directory (relative to shared/upstream)
+CHARTS = {
+    "karpenter": f"{KARPENTER}/charts/karpenter",
+    "argo-cd": ARGOCD,
+    "kyverno": "kyverno-3.2.9/charts/kyverno",
+    "kube-prometheus-stack": KPS,
+    "opentelemetry-demo": "opentelemetry-demo-0.33.8/charts/opentelemetry-demo",
+    "opentelemetry-collector": "opentelemetry-collector-0.110.3/charts/opentelemetry-collector",
+    "jaeger": "jaeger-3.3.3/charts/jaeger",
+}
+
+CFN_DIR = "website/content/en/preview/getting-started/getting-started-with-karpenter"
+CFN_FILE = f"{KARPENTER}/{CFN_DIR}/cloudformation.yaml"
+
+# JSON-schema annotation keywords that carry prose, not structure.
+PROSE_KEYS = {"description", "title", "example", "examples", "$comment"}
+# Keywords whose value is a map of name -> subschema (so their keys are field names, never keywords).
+SCHEMA_MAPS = {"properties", "patternProperties", "definitions", "$defs", "dependentSchemas"}
+# Keywords whose value is one subschema (or a list of them).
+SCHEMA_ONE = {"items", "additionalProperties", "additionalItems", "not", "if", "then", "else", "contains"}
+SCHEMA_LIST = {"allOf", "anyOf", "oneOf", "prefixItems"}
+
+
+def strip_schema(node: Any) -> Any:
+    """Return a copy of a JSON schema with prose annotations removed, keeping every structural keyword.
+
+    Walks by keyword so that a *field* called `description` (AppProject has one) survives while the
+    `description` annotation of every schema node goes.
+    """
+    if isinstance(node, bool) or not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in PROSE_KEYS:
+            continue
+        if key in SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: strip_schema(sub) for name, sub in value.items()}
+        elif key in SCHEMA_ONE:
+            out[key] = [strip_schema(v) for v in value] if isinstance(value, list) else strip_schema(value)
+        elif key in SCHEMA_LIST and isinstance(value, list):
+            out[key] = [strip_schema(v) for v in value]
+        else:
+            # enums, patterns, required, x-kubernetes-* markers and CEL rules are kept verbatim
+            out[key] = value
+    return out
+
+
+def _load_yaml(text: str) -> Any:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader makes the 1 MB Kyverno CRDs fast
+    return yaml.load(text, Loader=loader)
+
+
+def derive_crd(path: Path) -> tuple[str, dict[str, Any]]:
+    text = path.read_text()
+    # Argo CD ships CRDs as Helm templates; dropping template lines leaves the plain CRD (see MANIFEST.md).
+    text = "\n".join(line for line in text.splitlines() if "{{" not in line)
+    crd = _load_yaml(text)
+    spec = crd["spec"]
+    versions: dict[str, Any] = {}
+    for version in spec["versions"]:
+        if not version.get("served"):
+            continue
+        versions[version["name"]] = {
+            "served": True,
+            "storage": bool(version.get("storage")),
+            "deprecated": bool(version.get("deprecated", False)),
+            "schema": strip_schema(version["schema"]["openAPIV3Schema"]),
+        }
+    names = spec["names"]
+    fact = {
+        "group": spec["group"],
+        "kind": names["kind"],
+        "plural": names["plural"],
+        "scope": spec["scope"],
+        "versions": versions,
+    }
+    return f"{spec['group']}_{names['plural']}", fact
+
+
+def _type_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "map"
+    raise TypeError(f"unexpected YAML value type {type(value).__name__}")
+
+
+def key_tree(value: Any) -> dict[str, Any]:
+    """Nested tree: {"type": ..., "keys": {name: subtree}} for maps, {"type": ...} otherwise.
+
+    Nested (not dotted paths) because chart keys contain dots (argo-cd `configs.params."server.insecure"`).
+    A map whose default is `{}` gets "free_form": true: its keys are the user's, not the chart's.
+    """
+    kind = _type_of(value)
+    node: dict[str, Any] = {"type": kind}
+    if kind == "map":
+        if not value:
+            node["free_form"] = True
+        else:
+            node["keys"] = {str(k): key_tree(v) for k, v in value.items()}
+    return node
+
+
+class CfnLoader(yaml.SafeLoader):
+    """SafeLoader that reads CloudFormation short-form tags (!Sub, !GetAtt, !Ref, !Join, ...)."""
+
+
+def _cfn_constructor(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:
+        problem = f"unexpected node for !{tag_suffix}"
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    if name == "Fn::GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _cfn_constructor)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _cfn_str(value: Any) -> Any:
+    """`!Sub "x"` -> "x"; `!GetAtt A.B` -> "${A.B}"; `!Ref A` -> "${A}" (the pattern, as in a Sub string)."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((name, arg),) = value.items()
+        if name == "Fn::Sub" and isinstance(arg, str):
+            return arg
+        if name == "Fn::GetAtt":
+            return "${" + ".".join(arg) + "}"
+        if name == "Ref":
+            return "${" + arg + "}"
+    return value
+
+
+def _statement_facts(statement: dict[str, Any]) -> dict[str, Any]:
+    fact: dict[str, Any] = {
+        "effect": statement["Effect"],
+        "actions": sorted(_as_list(statement["Action"])),
+        "resources": [_cfn_str(r) for r in _as_list(statement.get("Resource", []))],
+        "conditions": {
+            op: {key: (sorted(v) if isinstance(v, list) else v) for key, v in sorted(cond.items())}
+            for op, cond in sorted(statement.get("Condition", {}).items())
+        },
+    }
+    if "Principal" in statement:
+        principal = statement["Principal"]
+        if isinstance(principal, dict):
+            principal = {k: sorted(_as_list(_cfn_str(v))) for k, v in principal.items()}
+        fact["principal"] = principal
+    return fact
+
+
+def derive_cfn(path: Path) -> dict[str, Any]:
+    template = yaml.load(path.read_text(), Loader=CfnLoader)  # CfnLoader is a SafeLoader
+    resources: dict[str, Any] = template["Resources"]
+    out: dict[str, Any] = {
+        "parameters": sorted(template.get("Parameters", {})),
+        "resources": {name: res["Type"] for name, res in sorted(resources.items())},
+        "event_rules": {},
+    }
+    for name, res in sorted(resources.items()):
+        props = res.get("Properties", {})
+        rtype = res["Type"]
+        if rtype == "AWS::IAM::ManagedPolicy":
+            doc = props["PolicyDocument"]
+            # The reference writes this policy as a !Sub'd JSON string; ${...} placeholders stay as patterns.
+            doc = json.loads(doc["Fn::Sub"]) if isinstance(doc, dict) and "Fn::Sub" in doc else doc
+            statements = {s["Sid"]: _statement_facts(s) for s in doc["Statement"]}
+            if len(statements) != len(doc["Statement"]):
+                raise SystemExit(f"{path}: controller policy Sids are not unique; facts are keyed by Sid")
+            actions = sorted({a for s in statements.values() for a in s["actions"]})
+            out["controller_policy"] = {
+                "resource": name,
+                "name": _cfn_str(props.get("ManagedPolicyName")),
+                "statements": statements,
+                "actions": actions,
+            }
+        elif rtype == "AWS::IAM::Role":
+            arns = [_cfn_str(a) for a in props.get("ManagedPolicyArns", [])]
+            trust = props["AssumeRolePolicyDocument"]["Statement"]
+            out["node_role"] = {
+                "resource": name,
+                "managed_policy_arns": arns,
+                "managed_policies": sorted(a.rsplit("/", 1)[-1] for a in arns),
+                "trust": [_statement_facts(s) for s in trust],
+            }
+        elif rtype == "AWS::SQS::Queue":
+            out["interruption_queue"] = {
+                "resource": name,
+                "MessageRetentionPeriod": props.get("MessageRetentionPeriod"),
+                "SqsManagedSseEnabled": props.get("SqsManagedSseEnabled"),
+            }
+        elif rtype == "AWS::SQS::QueuePolicy":
+            out["interruption_queue_policy"] = {
+                "resource": name,
+                "statements": [
+                    dict(_statement_facts(s), sid=s.get("Sid")) for s in props["PolicyDocument"]["Statement"]
+                ],
+            }
+        elif rtype == "AWS::Events::Rule":
+            pattern = props["EventPattern"]
+            out["event_rules"][name] = {
+                "source": sorted(pattern["source"]),
+                "detail-type": sorted(pattern["detail-type"]),
+                "targets": sorted(_cfn_str(t["Arn"]) for t in props.get("Targets", [])),
+            }
+    return out
+
+
+def derive_pins(shared: Path) -> dict[str, Any]:
+    pins: dict[str, Any] = {}
+    for chart, rel in sorted(CHARTS.items()):
+        meta = _load_yaml((shared / rel / "Chart.yaml").read_text())
+        pins[chart] = {
+            "name": meta["name"],
+            "version": str(meta["version"]),
+            "appVersion": str(meta.get("appVersion", "")),
+            "dependencies": [
+                {k: str(d[k]) for k in ("name", "version", "repository", "condition") if k in d}
+                for d in meta.get("dependencies") or []
+            ],
+        }
+    return pins
+
+
+def _manifest_sources(shared: Path) -> list[dict[str, str]]:
+    """Rows of MANIFEST.md's Files table: local file, repo, ref, commit, original path, licence."""
+    rows = []
+    for line in (shared / "MANIFEST.md").read_text().splitlines():
+        cells = [c.replace("`", "").strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 9 and re.fullmatch(r"[0-9a-f]{40}", cells[3]):
+            rows.append(
+                {"file": cells[0], "repo": cells[1], "ref": cells[2], "commit": cells[3], "path": cells[4]}
+                | {"license": cells[8]}
+            )
+    return rows
+
+
+def notice_text(shared: Path, used: list[str]) -> str:
+    rows = {r["file"]: r for r in _manifest_sources(shared)}
+    lines = [
+        "upstream_facts/ - derived facts from pinned upstream files",
+        "",
+        "Generated by tools/derive_upstream.py from ../shared/upstream (see its MANIFEST.md).",
+        "Do not edit by hand: run `python tools/derive_upstream.py` to regenerate, `--check` to verify.",
+        "",
+        "These files are derived facts only: CRD schema structure (types, required fields, enums,",
+        "patterns, x-kubernetes-* markers, CEL validation rules and their short messages), Helm values",
+        "key lists with the type of each default, the default values of the two charts that ship a",
+        "values.schema.json (needed to validate merged values the way Helm does), values schemas, IAM",
+        "action/condition/resource lists, event patterns and chart version pins. Upstream prose",
+        "(descriptions, titles, examples, comments) is removed.",
+        "",
+        "Each source is licensed under the Apache License 2.0 by its authors:",
+        "",
+    ]
+    for rel in sorted(used):
+        row = rows.get(rel)
+        if row is None:
+            raise SystemExit(f"{rel} is not listed in {shared / 'MANIFEST.md'}")
+        lines.append(f"- {row['repo']} @ {row['ref']} ({row['commit']}): {row['path']} [{row['license']}]")
+    # Apache-2.0 section 4(d): a source's NOTICE file travels with derivative works.
+    lines += ["", "Karpenter's NOTICE file reads:", ""]
+    lines += ["    " + line for line in (shared / KARPENTER / "NOTICE").read_text().strip().splitlines()]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def dump(obj: Any, compact: bool = False) -> str:
+    """Sorted keys and fixed separators make output byte-stable; small files are indented for review."""
+    if compact:
+        # CRD schemas nest deeply: indentation would triple Kyverno's size for no reviewable gain.
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+    return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def derive(shared: Path) -> dict[str, str]:
+    """Return {relative output path: file content} for everything in upstream_facts/."""
+    files: dict[str, str] = {}
+    used: list[str] = []
+    for rel in CRD_FILES:
+        name, fact = derive_crd(shared / rel)
+        files[f"crds/{name}.json"] = dump(fact, compact=True)
+        used.append(rel)
+    for chart, rel in CHARTS.items():
+        values_path = shared / rel / "values.yaml"
+        values = _load_yaml(values_path.read_text()) or {}
+        files[f"values/{chart}.keys.json"] = dump({"chart": chart, "tree": key_tree(values)})
+        used += [f"{rel}/values.yaml", f"{rel}/Chart.yaml"]
+        schema_path = shared / rel / "values.schema.json"
+        if schema_path.exists():
+            files[f"values/{chart}.schema.json"] = dump(strip_schema(json.loads(schema_path.read_text())))
+            # Helm validates the schema against defaults merged with user values: the defaults are needed.
+            files[f"values/{chart}.defaults.json"] = dump(values)
+            used.append(f"{rel}/values.schema.json")
+    files["karpenter/reference-cfn.json"] = dump(derive_cfn(shared / CFN_FILE))
+    used.append(CFN_FILE)
+    files["chart_pins.json"] = dump(derive_pins(shared))
+    files["NOTICE"] = notice_text(shared, used)
+    return files
+
+
+def write(files: dict[str, str], out: Path) -> None:
+    for old in sorted(out.rglob("*")) if out.exists() else []:
+        if old.is_file() and old.relative_to(out).as_posix() not in files:
+            old.unlink()  # a fact no longer derived must not linger
+    for rel, content in sorted(files.items()):
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+
+
+def check(files: dict[str, str], out: Path) -> list[str]:
+    """Differences between a fresh derivation and the committed upstream_facts/."""
+    problems = []
+    existing = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    for rel in sorted(existing - set(files)):
+        problems.append(f"{rel}: committed but no longer derived")
+    for rel, content in sorted(files.items()):
+        path = out / rel
+        if not path.exists():
+            problems.append(f"{rel}: missing (derivation produces it)")
+        elif path.read_text() != content:
+            diff = difflib.unified_diff(
+                path.read_text().splitlines(), content.splitlines(), "committed", "derived", n=1, lineterm=""
+            )
+            problems.append(f"{rel}: differs\n" + "\n".join(list(diff)[:20]))
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="path to shared/upstream")
+    parser.add_argument("--out", type=Path, default=OUT, help=argparse.SUPPRESS)
+    parser.add_argument("--check", action="store_true", help="fail if upstream_facts/ is not up to date")
+    args = parser.parse_args(argv)
+    if not (args.shared / "MANIFEST.md").exists():
+        print(
+            f"error: {args.shared} has no MANIFEST.md; pass --shared <path to shared/upstream>",
+            file=sys.stderr,
+        )
+        return 2
+    files = derive(args.shared)
+    if args.check:
+        problems = check(files, args.out)
+        if problems:
+            print(
+                f"upstream_facts/ is stale vs {args.shared}; run python tools/derive_upstream.py",
+                file=sys.stderr,
+            )
+            print("\n".join(problems), file=sys.stderr)
+            return 1
+        print(f"upstream_facts/ matches a fresh derivation from {args.shared} ({len(files)} files)")
+        return 0
+    write(files, args.out)
+    total = sum(len(c.encode()) for c in files.values())
+    print(f"wrote {len(files)} files, {total} bytes, to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""KarpenterStack: Karpenter's AWS side (IAM, interruption queue and rules) for the cluster."""
+"""KarpenterStack: Karpenter's AWS side (IAM, interruption queue, rules) and its in-cluster install."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from constructs import Construct
 from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.interruption_queue import InterruptionQueue
 from constructs_lib.karpenter_iam import KarpenterIam
+from constructs_lib.karpenter_install import KarpenterInstall
 from platform_config.config import PlatformConfig
 
 
@@ -24,6 +25,16 @@ class KarpenterStack(Stack):
         self.interruption = InterruptionQueue(self, "Interruption", cluster_name=config.cluster_name)
         self.iam = KarpenterIam(
             self, "Iam", cluster=as_icluster(cluster), cluster_name=config.cluster_name, queue=self.interruption.queue
+        )
+        self.install = KarpenterInstall(
+            self,
+            "Install",
+            config=config,
+            cluster=as_icluster(cluster),
+            queue=self.interruption.queue,
+            node_role=self.iam.node_role,
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            after=[self.iam.pod_identity, self.iam.node_access_entry],
         )
         self.queue_name = self.interruption.queue.queue_name
         self.node_role = self.iam.node_role

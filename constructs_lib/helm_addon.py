@@ -1,0 +1,118 @@
+"""HelmAddon: one pinned chart release; user values from helm_values/<release>.yaml merge over computed ones."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aws_cdk import Duration
+from aws_cdk import aws_eks_v2 as eks
+from constructs import Construct
+
+from platform_checks.values import check_values, known_charts
+from platform_config import versions
+
+VALUES_DIR = Path(__file__).resolve().parent.parent / "helm_values"
+# The kubectl handler Lambda stops at 15 minutes; a Helm wait that outlives it leaves the release in
+# pending-upgrade (aws-cdk#22257). Keep every wait well under that.
+MAX_TIMEOUT = Duration.minutes(14)
+DEFAULT_TIMEOUT = Duration.minutes(10)
+
+
+class HelmValuesError(ValueError):
+    """A values file or a release setting that cannot be installed as intended."""
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Maps merge key by key (override wins); lists and scalars are replaced, as Helm does with -f files."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def load_values_file(release: str, values_dir: Path = VALUES_DIR) -> dict[str, Any]:
+    """The release's values file as a mapping ({} when the release has none)."""
+    path = values_dir / f"{release}.yaml"
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise HelmValuesError(f"{path.name}: not valid YAML: {err}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise HelmValuesError(f"{path.name}: top level is {type(data).__name__}; accepted is a mapping of chart values")
+    return data
+
+
+def resolved_values(
+    *, chart: str, release: str, computed: Mapping[str, Any], values_dir: Path = VALUES_DIR
+) -> dict[str, Any]:
+    """File values merged over computed ones, then checked against the chart's key tree and schema."""
+    values = deep_merge(computed, load_values_file(release, values_dir))
+    if chart in known_charts():
+        errors = check_values(chart, values)
+        if errors:
+            raise HelmValuesError(f"helm_values/{release}.yaml: " + "; ".join(errors))
+    return values
+
+
+class HelmAddon(Construct):
+    """Installs `versions.CHARTS[chart]` as `release` in `namespace`; exposes `chart` (the HelmChart) and `values`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster: eks.ICluster,
+        chart: str,
+        namespace: str,
+        release: str | None = None,
+        computed_values: Mapping[str, Any] | None = None,
+        timeout: Duration = DEFAULT_TIMEOUT,
+        skip_crds: bool = False,
+        values_dir: Path = VALUES_DIR,
+    ) -> None:
+        super().__init__(scope, id_)
+        pin = versions.CHARTS[chart]
+        release = release or chart
+        # Helm release names end up in label values and object names (53 leaves room for suffixes).
+        if len(release) > 53:
+            raise HelmValuesError(f"release '{release}' is {len(release)} characters; accepted is at most 53 (Helm)")
+        if len(namespace) > 63:
+            raise HelmValuesError(f"namespace '{namespace}' is {len(namespace)} characters; accepted is at most 63")
+        if timeout.to_seconds() > MAX_TIMEOUT.to_seconds():
+            raise HelmValuesError(
+                f"release '{release}' timeout {timeout.to_minutes()} min; accepted is at most 14 min "
+                "(the kubectl handler stops at 15, aws-cdk#22257)"
+            )
+        self.pin = pin
+        self.release = release
+        self.namespace = namespace
+        self.values = resolved_values(
+            chart=chart, release=release, computed=computed_values or {}, values_dir=values_dir
+        )
+        self.chart = eks.HelmChart(
+            self,
+            "Chart",
+            cluster=cluster,
+            chart=pin.chart,
+            repository=pin.repository,
+            version=pin.version,
+            release=release,
+            namespace=namespace,
+            create_namespace=True,
+            values=self.values,
+            timeout=timeout,
+            wait=True,
+            skip_crds=skip_crds,
+        )

@@ -1,0 +1,135 @@
+"""Karpenter 1.0 manifests: the EC2NodeClass and the split Spot / On-Demand NodePools of the placement contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from platform_config import placement
+from platform_config.config import PlatformConfig
+
+NODECLASS_REF = {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": placement.NODECLASS}
+
+
+def ec2_node_class(config: PlatformConfig, *, node_role_name: str, cluster_security_group_id: str) -> dict[str, Any]:
+    """Nodes: pinned AL2023 alias, discovery-tagged private subnets, the cluster SG, IMDSv2 hop 1, encrypted gp3."""
+    return {
+        "apiVersion": "karpenter.k8s.aws/v1",
+        "kind": "EC2NodeClass",
+        "metadata": {"name": placement.NODECLASS},
+        "spec": {
+            "amiSelectorTerms": [{"alias": config.ami_alias}],
+            "role": node_role_name,
+            "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": config.cluster_name}}],
+            # The EKS-created cluster security group by id: exactly the group managed nodes use, with no
+            # tag that another security group could carry by accident.
+            "securityGroupSelectorTerms": [{"id": cluster_security_group_id}],
+            "metadataOptions": {
+                "httpEndpoint": "enabled",
+                "httpProtocolIPv6": "disabled",
+                "httpPutResponseHopLimit": 1,
+                "httpTokens": "required",
+            },
+            "blockDeviceMappings": [
+                {
+                    "deviceName": "/dev/xvda",
+                    "ebs": {
+                        "volumeSize": "50Gi",
+                        "volumeType": "gp3",
+                        "encrypted": True,
+                        "deleteOnTermination": True,
+                    },
+                }
+            ],
+            "tags": {
+                "eks-platform.io/cluster": config.cluster_name,
+                "eks-platform.io/managed-by": "karpenter",
+            },
+        },
+    }
+
+
+def _requirements(config: PlatformConfig, capacity_type: str) -> list[dict[str, Any]]:
+    return [
+        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": [capacity_type]},
+        {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": list(config.karpenter_categories)},
+        {
+            "key": "karpenter.k8s.aws/instance-generation",
+            "operator": "Gt",
+            "values": [str(config.karpenter_min_generation)],
+        },
+        {"key": "kubernetes.io/arch", "operator": "In", "values": list(config.karpenter_architectures)},
+        {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+        # Nitro virtualized only: bare-metal sizes (empty hypervisor) take minutes to boot, which breaks
+        # the "node in < 45 s" promise.
+        {"key": "karpenter.k8s.aws/instance-hypervisor", "operator": "In", "values": ["nitro"]},
+    ]
+
+
+def spot_node_pool(config: PlatformConfig) -> dict[str, Any]:
+    """Stateless default: Spot, diversified, consolidated when empty or underutilized, preferred by weight."""
+    return {
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": {"name": placement.SPOT_NODEPOOL},
+        "spec": {
+            "weight": config.karpenter_spot_weight,
+            "template": {
+                "metadata": {"labels": {"eks-platform.io/capacity": "spot"}},
+                "spec": {
+                    "nodeClassRef": NODECLASS_REF,
+                    "requirements": _requirements(config, "spot"),
+                    "expireAfter": config.karpenter_expire_after,
+                },
+            },
+            "limits": {
+                "cpu": str(config.karpenter_spot_cpu_limit),
+                "memory": f"{config.karpenter_spot_memory_limit_gib}Gi",
+            },
+            "disruption": {
+                "consolidationPolicy": "WhenEmptyOrUnderutilized",
+                "consolidateAfter": config.karpenter_consolidate_after,
+                # At most 10% of Spot nodes are voluntarily disrupted at once; interruptions are not budgeted.
+                "budgets": [{"nodes": "10%"}],
+            },
+        },
+    }
+
+
+def on_demand_node_pool(config: PlatformConfig) -> dict[str, Any]:
+    """Stateful: On-Demand, tainted and labelled by the contract, only emptied nodes are removed."""
+    return {
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": {"name": placement.ON_DEMAND_NODEPOOL},
+        "spec": {
+            "weight": config.karpenter_on_demand_weight,
+            "template": {
+                "metadata": {"labels": {**placement.STATEFUL_NODE_SELECTOR, "eks-platform.io/capacity": "on-demand"}},
+                "spec": {
+                    "nodeClassRef": NODECLASS_REF,
+                    "requirements": _requirements(config, "on-demand"),
+                    "taints": [
+                        {
+                            "key": placement.WORKLOAD_CLASS_KEY,
+                            "value": placement.STATEFUL,
+                            "effect": "NoSchedule",
+                        }
+                    ],
+                    "expireAfter": config.karpenter_expire_after,
+                },
+            },
+            "limits": {
+                "cpu": str(config.karpenter_on_demand_cpu_limit),
+                "memory": f"{config.karpenter_on_demand_memory_limit_gib}Gi",
+            },
+            "disruption": {
+                "consolidationPolicy": "WhenEmpty",
+                "consolidateAfter": "5m",
+                # Never drain a stateful node for underutilization; empty or drifted nodes go one at a time.
+                "budgets": [
+                    {"nodes": "0", "reasons": ["Underutilized"]},
+                    {"nodes": "1", "reasons": ["Empty", "Drifted"]},
+                ],
+            },
+        },
+    }

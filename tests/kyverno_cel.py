@@ -1,0 +1,387 @@
+"""Offline evaluator of the platform's Kyverno 1.12 validate.cel policies: match, exclude, autogen, CEL."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import celpy
+import yaml
+from celpy import celtypes
+from celpy.evaluation import CELEvalError
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY_DIR = ROOT / "infra" / "policies"
+FIXTURE_DIR = ROOT / "tests" / "fixtures" / "policies"
+
+# Kyverno 1.12 autogen (pkg/autogen): a rule that matches only Pod is copied for these controllers
+# (rule "autogen-<name>") and for CronJob (rule "autogen-cronjob-<name>").
+POD_CONTROLLERS = ("DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet", "ReplicationController")
+POD_KINDS = frozenset((*POD_CONTROLLERS, "CronJob", "Pod"))
+
+
+class CelEvaluationError(Exception):
+    """A CEL expression errored; Kyverno reports such a rule as 'error', never as 'pass'."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Kubernetes quantity semantics (k8s.io/apimachinery resource.ParseQuantity + CEL quantity library).
+# ---------------------------------------------------------------------------------------------------
+
+_BINARY_SI = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL_SI = {
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
+    "m": Fraction(1, 10**3),
+    "": Fraction(1),
+    "k": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+    "T": Fraction(10**12),
+    "P": Fraction(10**15),
+    "E": Fraction(10**18),
+}
+# Same grammar as resource.parseQuantityString: sign, digits, optional fraction, then a suffix made of
+# the letters below optionally followed by a signed exponent; the suffix must then be a known one.
+_QUANTITY_RE = re.compile(r"^([+-]?)([0-9]*)(?:\.([0-9]*))?([eEinumkKMGTP]*(?:[+-]?[0-9]+)?)$")
+_NANO = Fraction(1, 10**9)
+
+
+def parse_quantity(text: str) -> Fraction:
+    """Exact value of a Kubernetes quantity string; ValueError where ParseQuantity returns an error."""
+    match = _QUANTITY_RE.match(text)
+    if not text or match is None:
+        raise ValueError(f"quantities must match the regular expression: {text!r}")
+    sign, whole, frac, suffix = match.groups()
+    number = Fraction(int(whole or "0")) + (Fraction(int(frac), 10 ** len(frac)) if frac else 0)
+    if suffix in _BINARY_SI:
+        multiplier = Fraction(_BINARY_SI[suffix])
+    elif suffix in _DECIMAL_SI:
+        multiplier = _DECIMAL_SI[suffix]
+    elif re.fullmatch(r"[eE][+-]?[0-9]+", suffix):
+        multiplier = Fraction(10) ** int(suffix[1:])
+    else:
+        raise ValueError(f"unable to parse quantity's suffix: {text!r}")
+    value = number * multiplier
+    # ParseQuantity keeps at most nano precision and rounds away from zero (inf.RoundUp).
+    if (value / _NANO).denominator != 1:
+        nanos = -(-value.numerator * 10**9 // value.denominator)
+        value = Fraction(nanos, 10**9)
+    return -value if sign == "-" else value
+
+
+class Quantity:
+    """The CEL Quantity type: compared exactly, never through floats."""
+
+    def __init__(self, value: Fraction) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Quantity) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return f"Quantity({self.value})"
+
+
+def _as_quantity(value: Any) -> Quantity:
+    if isinstance(value, Quantity):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Quantity(Fraction(int(value)))
+    raise TypeError(f"no such overload for quantity operand {value!r}")
+
+
+def _quantity(text: Any) -> Quantity:
+    if not isinstance(text, str):
+        raise TypeError(f"quantity() takes a string, got {type(text).__name__}")
+    return Quantity(parse_quantity(str(text)))
+
+
+def _is_quantity(text: Any) -> celtypes.BoolType:
+    try:
+        parse_quantity(str(text))
+    except ValueError:
+        return celtypes.BoolType(False)
+    return celtypes.BoolType(True)
+
+
+def _compare_to(left: Any, right: Any) -> celtypes.IntType:
+    a, b = _as_quantity(left).value, _as_quantity(right).value
+    return celtypes.IntType((a > b) - (a < b))
+
+
+def _as_integer(q: Any) -> celtypes.IntType:
+    value = _as_quantity(q).value
+    if value.denominator != 1 or not -(2**63) <= value.numerator < 2**63:
+        raise ValueError("cannot convert value to integer")
+    return celtypes.IntType(value.numerator)
+
+
+def _split(text: Any, separator: Any, limit: Any = None) -> celtypes.ListType:
+    """cel-go ext.Strings split: Go strings.Split / SplitN semantics (empty separator splits runes)."""
+    s, sep = str(text), str(separator)
+    n = -1 if limit is None else int(limit)
+    if n == 0:
+        return celtypes.ListType([])
+    if sep == "":
+        parts = list(s)
+        if 0 < n < len(parts):
+            parts = [*parts[: n - 1], "".join(parts[n - 1 :])]
+    else:
+        parts = s.split(sep) if n < 0 else s.split(sep, n - 1)
+    return celtypes.ListType([celtypes.StringType(p) for p in parts])
+
+
+CEL_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "quantity": _quantity,
+    "isQuantity": _is_quantity,
+    "compareTo": _compare_to,
+    "isGreaterThan": lambda a, b: celtypes.BoolType(_compare_to(a, b) > 0),
+    "isLessThan": lambda a, b: celtypes.BoolType(_compare_to(a, b) < 0),
+    "sign": lambda q: celtypes.IntType((_as_quantity(q).value > 0) - (_as_quantity(q).value < 0)),
+    "isInteger": lambda q: celtypes.BoolType(_as_quantity(q).value.denominator == 1),
+    "asInteger": _as_integer,
+    "asApproximateFloat": lambda q: celtypes.DoubleType(float(_as_quantity(q).value)),
+    "add": lambda a, b: Quantity(_as_quantity(a).value + _as_quantity(b).value),
+    "sub": lambda a, b: Quantity(_as_quantity(a).value - _as_quantity(b).value),
+    "split": _split,
+}
+
+_ENV = celpy.Environment()
+_PROGRAMS: dict[str, Any] = {}
+
+
+def eval_cel(expression: str, activation: dict[str, Any]) -> Any:
+    """Evaluate one CEL expression; raise CelEvaluationError for any CEL runtime error."""
+    program = _PROGRAMS.get(expression)
+    if program is None:
+        program = _ENV.program(_ENV.compile(expression), functions=CEL_FUNCTIONS)
+        _PROGRAMS[expression] = program
+    try:
+        result = program.evaluate(activation)
+    except CELEvalError as exc:
+        raise CelEvaluationError(f"{expression!r}: {exc}") from exc
+    if isinstance(result, CELEvalError):
+        raise CelEvaluationError(f"{expression!r}: {result}")
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------
+# Policies, autogen and matching.
+# ---------------------------------------------------------------------------------------------------
+
+
+def load_yaml(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [doc for doc in yaml.safe_load_all(handle) if doc]
+
+
+def policy_files() -> list[Path]:
+    """The ClusterPolicy files listed in infra/policies/kustomization.yaml, in its order."""
+    kustomization = load_yaml(POLICY_DIR / "kustomization.yaml")[0]
+    files = [POLICY_DIR / name for name in kustomization["resources"]]
+    return [f for f in files if load_yaml(f)[0]["kind"] == "ClusterPolicy"]
+
+
+def load_policies() -> list[dict[str, Any]]:
+    return [load_yaml(path)[0] for path in policy_files()]
+
+
+def _descriptions(block: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not block:
+        return []
+    filters = [*block.get("any", []), *block.get("all", [])]
+    return [f.get("resources", {}) for f in filters] + ([block["resources"]] if "resources" in block else [])
+
+
+def _can_autogen(policy: dict[str, Any]) -> bool:
+    """Kyverno's CanAutoGen: no names/selectors/annotations, no rule mixing Pod with other kinds."""
+    needed = False
+    for rule in policy["spec"]["rules"]:
+        for desc in _descriptions(rule.get("match")) + _descriptions(rule.get("exclude")):
+            kinds = desc.get("kinds", [])
+            if desc.get("name") or desc.get("names") or desc.get("selector") or desc.get("annotations"):
+                return False
+            if len(kinds) > 1 and "Pod" in kinds:
+                return False
+            needed = needed or any(k in POD_KINDS for k in kinds)
+    return needed
+
+
+def _shift(rule: dict[str, Any], kind: str) -> dict[str, Any]:
+    """Kyverno's updateCELFields: plain text replacement over the rule's JSON, in Kyverno's order."""
+    text = json.dumps(rule)
+    prefix = "spec.template" if kind == "Pod" else "spec.jobTemplate.spec.template"
+    for old in ("object.spec", "oldObject.spec", "object.metadata", "oldObject.metadata"):
+        root, field = old.split(".")
+        text = text.replace(old, f"{root}.{prefix}.{field}")
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def _retarget(rule: dict[str, Any], name: str, kinds: list[str], kind_from: str) -> dict[str, Any]:
+    copy: dict[str, Any] = json.loads(json.dumps(rule))
+    copy["name"] = name[:63]
+    for block in ("match", "exclude"):
+        for key in ("any", "all"):
+            for entry in copy.get(block, {}).get(key, []):
+                if kind_from in entry.get("resources", {}).get("kinds", []):
+                    entry["resources"]["kinds"] = list(kinds)
+    return copy
+
+
+def effective_rules(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    """The policy's rules plus the autogen-* rules Kyverno 1.12 adds for Pod controllers."""
+    rules: list[dict[str, Any]] = list(policy["spec"]["rules"])
+    if not _can_autogen(policy):
+        return rules
+    generated = []
+    for rule in rules:
+        kinds = [k for d in _descriptions(rule.get("match")) for k in d.get("kinds", [])]
+        if "Pod" not in kinds:
+            continue
+        controllers = _retarget(rule, "autogen-" + rule["name"], list(POD_CONTROLLERS), "Pod")
+        cronjob = _retarget(controllers, "autogen-cronjob-" + rule["name"], ["CronJob"], "Job")
+        generated += [_shift(controllers, "Pod"), _shift(cronjob, "Cronjob")]
+    return rules + generated
+
+
+def _kind_matches(kinds: Iterable[str], obj: dict[str, Any]) -> bool:
+    return obj["kind"] in kinds or "*" in kinds
+
+
+def _desc_matches(desc: dict[str, Any], obj: dict[str, Any]) -> bool:
+    if "kinds" in desc and not _kind_matches(desc["kinds"], obj):
+        return False
+    namespace = obj.get("metadata", {}).get("namespace", "")
+    return not ("namespaces" in desc and namespace not in desc["namespaces"])
+
+
+def _block_matches(block: dict[str, Any], obj: dict[str, Any]) -> bool:
+    if "any" in block:
+        return any(_desc_matches(f.get("resources", {}), obj) for f in block["any"])
+    if "all" in block:
+        return all(_desc_matches(f.get("resources", {}), obj) for f in block["all"])
+    return _desc_matches(block.get("resources", {}), obj)
+
+
+def rule_applies(rule: dict[str, Any], obj: dict[str, Any]) -> bool:
+    """match selects the object and no exclude filter does (namespaces and kinds, as Kyverno)."""
+    if not _block_matches(rule["match"], obj):
+        return False
+    exclude = rule.get("exclude")
+    return not (exclude and _block_matches(exclude, obj))
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    policy: str
+    rule: str
+    action: str
+    passed: bool
+    message: str
+    failed_expression: int  # index into validate.cel.expressions, -1 when the rule passed
+
+    @property
+    def base_rule(self) -> str:
+        """The policy's own rule name behind an autogen-* rule."""
+        for prefix in ("autogen-cronjob-", "autogen-"):
+            if self.rule.startswith(prefix):
+                return self.rule.removeprefix(prefix)
+        return self.rule
+
+
+def evaluate_rule(rule: dict[str, Any], obj: dict[str, Any]) -> tuple[bool, str, int]:
+    """Evaluate a rule's variables then expressions in order; first false expression gives the message."""
+    cel = rule["validate"]["cel"]
+    namespace = obj.get("metadata", {}).get("namespace", "")
+    activation: dict[str, Any] = {
+        "object": celpy.json_to_cel(obj),
+        "request": celpy.json_to_cel(
+            {
+                "operation": "CREATE",
+                "namespace": namespace,
+                "name": obj.get("metadata", {}).get("name", ""),
+                "kind": {"kind": obj["kind"]},
+            }
+        ),
+        "namespaceObject": celpy.json_to_cel({"metadata": {"name": namespace}}),
+    }
+    variables: dict[str, Any] = {}
+    for variable in cel.get("variables", []):
+        activation["variables"] = celtypes.MapType(variables)
+        variables[celtypes.StringType(variable["name"])] = eval_cel(variable["expression"], activation)
+    activation["variables"] = celtypes.MapType(variables)
+    for index, check in enumerate(cel["expressions"]):
+        result = eval_cel(check["expression"], activation)
+        if not isinstance(result, celtypes.BoolType):
+            raise CelEvaluationError(f"{check['expression']!r} returned {result!r}, not a bool")
+        if not result:
+            message = check.get("message") or rule["validate"].get("message", "")
+            if "messageExpression" in check:
+                message = str(eval_cel(check["messageExpression"], activation))
+            return False, message, index
+    return True, "", -1
+
+
+def evaluate(policies: list[dict[str, Any]], obj: dict[str, Any]) -> list[RuleResult]:
+    """Every applicable rule (autogen included) of every policy, evaluated against obj."""
+    results = []
+    for policy in policies:
+        action = policy["spec"].get("validationFailureAction", "Audit")
+        for rule in effective_rules(policy):
+            if rule_applies(rule, obj):
+                passed, message, index = evaluate_rule(rule, obj)
+                name = policy["metadata"]["name"]
+                results.append(RuleResult(name, rule["name"], action, passed, message, index))
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fixtures and the Kyverno CLI test file derived from them.
+# ---------------------------------------------------------------------------------------------------
+
+EXPECT_ANNOTATION = "policy-fixtures.eks-platform.io/expect-message"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    policy: str  # the policy directory the fixture belongs to
+    outcome: str  # "pass" or "fail"
+    path: Path
+    obj: dict[str, Any]
+
+    @property
+    def expected_message(self) -> str:
+        return str(self.obj["metadata"].get("annotations", {}).get(EXPECT_ANNOTATION, ""))
+
+
+def load_fixtures() -> list[Fixture]:
+    """tests/fixtures/policies/<policy>/<pass|fail>/*.yaml, one object per file."""
+    fixtures = []
+    for path in sorted(FIXTURE_DIR.glob("*/*/*.yaml")):
+        (obj,) = load_yaml(path)
+        fixtures.append(Fixture(path.parent.parent.name, path.parent.name, path, obj))
+    return fixtures
+
+
+def cli_test_results(policies: list[dict[str, Any]], fixtures: list[Fixture]) -> list[dict[str, Any]]:
+    """kyverno-test.yaml results: every rule of a fixture's own policy that applies to it, pass or fail."""
+    grouped: dict[tuple[str, str, str, str], list[str]] = {}
+    for fixture in fixtures:
+        own = [p for p in policies if p["metadata"]["name"] == fixture.policy]
+        for result in evaluate(own, fixture.obj):
+            key = (result.policy, result.rule, fixture.obj["kind"], "pass" if result.passed else "fail")
+            grouped.setdefault(key, []).append(fixture.obj["metadata"]["name"])
+    return [
+        {"policy": p, "rule": r, "kind": k, "result": res, "resources": sorted(names)}
+        for (p, r, k, res), names in sorted(grouped.items())
+    ]

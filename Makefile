@@ -65,6 +65,15 @@ diff: deps
 deploy: deps
 	$(CDK) deploy $(CDK_FLAGS) --all $(DEPLOY_FLAGS)
 
+# Ordered teardown: ArgoCD apps and NodePools first so Karpenter terminates its nodes and releases
+# instance profiles, then the stacks in reverse order (scripts/destroy.sh --dry-run lists each step).
+destroy: deps
+	bash scripts/destroy.sh
+
+# Synth plus every offline check, with one summary table; non-zero on any failure.
+verify: deps .tools/.installed
+	$(PY) tools/verify.py
+
 bench: deps .tools/.installed
 	$(PY) tools/bench.py
 

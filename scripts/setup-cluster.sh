@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Bootstraps the platform end to end: prerequisites, cdk bootstrap, cdk deploy --all, kubeconfig,
+# wait for the ArgoCD root application, list nodes. --dry-run prints every step and runs none of them.
+# Twin of scripts/setup-cluster.ps1: keep the steps, flags and messages of both in step.
+set -euo pipefail
+
+# Only builtins before the prerequisite check, so --dry-run works on a machine missing every tool.
+script_dir="${BASH_SOURCE[0]%/*}"
+[[ "$script_dir" != "${BASH_SOURCE[0]}" ]] || script_dir=.
+repo_root="$(cd "$script_dir/.." && pwd)"
+root_app="platform-root"
+root_app_namespace="argocd"
+
+usage() {
+  local text
+  # read, not cat: --help must work on a machine without coreutils on PATH, like --dry-run.
+  IFS= read -r -d '' text <<'USAGE' || true
+Usage: scripts/setup-cluster.sh [--dry-run] [--cluster-name NAME] [--region REGION] [--timeout SECONDS] [--help]
+
+Deploys the EKS platform into the AWS account of your current credentials, then waits for ArgoCD.
+Steps: 1 check prerequisites, 2 npx cdk bootstrap, 3 npx cdk deploy --all --require-approval never,
+       4 aws eks update-kubeconfig, 5 wait for ArgoCD application platform-root (Healthy and Synced),
+       6 kubectl get nodes -L karpenter.sh/capacity-type
+
+  --dry-run              print each step's exact command; call nothing (no AWS, no kubectl)
+  --cluster-name NAME    default: cdk.json context cluster_name, else $CLUSTER_NAME, else eks-platform
+  --region REGION        default: $AWS_REGION, else $CDK_DEFAULT_REGION, else cdk.json context region,
+                         else us-east-1 (the same order the CDK app uses)
+  --timeout SECONDS      how long to wait for platform-root (default 1800)
+  -h, --help             show this help
+Exit: 0 done, 1 a step failed or a prerequisite is missing, 2 bad usage.
+USAGE
+  printf '%s' "$text"
+}
+
+usage_error() {
+  echo "setup-cluster: error: $1 (see --help)" >&2
+  exit 2
+}
+
+dry_run=false
+cluster_name=""
+region=""
+timeout_s=1800
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dry-run) dry_run=true; shift ;;
+    --cluster-name | --region | --timeout)
+      [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "option '$1' needs a value"
+      case "$1" in
+        --cluster-name) cluster_name="$2" ;;
+        --region) region="$2" ;;
+        --timeout)
+          [[ "$2" =~ ^[0-9]+$ ]] || usage_error "option '--timeout' needs a whole number of seconds, got '$2'"
+          timeout_s="$2" ;;
+      esac
+      shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage_error "unknown option '$1'" ;;
+  esac
+done
+
+# Reads one key of cdk.json's "context"; prints nothing when python3 or the key is missing.
+cdk_context() {
+  command -v python3 >/dev/null 2>&1 || return 0
+  [[ -f "$repo_root/cdk.json" ]] || return 0
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("context", {}).get(sys.argv[2], ""))' \
+    "$repo_root/cdk.json" "$1" 2>/dev/null || true
+}
+
+if [[ -z "$cluster_name" ]]; then
+  cluster_name="$(cdk_context cluster_name)"
+  cluster_name="${cluster_name:-${CLUSTER_NAME:-eks-platform}}"
+fi
+if [[ -z "$region" ]]; then
+  region="${AWS_REGION:-${CDK_DEFAULT_REGION:-}}"
+  [[ -n "$region" ]] || region="$(cdk_context region)"
+  region="${region:-us-east-1}"
+fi
+# The CDK CLI, the app and the AWS CLI all read these, so every step targets the same region.
+export AWS_REGION="$region" AWS_DEFAULT_REGION="$region"
+cdk_ctx=(-c "cluster_name=$cluster_name" -c "region=$region")
+
+install_hint() {
+  case "$1" in
+    aws) echo "install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html" ;;
+    kubectl) echo "install kubectl 1.29: https://kubernetes.io/docs/tasks/tools/ (make synth also unpacks one into .tools/bin)" ;;
+    node) echo "install Node.js 20: https://nodejs.org/en/download" ;;
+    npx) echo "it comes with npm: install Node.js 20 (https://nodejs.org/en/download), then run 'npm ci' in the repo" ;;
+    python3) echo "install Python 3.11: https://www.python.org/downloads/" ;;
+  esac
+}
+
+step_no=0
+step() {
+  step_no=$((step_no + 1))
+  echo "==> Step $step_no/6: $1"
+}
+
+# Prints a command so it can be pasted into a shell: plain words bare, anything else in single quotes.
+show_cmd() {
+  local arg out="+"
+  for arg in "$@"; do
+    if [[ "$arg" =~ ^[A-Za-z0-9_./:=@,+-]+$ ]]; then
+      out+=" $arg"
+    else
+      out+=" '${arg//\'/\'\\\'\'}'"
+    fi
+  done
+  echo "$out"
+}
+
+# Prints the exact command, then runs it unless this is a dry run.
+run() {
+  show_cmd "$@"
+  if [[ "$dry_run" == false ]]; then
+    "$@"
+  fi
+}
+
+echo "setup-cluster: cluster=$cluster_name region=$region dry-run=$dry_run"
+
+step "check prerequisites (aws kubectl node npx python3, and the pinned CDK CLI)"
+missing=()
+for tool in aws kubectl node npx python3; do
+  if command -v "$tool" >/dev/null 2>&1; then
+    echo "    found $tool"
+  else
+    missing+=("$tool")
+    echo "    MISSING $tool: $(install_hint "$tool")" >&2
+  fi
+done
+# npx would fetch an unpinned CLI when the project's pinned aws-cdk (package.json) is not installed.
+if [[ -x "$repo_root/node_modules/.bin/cdk" ]]; then
+  echo "    found the pinned CDK CLI (node_modules/.bin/cdk)"
+else
+  missing+=("cdk-cli")
+  echo "    MISSING the pinned CDK CLI (node_modules/.bin/cdk): run 'npm ci' in $repo_root" >&2
+fi
+if [[ ${#missing[@]} -gt 0 ]]; then
+  if [[ "$dry_run" == true ]]; then
+    echo "setup-cluster: missing prerequisites: ${missing[*]} (dry run goes on; a real run stops here)" >&2
+  else
+    echo "setup-cluster: error: missing prerequisites: ${missing[*]}; install them and run again" >&2
+    exit 1
+  fi
+fi
+
+cd "$repo_root"
+
+step "bootstrap the CDK environment"
+run npx cdk bootstrap "${cdk_ctx[@]}"
+
+step "deploy every stack"
+run npx cdk deploy --all --require-approval never "${cdk_ctx[@]}"
+
+step "write the kubeconfig"
+run aws eks update-kubeconfig --name "$cluster_name" --region "$region"
+
+step "wait for ArgoCD application $root_app to be Healthy and Synced (timeout ${timeout_s}s)"
+status_cmd=(kubectl -n "$root_app_namespace" get application "$root_app"
+  -o "jsonpath={.status.health.status} {.status.sync.status}")
+echo "    (polled every 15s until it prints \"Healthy Synced\")"
+show_cmd "${status_cmd[@]}"
+if [[ "$dry_run" == false ]]; then
+  start=$SECONDS
+  while true; do
+    # The Application may not exist yet right after deploy: treat that as "not ready", not as failure.
+    status="$("${status_cmd[@]}" 2>/dev/null || echo "Missing Unknown")"
+    read -r health sync <<<"$status"
+    elapsed=$((SECONDS - start))
+    echo "    [${elapsed}s/${timeout_s}s] $root_app: health=${health:-Unknown} sync=${sync:-Unknown}"
+    [[ "${health:-}" == Healthy && "${sync:-}" == Synced ]] && break
+    if ((elapsed >= timeout_s)); then
+      echo "setup-cluster: error: $root_app not Healthy and Synced after ${timeout_s}s;" \
+        "inspect with: kubectl -n $root_app_namespace get applications" >&2
+      exit 1
+    fi
+    sleep 15
+  done
+fi
+
+step "show the nodes and their capacity type"
+run kubectl get nodes -L karpenter.sh/capacity-type
+
+if [[ "$dry_run" == true ]]; then
+  echo "setup-cluster: dry run done; nothing was called"
+else
+  echo "setup-cluster: done"
+fi

@@ -17,7 +17,11 @@ INTERRUPTION_EVENTS: tuple[tuple[str, str, str], ...] = (
     ("SpotInterruptionRule", "aws.ec2", "EC2 Spot Instance Interruption Warning"),
     ("RebalanceRule", "aws.ec2", "EC2 Instance Rebalance Recommendation"),
     ("InstanceStateChangeRule", "aws.ec2", "EC2 Instance State-change Notification"),
-    ("CapacityReservationInterruptionRule", "aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"),
+    (
+        "CapacityReservationInterruptionRule",
+        "aws.ec2",
+        "EC2 Capacity Reservation Instance Interruption Warning",
+    ),
 )
 # A Spot warning gives 2 minutes; a message older than 5 minutes describes a node that is already gone.
 RETENTION = Duration.seconds(300)

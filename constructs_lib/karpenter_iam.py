@@ -57,7 +57,14 @@ def controller_statements(*, cluster_name: str, queue_arn: str, node_role_arn: s
     }
     tagged_resources = [
         f"{ec2}:*:{kind}/*"
-        for kind in ("fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request")
+        for kind in (
+            "fleet",
+            "instance",
+            "volume",
+            "network-interface",
+            "launch-template",
+            "spot-instances-request",
+        )
     ]
     profile = f"arn:{partition}:iam::{account}:instance-profile/*"
     region_tag = {"aws:ResourceTag/topology.kubernetes.io/region": region}
@@ -132,10 +139,16 @@ def controller_statements(*, cluster_name: str, queue_arn: str, node_role_arn: s
             ["*"],
             {"StringEquals": {"aws:RequestedRegion": region}},
         ),
-        allow("AllowSSMReadActions", ["ssm:GetParameter"], [f"arn:{partition}:ssm:{region}::parameter/aws/service/*"]),
+        allow(
+            "AllowSSMReadActions",
+            ["ssm:GetParameter"],
+            [f"arn:{partition}:ssm:{region}::parameter/aws/service/*"],
+        ),
         allow("AllowPricingReadActions", ["pricing:GetProducts"], ["*"]),
         allow(
-            "AllowInterruptionQueueActions", ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], [queue_arn]
+            "AllowInterruptionQueueActions",
+            ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+            [queue_arn],
         ),
         allow(
             "AllowPassingInstanceRole",
@@ -171,7 +184,11 @@ def controller_statements(*, cluster_name: str, queue_arn: str, node_role_arn: s
         ),
         allow(
             "AllowScopedInstanceProfileActions",
-            ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
+            [
+                "iam:AddRoleToInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:DeleteInstanceProfile",
+            ],
             [profile],
             {
                 "StringEquals": {**owned, **region_tag},

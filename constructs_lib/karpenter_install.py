@@ -58,7 +58,9 @@ class KarpenterInstall(Construct):
             self.controller.node.add_dependency(construct)
         self.manifests = [
             ec2_node_class(
-                config, node_role_name=node_role.role_name, cluster_security_group_id=cluster_security_group_id
+                config,
+                node_role_name=node_role.role_name,
+                cluster_security_group_id=cluster_security_group_id,
             ),
             spot_node_pool(config),
             on_demand_node_pool(config),

@@ -51,7 +51,11 @@ def ec2_node_class(config: PlatformConfig, *, node_role_name: str, cluster_secur
 def _requirements(config: PlatformConfig, capacity_type: str) -> list[dict[str, Any]]:
     return [
         {"key": "karpenter.sh/capacity-type", "operator": "In", "values": [capacity_type]},
-        {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": list(config.karpenter_categories)},
+        {
+            "key": "karpenter.k8s.aws/instance-category",
+            "operator": "In",
+            "values": list(config.karpenter_categories),
+        },
         {
             "key": "karpenter.k8s.aws/instance-generation",
             "operator": "Gt",

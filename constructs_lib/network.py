@@ -62,7 +62,9 @@ class PlatformVpc(Construct):
         if config.interface_endpoints:
             for name, service in INTERFACE_ENDPOINTS.items():
                 self.endpoints[name] = self.vpc.add_interface_endpoint(
-                    name, service=service, subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+                    name,
+                    service=service,
+                    subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
                 )
         for subnet in self.vpc.public_subnets:
             Tags.of(subnet).add("kubernetes.io/role/elb", "1")

@@ -122,7 +122,9 @@ class PlatformConfig:
         for az in azs:
             if not re.fullmatch(re.escape(self.region) + r"[a-z]", az):
                 raise ConfigError(
-                    "availability_zones", az, f"accepted are zones of region {self.region} ({self.region}a ...)"
+                    "availability_zones",
+                    az,
+                    f"accepted are zones of region {self.region} ({self.region}a ...)",
                 )
         vpc = _network("vpc_cidr", self.vpc_cidr)
         if not 16 <= vpc.prefixlen <= 20:
@@ -130,7 +132,9 @@ class PlatformConfig:
         svc = _network("service_ipv4_cidr", self.service_ipv4_cidr)
         if not (svc.is_private and 12 <= svc.prefixlen <= 24):
             raise ConfigError(
-                "service_ipv4_cidr", self.service_ipv4_cidr, "accepted is a private range from /12 to /24 (EKS)"
+                "service_ipv4_cidr",
+                self.service_ipv4_cidr,
+                "accepted is a private range from /12 to /24 (EKS)",
             )
         if vpc.overlaps(svc):
             raise ConfigError(
@@ -140,9 +144,27 @@ class PlatformConfig:
             )
         if not 1 <= self.nat_gateways <= len(azs):
             raise ConfigError(
-                "nat_gateways", self.nat_gateways, f"accepted is 1 (cheap) to {len(azs)} (one per AZ, zonal HA)"
+                "nat_gateways",
+                self.nat_gateways,
+                f"accepted is 1 (cheap) to {len(azs)} (one per AZ, zonal HA)",
             )
-        if self.flow_log_retention_days not in (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731):
+        if self.flow_log_retention_days not in (
+            1,
+            3,
+            5,
+            7,
+            14,
+            30,
+            60,
+            90,
+            120,
+            150,
+            180,
+            365,
+            400,
+            545,
+            731,
+        ):
             raise ConfigError(
                 "flow_log_retention_days",
                 self.flow_log_retention_days,
@@ -152,7 +174,9 @@ class PlatformConfig:
             raise ConfigError("endpoint_access", self.endpoint_access, "accepted is 'private' or 'public_and_private'")
         if self.public_endpoint and not self.public_access_cidrs:
             raise ConfigError(
-                "public_access_cidrs", [], "accepted is a non-empty list of CIDRs when endpoint_access is public"
+                "public_access_cidrs",
+                [],
+                "accepted is a non-empty list of CIDRs when endpoint_access is public",
             )
         if not self.public_endpoint and self.public_access_cidrs:
             raise ConfigError(
@@ -223,7 +247,9 @@ class PlatformConfig:
                 raise ConfigError("karpenter_architectures", arch, "accepted are amd64 and arm64")
         if not 1 <= self.karpenter_min_generation <= 8:
             raise ConfigError(
-                "karpenter_min_generation", self.karpenter_min_generation, "accepted is 1 to 8 (generation > N)"
+                "karpenter_min_generation",
+                self.karpenter_min_generation,
+                "accepted is 1 to 8 (generation > N)",
             )
         for key in (
             "karpenter_spot_cpu_limit",
@@ -251,7 +277,9 @@ class PlatformConfig:
                 raise ConfigError(key, value, "accepted is a Go duration of h/m/s such as 720h or 30s")
         if not re.fullmatch(r"al2023@v\d{8}", self.ami_alias):
             raise ConfigError(
-                "ami_alias", self.ami_alias, "accepted is a pinned AL2023 alias such as al2023@v20241213 (not @latest)"
+                "ami_alias",
+                self.ami_alias,
+                "accepted is a pinned AL2023 alias such as al2023@v20241213 (not @latest)",
             )
 
 

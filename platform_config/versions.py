@@ -48,7 +48,10 @@ CHARTS: dict[str, ChartPin] = {
         "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "65.8.1", "v0.77.2"
     ),
     "opentelemetry-collector": ChartPin(
-        "opentelemetry-collector", "https://open-telemetry.github.io/opentelemetry-helm-charts", "0.110.3", "0.114.0"
+        "opentelemetry-collector",
+        "https://open-telemetry.github.io/opentelemetry-helm-charts",
+        "0.110.3",
+        "0.114.0",
     ),
     "jaeger": ChartPin("jaeger", "https://jaegertracing.github.io/helm-charts", "3.3.3", "1.53.0"),
     "opentelemetry-demo": ChartPin(

@@ -24,7 +24,11 @@ class KarpenterStack(Stack):
         super().__init__(scope, id_, **kwargs)
         self.interruption = InterruptionQueue(self, "Interruption", cluster_name=config.cluster_name)
         self.iam = KarpenterIam(
-            self, "Iam", cluster=as_icluster(cluster), cluster_name=config.cluster_name, queue=self.interruption.queue
+            self,
+            "Iam",
+            cluster=as_icluster(cluster),
+            cluster_name=config.cluster_name,
+            queue=self.interruption.queue,
         )
         self.install = KarpenterInstall(
             self,

@@ -74,7 +74,12 @@ def build_app(
     prefix = config.cluster_name
     network = NetworkStack(app, f"{prefix}-Network", config=config, env=stack_env, description="EKS platform: VPC")
     cluster = ClusterStack(
-        app, f"{prefix}-Cluster", config=config, vpc=network.vpc, env=stack_env, description="EKS platform: cluster"
+        app,
+        f"{prefix}-Cluster",
+        config=config,
+        vpc=network.vpc,
+        env=stack_env,
+        description="EKS platform: cluster",
     )
     karpenter = KarpenterStack(
         app,

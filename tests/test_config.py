@@ -53,7 +53,11 @@ BAD_CASES = [
         {"vpc_cidr": "10.0.0.0/33"},
         "config key 'vpc_cidr' = '10.0.0.0/33': accepted is an IPv4 CIDR",
     ),
-    ("host bits set", {"vpc_cidr": "10.0.0.1/16"}, "config key 'vpc_cidr' = '10.0.0.1/16': accepted is an IPv4 CIDR"),
+    (
+        "host bits set",
+        {"vpc_cidr": "10.0.0.1/16"},
+        "config key 'vpc_cidr' = '10.0.0.1/16': accepted is an IPv4 CIDR",
+    ),
     (
         "overlapping cidr",
         {"vpc_cidr": "172.20.0.0/16"},
@@ -102,9 +106,17 @@ BAD_CASES = [
         {"endpoint_access": "public_and_private"},
         "config key 'public_access_cidrs' = []: accepted is a non-empty list",
     ),
-    ("unknown endpoint mode", {"endpoint_access": "public"}, "config key 'endpoint_access' = 'public': accepted is"),
+    (
+        "unknown endpoint mode",
+        {"endpoint_access": "public"},
+        "config key 'endpoint_access' = 'public': accepted is",
+    ),
     ("non-integer nat", {"nat_gateways": "two"}, "config key 'nat_gateways' = 'two': accepted is an integer"),
-    ("unknown karpenter category", {"karpenter_categories": ["c", "q"]}, "config key 'karpenter_categories' = 'q'"),
+    (
+        "unknown karpenter category",
+        {"karpenter_categories": ["c", "q"]},
+        "config key 'karpenter_categories' = 'q'",
+    ),
     (
         "non-positive limit",
         {"karpenter_spot_cpu_limit": 0},
@@ -125,7 +137,11 @@ BAD_CASES = [
         {"ami_alias": "al2023@latest"},
         "config key 'ami_alias' = 'al2023@latest': accepted is a pinned",
     ),
-    ("bad repo url", {"git_repo_url": "ftp://x"}, "config key 'git_repo_url' = 'ftp://x': accepted is an https://"),
+    (
+        "bad repo url",
+        {"git_repo_url": "ftp://x"},
+        "config key 'git_repo_url' = 'ftp://x': accepted is an https://",
+    ),
 ]
 
 
@@ -138,7 +154,9 @@ def test_bad_value_is_rejected_with_key_value_and_accepted(case: str, overrides:
 
 def test_public_endpoint_anywhere_needs_and_accepts_explicit_opt_in() -> None:
     config = config_from(
-        endpoint_access="public_and_private", public_access_cidrs=["0.0.0.0/0"], allow_public_endpoint_anywhere=True
+        endpoint_access="public_and_private",
+        public_access_cidrs=["0.0.0.0/0"],
+        allow_public_endpoint_anywhere=True,
     )
     assert config.public_endpoint
 

@@ -68,7 +68,9 @@ def test_eventbridge_rules_match_exactly_the_five_interruption_kinds(synthesized
     assert patterns == EXPECTED_PATTERNS
 
 
-def test_node_role_has_reference_managed_policies_and_ec2_linux_access_entry(synthesized: Synthesized) -> None:
+def test_node_role_has_reference_managed_policies_and_ec2_linux_access_entry(
+    synthesized: Synthesized,
+) -> None:
     roles = synthesized.resources("karpenter", "AWS::IAM::Role")
     (node_role_id,) = [
         k
@@ -120,7 +122,11 @@ def test_controller_policy_is_scoped_to_this_queue_and_node_role(
 def test_controller_policy_mutations_are_conditioned_on_this_cluster_tag(
     controller_statements: dict[str, dict[str, Any]],
 ) -> None:
-    for sid in ("AllowScopedEC2LaunchTemplateAccessActions", "AllowScopedDeletion", "AllowScopedResourceTagging"):
+    for sid in (
+        "AllowScopedEC2LaunchTemplateAccessActions",
+        "AllowScopedDeletion",
+        "AllowScopedResourceTagging",
+    ):
         equals = controller_statements[sid]["Condition"]["StringEquals"]
         assert equals["aws:ResourceTag/kubernetes.io/cluster/eks-platform"] == "owned", sid
     for sid in ("AllowScopedEC2InstanceActionsWithTags", "AllowScopedResourceCreationTagging"):

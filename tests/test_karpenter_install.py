@@ -44,7 +44,9 @@ def test_interruption_queue_setting_is_the_queue_name_not_arn_or_url(synthesized
     assert "Arn" not in rendered and "QueueUrl" not in rendered
 
 
-def test_controller_values_name_the_pod_identity_service_account_and_cluster(synthesized: Synthesized) -> None:
+def test_controller_values_name_the_pod_identity_service_account_and_cluster(
+    synthesized: Synthesized,
+) -> None:
     values = charts(synthesized)["karpenter"]["Values"]
     text = values if isinstance(values, str) else json.dumps(values)
     assert '\\"clusterName\\":\\"eks-platform\\"' in text or '"clusterName":"eks-platform"' in text

@@ -12,7 +12,8 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from platform_config.config import PlatformConfig, check_unknown_keys
+from platform_config.config import PLACEHOLDER_REPO, PlatformConfig, check_unknown_keys
+from platform_stacks.addons_stack import AddonsStack
 from platform_stacks.cluster_stack import ClusterStack
 from platform_stacks.karpenter_stack import KarpenterStack
 from platform_stacks.network_stack import NetworkStack
@@ -29,6 +30,7 @@ class Platform:
     network: NetworkStack
     cluster: ClusterStack
     karpenter: KarpenterStack
+    addons: AddonsStack
 
 
 def cdk_json_context(path: Path = ROOT / "cdk.json") -> dict[str, Any]:
@@ -64,7 +66,7 @@ def build_app(
     outdir: str | None = None,
     nag: bool = True,
 ) -> Platform:
-    """Validate config from context, then build the three stacks; raises ConfigError before any construct."""
+    """Validate config from context, then build the four stacks; raises ConfigError before any construct."""
     probe = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
     all_context = probe.node.get_all_context()
     check_unknown_keys(all_context)
@@ -89,9 +91,25 @@ def build_app(
         env=stack_env,
         description="EKS platform: Karpenter",
     )
+    addons = AddonsStack(
+        app,
+        f"{prefix}-Addons",
+        config=config,
+        cluster=cluster.cluster,
+        env=stack_env,
+        description="EKS platform: ArgoCD, Kyverno, kube-prometheus-stack and the GitOps root",
+    )
+    # Prometheus lands on Karpenter's On-Demand pool, so Karpenter must be running first.
+    addons.add_stack_dependency(karpenter)
+    if config.git_repo_url == PLACEHOLDER_REPO:
+        cdk.Annotations.of(addons).add_warning_v2(
+            "platform:git-repo-placeholder",
+            f"git_repo_url is the placeholder {PLACEHOLDER_REPO}: ArgoCD's root application will not sync "
+            "until you set it (cdk.json or -c git_repo_url=https://...).",
+        )
     for message in support_warnings(config, today or dt.date.today()):
         cdk.Annotations.of(cluster).add_warning_v2("platform:kubernetes-support", message)
     cdk.Tags.of(app).add("eks-platform.io/cluster", config.cluster_name)
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return Platform(app=app, config=config, network=network, cluster=cluster, karpenter=karpenter)
+    return Platform(app=app, config=config, network=network, cluster=cluster, karpenter=karpenter, addons=addons)

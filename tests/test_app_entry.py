@@ -59,8 +59,9 @@ def test_synth_carries_the_support_warning_as_a_cdk_warning(synthesized: Synthes
 
 def test_stack_names_follow_the_cluster_name() -> None:
     platform = build_app({**cdk_json_context(), "cluster_name": "blue"}, env={}, nag=False)
-    assert [s.stack_name for s in (platform.network, platform.cluster, platform.karpenter)] == [
+    assert [s.stack_name for s in (platform.network, platform.cluster, platform.karpenter, platform.addons)] == [
         "blue-Network",
         "blue-Cluster",
         "blue-Karpenter",
+        "blue-Addons",
     ]

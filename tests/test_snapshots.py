@@ -25,7 +25,7 @@ def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("stack", ["network", "cluster", "karpenter"])
+@pytest.mark.parametrize("stack", ["network", "cluster", "karpenter", "addons"])
 def test_stack_template_matches_reviewed_snapshot(
     synthesized: Synthesized, snapshot_json: SnapshotAssertion, stack: str
 ) -> None:

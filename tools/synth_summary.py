@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -57,7 +58,12 @@ def _manifest_docs(value: object) -> list[dict]:
         except json.JSONDecodeError:
             return []
         return [d for d in docs if isinstance(d, dict)]
-    return [{"kind": "(tokenized)", "metadata": {"name": "manifest"}}] if value else []
+    if isinstance(value, dict) and "Fn::Join" in value:
+        # Tokens (role names, ids) split the JSON; kinds and names are literal, so read them from the text.
+        text = "".join(p if isinstance(p, str) else "TOKEN" for p in value["Fn::Join"][1])
+        pairs = re.findall(r'"kind":"(\w+)","metadata":\{"name":"([^"]+)"', text)
+        return [{"kind": kind, "metadata": {"name": name}} for kind, name in pairs]
+    return []
 
 
 if __name__ == "__main__":

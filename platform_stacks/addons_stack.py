@@ -1,0 +1,45 @@
+"""AddonsStack: ArgoCD, Kyverno and kube-prometheus-stack by Helm, then the GitOps root that syncs the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_eks_v2 as eks
+from constructs import Construct
+
+from constructs_lib.eks_cluster import as_icluster
+from constructs_lib.gitops import ARGOCD_NAMESPACE, GitOpsBootstrap
+from constructs_lib.helm_addon import HelmAddon
+from constructs_lib.storage import Gp3StorageClass
+from platform_config.config import PlatformConfig
+
+
+class AddonsStack(Stack):
+    """Exposes `argocd`, `kyverno`, `monitoring` (HelmAddons), `storage` and `gitops`."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, config: PlatformConfig, cluster: eks.Cluster, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        icluster = as_icluster(cluster)
+        self.storage = Gp3StorageClass(self, "Storage", cluster=icluster)
+        # The three charts are independent, so CloudFormation installs them in parallel.
+        self.monitoring = HelmAddon(
+            self,
+            "Monitoring",
+            cluster=icluster,
+            chart="kube-prometheus-stack",
+            release="kube-prometheus-stack",
+            namespace="monitoring",
+            # Prometheus waits for a Karpenter On-Demand node and its gp3 volume: the longest install.
+            timeout=Duration.minutes(12),
+        )
+        self.monitoring.node.add_dependency(self.storage)
+        self.kyverno = HelmAddon(self, "Kyverno", cluster=icluster, chart="kyverno", namespace="kyverno")
+        self.argocd = HelmAddon(
+            self, "ArgoCd", cluster=icluster, chart="argo-cd", release="argocd", namespace=ARGOCD_NAMESPACE
+        )
+        # The root app syncs PrometheusRules, ClusterPolicies and Applications: every CRD must exist first.
+        self.gitops = GitOpsBootstrap(self, "GitOps", config=config, cluster=icluster)
+        self.gitops.node.add_dependency(self.argocd, self.kyverno, self.monitoring)

@@ -1,0 +1,185 @@
+"""Add-ons by Helm: pinned charts in their namespaces, key values, independent installs, then the GitOps root."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk import Duration
+
+from constructs_lib.gitops import CHILD_CHART_REPOS, app_project, root_application
+from constructs_lib.helm_addon import HelmAddon, HelmValuesError
+from platform_checks import validate_manifest
+from platform_stacks.platform_app import build_app, cdk_json_context
+from tests.conftest import Synthesized
+from tests.stack_fixtures import config, stack
+
+EXPECTED = {
+    "argocd": ("argo-cd", "https://argoproj.github.io/argo-helm", "6.7.18", "argocd"),
+    "kyverno": ("kyverno", "https://kyverno.github.io/kyverno/", "3.2.9", "kyverno"),
+    "kube-prometheus-stack": (
+        "kube-prometheus-stack",
+        "https://prometheus-community.github.io/helm-charts",
+        "65.8.1",
+        "monitoring",
+    ),
+}
+
+
+def charts(s: Synthesized) -> dict[str, dict[str, Any]]:
+    out = {}
+    for logical, res in s.resources("addons", "Custom::AWSCDK-EKS-HelmChart").items():
+        props = res["Properties"]
+        out[props["Release"]] = {
+            **props,
+            "_id": logical,
+            "_deps": res.get("DependsOn", []),
+            "_values": json.loads(props["Values"]),
+        }
+    return out
+
+
+def test_three_releases_with_pinned_chart_repo_version_and_namespace(synthesized: Synthesized) -> None:
+    found = charts(synthesized)
+    assert {r: (c["Chart"], c["Repository"], c["Version"], c["Namespace"]) for r, c in found.items()} == EXPECTED
+
+
+def test_charts_install_in_parallel_and_wait_less_than_the_handler(synthesized: Synthesized) -> None:
+    found = charts(synthesized)
+    ids = {c["_id"] for c in found.values()}
+    for release, chart in found.items():
+        assert not ids & set(chart["_deps"]), f"{release} waits for another add-on chart"
+        assert int(chart["Timeout"].removesuffix("s")) < 15 * 60, release
+
+
+def test_root_app_waits_for_every_chart_that_provides_its_crds(synthesized: Synthesized) -> None:
+    found = charts(synthesized)
+    manifests = synthesized.resources("addons", "Custom::AWSCDK-EKS-KubernetesResource")
+    (root,) = [r for r in manifests.values() if "platform-root" in json.dumps(r["Properties"]["Manifest"])]
+    assert {c["_id"] for c in found.values()} <= set(root["DependsOn"])
+
+
+def test_prometheus_waits_for_the_gp3_storage_class(synthesized: Synthesized) -> None:
+    manifests = synthesized.resources("addons", "Custom::AWSCDK-EKS-KubernetesResource")
+    (storage,) = [k for k, r in manifests.items() if "StorageClass" in json.dumps(r["Properties"]["Manifest"])]
+    assert storage in charts(synthesized)["kube-prometheus-stack"]["_deps"]
+
+
+def test_addons_stack_deploys_after_karpenter(synthesized: Synthesized) -> None:
+    deps = {s.stack_name for s in synthesized.platform.addons.dependencies}
+    assert "eks-platform-Karpenter" in deps
+
+
+def test_argocd_values_no_admin_secret_metrics_on_system_nodes(synthesized: Synthesized) -> None:
+    values = charts(synthesized)["argocd"]["_values"]
+    assert "argocdServerAdminPassword" not in json.dumps(values)
+    assert values["global"]["nodeSelector"] == {"eks-platform.io/node-role": "system"}
+    for component in ("controller", "server", "repoServer", "applicationSet"):
+        assert values[component]["metrics"]["enabled"] is True, component
+
+
+def test_kyverno_is_highly_available_and_accepts_exceptions_only_from_its_namespace(synthesized: Synthesized) -> None:
+    values = charts(synthesized)["kyverno"]["_values"]
+    admission = values["admissionController"]
+    assert admission["replicas"] == 3
+    assert admission["podDisruptionBudget"]["enabled"] is True
+    assert admission["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
+    assert values["features"]["policyExceptions"] == {"enabled": True, "namespace": "kyverno"}
+    excluded = values["config"]["webhooks"][0]["namespaceSelector"]["matchExpressions"][0]["values"]
+    assert excluded == ["kube-system", "kyverno"]
+
+
+def test_prometheus_on_demand_with_gp3_volume_and_all_rule_selectors_open(synthesized: Synthesized) -> None:
+    values = charts(synthesized)["kube-prometheus-stack"]["_values"]
+    spec = values["prometheus"]["prometheusSpec"]
+    assert spec["nodeSelector"] == {"eks-platform.io/workload-class": "stateful"}
+    assert spec["tolerations"][0]["key"] == "eks-platform.io/workload-class"
+    assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["storageClassName"] == "gp3"
+    assert spec["retention"] == "15d"
+    for key in ("rule", "serviceMonitor", "podMonitor", "probe"):
+        assert spec[f"{key}SelectorNilUsesHelmValues"] is False, key
+
+
+def test_grafana_generates_its_admin_secret_and_watches_dashboards_everywhere(synthesized: Synthesized) -> None:
+    grafana = charts(synthesized)["kube-prometheus-stack"]["_values"]["grafana"]
+    assert grafana["adminPassword"] == ""
+    sidecar = grafana["sidecar"]["dashboards"]
+    assert (sidecar["label"], sidecar["labelValue"], sidecar["searchNamespace"]) == ("grafana_dashboard", "1", "ALL")
+
+
+def test_karpenter_argocd_and_kyverno_metrics_are_scraped(synthesized: Synthesized) -> None:
+    prometheus = charts(synthesized)["kube-prometheus-stack"]["_values"]["prometheus"]
+    assert [m["name"] for m in prometheus["additionalPodMonitors"]] == ["karpenter"]
+    assert {m["name"] for m in prometheus["additionalServiceMonitors"]} == {"argocd", "kyverno"}
+
+
+def test_app_project_and_root_application_validate_against_argocd_crds() -> None:
+    cfg = config(git_repo_url="https://github.com/acme/platform.git")
+    assert validate_manifest(app_project(cfg)) == []
+    assert validate_manifest(root_application(cfg)) == []
+
+
+def test_argocd_schema_check_catches_a_typo() -> None:
+    app = root_application(config())
+    app["spec"]["syncPolicy"]["automated"]["selfheal"] = True
+    assert validate_manifest(app) != []
+
+
+def test_root_application_syncs_infra_and_apps_with_prune_self_heal_and_retry() -> None:
+    spec = root_application(config(git_repo_url="https://github.com/acme/platform.git", git_revision="v1.2.0"))["spec"]
+    assert [(s["repoURL"], s["targetRevision"], s["path"]) for s in spec["sources"]] == [
+        ("https://github.com/acme/platform.git", "v1.2.0", "infra"),
+        ("https://github.com/acme/platform.git", "v1.2.0", "apps"),
+    ]
+    assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+    assert spec["syncPolicy"]["retry"]["limit"] > 0
+    assert spec["project"] == "platform"
+
+
+def test_app_project_is_limited_to_this_repo_its_chart_repos_and_this_cluster() -> None:
+    spec = app_project(config(git_repo_url="https://github.com/acme/platform.git"))["spec"]
+    assert spec["sourceRepos"] == ["https://github.com/acme/platform.git", *CHILD_CHART_REPOS]
+    assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "*"}]
+    assert "*" not in json.dumps(spec["clusterResourceWhitelist"])
+
+
+def test_child_applications_only_use_repos_the_project_admits() -> None:
+    from platform_checks import load_yaml_documents
+    from tests.conftest import ROOT
+
+    admitted = set(app_project(config())["spec"]["sourceRepos"])
+    for path in [*(ROOT / "infra").rglob("*.yaml"), *(ROOT / "apps").rglob("*.yaml")]:
+        for doc in load_yaml_documents(path):
+            if doc.get("kind") == "Application":
+                assert doc["spec"]["source"]["repoURL"] in admitted, path
+                assert doc["spec"]["project"] == "platform", path
+
+
+def test_placeholder_repo_url_warns_until_configured() -> None:
+    def warnings(**overrides: Any) -> list[str]:
+        platform = build_app({**cdk_json_context(), **overrides}, env={}, nag=False)
+        return [str(m.data) for m in platform.addons.node.metadata if m.type == "aws:cdk:warning"]
+
+    assert any("placeholder" in w for w in warnings())
+    assert not any("placeholder" in w for w in warnings(git_repo_url="https://github.com/acme/platform.git"))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"release": "r" * 54}, "release 'rrrr"),
+        ({"namespace": "n" * 64}, "accepted is at most 63"),
+        ({"timeout": Duration.minutes(20)}, "accepted is at most 14 min"),
+    ],
+)
+def test_helm_addon_rejects_names_and_timeouts_helm_or_the_handler_cannot_take(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    s = stack()
+    from aws_cdk import aws_eks_v2 as eks
+
+    cluster = eks.Cluster.from_cluster_attributes(s, "C", cluster_name="c")
+    args = {"cluster": cluster, "chart": "kyverno", "namespace": "kyverno", **kwargs}
+    with pytest.raises(HelmValuesError, match=message):
+        HelmAddon(s, "A", **args)

@@ -1,0 +1,74 @@
+"""Every manifest the CDK app applies and every values file it installs validates against the pinned schemas."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from platform_checks import check_values, validate_manifest
+from tests.conftest import ROOT, Synthesized
+
+VALUES_FILES = {
+    "karpenter": "karpenter",
+    "argocd": "argo-cd",
+    "kyverno": "kyverno",
+    "kube-prometheus-stack": "kube-prometheus-stack",
+}
+
+
+def placeholder(token: Any) -> str:
+    """A value of the shape the token resolves to at deploy time (schemas check some shapes)."""
+    if "ClusterSecurityGroupId" in json.dumps(token):
+        return "sg-0123456789abcdef0"
+    return "cfn-token"
+
+
+def manifest_documents(value: Any) -> list[dict[str, Any]]:
+    """The Manifest property of a KubernetesResource, with CloudFormation tokens replaced by placeholder text."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        value = "".join(p if isinstance(p, str) else placeholder(p) for p in value["Fn::Join"][1])
+    return list(json.loads(value))
+
+
+def all_manifests(s: Synthesized) -> list[dict[str, Any]]:
+    docs = []
+    for stack in s.templates:
+        for resource in s.resources(stack, "Custom::AWSCDK-EKS-KubernetesResource").values():
+            docs.extend(manifest_documents(resource["Properties"]["Manifest"]))
+    return docs
+
+
+def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
+    kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in all_manifests(synthesized))
+    assert kinds == [
+        "AppProject/platform",
+        "Application/platform-root",
+        "EC2NodeClass/default",
+        "NodePool/on-demand",
+        "NodePool/spot",
+        "StorageClass/gp3",
+    ]
+
+
+def test_every_applied_manifest_validates_against_kubernetes_129_and_pinned_crds(synthesized: Synthesized) -> None:
+    errors = [e for doc in all_manifests(synthesized) for e in validate_manifest(doc)]
+    assert errors == []
+
+
+def test_every_values_file_is_installed_and_checked() -> None:
+    assert {p.stem for p in (ROOT / "helm_values").glob("*.yaml")} == set(VALUES_FILES)
+
+
+@pytest.mark.parametrize(("release", "chart"), sorted(VALUES_FILES.items()))
+def test_values_file_keys_exist_in_the_chart(release: str, chart: str) -> None:
+    values = yaml.safe_load((ROOT / "helm_values" / f"{release}.yaml").read_text())
+    assert check_values(chart, values) == []
+
+
+def test_values_check_catches_the_wrong_karpenter_queue_key(tmp_path: Path) -> None:
+    errors = check_values("karpenter", {"settings": {"interruptionQueueName": "q"}})
+    assert any("interruptionQueueName" in e for e in errors)

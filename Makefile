@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 CDK := npx --no-install cdk
+# cdk.json runs `python3 app.py`: the venv's interpreter must come first on PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Offline and quiet: no notices, no version check, no telemetry, CDK state inside the repo.
 export CDK_HOME := $(CURDIR)/.cdk-home
 export CDK_DISABLE_VERSION_CHECK := 1

@@ -65,3 +65,25 @@ def test_stack_names_follow_the_cluster_name() -> None:
         "blue-Karpenter",
         "blue-Addons",
     ]
+
+
+def test_pinned_cdk_cli_synthesizes_all_stacks_offline_with_a_passing_summary(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from tools.synth_summary import summarize
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
+    env.update(
+        PATH=f"{Path(sys.executable).parent}:{env['PATH']}",
+        CDK_HOME=str(tmp_path / "home"),
+        CDK_DISABLE_VERSION_CHECK="1",
+        CDK_DISABLE_CLI_TELEMETRY="true",
+    )
+    out = tmp_path / "cdk.out"
+    cmd = ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", str(out)]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    text, passed = summarize(out)
+    assert passed, text
+    for stack in ("Network", "Cluster", "Karpenter", "Addons"):
+        assert f"eks-platform-{stack}:" in text

@@ -69,8 +69,10 @@ deploy: deps
 
 # Ordered teardown: ArgoCD apps and NodePools first so Karpenter terminates its nodes and releases
 # instance profiles, then the stacks in reverse order (scripts/destroy.sh --dry-run lists each step).
+# make destroy DESTROY_ARGS=--dry-run  (print every step), DESTROY_ARGS=--yes (run them)
+DESTROY_ARGS ?= --dry-run
 destroy: deps
-	bash scripts/destroy.sh
+	bash scripts/destroy.sh $(DESTROY_ARGS)
 
 # Synth plus every offline check, with one summary table; non-zero on any failure.
 verify: deps .tools/.installed

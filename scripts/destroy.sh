@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# Tears the platform down in the order that leaves nothing behind: ArgoCD apps, load balancers and volumes,
+# Karpenter capacity, then the CDK stacks in reverse order. --dry-run prints every step and runs none of them.
+# Same flags, defaults and messages as scripts/setup-cluster.sh; a real run needs --yes.
+set -euo pipefail
+
+# Only builtins before the prerequisite check, so --dry-run works on a machine missing every tool.
+script_dir="${BASH_SOURCE[0]%/*}"
+[[ "$script_dir" != "${BASH_SOURCE[0]}" ]] || script_dir=.
+repo_root="$(cd "$script_dir/.." && pwd)"
+root_app="platform-root"
+argocd_namespace="argocd"
+argocd_finalizer="resources-finalizer.argocd.argoproj.io"
+poll_s=15
+total_steps=11
+
+usage() {
+  local text
+  # read, not cat: --help must work on a machine without coreutils on PATH, like --dry-run.
+  IFS= read -r -d '' text <<'USAGE' || true
+Usage: scripts/destroy.sh (--dry-run | --yes) [--cluster-name NAME] [--region REGION] [--timeout SECONDS] [--help]
+
+Deletes the EKS platform and everything it launched, in an order that leaves no orphaned AWS resource.
+Steps: 1 check prerequisites, 2 aws eks update-kubeconfig,
+       3 delete ArgoCD application platform-root with cascade (its resources and child applications),
+       4 delete any remaining ArgoCD applications,
+       5 delete Ingresses and LoadBalancer Services (their load balancers block VPC deletion),
+       6 delete PersistentVolumeClaims (the EBS CSI driver deletes their volumes),
+       7 delete the Karpenter NodePools, 8 wait until no NodeClaim is left,
+       9 delete the EC2NodeClasses (Karpenter removes its instance profiles),
+       10 npx cdk list, 11 npx cdk destroy --force of the listed stacks: Addons, Karpenter, Cluster, Network
+
+  --dry-run              print each step's exact command; call nothing (no AWS, no kubectl)
+  --yes                  required for a real run: this deletes the cluster and its data
+  --cluster-name NAME    default: cdk.json context cluster_name, else $CLUSTER_NAME, else eks-platform
+  --region REGION        default: $AWS_REGION, else $CDK_DEFAULT_REGION, else cdk.json context region,
+                         else us-east-1 (the same order the CDK app uses)
+  --timeout SECONDS      how long each deletion and the NodeClaim wait may take (default 1800)
+  -h, --help             show this help
+Exit: 0 done, 1 a step failed or a prerequisite is missing, 2 bad usage or no --yes.
+USAGE
+  printf '%s' "$text"
+}
+
+usage_error() {
+  echo "destroy: error: $1 (see --help)" >&2
+  exit 2
+}
+
+dry_run=false
+yes=false
+cluster_name=""
+region=""
+timeout_s=1800
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dry-run) dry_run=true; shift ;;
+    --yes) yes=true; shift ;;
+    --cluster-name | --region | --timeout)
+      [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "option '$1' needs a value"
+      case "$1" in
+        --cluster-name) cluster_name="$2" ;;
+        --region) region="$2" ;;
+        --timeout)
+          [[ "$2" =~ ^[0-9]+$ ]] || usage_error "option '--timeout' needs a whole number of seconds, got '$2'"
+          timeout_s="$2" ;;
+      esac
+      shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage_error "unknown option '$1'" ;;
+  esac
+done
+if [[ "$dry_run" == false && "$yes" == false ]]; then
+  usage_error "refusing to delete the cluster without --yes (run with --dry-run first to see every step)"
+fi
+
+# Reads one key of cdk.json's "context"; prints nothing when python3 or the key is missing.
+cdk_context() {
+  command -v python3 >/dev/null 2>&1 || return 0
+  [[ -f "$repo_root/cdk.json" ]] || return 0
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("context", {}).get(sys.argv[2], ""))' \
+    "$repo_root/cdk.json" "$1" 2>/dev/null || true
+}
+
+if [[ -z "$cluster_name" ]]; then
+  cluster_name="$(cdk_context cluster_name)"
+  cluster_name="${cluster_name:-${CLUSTER_NAME:-eks-platform}}"
+fi
+if [[ -z "$region" ]]; then
+  region="${AWS_REGION:-${CDK_DEFAULT_REGION:-}}"
+  [[ -n "$region" ]] || region="$(cdk_context region)"
+  region="${region:-us-east-1}"
+fi
+# The CDK CLI, the app and the AWS CLI all read these, so every step targets the same region.
+export AWS_REGION="$region" AWS_DEFAULT_REGION="$region"
+cdk_ctx=(-c "cluster_name=$cluster_name" -c "region=$region")
+# Reverse deployment order: each stack goes before the ones it depends on.
+stacks=("$cluster_name-Addons" "$cluster_name-Karpenter" "$cluster_name-Cluster" "$cluster_name-Network")
+
+install_hint() {
+  case "$1" in
+    aws) echo "install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html" ;;
+    kubectl) echo "install kubectl 1.29: https://kubernetes.io/docs/tasks/tools/ (make synth also unpacks one into .tools/bin)" ;;
+    node) echo "install Node.js 20: https://nodejs.org/en/download" ;;
+    npx) echo "it comes with npm: install Node.js 20 (https://nodejs.org/en/download), then run 'npm ci' in the repo" ;;
+    python3) echo "install Python 3.11: https://www.python.org/downloads/" ;;
+  esac
+}
+
+step_no=0
+step() {
+  step_no=$((step_no + 1))
+  echo "==> Step $step_no/$total_steps: $1"
+}
+
+# Prints a command so it can be pasted into a shell: plain words bare, anything else in single quotes.
+show_cmd() {
+  local arg out="+"
+  for arg in "$@"; do
+    if [[ "$arg" =~ ^[A-Za-z0-9_./:=@,+-]+$ ]]; then
+      out+=" $arg"
+    else
+      out+=" '${arg//\'/\'\\\'\'}'"
+    fi
+  done
+  echo "$out"
+}
+
+# Prints the exact command, then runs it unless this is a dry run.
+run() {
+  show_cmd "$@"
+  if [[ "$dry_run" == false ]]; then
+    "$@"
+  fi
+}
+
+# Prints a read-only query (to fd 3: callers capture stdout) and runs it; a dry run calls nothing and
+# answers with the placeholder given as the first argument, so the commands that follow still print.
+query() {
+  local placeholder="$1"
+  shift
+  show_cmd "$@" >&3
+  if [[ "$dry_run" == true ]]; then
+    echo "$placeholder"
+  else
+    "$@"
+  fi
+}
+
+# True when the API server knows the CRD: a partial deploy (failed Addons or Karpenter stack) has none,
+# and then the steps that need it have nothing to delete.
+has_crd() {
+  local found
+  found="$(query "customresourcedefinition.apiextensions.k8s.io/$1" kubectl get crd "$1" --ignore-not-found -o name)"
+  if [[ -z "$found" ]]; then
+    echo "    CRD $1 not installed: nothing to delete"
+    return 1
+  fi
+}
+
+exec 3>&1
+echo "destroy: cluster=$cluster_name region=$region dry-run=$dry_run"
+
+step "check prerequisites (aws kubectl node npx python3, and the pinned CDK CLI)"
+missing=()
+for tool in aws kubectl node npx python3; do
+  if command -v "$tool" >/dev/null 2>&1; then
+    echo "    found $tool"
+  else
+    missing+=("$tool")
+    echo "    MISSING $tool: $(install_hint "$tool")" >&2
+  fi
+done
+# npx would fetch an unpinned CLI when the project's pinned aws-cdk (package.json) is not installed.
+if [[ -x "$repo_root/node_modules/.bin/cdk" ]]; then
+  echo "    found the pinned CDK CLI (node_modules/.bin/cdk)"
+else
+  missing+=("cdk-cli")
+  echo "    MISSING the pinned CDK CLI (node_modules/.bin/cdk): run 'npm ci' in $repo_root" >&2
+fi
+if [[ ${#missing[@]} -gt 0 ]]; then
+  if [[ "$dry_run" == true ]]; then
+    echo "destroy: missing prerequisites: ${missing[*]} (dry run goes on; a real run stops here)" >&2
+  else
+    echo "destroy: error: missing prerequisites: ${missing[*]}; install them and run again" >&2
+    exit 1
+  fi
+fi
+
+cd "$repo_root"
+
+step "write the kubeconfig"
+run aws eks update-kubeconfig --name "$cluster_name" --region "$region"
+
+# ArgoCD deletes an Application's resources only when the Application carries its finalizer, and the
+# controller must still run to do it: so this comes first, while the Addons stack is intact.
+step "delete ArgoCD application $root_app with cascade (its resources and child applications)"
+argo_installed=false
+if has_crd applications.argoproj.io; then
+  argo_installed=true
+  apps="$(query "application.argoproj.io/$root_app" kubectl -n "$argocd_namespace" get applications.argoproj.io -o name)"
+  # Children without the finalizer would be deleted but leave their workloads (and load balancers) behind.
+  [[ "$dry_run" == false ]] || echo "    (one patch per listed application)"
+  for app in $apps; do
+    run kubectl -n "$argocd_namespace" patch "$app" --type merge \
+      -p "{\"metadata\":{\"finalizers\":[\"$argocd_finalizer\"]}}"
+  done
+  run kubectl -n "$argocd_namespace" delete applications.argoproj.io "$root_app" --ignore-not-found \
+    --wait "--timeout=${timeout_s}s"
+fi
+
+step "delete any remaining ArgoCD applications"
+if [[ "$argo_installed" == true ]]; then
+  run kubectl -n "$argocd_namespace" delete applications.argoproj.io --all --wait "--timeout=${timeout_s}s"
+else
+  echo "    ArgoCD not installed: nothing to delete"
+fi
+
+# Load balancers and their security groups sit in the VPC's subnets; CloudFormation cannot delete the
+# VPC while they exist. Deleting the objects lets their controller delete them (their finalizers wait).
+step "delete Ingresses and LoadBalancer Services (their load balancers block VPC deletion)"
+run kubectl delete ingresses.networking.k8s.io --all-namespaces --all --wait "--timeout=${timeout_s}s"
+lb_jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace}{" "}{.metadata.name}{"\n"}{end}'
+lb_services="$(query "<namespace> <name>" kubectl get services --all-namespaces -o "jsonpath=$lb_jsonpath")"
+while read -r svc_namespace svc_name; do
+  [[ -n "${svc_name:-}" ]] || continue
+  run kubectl -n "$svc_namespace" delete service "$svc_name" --wait "--timeout=${timeout_s}s"
+done <<<"$lb_services"
+[[ "$dry_run" == false ]] || echo "    (one delete per listed service)"
+
+# StatefulSet claims outlive their workload; their EBS volumes are deleted only while the EBS CSI driver
+# (an EKS add-on of the Cluster stack) runs. No --wait: a claim still mounted by an add-on of the Addons
+# stack goes when cdk destroy removes that pod. Volumes with reclaimPolicy Retain stay: see the runbook.
+step "delete PersistentVolumeClaims (the EBS CSI driver deletes their volumes)"
+run kubectl delete persistentvolumeclaims --all-namespaces --all --wait=false
+
+# Karpenter terminates the instances of a deleted NodePool; they are not in CloudFormation, and would
+# otherwise keep the node role, subnets and security group of the stacks in use.
+step "delete the Karpenter NodePools"
+karpenter_installed=false
+if has_crd nodepools.karpenter.sh; then
+  karpenter_installed=true
+  run kubectl delete nodepools.karpenter.sh --all --wait "--timeout=${timeout_s}s"
+fi
+
+step "wait until no Karpenter NodeClaim is left (timeout ${timeout_s}s)"
+nodeclaims_cmd=(kubectl get nodeclaims.karpenter.sh -o name)
+echo "    (polled every ${poll_s}s until it prints nothing)"
+show_cmd "${nodeclaims_cmd[@]}"
+if [[ "$dry_run" == false && "$karpenter_installed" == true ]]; then
+  start=$SECONDS
+  while true; do
+    left="$("${nodeclaims_cmd[@]}")"
+    count=0
+    while read -r line; do
+      if [[ -n "$line" ]]; then count=$((count + 1)); fi
+    done <<<"$left"
+    elapsed=$((SECONDS - start))
+    echo "    [${elapsed}s/${timeout_s}s] NodeClaims left: $count"
+    ((count > 0)) || break
+    if ((elapsed >= timeout_s)); then
+      echo "destroy: error: $count NodeClaims still exist after ${timeout_s}s; the stacks were not touched." \
+        "Inspect with: kubectl get nodeclaims; kubectl -n kube-system logs deploy/karpenter" >&2
+      exit 1
+    fi
+    sleep "$poll_s"
+  done
+fi
+
+# An EC2NodeClass's finalizer deletes the instance profile Karpenter created for it; the Karpenter
+# controller (Karpenter stack) must still run, so this precedes cdk destroy.
+step "delete the EC2NodeClasses (Karpenter removes its instance profiles)"
+if [[ "$karpenter_installed" == true ]]; then
+  run kubectl delete ec2nodeclasses.karpenter.k8s.aws --all --wait "--timeout=${timeout_s}s"
+elif [[ "$dry_run" == false ]]; then
+  echo "    Karpenter not installed: nothing to delete"
+fi
+
+# cdk destroy fails on a stack id the app does not synthesize (e.g. before the Addons stack existed),
+# so only the stacks `cdk list` names are passed; CloudFormation skips synthesized but undeployed ones.
+step "list the stacks the CDK app synthesizes"
+listed="$(query "${stacks[*]}" npx cdk list "${cdk_ctx[@]}")"
+to_destroy=()
+for stack in "${stacks[@]}"; do
+  for name in $listed; do
+    if [[ "$name" == "$stack" ]]; then
+      to_destroy+=("$stack")
+    fi
+  done
+done
+echo "    will destroy: ${to_destroy[*]:-nothing}"
+
+step "destroy the stacks in reverse order"
+if [[ ${#to_destroy[@]} -gt 0 ]]; then
+  run npx cdk destroy --force "${to_destroy[@]}" "${cdk_ctx[@]}"
+fi
+
+if [[ "$dry_run" == true ]]; then
+  echo "destroy: dry run done; nothing was called"
+else
+  echo "destroy: done. Check for leftovers as docs/runbook.md (Teardown) describes."
+fi

@@ -1,0 +1,297 @@
+"""destroy.sh tears down in order (apps, load balancers, volumes, Karpenter, stacks) and calls nothing dry."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_setup_scripts import BASH, calls, tool_binary
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "scripts" / "destroy.sh"
+
+STEP_TITLES = [
+    "check prerequisites (aws kubectl node npx python3, and the pinned CDK CLI)",
+    "write the kubeconfig",
+    "delete ArgoCD application platform-root with cascade (its resources and child applications)",
+    "delete any remaining ArgoCD applications",
+    "delete Ingresses and LoadBalancer Services (their load balancers block VPC deletion)",
+    "delete PersistentVolumeClaims (the EBS CSI driver deletes their volumes)",
+    "delete the Karpenter NodePools",
+    "wait until no Karpenter NodeClaim is left (timeout 1800s)",
+    "delete the EC2NodeClasses (Karpenter removes its instance profiles)",
+    "list the stacks the CDK app synthesizes",
+    "destroy the stacks in reverse order",
+]
+FINALIZER_PATCH = '{"metadata":{"finalizers":["resources-finalizer.argocd.argoproj.io"]}}'
+LB_ITEMS = '{range .items[?(@.spec.type=="LoadBalancer")]}'
+LB_JSONPATH = f'jsonpath={LB_ITEMS}{{.metadata.namespace}}{{" "}}{{.metadata.name}}{{"\\n"}}{{end}}'
+WAIT = "--wait --timeout=1800s"
+
+
+def argv(line: str) -> str:
+    """A printed command as the shims log it ("$*"): words joined by single spaces, quotes removed."""
+    return " ".join(shlex.split(line))
+
+
+def expected_dry_run(cluster: str, region: str) -> list[str]:
+    ctx = f"-c cluster_name={cluster} -c region={region}"
+    stacks = " ".join(f"{cluster}-{s}" for s in ("Addons", "Karpenter", "Cluster", "Network"))
+    return [
+        f"aws eks update-kubeconfig --name {cluster} --region {region}",
+        "kubectl get crd applications.argoproj.io --ignore-not-found -o name",
+        "kubectl -n argocd get applications.argoproj.io -o name",
+        f"kubectl -n argocd patch application.argoproj.io/platform-root --type merge -p {FINALIZER_PATCH}",
+        f"kubectl -n argocd delete applications.argoproj.io platform-root --ignore-not-found {WAIT}",
+        f"kubectl -n argocd delete applications.argoproj.io --all {WAIT}",
+        f"kubectl delete ingresses.networking.k8s.io --all-namespaces --all {WAIT}",
+        f"kubectl get services --all-namespaces -o {LB_JSONPATH}",
+        f"kubectl -n <namespace> delete service <name> {WAIT}",
+        "kubectl delete persistentvolumeclaims --all-namespaces --all --wait=false",
+        "kubectl get crd nodepools.karpenter.sh --ignore-not-found -o name",
+        f"kubectl delete nodepools.karpenter.sh --all {WAIT}",
+        "kubectl get nodeclaims.karpenter.sh -o name",
+        f"kubectl delete ec2nodeclasses.karpenter.k8s.aws --all {WAIT}",
+        f"npx cdk list {ctx}",
+        f"npx cdk destroy --force {stacks} {ctx}",
+    ]
+
+
+# Each shim logs "<name> <args>" to $SHIM_LOG and answers the script's queries from FAKE_* variables.
+SHIM = """#!/bin/sh
+printf '%s\n' "{name} $*" >> "$SHIM_LOG"
+case "$*" in
+  *"get crd"*) [ -n "$FAKE_NO_CRDS" ] || echo "customresourcedefinition.apiextensions.k8s.io/$3" ;;
+  *"get applications"*) printf '%b' "$FAKE_APPS" ;;
+  *"get services"*) printf '%b' "$FAKE_LB_SERVICES" ;;
+  *"get nodeclaims"*) printf '%b' "$FAKE_NODECLAIMS" ;;
+  *"cdk list"*) printf '%b' "$FAKE_CDK_LIST" ;;
+esac
+exit 0
+"""
+ALL_TOOLS = ["aws", "kubectl", "node", "npx", "python3"]
+
+
+def make_bin(tmp_path: Path, tools: list[str]) -> Path:
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    for tool in tools:
+        shim = bindir / tool
+        if tool == "python3":
+            shim.symlink_to(sys.executable)
+            continue
+        shim.write_text(SHIM.replace("{name}", tool))
+        shim.chmod(0o755)
+    return bindir
+
+
+def make_repo(tmp_path: Path, context: dict[str, str] | None) -> Path:
+    """A copy of the script in a throwaway repo, so cdk.json and node_modules are under test control."""
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy(SCRIPT, repo / "scripts" / "destroy.sh")
+    if context is not None:
+        (repo / "cdk.json").write_text(json.dumps({"app": "python3 app.py", "context": context}))
+    cdk = repo / "node_modules" / ".bin" / "cdk"
+    cdk.parent.mkdir(parents=True)
+    cdk.write_text("#!/bin/sh\nexit 0\n")
+    cdk.chmod(0o755)
+    return repo / "scripts" / "destroy.sh"
+
+
+Result = subprocess.CompletedProcess[str]
+
+
+def run(script: Path, args: list[str], bindir: Path, tmp_path: Path, **env: str) -> Result:
+    full_env = {"PATH": str(bindir), "HOME": str(tmp_path), "SHIM_LOG": str(tmp_path / "calls.log")}
+    full_env.update(env)
+    return subprocess.run(
+        [BASH, str(script), *args], capture_output=True, text=True, env=full_env, timeout=30, check=False
+    )
+
+
+def titles(stdout: str) -> list[str]:
+    return [line.split(": ", 1)[1] for line in stdout.splitlines() if line.startswith("==> Step ")]
+
+
+def printed(stdout: str) -> list[str]:
+    return [argv(line[2:]) for line in stdout.splitlines() if line.startswith("+ ")]
+
+
+CONTEXT = {"cluster_name": "ctx-cluster", "region": "eu-west-1"}
+DEPLOYED = {
+    "FAKE_APPS": "application.argoproj.io/platform-root\\napplication.argoproj.io/jaeger\\n",
+    "FAKE_LB_SERVICES": "astronomy-shop frontend-proxy\\n",
+    "FAKE_NODECLAIMS": "",
+    # No Addons stack in this app yet: destroy must pass only the stacks cdk list names.
+    "FAKE_CDK_LIST": "ctx-cluster-Network\\nctx-cluster-Cluster\\nctx-cluster-Karpenter\\n",
+}
+
+
+def test_dry_run_lists_every_step_in_order_and_calls_nothing(tmp_path: Path) -> None:
+    script = make_repo(tmp_path, CONTEXT)
+    result = run(script, ["--dry-run"], make_bin(tmp_path, ALL_TOOLS), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert titles(result.stdout) == STEP_TITLES
+    assert [line.split(": ", 1)[0] for line in result.stdout.splitlines() if line.startswith("==>")] == [
+        f"==> Step {n}/11" for n in range(1, 12)
+    ]
+    assert printed(result.stdout) == expected_dry_run("ctx-cluster", "eu-west-1")
+    assert "dry run done; nothing was called" in result.stdout
+    assert calls(tmp_path) == [], "a dry run must not invoke aws, kubectl, npx or node"
+
+
+def test_dry_run_works_with_no_tools_at_all_and_honours_flags(tmp_path: Path) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    flags = ["--dry-run", "--cluster-name", "flag-cluster", "--region", "ap-south-1"]
+    result = run(SCRIPT, flags, empty, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "missing prerequisites: aws kubectl node npx python3 (dry run goes on" in result.stderr
+    assert printed(result.stdout) == expected_dry_run("flag-cluster", "ap-south-1")
+
+
+def test_region_from_environment_wins_over_cdk_json_like_setup(tmp_path: Path) -> None:
+    script = make_repo(tmp_path, CONTEXT)
+    result = run(script, ["--dry-run"], make_bin(tmp_path, ALL_TOOLS), tmp_path, AWS_REGION="us-west-2")
+    assert "destroy: cluster=ctx-cluster region=us-west-2 dry-run=true" in result.stdout
+
+
+def test_real_run_calls_exactly_the_printed_commands_in_order(tmp_path: Path) -> None:
+    script = make_repo(tmp_path, CONTEXT)
+    result = run(script, ["--yes"], make_bin(tmp_path, ALL_TOOLS), tmp_path, **DEPLOYED)
+    assert result.returncode == 0, result.stderr
+    assert titles(result.stdout) == STEP_TITLES
+    assert calls(tmp_path) == printed(result.stdout)
+    made = calls(tmp_path)
+    # Every application gets ArgoCD's finalizer before the root goes, so children cascade too.
+    patched = [c.split()[4] for c in made if " patch " in c]
+    assert patched == ["application.argoproj.io/platform-root", "application.argoproj.io/jaeger"]
+    patch_child = f"kubectl -n argocd patch application.argoproj.io/jaeger --type merge -p {FINALIZER_PATCH}"
+    delete_root = f"kubectl -n argocd delete applications.argoproj.io platform-root --ignore-not-found {WAIT}"
+    assert made.index(patch_child) < made.index(delete_root)
+    assert f"kubectl -n astronomy-shop delete service frontend-proxy {WAIT}" in made
+    assert made[-1] == (
+        "npx cdk destroy --force ctx-cluster-Karpenter ctx-cluster-Cluster ctx-cluster-Network "
+        "-c cluster_name=ctx-cluster -c region=eu-west-1"
+    )
+    assert "[0s/1800s] NodeClaims left: 0" in result.stdout
+    assert result.stdout.rstrip().endswith(
+        "destroy: done. Check for leftovers as docs/runbook.md (Teardown) describes."
+    )
+
+
+def test_karpenter_goes_after_the_workloads_and_before_the_stacks(tmp_path: Path) -> None:
+    script = make_repo(tmp_path, CONTEXT)
+    run(script, ["--yes"], make_bin(tmp_path, ALL_TOOLS), tmp_path, **DEPLOYED)
+    made = calls(tmp_path)
+
+    def first(fragment: str) -> int:
+        return next(i for i, c in enumerate(made) if fragment in c)
+
+    order = [
+        first("delete applications.argoproj.io platform-root"),
+        first("delete applications.argoproj.io --all"),
+        first("delete service frontend-proxy"),
+        first("delete persistentvolumeclaims"),
+        first("delete nodepools.karpenter.sh"),
+        first("get nodeclaims"),
+        first("delete ec2nodeclasses"),
+        first("cdk destroy"),
+    ]
+    assert order == sorted(order)
+
+
+def test_nodeclaim_wait_times_out_with_a_clear_error_before_touching_the_stacks(tmp_path: Path) -> None:
+    script = make_repo(tmp_path, CONTEXT)
+    env = {**DEPLOYED, "FAKE_NODECLAIMS": "nodeclaim.karpenter.sh/spot-a\\nnodeclaim.karpenter.sh/spot-b\\n"}
+    result = run(script, ["--yes", "--timeout", "0"], make_bin(tmp_path, ALL_TOOLS), tmp_path, **env)
+    assert result.returncode == 1
+    assert "[0s/0s] NodeClaims left: 2" in result.stdout
+    assert "destroy: error: 2 NodeClaims still exist after 0s; the stacks were not touched." in result.stderr
+    made = calls(tmp_path)
+    assert made[-1] == "kubectl get nodeclaims.karpenter.sh -o name"
+    assert not any("ec2nodeclasses" in c or c.startswith("npx") for c in made)
+
+
+def test_partial_deploy_without_crds_skips_to_the_stacks(tmp_path: Path) -> None:
+    script = make_repo(tmp_path, CONTEXT)
+    env = {**DEPLOYED, "FAKE_NO_CRDS": "1", "FAKE_CDK_LIST": "ctx-cluster-Network\\nctx-cluster-Cluster\\n"}
+    result = run(script, ["--yes"], make_bin(tmp_path, ALL_TOOLS), tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    assert "CRD applications.argoproj.io not installed: nothing to delete" in result.stdout
+    assert "CRD nodepools.karpenter.sh not installed: nothing to delete" in result.stdout
+    made = calls(tmp_path)
+    assert not any(" patch " in c or "delete applications" in c or "delete nodepools" in c for c in made)
+    assert not any("nodeclaims" in c or "ec2nodeclasses" in c for c in made)
+    assert made[-1].startswith("npx cdk destroy --force ctx-cluster-Cluster ctx-cluster-Network -c")
+
+
+def test_real_run_refuses_without_yes_and_calls_nothing(tmp_path: Path) -> None:
+    script = make_repo(tmp_path, CONTEXT)
+    result = run(script, ["--cluster-name", "prod"], make_bin(tmp_path, ALL_TOOLS), tmp_path, **DEPLOYED)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "destroy: error: refusing to delete the cluster without --yes "
+        "(run with --dry-run first to see every step) (see --help)"
+    ]
+    assert calls(tmp_path) == []
+
+
+def test_real_run_stops_before_any_call_when_a_tool_is_missing(tmp_path: Path) -> None:
+    script = make_repo(tmp_path, CONTEXT)
+    result = run(script, ["--yes"], make_bin(tmp_path, ["aws", "kubectl", "node", "python3"]), tmp_path)
+    assert result.returncode == 1
+    assert "destroy: error: missing prerequisites: npx; install them and run again" in result.stderr
+    assert "Step 2/11" not in result.stdout
+    assert calls(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bogus"], "destroy: error: unknown option '--bogus' (see --help)"),
+        (["--yes", "--region"], "destroy: error: option '--region' needs a value (see --help)"),
+        (["--cluster-name", "--yes"], "option '--cluster-name' needs a value"),
+        (
+            ["--dry-run", "--timeout", "soon"],
+            "option '--timeout' needs a whole number of seconds, got 'soon'",
+        ),
+    ],
+)
+def test_bad_flag_is_one_clear_error_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run(SCRIPT, args, make_bin(tmp_path, ALL_TOOLS), tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert message in result.stderr
+    assert calls(tmp_path) == []
+
+
+def test_help_names_every_flag(tmp_path: Path) -> None:
+    result = run(SCRIPT, ["--help"], make_bin(tmp_path, []), tmp_path)
+    assert result.returncode == 0
+    for flag in (
+        "--dry-run",
+        "--yes",
+        "--cluster-name NAME",
+        "--region REGION",
+        "--timeout SECONDS",
+        "--help",
+    ):
+        assert flag in result.stdout
+
+
+def test_destroy_script_is_shellcheck_clean_and_executable() -> None:
+    result = subprocess.run(
+        [tool_binary("shellcheck"), "--shell=bash", str(SCRIPT)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout
+    assert SCRIPT.stat().st_mode & 0o111

@@ -69,71 +69,76 @@ def _requirements(config: PlatformConfig, capacity_type: str) -> list[dict[str, 
     ]
 
 
-def spot_node_pool(config: PlatformConfig) -> dict[str, Any]:
-    """Stateless default: Spot, diversified, consolidated when empty or underutilized, preferred by weight."""
+def _node_pool(
+    *,
+    name: str,
+    weight: int,
+    capacity_type: str,
+    config: PlatformConfig,
+    cpu_limit: int,
+    memory_limit_gib: int,
+    disruption: dict[str, Any],
+    labels: dict[str, str],
+    taints: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The NodePool shape both pools share; the contract-specific parts are the arguments."""
+    node_spec: dict[str, Any] = {"nodeClassRef": NODECLASS_REF, "requirements": _requirements(config, capacity_type)}
+    if taints:
+        node_spec["taints"] = taints
+    node_spec["expireAfter"] = config.karpenter_expire_after
     return {
         "apiVersion": "karpenter.sh/v1",
         "kind": "NodePool",
-        "metadata": {"name": placement.SPOT_NODEPOOL},
+        "metadata": {"name": name},
         "spec": {
-            "weight": config.karpenter_spot_weight,
+            "weight": weight,
             "template": {
-                "metadata": {"labels": {"eks-platform.io/capacity": "spot"}},
-                "spec": {
-                    "nodeClassRef": NODECLASS_REF,
-                    "requirements": _requirements(config, "spot"),
-                    "expireAfter": config.karpenter_expire_after,
-                },
+                "metadata": {"labels": {**labels, "eks-platform.io/capacity": capacity_type}},
+                "spec": node_spec,
             },
-            "limits": {
-                "cpu": str(config.karpenter_spot_cpu_limit),
-                "memory": f"{config.karpenter_spot_memory_limit_gib}Gi",
-            },
-            "disruption": {
-                "consolidationPolicy": "WhenEmptyOrUnderutilized",
-                "consolidateAfter": config.karpenter_consolidate_after,
-                # At most 10% of Spot nodes are voluntarily disrupted at once; interruptions are not budgeted.
-                "budgets": [{"nodes": "10%"}],
-            },
+            "limits": {"cpu": str(cpu_limit), "memory": f"{memory_limit_gib}Gi"},
+            "disruption": disruption,
         },
     }
+
+
+def spot_node_pool(config: PlatformConfig) -> dict[str, Any]:
+    """Stateless default: Spot, diversified, consolidated when empty or underutilized, preferred by weight."""
+    return _node_pool(
+        name=placement.SPOT_NODEPOOL,
+        weight=config.karpenter_spot_weight,
+        capacity_type="spot",
+        config=config,
+        cpu_limit=config.karpenter_spot_cpu_limit,
+        memory_limit_gib=config.karpenter_spot_memory_limit_gib,
+        labels={},
+        disruption={
+            "consolidationPolicy": "WhenEmptyOrUnderutilized",
+            "consolidateAfter": config.karpenter_consolidate_after,
+            # At most 10% of Spot nodes are voluntarily disrupted at once; interruptions are not budgeted.
+            "budgets": [{"nodes": "10%"}],
+        },
+    )
 
 
 def on_demand_node_pool(config: PlatformConfig) -> dict[str, Any]:
     """Stateful: On-Demand, tainted and labelled by the contract, only emptied nodes are removed."""
-    return {
-        "apiVersion": "karpenter.sh/v1",
-        "kind": "NodePool",
-        "metadata": {"name": placement.ON_DEMAND_NODEPOOL},
-        "spec": {
-            "weight": config.karpenter_on_demand_weight,
-            "template": {
-                "metadata": {"labels": {**placement.STATEFUL_NODE_SELECTOR, "eks-platform.io/capacity": "on-demand"}},
-                "spec": {
-                    "nodeClassRef": NODECLASS_REF,
-                    "requirements": _requirements(config, "on-demand"),
-                    "taints": [
-                        {
-                            "key": placement.WORKLOAD_CLASS_KEY,
-                            "value": placement.STATEFUL,
-                            "effect": "NoSchedule",
-                        }
-                    ],
-                    "expireAfter": config.karpenter_expire_after,
-                },
-            },
-            "limits": {
-                "cpu": str(config.karpenter_on_demand_cpu_limit),
-                "memory": f"{config.karpenter_on_demand_memory_limit_gib}Gi",
-            },
-            "disruption": {
-                "consolidationPolicy": "WhenEmpty",
-                "consolidateAfter": "5m",
-                # Never drain a stateful node for underutilization; empty or drifted nodes go one at a time.
-                "budgets": [
-                    {"nodes": "0", "reasons": ["Underutilized"]},
-                    {"nodes": "1", "reasons": ["Empty", "Drifted"]},
-                ],
-            },
+    return _node_pool(
+        name=placement.ON_DEMAND_NODEPOOL,
+        weight=config.karpenter_on_demand_weight,
+        capacity_type="on-demand",
+        config=config,
+        cpu_limit=config.karpenter_on_demand_cpu_limit,
+        memory_limit_gib=config.karpenter_on_demand_memory_limit_gib,
+        labels=dict(placement.STATEFUL_NODE_SELECTOR),
+        taints=[{"key": placement.WORKLOAD_CLASS_KEY, "value": placement.STATEFUL, "effect": "NoSchedule"}],
+        disruption={
+            "consolidationPolicy": "WhenEmpty",
+            "consolidateAfter": "5m",
+            # Never drain a stateful node for underutilization; empty or drifted nodes go one at a time.
+            "budgets": [
+                {"nodes": "0", "reasons": ["Underutilized"]},
+                {"nodes": "1", "reasons": ["Empty", "Drifted"]},
+            ],
         },
-    }
+    )

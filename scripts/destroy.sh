@@ -8,11 +8,14 @@ set -euo pipefail
 script_dir="${BASH_SOURCE[0]%/*}"
 [[ "$script_dir" != "${BASH_SOURCE[0]}" ]] || script_dir=.
 repo_root="$(cd "$script_dir/.." && pwd)"
+# shellcheck source=lib/common.sh
+source "$script_dir/lib/common.sh"
 root_app="platform-root"
 argocd_namespace="argocd"
 argocd_finalizer="resources-finalizer.argocd.argoproj.io"
 poll_s=15
 total_steps=11
+step_no=0
 
 usage() {
   local text
@@ -74,26 +77,7 @@ if [[ "$dry_run" == false && "$yes" == false ]]; then
   usage_error "refusing to delete the cluster without --yes (run with --dry-run first to see every step)"
 fi
 
-# Reads one key of cdk.json's "context"; prints nothing when python3 or the key is missing.
-cdk_context() {
-  command -v python3 >/dev/null 2>&1 || return 0
-  [[ -f "$repo_root/cdk.json" ]] || return 0
-  python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("context", {}).get(sys.argv[2], ""))' \
-    "$repo_root/cdk.json" "$1" 2>/dev/null || true
-}
-
-if [[ -z "$cluster_name" ]]; then
-  cluster_name="$(cdk_context cluster_name)"
-  cluster_name="${cluster_name:-${CLUSTER_NAME:-eks-platform}}"
-fi
-if [[ -z "$region" ]]; then
-  region="${AWS_REGION:-${CDK_DEFAULT_REGION:-}}"
-  [[ -n "$region" ]] || region="$(cdk_context region)"
-  region="${region:-us-east-1}"
-fi
-# The CDK CLI, the app and the AWS CLI all read these, so every step targets the same region.
-export AWS_REGION="$region" AWS_DEFAULT_REGION="$region"
-cdk_ctx=(-c "cluster_name=$cluster_name" -c "region=$region")
+resolve_cluster_and_region
 # Reverse deployment order: each stack goes before the ones it depends on.
 stacks=("$cluster_name-Addons" "$cluster_name-Karpenter" "$cluster_name-Cluster" "$cluster_name-Network")
 
@@ -105,33 +89,6 @@ install_hint() {
     npx) echo "it comes with npm: install Node.js 20 (https://nodejs.org/en/download), then run 'npm ci' in the repo" ;;
     python3) echo "install Python 3.11: https://www.python.org/downloads/" ;;
   esac
-}
-
-step_no=0
-step() {
-  step_no=$((step_no + 1))
-  echo "==> Step $step_no/$total_steps: $1"
-}
-
-# Prints a command so it can be pasted into a shell: plain words bare, anything else in single quotes.
-show_cmd() {
-  local arg out="+"
-  for arg in "$@"; do
-    if [[ "$arg" =~ ^[A-Za-z0-9_./:=@,+-]+$ ]]; then
-      out+=" $arg"
-    else
-      out+=" '${arg//\'/\'\\\'\'}'"
-    fi
-  done
-  echo "$out"
-}
-
-# Prints the exact command, then runs it unless this is a dry run.
-run() {
-  show_cmd "$@"
-  if [[ "$dry_run" == false ]]; then
-    "$@"
-  fi
 }
 
 # Prints a read-only query (to fd 3: callers capture stdout) and runs it; a dry run calls nothing and

@@ -96,6 +96,7 @@ def make_repo(tmp_path: Path, context: dict[str, str] | None) -> Path:
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
     shutil.copy(SCRIPT, repo / "scripts" / "destroy.sh")
+    shutil.copytree(REPO / "scripts" / "lib", repo / "scripts" / "lib")
     if context is not None:
         (repo / "cdk.json").write_text(json.dumps({"app": "python3 app.py", "context": context}))
     cdk = repo / "node_modules" / ".bin" / "cdk"

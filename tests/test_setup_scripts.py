@@ -75,6 +75,7 @@ def make_repo(tmp_path: Path, context: dict[str, str] | None, with_cdk_cli: bool
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
     shutil.copy(BASH_SCRIPT, repo / "scripts" / "setup-cluster.sh")
+    shutil.copytree(REPO / "scripts" / "lib", repo / "scripts" / "lib")
     if context is not None:
         (repo / "cdk.json").write_text(json.dumps({"app": "python3 app.py", "context": context}))
     if with_cdk_cli:
@@ -248,7 +249,9 @@ def shellcheck(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("script", sorted((REPO / "scripts").glob("*.sh")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "script", sorted([*(REPO / "scripts").glob("*.sh"), *(REPO / "scripts" / "lib").glob("*.sh")]), ids=lambda p: p.name
+)
 def test_shell_scripts_are_shellcheck_clean(script: Path) -> None:
     result = shellcheck(script)
     assert result.returncode == 0, result.stdout

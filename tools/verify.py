@@ -169,7 +169,7 @@ CFN_LINT = ("{bin}/cfn-lint", "--format", "parseable", "glob:{out}/*.template.js
 # -shellcheck: actionlint lints each `run:` script with the pinned shellcheck, not one found on PATH.
 WORKFLOWS = "glob:.github/workflows/*.yml"
 ACTIONLINT = ("{bin}/actionlint", "-no-color", "-shellcheck", "{bin}/shellcheck", WORKFLOWS)
-SHELLCHECK = ("{bin}/shellcheck", "--shell=bash", "glob:scripts/*.sh", "glob:tools/*.sh")
+SHELLCHECK = ("{bin}/shellcheck", "--shell=bash", "glob:scripts/*.sh", "glob:scripts/lib/*.sh", "glob:tools/*.sh")
 RUFF_COUNT = regex_counter((r"Found (\d+) errors?", "{} findings"), (r"^All checks passed", "0 findings"))
 UNFORMATTED = (r"(\d+) files? would be reformatted", "{} to reformat")
 FORMAT_COUNT = regex_counter(UNFORMATTED, (r"(\d+) files? already formatted", "{} files"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from typing import Any
 
 import jsonschema
@@ -90,6 +91,49 @@ def _dotted(path: Path_) -> str:
     return ".".join(f'"{p}"' if "." in p else p for p in path)
 
 
+# Keys the chart's templates read that its values.yaml only documents in a comment (so the key tree lacks
+# them); each entry names the template that reads it.
+COMMENTED_KEYS: dict[str, dict[Path_, str]] = {
+    "opentelemetry-collector": {
+        ("podDisruptionBudget", "minAvailable"): "templates/pdb.yaml; values.yaml shows it as '#   minAvailable: 2'",
+    },
+    "jaeger": {("allInOne", "resources"): "templates/allinone-deploy.yaml; values.yaml has it commented out"},
+}
+
+
+def _schema_node(root: dict[str, Any], node: Any) -> Any:
+    """Follow local $refs (#/definitions/X) of a values.schema.json."""
+    while isinstance(node, dict) and str(node.get("$ref", "")).startswith("#/"):
+        target: Any = root
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _schema_declares(chart: str, path: Path_, key: str) -> bool:
+    """Whether the chart's values.schema.json names `key` at `path` (its schema, where shipped, is the key
+    list Helm enforces: e.g. opentelemetry-demo's Component allows replicas, which no default sets)."""
+    if not (FACTS_DIR / "values" / f"{chart}.schema.json").exists():
+        return False
+    root = load_fact(f"values/{chart}.schema.json")
+    node = _schema_node(root, root)
+    for part in (*path, key):
+        if not isinstance(node, dict):
+            return False
+        props = node.get("properties", {})
+        patterns = [sub for pattern, sub in node.get("patternProperties", {}).items() if re.search(pattern, part)]
+        if part in props:
+            node = _schema_node(root, props[part])
+        elif patterns:
+            node = _schema_node(root, patterns[0])
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = _schema_node(root, node["additionalProperties"])
+        else:
+            return False
+    return True
+
+
 def _union(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Key tree accepting the keys of both trees (a wins on types)."""
     if a.get("type") != "map" or b.get("type") != "map":
@@ -137,6 +181,8 @@ def _check_keys(chart: str, values: Any, tree: dict[str, Any], path: Path_, ctx:
         key = str(key)
         if key in children:
             errors += _check_keys(chart, value, children[key], (*path, key), ctx)
+        elif (*path, key) in COMMENTED_KEYS.get(chart, {}) or _schema_declares(chart, path, key):
+            continue  # real keys without a default; the schema (where shipped) checks their content
         elif not (not path and key == "global"):  # Helm always accepts `global` and hands it to subcharts
             close = difflib.get_close_matches(key, list(children), n=3, cutoff=0.6)
             hint = f"did you mean {', '.join(close)}? " if close else ""

@@ -10,26 +10,10 @@ from tests.observability_helpers import ROOT, application, kustomize_build, load
 
 OBS_DIR = ROOT / "infra" / "observability"
 
-# check_values reports keys missing from values.yaml; these three exist in the chart but not as defaults:
-ACCEPTED_KEY_GAPS = {
-    # `ports` is an open map: the template renders every entry; the schema allows any name.
-    "opentelemetry-collector: ports.prom-exporter: unknown key",
-    # values.yaml documents it as a comment ("#   minAvailable: 2"); the PDB template reads it.
-    "opentelemetry-collector: podDisruptionBudget.minAvailable: unknown key",
-    # values.yaml shows it commented out; templates/allinone-deploy.yaml renders .Values.allInOne.resources.
-    "jaeger: allInOne.resources: unknown key",
-}
-
 
 def _values(name: str) -> dict[str, Any]:
     values: dict[str, Any] = application(OBS_DIR / f"{name}.yaml", name)["spec"]["source"]["helm"]["valuesObject"]
     return values
-
-
-def _unexpected(chart: str, values: dict[str, Any]) -> list[str]:
-    from platform_checks.values import check_values
-
-    return [e for e in check_values(chart, values) if not any(e.startswith(gap) for gap in ACCEPTED_KEY_GAPS)]
 
 
 def test_kustomize_builds_namespace_applications_and_rules() -> None:
@@ -75,21 +59,15 @@ def test_applications_pin_their_chart_and_sync_automatically(name: str, repo: st
 
 
 def test_collector_values_exist_in_the_chart_and_pass_its_schema() -> None:
-    assert _unexpected("opentelemetry-collector", _values("otel-collector")) == []
+    from platform_checks.values import check_values
+
+    assert check_values("opentelemetry-collector", _values("otel-collector")) == []
 
 
 def test_jaeger_values_exist_in_the_chart() -> None:
-    assert _unexpected("jaeger", _values("jaeger")) == []
-
-
-def test_accepted_key_gaps_are_still_needed() -> None:
     from platform_checks.values import check_values
 
-    errors = check_values("opentelemetry-collector", _values("otel-collector")) + check_values(
-        "jaeger", _values("jaeger")
-    )
-    for gap in ACCEPTED_KEY_GAPS:
-        assert any(e.startswith(gap) for e in errors), f"{gap!r} no longer reported; drop it from the list"
+    assert check_values("jaeger", _values("jaeger")) == []
 
 
 def test_collector_is_a_two_replica_contrib_deployment_named_for_the_platform() -> None:

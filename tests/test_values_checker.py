@@ -103,3 +103,20 @@ def test_unknown_chart_is_an_error() -> None:
 def test_coalesce_follows_helm_merge_semantics() -> None:
     defaults = {"a": {"b": 1, "c": 2}, "l": [1, 2], "d": 4}
     assert coalesce(defaults, {"a": {"b": 9}, "l": [3], "d": None}) == {"a": {"b": 9, "c": 2}, "l": [3]}
+
+
+def test_keys_declared_only_by_the_charts_schema_are_accepted() -> None:
+    # Component.replicas and an open `ports` entry exist in the schema but in no default.
+    assert check_values("opentelemetry-demo", {"components": {"frontend": {"replicas": 2}}}) == []
+    ports = {"ports": {"prom-exporter": {"enabled": True, "containerPort": 8889, "servicePort": 8889}}}
+    assert check_values("opentelemetry-collector", {"mode": "deployment", **ports}) == []
+
+
+def test_schema_declared_keys_still_catch_typos_inside_them() -> None:
+    errors = check_values("opentelemetry-demo", {"components": {"frontend": {"replicaz": 2}}})
+    assert any("components.frontend.replicaz: unknown key" in e for e in errors)
+
+
+def test_keys_documented_only_in_comments_are_accepted_by_name() -> None:
+    assert check_values("jaeger", {"allInOne": {"resources": {"limits": {"memory": "1Gi"}}}}) == []
+    assert check_values("jaeger", {"allInOne": {"resourcez": {}}}) != []

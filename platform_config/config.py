@@ -279,7 +279,7 @@ class PlatformConfig:
             raise ConfigError(
                 "ami_alias",
                 self.ami_alias,
-                "accepted is a pinned AL2023 alias such as al2023@v20241213 (not @latest)",
+                "accepted is a pinned AL2023 alias such as al2023@v20240807 (not @latest)",
             )
 
 

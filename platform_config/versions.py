@@ -59,9 +59,10 @@ CHARTS: dict[str, ChartPin] = {
     ),
 }
 
-# Karpenter's EC2NodeClass AMI alias: a dated AL2023 EKS-optimized release, never @latest, so a
-# re-sync cannot roll every node to a new AMI by surprise. Bump it on purpose (runbook).
-AMI_ALIAS = "al2023@v20241213"
+# Karpenter's EC2NodeClass AMI alias: a dated AL2023 EKS-optimized release (the one Karpenter 1.0's
+# docs pin in their examples), never @latest, so a re-sync cannot roll every node to a new AMI by
+# surprise. Bump it on purpose to a newer amazon-eks-ami release tag (runbook).
+AMI_ALIAS = "al2023@v20240807"
 
 # EKS managed add-ons. None = EKS's default version for the cluster's Kubernetes version at create
 # time (we cannot query DescribeAddonVersions offline; pin here once an account has confirmed one).

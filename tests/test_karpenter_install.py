@@ -89,7 +89,7 @@ def test_schema_check_catches_a_consolidation_policy_typo(manifests: list[dict[s
 
 def test_node_class_pins_ami_imdsv2_hop_one_and_encrypted_gp3(manifests: list[dict[str, Any]]) -> None:
     spec = manifests[0]["spec"]
-    assert spec["amiSelectorTerms"] == [{"alias": "al2023@v20241213"}]
+    assert spec["amiSelectorTerms"] == [{"alias": "al2023@v20240807"}]
     assert spec["metadataOptions"]["httpTokens"] == "required"
     assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1
     ebs = spec["blockDeviceMappings"][0]["ebs"]

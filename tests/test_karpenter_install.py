@@ -11,11 +11,13 @@ import botocore.session
 import pytest
 
 from constructs_lib.helm_addon import HelmValuesError, resolved_values
+from constructs_lib.karpenter_iam import SERVICE_ACCOUNT
 from constructs_lib.karpenter_manifests import ec2_node_class, on_demand_node_pool, spot_node_pool
 from platform_checks import validate_manifest
 from platform_config import placement
 from tests.conftest import ROOT, Synthesized
 from tests.stack_fixtures import config
+from tools.synth_summary import json_property, token_placeholder
 
 
 def charts(s: Synthesized) -> dict[str, dict[str, Any]]:
@@ -36,21 +38,19 @@ def test_crd_chart_then_controller_chart_pinned_in_kube_system(synthesized: Synt
 
 
 def test_interruption_queue_setting_is_the_queue_name_not_arn_or_url(synthesized: Synthesized) -> None:
-    values = charts(synthesized)["karpenter"]["Values"]
+    values = json_property(charts(synthesized)["karpenter"]["Values"])
     (queue_id,) = synthesized.resources("karpenter", "AWS::SQS::Queue")
-    rendered = json.dumps(values)
-    assert json.dumps({"Fn::GetAtt": [queue_id, "QueueName"]}) in rendered
-    assert '"interruptionQueueName' not in rendered  # the wrong key of copied snippets
-    assert "Arn" not in rendered and "QueueUrl" not in rendered
+    assert values["settings"]["interruptionQueue"] == token_placeholder({"Fn::GetAtt": [queue_id, "QueueName"]})
+    assert "interruptionQueueName" not in values["settings"]  # the wrong key of copied snippets
 
 
-def test_controller_values_name_the_pod_identity_service_account_and_cluster(
-    synthesized: Synthesized,
-) -> None:
-    values = charts(synthesized)["karpenter"]["Values"]
-    text = values if isinstance(values, str) else json.dumps(values)
-    assert '\\"clusterName\\":\\"eks-platform\\"' in text or '"clusterName":"eks-platform"' in text
-    assert '\\"name\\":\\"karpenter\\"' in text or '"name":"karpenter"' in text
+def test_controller_values_name_the_pod_identity_service_account_and_cluster(synthesized: Synthesized) -> None:
+    values = json_property(charts(synthesized)["karpenter"]["Values"])
+    assert values["settings"]["clusterName"] == "eks-platform"
+    assert values["serviceAccount"] == {"create": True, "name": SERVICE_ACCOUNT[1]}
+    association = synthesized.only("karpenter", "AWS::EKS::PodIdentityAssociation")["Properties"]
+    assert (association["Namespace"], association["ServiceAccount"]) == SERVICE_ACCOUNT
+    assert charts(synthesized)["karpenter"]["Namespace"] == SERVICE_ACCOUNT[0]
 
 
 def test_helm_waits_stay_under_the_kubectl_handler_limit(synthesized: Synthesized) -> None:
@@ -99,14 +99,15 @@ def test_node_class_pins_ami_imdsv2_hop_one_and_encrypted_gp3(manifests: list[di
 
 def test_synthesized_node_class_uses_node_role_and_cluster_security_group(synthesized: Synthesized) -> None:
     (manifest,) = synthesized.resources("karpenter", "Custom::AWSCDK-EKS-KubernetesResource").values()
-    text = json.dumps(manifest["Properties"]["Manifest"])
-    node_role = [
+    (node_class,) = [d for d in json_property(manifest["Properties"]["Manifest"]) if d["kind"] == "EC2NodeClass"]
+    (node_role,) = [
         k
         for k, r in synthesized.resources("karpenter", "AWS::IAM::Role").items()
         if "ec2.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])
     ]
-    assert json.dumps({"Ref": node_role[0]}) in text
-    assert "ClusterSecurityGroupId" in text
+    assert node_class["spec"]["role"] == token_placeholder({"Ref": node_role})
+    (term,) = node_class["spec"]["securityGroupSelectorTerms"]
+    assert "ClusterSecurityGroupId" in term["id"]
 
 
 def test_spot_pool_is_preferred_spot_and_consolidates_underutilized(manifests: list[dict[str, Any]]) -> None:

@@ -11,6 +11,7 @@ import yaml
 
 from platform_checks import check_values, validate_manifest
 from tests.conftest import ROOT, Synthesized
+from tools.synth_summary import json_property
 
 VALUES_FILES = {
     "karpenter": "karpenter",
@@ -28,10 +29,8 @@ def placeholder(token: Any) -> str:
 
 
 def manifest_documents(value: Any) -> list[dict[str, Any]]:
-    """The Manifest property of a KubernetesResource, with CloudFormation tokens replaced by placeholder text."""
-    if isinstance(value, dict) and "Fn::Join" in value:
-        value = "".join(p if isinstance(p, str) else placeholder(p) for p in value["Fn::Join"][1])
-    return list(json.loads(value))
+    """The Manifest property of a KubernetesResource, with CloudFormation tokens as placeholder values."""
+    return list(json_property(value, placeholder))
 
 
 def all_manifests(s: Synthesized) -> list[dict[str, Any]]:

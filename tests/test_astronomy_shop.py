@@ -6,15 +6,10 @@ from typing import Any
 
 import pytest
 
-from tests.observability_helpers import (
-    ROOT,
-    STATEFUL_NODE_SELECTOR,
-    STATEFUL_TOLERATION,
-    application,
-    kustomize_build,
-    load_docs,
-    quantity,
-)
+from platform_checks import load_yaml_documents
+from platform_checks.kustomize import kustomize_build
+from platform_config.placement import STATEFUL_NODE_SELECTOR, STATEFUL_TOLERATION
+from tests.observability_helpers import ROOT, application, astronomy_shop_values, quantity
 
 APP_DIR = ROOT / "apps" / "astronomy-shop"
 RELEASE = "astronomy-shop"
@@ -35,12 +30,7 @@ def _values() -> dict[str, Any]:
 
 
 def _merged() -> dict[str, Any]:
-    """Chart defaults + our values, merged the way Helm does."""
-    from platform_checks._facts import load_fact
-    from platform_checks.values import coalesce
-
-    merged: dict[str, Any] = coalesce(load_fact("values/opentelemetry-demo.defaults.json"), _values())
-    return merged
+    return astronomy_shop_values()
 
 
 def _enabled_components() -> dict[str, dict[str, Any]]:
@@ -163,7 +153,7 @@ def test_frontends_run_two_replicas_in_different_zones(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(HIGHLY_AVAILABLE))
 def test_frontends_have_a_pdb_selecting_the_chart_pod_label(name: str) -> None:
-    pdbs = {d["metadata"]["name"]: d for d in load_docs(APP_DIR / "pdb.yaml")}
+    pdbs = {d["metadata"]["name"]: d for d in load_yaml_documents(APP_DIR / "pdb.yaml")}
     pdb = pdbs[f"{RELEASE}-{name.lower()}"]
     assert pdb["metadata"]["namespace"] == "astronomy-shop"
     assert pdb["spec"]["selector"] == {"matchLabels": {"opentelemetry.io/name": f"{RELEASE}-{name.lower()}"}}

@@ -9,10 +9,10 @@ from typing import Any
 import promql_parser
 import pytest
 
+from platform_checks.kustomize import kustomize_build
 from tests.observability_helpers import (
     KARPENTER_METRIC_LABELS,
     ROOT,
-    kustomize_build,
     metric_names,
     recorded_names,
 )

@@ -10,11 +10,10 @@ import kyverno_cel as kc
 import pytest
 
 from platform_checks import validate_manifest
-from platform_checks._facts import load_fact
-from platform_checks.values import coalesce
+from platform_checks.kustomize import kustomize_build
 from platform_config import versions
 from tests.conftest import ROOT
-from tests.observability_helpers import application, kustomize_build
+from tests.observability_helpers import astronomy_shop_values
 
 KUSTOMIZE_DIRS = sorted(p.parent for root in ("infra", "apps") for p in (ROOT / root).rglob("kustomization.yaml"))
 POLICIES = kc.load_policies()
@@ -58,13 +57,8 @@ def test_every_synced_object_passes_every_enforced_guardrail(root: str) -> None:
 # available offline, so this renders the fields the guardrails read: images, resources, placement). ---
 
 
-def shop_values() -> dict[str, Any]:
-    app = application(ROOT / "apps" / "astronomy-shop" / "application.yaml", "astronomy-shop")
-    return coalesce(load_fact("values/opentelemetry-demo.defaults.json"), app["spec"]["source"]["helm"]["valuesObject"])
-
-
 def shop_deployments() -> list[dict[str, Any]]:
-    values = shop_values()
+    values = astronomy_shop_values()
     default = values["default"]
     tag = default["image"].get("tag") or versions.CHARTS["opentelemetry-demo"].app_version
     out = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,8 @@ import kyverno_cel as kc
 import pytest
 import yaml
 
-from tools.layer_bin import extract
+from platform_checks import load_yaml_documents
+from platform_checks.kustomize import kustomize_build
 
 POLICIES = kc.load_policies()
 POLICY_NAMES = [p["metadata"]["name"] for p in POLICIES]
@@ -47,8 +47,8 @@ ACTIONS = {
     "restrict-loadbalancer-services": "Enforce",
     "restrict-pvc-size": "Enforce",
 }
-SETTINGS = kc.load_yaml(kc.POLICY_DIR / "settings.yaml")[0]
-KUSTOMIZATION = kc.load_yaml(kc.POLICY_DIR / "kustomization.yaml")[0]
+SETTINGS = load_yaml_documents(kc.POLICY_DIR / "settings.yaml")[0]
+KUSTOMIZATION = load_yaml_documents(kc.POLICY_DIR / "kustomization.yaml")[0]
 
 
 def _ids(fixtures: list[kc.Fixture]) -> list[str]:
@@ -57,12 +57,6 @@ def _ids(fixtures: list[kc.Fixture]) -> list[str]:
 
 def _kinds(rule: dict[str, Any]) -> list[str]:
     return [k for entry in rule["match"]["any"] for k in entry["resources"]["kinds"]]
-
-
-def _kustomize_build(directory: Path) -> list[dict[str, Any]]:
-    command = [str(extract()["kubectl"]), "kustomize", str(directory)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True)
-    return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
 
 
 # --- the policies themselves -------------------------------------------------------------------------
@@ -377,7 +371,7 @@ def test_settings_values_are_safe_cel_string_literals() -> None:
 
 
 def test_kustomize_build_emits_exactly_the_policies_as_written() -> None:
-    built = _kustomize_build(kc.POLICY_DIR)
+    built = kustomize_build(kc.POLICY_DIR)
     assert [d["kind"] for d in built] == ["ClusterPolicy"] * len(POLICIES)  # settings.yaml is local-config
     by_name = {d["metadata"]["name"]: d for d in built}
     assert by_name == dict(zip(POLICY_NAMES, POLICIES, strict=True))
@@ -394,7 +388,7 @@ def test_changed_settings_reach_the_cel_of_the_built_policies(tmp_path: Path) ->
         maxPvcStorage="10Gi",
     )
     (work / "settings.yaml").write_text(yaml.safe_dump(settings))
-    built = _kustomize_build(work)
+    built = kustomize_build(work)
 
     def failures(stem: str, policy: str) -> list[str]:
         (fixture,) = [f for f in FIXTURES if f.path.stem == stem]
@@ -418,7 +412,7 @@ def test_changed_settings_reach_the_cel_of_the_built_policies(tmp_path: Path) ->
 
 
 def test_kyverno_cli_test_file_covers_every_policy_fixture_and_result() -> None:
-    (test,) = kc.load_yaml(kc.POLICY_DIR / "kyverno-test.yaml")
+    (test,) = load_yaml_documents(kc.POLICY_DIR / "kyverno-test.yaml")
     assert (test["apiVersion"], test["kind"]) == ("cli.kyverno.io/v1alpha1", "Test")
     assert test["policies"] == [p.name for p in kc.policy_files()]
     listed = sorted((kc.POLICY_DIR / r).resolve() for r in test["resources"])

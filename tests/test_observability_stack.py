@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.observability_helpers import ROOT, application, kustomize_build, load_docs, quantity
+from platform_checks import load_yaml_documents
+from platform_checks.kustomize import kustomize_build
+from tests.observability_helpers import ROOT, application, quantity
 
 OBS_DIR = ROOT / "infra" / "observability"
 
@@ -125,7 +127,7 @@ def test_jaeger_is_all_in_one_with_bounded_memory_storage_and_no_cassandra() -> 
 
 
 def test_root_kustomizations_list_the_gitops_directories() -> None:
-    infra = load_docs(ROOT / "infra" / "kustomization.yaml")[0]
-    apps = load_docs(ROOT / "apps" / "kustomization.yaml")[0]
+    infra = load_yaml_documents(ROOT / "infra" / "kustomization.yaml")[0]
+    apps = load_yaml_documents(ROOT / "apps" / "kustomization.yaml")[0]
     assert infra["resources"] == ["policies", "observability", "dashboards"]
     assert apps["resources"] == ["astronomy-shop"]

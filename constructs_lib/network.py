@@ -9,7 +9,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from platform_config.config import PlatformConfig
+from platform_config.config import LOG_RETENTION_DAYS, PlatformConfig
 
 # Endpoints that keep node bootstrap and Karpenter traffic off NAT (each costs per AZ-hour).
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
@@ -48,7 +48,7 @@ class PlatformVpc(Construct):
         self.flow_log_group = logs.LogGroup(
             self,
             "FlowLogs",
-            retention=logs.RetentionDays[_retention_name(config.flow_log_retention_days)],
+            retention=logs.RetentionDays[LOG_RETENTION_DAYS[config.flow_log_retention_days]],
             removal_policy=RemovalPolicy.DESTROY,
         )
         self.vpc.add_flow_log(
@@ -71,12 +71,3 @@ class PlatformVpc(Construct):
         for subnet in self.vpc.private_subnets:
             Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")
             Tags.of(subnet).add("karpenter.sh/discovery", config.cluster_name)
-
-
-def _retention_name(days: int) -> str:
-    names = {
-        1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
-        60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
-        365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS",
-    }  # fmt: skip
-    return names[days]

@@ -34,6 +34,12 @@ KARPENTER_CATEGORIES = ("c", "m", "r", "t", "i", "d", "x", "z", "g", "p", "inf",
 ARCHITECTURES = ("amd64", "arm64")
 DURATION_RE = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
 PLACEHOLDER_ACCOUNT = "111111111111"
+# CloudWatch Logs retention periods (days) and the aws_logs.RetentionDays member for each.
+LOG_RETENTION_DAYS: dict[int, str] = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS",
+}  # fmt: skip
 PLACEHOLDER_REPO = "https://github.com/example-org/eks-platform.git"
 
 
@@ -148,27 +154,11 @@ class PlatformConfig:
                 self.nat_gateways,
                 f"accepted is 1 (cheap) to {len(azs)} (one per AZ, zonal HA)",
             )
-        if self.flow_log_retention_days not in (
-            1,
-            3,
-            5,
-            7,
-            14,
-            30,
-            60,
-            90,
-            120,
-            150,
-            180,
-            365,
-            400,
-            545,
-            731,
-        ):
+        if self.flow_log_retention_days not in LOG_RETENTION_DAYS:
             raise ConfigError(
                 "flow_log_retention_days",
                 self.flow_log_retention_days,
-                "accepted is a CloudWatch Logs retention: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...",
+                f"accepted is a CloudWatch Logs retention in days: {', '.join(map(str, LOG_RETENTION_DAYS))}",
             )
         if self.endpoint_access not in ("private", "public_and_private"):
             raise ConfigError("endpoint_access", self.endpoint_access, "accepted is 'private' or 'public_and_private'")

@@ -209,6 +209,15 @@ def test_values_file_typo_stops_synth_with_the_key(tmp_path: Path) -> None:
         resolved_values(chart="karpenter", release="karpenter", computed={}, values_dir=tmp_path)
 
 
+def test_values_for_a_chart_without_a_key_tree_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "karpenter-crd.yaml").write_text("webhook:\n  enabled: true\n")
+    with pytest.raises(HelmValuesError, match="chart karpenter-crd has no key tree"):
+        resolved_values(chart="karpenter-crd", release="karpenter-crd", computed={}, values_dir=tmp_path)
+    assert (
+        resolved_values(chart="karpenter-crd", release="karpenter-crd", computed={}, values_dir=tmp_path / "none") == {}
+    )
+
+
 def test_values_file_that_is_not_a_mapping_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "karpenter.yaml").write_text("- a\n- b\n")
     with pytest.raises(HelmValuesError, match="top level is list; accepted is a mapping"):

@@ -96,11 +96,12 @@ class PlatformConfig:
         """Build from a context getter (``app.node.try_get_context``); CDK_DEFAULT_* env vars win."""
         env = env or {}
         values: dict[str, Any] = {}
+        defaults = cls()
         for f in fields(cls):
             raw = get(f.name)
             if raw is None:
                 continue
-            values[f.name] = _coerce(f.name, raw, type(getattr(cls(), f.name)))
+            values[f.name] = _coerce(f.name, raw, type(getattr(defaults, f.name)))
         if env.get("CDK_DEFAULT_ACCOUNT"):
             values["account"] = env["CDK_DEFAULT_ACCOUNT"]
         if env.get("CDK_DEFAULT_REGION"):

@@ -67,11 +67,10 @@ def build_app(
     nag: bool = True,
 ) -> Platform:
     """Validate config from context, then build the four stacks; raises ConfigError before any construct."""
-    probe = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
-    all_context = probe.node.get_all_context()
+    app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
+    all_context = app.node.get_all_context()
     check_unknown_keys(all_context)
-    config = PlatformConfig.from_context(probe.node.try_get_context, env)
-    app = probe
+    config = PlatformConfig.from_context(app.node.try_get_context, env)
     stack_env = cdk.Environment(account=config.account, region=config.region)
     prefix = config.cluster_name
     network = NetworkStack(app, f"{prefix}-Network", config=config, env=stack_env, description="EKS platform: VPC")

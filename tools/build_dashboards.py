@@ -76,6 +76,12 @@ def _with_ids(board: dashboard.Dashboard, panels: list[Any]) -> dashboard.Dashbo
     return board
 
 
+def _board(title: str, uid: str, tags: list[str], since: str, panels: list[Any]) -> dashboard.Dashboard:
+    """A read-only platform dashboard refreshed every minute, showing `since` until now."""
+    board = dashboard.Dashboard(title).uid(uid).tags(tags).time(since, "now").refresh("1m").readonly()
+    return _with_ids(board, panels)
+
+
 def spot_savings() -> dashboard.Dashboard:
     panels: list[Any] = [
         _stat(
@@ -153,15 +159,13 @@ def spot_savings() -> dashboard.Dashboard:
             ("karpenter:nodepool_usage:ratio", "{{nodepool}} {{resource_type}}"),
         ).thresholds(_thresholds((None, "green"), (0.9, "red"))),
     ]
-    board = (
-        dashboard.Dashboard("Karpenter: Spot savings and capacity")
-        .uid("karpenter-spot-savings")
-        .tags(["karpenter", "cost", "eks-platform"])
-        .time("now-24h", "now")
-        .refresh("1m")
-        .readonly()
+    return _board(
+        "Karpenter: Spot savings and capacity",
+        "karpenter-spot-savings",
+        ["karpenter", "cost", "eks-platform"],
+        "now-24h",
+        panels,
     )
-    return _with_ids(board, panels)
 
 
 def provisioning_latency() -> dashboard.Dashboard:
@@ -197,15 +201,13 @@ def provisioning_latency() -> dashboard.Dashboard:
             ("karpenter:nodeclaims_created:increase1h", "{{nodepool}}"),
         ),
     ]
-    board = (
-        dashboard.Dashboard("Karpenter: provisioning latency")
-        .uid("karpenter-provisioning")
-        .tags(["karpenter", "latency", "eks-platform"])
-        .time("now-6h", "now")
-        .refresh("1m")
-        .readonly()
+    return _board(
+        "Karpenter: provisioning latency",
+        "karpenter-provisioning",
+        ["karpenter", "latency", "eks-platform"],
+        "now-6h",
+        panels,
     )
-    return _with_ids(board, panels)
 
 
 def interruptions() -> dashboard.Dashboard:
@@ -229,15 +231,13 @@ def interruptions() -> dashboard.Dashboard:
             ("karpenter:cloudprovider_errors:rate5m", "{{controller}} {{method}} {{error}}"),
         ),
     ]
-    board = (
-        dashboard.Dashboard("Karpenter: interruptions and disruptions")
-        .uid("karpenter-interruptions")
-        .tags(["karpenter", "spot", "eks-platform"])
-        .time("now-24h", "now")
-        .refresh("1m")
-        .readonly()
+    return _board(
+        "Karpenter: interruptions and disruptions",
+        "karpenter-interruptions",
+        ["karpenter", "spot", "eks-platform"],
+        "now-24h",
+        panels,
     )
-    return _with_ids(board, panels)
 
 
 DASHBOARDS = (spot_savings, provisioning_latency, interruptions)

@@ -10,6 +10,7 @@ script_dir="${BASH_SOURCE[0]%/*}"
 repo_root="$(cd "$script_dir/.." && pwd)"
 # shellcheck source=lib/common.sh
 source "$script_dir/lib/common.sh"
+script_name="destroy"
 root_app="platform-root"
 argocd_namespace="argocd"
 argocd_finalizer="resources-finalizer.argocd.argoproj.io"
@@ -45,11 +46,6 @@ USAGE
   printf '%s' "$text"
 }
 
-usage_error() {
-  echo "destroy: error: $1 (see --help)" >&2
-  exit 2
-}
-
 dry_run=false
 yes=false
 cluster_name=""
@@ -81,16 +77,6 @@ resolve_cluster_and_region
 # Reverse deployment order: each stack goes before the ones it depends on.
 stacks=("$cluster_name-Addons" "$cluster_name-Karpenter" "$cluster_name-Cluster" "$cluster_name-Network")
 
-install_hint() {
-  case "$1" in
-    aws) echo "install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html" ;;
-    kubectl) echo "install kubectl 1.29: https://kubernetes.io/docs/tasks/tools/ (make synth also unpacks one into .tools/bin)" ;;
-    node) echo "install Node.js 20: https://nodejs.org/en/download" ;;
-    npx) echo "it comes with npm: install Node.js 20 (https://nodejs.org/en/download), then run 'npm ci' in the repo" ;;
-    python3) echo "install Python 3.11: https://www.python.org/downloads/" ;;
-  esac
-}
-
 # Prints a read-only query (to fd 3: callers capture stdout) and runs it; a dry run calls nothing and
 # answers with the placeholder given as the first argument, so the commands that follow still print.
 query() {
@@ -119,30 +105,7 @@ exec 3>&1
 echo "destroy: cluster=$cluster_name region=$region dry-run=$dry_run"
 
 step "check prerequisites (aws kubectl node npx python3, and the pinned CDK CLI)"
-missing=()
-for tool in aws kubectl node npx python3; do
-  if command -v "$tool" >/dev/null 2>&1; then
-    echo "    found $tool"
-  else
-    missing+=("$tool")
-    echo "    MISSING $tool: $(install_hint "$tool")" >&2
-  fi
-done
-# npx would fetch an unpinned CLI when the project's pinned aws-cdk (package.json) is not installed.
-if [[ -x "$repo_root/node_modules/.bin/cdk" ]]; then
-  echo "    found the pinned CDK CLI (node_modules/.bin/cdk)"
-else
-  missing+=("cdk-cli")
-  echo "    MISSING the pinned CDK CLI (node_modules/.bin/cdk): run 'npm ci' in $repo_root" >&2
-fi
-if [[ ${#missing[@]} -gt 0 ]]; then
-  if [[ "$dry_run" == true ]]; then
-    echo "destroy: missing prerequisites: ${missing[*]} (dry run goes on; a real run stops here)" >&2
-  else
-    echo "destroy: error: missing prerequisites: ${missing[*]}; install them and run again" >&2
-    exit 1
-  fi
-fi
+check_prerequisites
 
 cd "$repo_root"
 

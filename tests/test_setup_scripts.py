@@ -308,7 +308,8 @@ def test_ps1_runs_the_same_commands_in_the_same_order() -> None:
 
 
 def test_ps1_has_the_same_hints_and_errors_as_bash() -> None:
-    bash = BASH_SCRIPT.read_text()
+    # The bash side is the script plus the helpers it sources (install hints, usage errors, prerequisites).
+    bash = BASH_SCRIPT.read_text() + (REPO / "scripts" / "lib" / "common.sh").read_text()
     ps1 = PS1_SCRIPT.read_text()
     hints = re.findall(r'^    \w+\) echo "(.*)" ;;$', bash, flags=re.M)
     assert len(hints) == 5

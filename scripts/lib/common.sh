@@ -2,6 +2,7 @@
 # shellcheck shell=bash
 #
 # The sourcing script sets these first:
+#   script_name   the name messages start with ("setup-cluster: error: ...")
 #   repo_root     absolute path of the repository (holds cdk.json and node_modules)
 #   dry_run       true or false: false runs each command `run` prints, true only prints it
 #   total_steps   how many steps `step` numbers ("==> Step <step_no>/<total_steps>: ...")
@@ -62,5 +63,51 @@ run() {
   show_cmd "$@"
   if [[ "$dry_run" == false ]]; then
     "$@"
+  fi
+}
+
+# One clear usage error on stderr, exit 2.
+# shellcheck disable=SC2154 # script_name: set by the sourcing script
+usage_error() {
+  echo "${script_name}: error: $1 (see --help)" >&2
+  exit 2
+}
+
+# Where to get each prerequisite (the .ps1 twin prints the same hints).
+install_hint() {
+  case "$1" in
+    aws) echo "install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html" ;;
+    kubectl) echo "install kubectl 1.29: https://kubernetes.io/docs/tasks/tools/ (make synth also unpacks one into .tools/bin)" ;;
+    node) echo "install Node.js 20: https://nodejs.org/en/download" ;;
+    npx) echo "it comes with npm: install Node.js 20 (https://nodejs.org/en/download), then run 'npm ci' in the repo" ;;
+    python3) echo "install Python 3.11: https://www.python.org/downloads/" ;;
+  esac
+}
+
+# Step 1 of both scripts: every tool with an install hint; a dry run reports what is missing and goes on.
+check_prerequisites() {
+  local tool missing=()
+  for tool in aws kubectl node npx python3; do
+    if command -v "$tool" >/dev/null 2>&1; then
+      echo "    found $tool"
+    else
+      missing+=("$tool")
+      echo "    MISSING $tool: $(install_hint "$tool")" >&2
+    fi
+  done
+  # npx would fetch an unpinned CLI when the project's pinned aws-cdk (package.json) is not installed.
+  if [[ -x "$repo_root/node_modules/.bin/cdk" ]]; then
+    echo "    found the pinned CDK CLI (node_modules/.bin/cdk)"
+  else
+    missing+=("cdk-cli")
+    echo "    MISSING the pinned CDK CLI (node_modules/.bin/cdk): run 'npm ci' in $repo_root" >&2
+  fi
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    if [[ "$dry_run" == true ]]; then
+      echo "${script_name}: missing prerequisites: ${missing[*]} (dry run goes on; a real run stops here)" >&2
+    else
+      echo "${script_name}: error: missing prerequisites: ${missing[*]}; install them and run again" >&2
+      exit 1
+    fi
   fi
 }

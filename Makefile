@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK_FLAGS := --no-notices --no-version-reporting
 DEPLOY_FLAGS ?= --require-approval never
 
-.PHONY: deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive tools clean
+.PHONY: deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive tools clean charts capacity
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,12 @@ synth: deps
 	$(CDK) synth $(CDK_FLAGS) --quiet --output cdk.out
 	$(PY) tools/synth_summary.py cdk.out
 
-test: deps .tools/.installed lint typecheck unit
+# The pinned chart archives of every profile, for the offline render gate (tools/charts.py).
+# Offline: CHARTS_DIR=<dir of <chart>-<version>.tgz> (default ../shared/charts when it exists); else helm pull.
+charts: deps .tools/.installed
+	$(PY) tools/charts.py
+
+test: deps .tools/.installed charts lint typecheck unit
 
 lint: deps
 	$(VENV)/bin/ruff check .
@@ -51,7 +56,7 @@ lint: deps
 typecheck: deps
 	$(VENV)/bin/mypy
 
-unit: deps .tools/.installed
+unit: deps .tools/.installed charts
 	$(VENV)/bin/pytest
 
 snapshot-update: deps
@@ -78,7 +83,11 @@ destroy: deps
 verify: deps .tools/.installed
 	$(PY) tools/verify.py
 
-bench: deps .tools/.installed
+# Requests vs capacity per pool (system node group, Spot and On-Demand NodePools) from the real render.
+capacity: deps .tools/.installed charts
+	$(PY) tools/capacity.py
+
+bench: deps .tools/.installed charts
 	$(PY) tools/bench.py
 
 clean:

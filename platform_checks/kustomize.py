@@ -1,4 +1,4 @@
-"""kustomize_build: what ArgoCD would apply from a directory, built with the pinned kubectl 1.29 (offline)."""
+"""kustomize_build: what ArgoCD would apply from a directory, built with the profile's pinned kubectl (offline)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any
 
 import yaml
 
-from tools.layer_bin import extract
+from platform_checks.layer_tools import extract
+from platform_config.versions import DEFAULT_PROFILE
 
 
-def kustomize_build(directory: Path) -> list[dict[str, Any]]:
+def kustomize_build(directory: Path, profile: str = DEFAULT_PROFILE) -> list[dict[str, Any]]:
     """The non-empty documents `kubectl kustomize <directory>` prints; RuntimeError with kubectl's stderr."""
-    kubectl = extract()["kubectl"]
+    kubectl = extract(profile)["kubectl"]
     result = subprocess.run(
         [str(kubectl), "kustomize", str(directory)], capture_output=True, text=True, check=False, timeout=60
     )

@@ -1,4 +1,4 @@
-"""Every manifest validates against its exact schema (derived CRD facts or Kubernetes 1.29), else errors."""
+"""Every manifest validates against its exact schema (a CRD, or the strict Kubernetes schemas of a version), else errors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib.metadata
 import importlib.resources
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,18 @@ import yaml
 from referencing import Registry, Resource
 
 from platform_checks._facts import FACTS_DIR, load_fact
+from platform_config.versions import DEFAULT_PROFILE, PROFILES
 
-KUBERNETES_VERSION = "1.29"
-# kubernetes-validate bundles one schema directory per minor release; "-strict" forbids unknown fields,
-# matching `kubectl apply --validate=strict` (the default since kubectl 1.25 is server-side strict).
-K8S_SCHEMA_DIR = f"v{KUBERNETES_VERSION}.0-local-strict"
+KUBERNETES_VERSION = PROFILES[DEFAULT_PROFILE].kubernetes.version
+
+
+def schema_dir(kubernetes_version: str) -> str:
+    """kubernetes-validate bundles one schema directory per minor release; "-strict" forbids unknown fields,
+    matching `kubectl apply --validate=strict` (the default since kubectl 1.25 is server-side strict)."""
+    return f"v{kubernetes_version}.0-local-strict"
+
+
+K8S_SCHEMA_DIR = schema_dir(KUBERNETES_VERSION)
 
 # Loose ObjectMeta as the API server applies to custom resources: a map with string labels/annotations.
 _LOOSE_METADATA: dict[str, Any] = {
@@ -92,39 +99,47 @@ def _crd_index() -> dict[tuple[str, str, str], tuple[str, str]]:
     return index
 
 
+def crd_validator(schema: dict[str, Any], group: str, version: str, kind: str) -> jsonschema.protocols.Validator:
+    """A strict validator of one served version of a CRD from its openAPIV3Schema."""
+    out = crd_to_jsonschema(schema, root=True)
+    out["properties"]["apiVersion"] = {"const": f"{group}/{version}"}
+    out["properties"]["kind"] = {"const": kind}
+    return jsonschema.Draft202012Validator(out)
+
+
 @cache
 def _crd_validator(group: str, version: str, kind: str) -> jsonschema.protocols.Validator:
     rel, served = _crd_index()[(group, version, kind)]
-    schema = crd_to_jsonschema(load_fact(rel)["versions"][served]["schema"], root=True)
-    schema["properties"]["apiVersion"] = {"const": f"{group}/{version}"}
-    schema["properties"]["kind"] = {"const": kind}
-    return jsonschema.Draft202012Validator(schema)
+    return crd_validator(load_fact(rel)["versions"][served]["schema"], group, version, kind)
 
 
-def _k8s_schema_root() -> Any:
-    root = importlib.resources.files("kubernetes_validate").joinpath("kubernetes-json-schema", K8S_SCHEMA_DIR)
+def _k8s_schema_root(kubernetes_version: str = KUBERNETES_VERSION) -> Any:
+    directory = schema_dir(kubernetes_version)
+    root = importlib.resources.files("kubernetes_validate").joinpath("kubernetes-json-schema", directory)
     if not root.joinpath("_definitions.json").is_file():
         installed = importlib.metadata.version("kubernetes-validate")
-        wanted = f"Kubernetes {KUBERNETES_VERSION}"
-        raise RuntimeError(f"kubernetes-validate {installed} ships no {wanted} schemas ({K8S_SCHEMA_DIR})")
+        wanted = f"Kubernetes {kubernetes_version}"
+        raise RuntimeError(f"kubernetes-validate {installed} ships no {wanted} schemas ({directory})")
     return root
 
 
 @cache
-def _k8s_registry() -> Registry:
-    definitions = json.loads(_k8s_schema_root().joinpath("_definitions.json").read_text())
+def _k8s_registry(kubernetes_version: str = KUBERNETES_VERSION) -> Registry:
+    definitions = json.loads(_k8s_schema_root(kubernetes_version).joinpath("_definitions.json").read_text())
     return Resource.from_contents(definitions) @ Registry()
 
 
 @cache
-def _k8s_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+def _k8s_validator(
+    api_version: str, kind: str, kubernetes_version: str = KUBERNETES_VERSION
+) -> jsonschema.protocols.Validator | None:
     # Same file naming as kubernetes-validate: rbac.authorization.k8s.io/v1 -> rbac-v1, v1 -> v1.
     short = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    path = _k8s_schema_root().joinpath(f"{kind.lower()}-{short}.json")
+    path = _k8s_schema_root(kubernetes_version).joinpath(f"{kind.lower()}-{short}.json")
     if not path.is_file():
         return None
     schema = json.loads(path.read_text())
-    return jsonschema.Draft202012Validator(schema, registry=_k8s_registry())
+    return jsonschema.Draft202012Validator(schema, registry=_k8s_registry(kubernetes_version))
 
 
 def _is_builtin_group(group: str) -> bool:
@@ -149,11 +164,17 @@ def _message(error: jsonschema.ValidationError) -> str:
     return error.message[:300]
 
 
-def validate_manifest(obj: dict[str, Any]) -> list[str]:
+CrdValidators = Mapping[tuple[str, str, str], jsonschema.protocols.Validator]
+
+
+def validate_manifest(
+    obj: dict[str, Any], kubernetes_version: str = KUBERNETES_VERSION, crds: CrdValidators | None = None
+) -> list[str]:
     """Human-readable errors, each prefixed `<kind>/<name>: `; an empty list means valid.
 
-    Custom resources are checked against the derived CRD schema of that served version; built-in kinds against
-    the strict Kubernetes 1.29 schemas of kubernetes-validate. Anything else is an error, never a pass.
+    Custom resources are checked against the CRD schema of that served version (`crds`, e.g. the CRDs a render
+    ships, first; else the derived CRD facts); built-in kinds against the strict schemas of kubernetes-validate
+    for `kubernetes_version`. Anything else is an error, never a pass.
     """
     if not isinstance(obj, dict):
         return [f"<not an object>: a manifest must be a mapping, got {type(obj).__name__}"]
@@ -166,16 +187,18 @@ def validate_manifest(obj: dict[str, Any]) -> list[str]:
         return [f"{prefix}: apiVersion and kind must both be set to strings"]
     group, _, version = api_version.rpartition("/")
     validator = None
-    if (group, version, kind) in _crd_index():
+    if crds and (group, version, kind) in crds:
+        validator = crds[(group, version, kind)]
+    elif (group, version, kind) in _crd_index():
         validator = _crd_validator(group, version, kind)
     elif _is_builtin_group(group):
-        validator = _k8s_validator(api_version, kind)
+        validator = _k8s_validator(api_version, kind, kubernetes_version)
     if validator is None:
-        known = sorted(f"{g}/{v} {k}" for g, v, k in _crd_index() if g == group or k == kind)
+        known = sorted(f"{g}/{v} {k}" for g, v, k in [*_crd_index(), *(crds or {})] if g == group or k == kind)
         hint = f"; known for this group/kind: {', '.join(known)}" if known else ""
         return [
             f"{prefix}: unknown apiVersion/kind {api_version} {kind} "
-            f"(neither a Kubernetes {KUBERNETES_VERSION} built-in nor a derived CRD){hint}"
+            f"(neither a Kubernetes {kubernetes_version} built-in nor a known CRD){hint}"
         ]
     errors = sorted(validator.iter_errors(obj), key=lambda e: (_path(e), e.message))
     if not isinstance(meta, dict) or not isinstance(name, str) or not name:
@@ -210,3 +233,9 @@ def load_yaml_documents(path_or_text: str | Path) -> list[dict[str, Any]]:
     else:
         text = path_or_text
     return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+
+
+def is_builtin_kind(api_version: str, kind: str, kubernetes_version: str = KUBERNETES_VERSION) -> bool:
+    """Whether Kubernetes `kubernetes_version` serves this built-in apiVersion/kind (per its strict schemas)."""
+    group = api_version.rpartition("/")[0]
+    return _is_builtin_group(group) and _k8s_validator(api_version, kind, kubernetes_version) is not None

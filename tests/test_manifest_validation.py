@@ -159,7 +159,7 @@ def test_builtin_deployment_passes_and_a_typoed_field_fails(tmp_path: Path) -> N
 
 def test_unknown_kind_or_version_is_an_error_never_a_pass() -> None:
     meta = {"metadata": {"name": "w"}}
-    neither = "(neither a Kubernetes 1.29 built-in nor a derived CRD)"
+    neither = "(neither a Kubernetes 1.29 built-in nor a known CRD)"
     assert validate_manifest({"apiVersion": "example.com/v1", "kind": "Widget", **meta}) == [
         f"Widget/w: unknown apiVersion/kind example.com/v1 Widget {neither}"
     ]

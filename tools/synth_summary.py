@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+# ruff: noqa: E402
+
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+# Run as a script (python tools/x.py): the repository root must be importable for the project packages.
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from platform_checks.cfn_json import json_property, token_placeholder
+
+__all__ = ["json_property", "summarize", "token_placeholder"]
 
 
 def summarize(out: Path) -> tuple[str, bool]:
@@ -49,28 +58,6 @@ def summarize(out: Path) -> tuple[str, bool]:
             f"{acknowledged} acknowledged with reasons"
         )
     return "\n".join(lines), ok
-
-
-def token_placeholder(token: object) -> str:
-    """Default stand-in for a CloudFormation token inside a JSON string: ${Ref:X}, ${GetAtt:X.Attr}, ${Import:X}."""
-    if isinstance(token, dict) and set(token) == {"Ref"}:
-        return f"${{Ref:{token['Ref']}}}"
-    if isinstance(token, dict) and set(token) == {"Fn::GetAtt"}:
-        return "${GetAtt:" + ".".join(token["Fn::GetAtt"]) + "}"
-    if isinstance(token, dict) and set(token) == {"Fn::ImportValue"} and isinstance(token["Fn::ImportValue"], str):
-        return f"${{Import:{token['Fn::ImportValue']}}}"
-    return "${token}"
-
-
-def json_property(value: object, placeholder: Callable[[object], str] = token_placeholder) -> Any:
-    """Parse a JSON-string property (Helm values, manifests) that CDK turns into an Fn::Join when it embeds
-    tokens. Tokens always sit inside JSON strings, so joining with a placeholder text parses."""
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        value = separator.join(p if isinstance(p, str) else placeholder(p) for p in parts)
-    if not isinstance(value, str):
-        raise ValueError(f"not a JSON property: {value!r:.80}")
-    return json.loads(value)
 
 
 def _manifest_docs(value: object) -> list[dict]:

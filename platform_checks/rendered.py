@@ -51,6 +51,7 @@ class PlatformRender:
     rendered: dict[str, list[dict[str, Any]]]
     manifests: list[dict[str, Any]]
     gitops: list[dict[str, Any]]
+    templates: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def kubernetes_version(self) -> str:
@@ -98,6 +99,15 @@ class PlatformRender:
         return self.rendered[keys[0]]
 
 
+def profile_of(templates: Mapping[str, Mapping[str, Any]]) -> str:
+    """The release profile whose chart pins every CDK Helm release of the templates uses (a synthesized cdk.out)."""
+    used = {(r.chart, r.version) for r in cdk_releases(templates)}
+    matches = [n for n, p in PROFILES.items() if used <= {(c.chart, c.version) for c in p.charts.values()}]
+    if len(matches) != 1 or not used:
+        raise ValueError(f"the templates' Helm releases {sorted(used)} match profiles {matches}; accepted is exactly one")
+    return matches[0]
+
+
 def _is_namespaced(obj: Mapping[str, Any], crd_scopes: Mapping[str, str]) -> bool:
     kind = str(obj.get("kind"))
     if kind in crd_scopes:
@@ -123,7 +133,7 @@ def render_platform(profile: str, templates: Mapping[str, Mapping[str, Any]], ro
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {key: pool.submit(helm_template, release, profile=profile) for key, release in releases.items()}
         rendered = {key: future.result() for key, future in futures.items()}
-    result = PlatformRender(profile, releases, rendered, cdk_manifests(templates), gitops)
+    result = PlatformRender(profile, releases, rendered, cdk_manifests(templates), gitops, templates)
     scopes = {crd.kind: crd.scope for crd in result.crds.values()}
     for key, objects in rendered.items():
         _place(objects, releases[key].namespace, scopes)

@@ -48,3 +48,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         short = stack.stack_name.rsplit("-", 1)[-1].lower()
         templates[short] = json.loads(Path(stack.template_full_path).read_text())
     return Synthesized(platform=platform, outdir=outdir, templates=templates)
+
+
+from tests.render_fixtures import platform_render  # noqa: E402  (the render gate's session fixture)
+
+__all__ = ["Synthesized", "platform_render", "synthesized"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # ruff: noqa: E402
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -74,13 +75,16 @@ def fill(cache: Path = CACHE_DIR, source: Path | None = None, online: bool = Tru
     return errors
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="cache directory (default .charts/)")
+    cache = parser.parse_args(argv).cache
     try:
         source = source_dir()
     except ChartCacheError as err:
         sys.stderr.write(f"make charts: {err}\n")
         return 1
-    errors = fill(CACHE_DIR, source)
+    errors = fill(cache, source)
     where = f"from {source}" if source else "with helm pull from each pin's repository"
     for line in errors:
         sys.stderr.write(f"make charts: {line}\n")
@@ -90,7 +94,7 @@ def main() -> int:
             "or unset CHARTS_DIR (and have no ../shared/charts) to pull online\n"
         )
         return 1
-    sys.stdout.write(f"make charts: {len(all_pins())} pinned charts in {CACHE_DIR.name}/ ({where})\n")
+    sys.stdout.write(f"make charts: {len(all_pins())} pinned charts in {cache} ({where})\n")
     return 0
 
 

@@ -1,0 +1,122 @@
+"""`make charts`: .charts/ holds exactly the pinned archive of every chart of every profile, or it fails clearly."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from platform_checks.charts import (
+    CACHE_DIR,
+    ChartCacheError,
+    all_pins,
+    archive_name,
+    cached_chart,
+    chart_identity,
+    source_dir,
+)
+from platform_config.versions import PROFILES
+from tests.conftest import ROOT
+from tools.charts import fill
+
+
+def fake_archive(path: Path, name: str, version: str) -> Path:
+    """A minimal chart archive: <name>/Chart.yaml with that name and version."""
+    data = f"apiVersion: v2\nname: {name}\nversion: {version}\n".encode()
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo(f"{name}/Chart.yaml")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def source_with_every_pin(directory: Path) -> Path:
+    directory.mkdir()
+    for pin in all_pins():
+        fake_archive(directory / archive_name(pin), pin.chart, pin.version)
+    return directory
+
+
+def test_pins_cover_every_chart_of_every_profile() -> None:
+    wanted = {(c.chart, c.version) for p in PROFILES.values() for c in p.charts.values()}
+    assert {(p.chart, p.version) for p in all_pins()} == wanted
+    assert len(wanted) == 16  # 8 charts in each of seed and current, no version shared
+
+
+def test_the_cache_holds_every_pinned_archive() -> None:
+    for pin in all_pins():
+        assert chart_identity(cached_chart(pin)) == (pin.chart, pin.version)
+
+
+def test_fill_copies_every_pin_from_a_local_directory(tmp_path: Path) -> None:
+    source = source_with_every_pin(tmp_path / "src")
+    assert fill(tmp_path / "cache", source, online=False) == []
+    for pin in all_pins():
+        assert chart_identity(cached_chart(pin, tmp_path / "cache")) == (pin.chart, pin.version)
+
+
+def test_a_missing_chart_is_one_clear_line(tmp_path: Path) -> None:
+    source = source_with_every_pin(tmp_path / "src")
+    pin = PROFILES["seed"].charts["karpenter"]
+    (source / archive_name(pin)).unlink()
+    errors = fill(tmp_path / "cache", source, online=False)
+    assert errors == [f"chart karpenter {pin.version}: {source / archive_name(pin)} is missing"]
+
+
+def test_an_archive_holding_another_version_is_refused(tmp_path: Path) -> None:
+    source = source_with_every_pin(tmp_path / "src")
+    pin = PROFILES["seed"].charts["kyverno"]
+    fake_archive(source / archive_name(pin), "kyverno", "3.2.8")
+    errors = fill(tmp_path / "cache", source, online=False)
+    assert errors == [
+        f"chart kyverno 3.2.9: {source / archive_name(pin)} holds Chart.yaml name=kyverno version=3.2.8; "
+        "accepted is name=kyverno version=3.2.9"
+    ]
+    assert not (tmp_path / "cache" / archive_name(pin)).exists()
+
+
+def test_a_wrong_archive_in_the_cache_is_replaced(tmp_path: Path) -> None:
+    source = source_with_every_pin(tmp_path / "src")
+    pin = PROFILES["seed"].charts["jaeger"]
+    (tmp_path / "cache").mkdir()
+    fake_archive(tmp_path / "cache" / archive_name(pin), "jaeger", "0.0.1")
+    assert fill(tmp_path / "cache", source, online=False) == []
+    assert chart_identity(tmp_path / "cache" / archive_name(pin)) == ("jaeger", pin.version)
+
+
+def test_a_render_from_an_unfilled_cache_fails_saying_how_to_fill_it(tmp_path: Path) -> None:
+    pin = PROFILES["seed"].charts["argo-cd"]
+    with pytest.raises(ChartCacheError, match=r"argo-cd-6\.7\.18\.tgz is missing; run `make charts` \(offline: CHARTS_DIR="):
+        cached_chart(pin, tmp_path)
+
+
+def test_charts_dir_must_exist() -> None:
+    with pytest.raises(ChartCacheError, match="CHARTS_DIR=/no/such/dir is not a directory; accepted is a directory"):
+        source_dir({"CHARTS_DIR": "/no/such/dir"})
+    assert source_dir({"CHARTS_DIR": str(ROOT)}) == ROOT
+
+
+def test_make_charts_fails_with_one_line_per_chart_and_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = subprocess.run(
+        [sys.executable, "tools/charts.py", "--cache", str(tmp_path / "cache")],
+        cwd=ROOT,
+        env={"CHARTS_DIR": str(tmp_path / "empty"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == len(all_pins()) + 1
+    assert all(line.startswith("make charts: chart ") and line.endswith(" is missing") for line in lines[:-1])
+    assert "put the pinned <chart>-<version>.tgz in CHARTS_DIR" in lines[-1]
+
+
+def test_the_cache_is_git_ignored() -> None:
+    assert ".charts/" in (ROOT / ".gitignore").read_text().splitlines()
+    assert CACHE_DIR == ROOT / ".charts"

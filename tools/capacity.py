@@ -1,0 +1,44 @@
+"""`make capacity`: requests vs capacity per pool (system node group, Spot, On-Demand) from the real render of cdk.out."""
+
+from __future__ import annotations
+
+# ruff: noqa: E402
+
+import json
+import sys
+from pathlib import Path
+
+# Run as a script (python tools/x.py): the repository root must be importable for the project packages.
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from platform_checks.capacity import errors, platform_plan, table
+from platform_checks.rendered import profile_of, render_platform
+
+
+def templates_of(out: Path) -> dict[str, dict]:
+    """Templates of a cdk.out assembly by short stack name (eks-platform-Addons -> addons)."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {
+        name.rsplit("-", 1)[-1].lower(): json.loads((out / art["properties"]["templateFile"]).read_text())
+        for name, art in manifest["artifacts"].items()
+        if art["type"] == "aws:cloudformation:stack"
+    }
+
+
+def main(out: Path) -> int:
+    if not (out / "manifest.json").is_file():
+        sys.stderr.write(f"make capacity: {out}/manifest.json not found; run `make synth` first\n")
+        return 1
+    templates = templates_of(out)
+    profile = profile_of(templates)
+    result = platform_plan(render_platform(profile, templates))
+    sys.stdout.write(f"Capacity plan ({out}, release profile {profile}):\n\n{table(result)}\n")
+    problems = errors(result)
+    for line in problems:
+        sys.stderr.write(f"make capacity: {line}\n")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "cdk.out")))

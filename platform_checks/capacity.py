@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from platform_checks.quantity import parse_quantity
-from platform_checks.wiring import containers, name_of, pod_spec
+from platform_checks.wiring import name_of, pod_spec
 from platform_config import placement
 
 MIB = 1024**2
@@ -200,9 +200,10 @@ def plan(
             ds_cpu, ds_mem = ds_cpu + cpu, ds_mem + mem
             replicas, target = system_min_size, pools["system"]
         else:
-            replicas, target = _replicas(obj), pools.get(pool_of(found[0]))
-            if target is None:
-                raise CapacityError(f"{name_of(obj)}: placed on pool {pool_of(found[0])}, which has no NodePool")
+            replicas, where = _replicas(obj), pool_of(found[0])
+            if where not in pools:
+                raise CapacityError(f"{name_of(obj)}: placed on pool {where}, which has no NodePool")
+            target = pools[where]
         target.requests_cpu += cpu * replicas
         target.requests_memory += mem * replicas
         target.limits_cpu += lcpu * replicas

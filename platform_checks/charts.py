@@ -78,6 +78,8 @@ def source_dir(environ: dict[str, str] | None = None) -> Path | None:
     if given:
         path = Path(given).expanduser()
         if not path.is_dir():
-            raise ChartCacheError(f"CHARTS_DIR={given} is not a directory; accepted is a directory of <chart>-<version>.tgz")
+            raise ChartCacheError(
+                f"CHARTS_DIR={given} is not a directory; accepted is a directory of <chart>-<version>.tgz"
+            )
         return path
     return SHARED_DIR if SHARED_DIR.is_dir() else None

@@ -15,8 +15,28 @@ from platform_checks.k8s_cel import CEL_FUNCTIONS, CelEvaluationError, eval_cel
 
 # Standard CEL (and cel-python) macros and functions; anything else a rule calls must be in CEL_FUNCTIONS.
 STANDARD_FUNCTIONS = frozenset(
-    {"has", "all", "exists", "exists_one", "filter", "map", "size", "matches", "startsWith", "endsWith",
-     "contains", "int", "uint", "double", "string", "bool", "type", "duration", "timestamp", "dyn"}
+    {
+        "has",
+        "all",
+        "exists",
+        "exists_one",
+        "filter",
+        "map",
+        "size",
+        "matches",
+        "startsWith",
+        "endsWith",
+        "contains",
+        "int",
+        "uint",
+        "double",
+        "string",
+        "bool",
+        "type",
+        "duration",
+        "timestamp",
+        "dyn",
+    }
 )
 
 

@@ -25,8 +25,6 @@ class CelEvaluationError(Exception):
     """A CEL expression errored; Kyverno reports such a rule as 'error', never as 'pass'."""
 
 
-
-
 class Quantity:
     """The CEL Quantity type: compared exactly, never through floats."""
 
@@ -108,7 +106,6 @@ def _find_all(text: Any, pattern: Any, limit: Any = None) -> celtypes.ListType:
 
 def _join(items: Any, separator: Any = "") -> celtypes.StringType:
     return celtypes.StringType(str(separator).join(str(i) for i in items))
-
 
 
 CEL_FUNCTIONS: dict[str, Callable[..., Any]] = {

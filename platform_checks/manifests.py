@@ -1,4 +1,4 @@
-"""Every manifest validates against its exact schema (a CRD, or the strict Kubernetes schemas of a version), else errors."""
+"""Every manifest validates against its exact schema (a CRD, or strict Kubernetes schemas of a version), else errors."""
 
 from __future__ import annotations
 

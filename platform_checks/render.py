@@ -219,7 +219,7 @@ def helm_template(release: Release, *, profile: str, cache_dir: Path = CACHE_DIR
         last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise RenderError(f"{release.origin}: helm template {release.chart} {release.version} failed: {last}")
     docs: list[dict[str, Any]] = []
-    for doc in yaml.load_all(result.stdout, Loader=_Loader):  # noqa: S506 (a safe loader)
+    for doc in yaml.load_all(result.stdout, Loader=_Loader):
         if not doc or "test" in str(((doc.get("metadata") or {}).get("annotations") or {}).get(HOOK, "")):
             continue  # `helm install` never creates test hooks (only `helm test` does)
         items = doc.get("items", []) if doc.get("kind") == "List" and doc.get("apiVersion") == "v1" else [doc]
@@ -231,6 +231,16 @@ def helm_template(release: Release, *, profile: str, cache_dir: Path = CACHE_DIR
 
 def values_digest(release: Release) -> str:
     """A stable digest of what a render depends on (for caches keyed by content)."""
-    blob = json.dumps([release.chart, release.version, release.release, release.namespace, release.values,
-                       release.include_crds, PLATFORM_API_VERSIONS], sort_keys=True)
+    blob = json.dumps(
+        [
+            release.chart,
+            release.version,
+            release.release,
+            release.namespace,
+            release.values,
+            release.include_crds,
+            PLATFORM_API_VERSIONS,
+        ],
+        sort_keys=True,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -104,7 +104,9 @@ def profile_of(templates: Mapping[str, Mapping[str, Any]]) -> str:
     used = {(r.chart, r.version) for r in cdk_releases(templates)}
     matches = [n for n, p in PROFILES.items() if used <= {(c.chart, c.version) for c in p.charts.values()}]
     if len(matches) != 1 or not used:
-        raise ValueError(f"the templates' Helm releases {sorted(used)} match profiles {matches}; accepted is exactly one")
+        raise ValueError(
+            f"the templates' Helm releases {sorted(used)} match profiles {matches}; accepted is exactly one"
+        )
     return matches[0]
 
 
@@ -128,7 +130,9 @@ def render_platform(profile: str, templates: Mapping[str, Mapping[str, Any]], ro
     releases: dict[str, Release] = {}
     for release in [*cdk_releases(templates), *argocd_releases(gitops), *argocd_releases(cdk_manifests(templates))]:
         if release.key in releases:
-            raise ValueError(f"release {release.key} is installed twice ({releases[release.key].origin}, {release.origin})")
+            raise ValueError(
+                f"release {release.key} is installed twice ({releases[release.key].origin}, {release.origin})"
+            )
         releases[release.key] = release
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {key: pool.submit(helm_template, release, profile=profile) for key, release in releases.items()}

@@ -40,7 +40,11 @@ def containers(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [*spec.get("containers", []), *spec.get("initContainers", []), *spec.get("ephemeralContainers", [])]
 
 
-def workloads(objects: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Mapping[str, Any], dict[str, Any], dict[str, str]]]:
+Workload = tuple[Mapping[str, Any], dict[str, Any], dict[str, str]]
+
+
+def workloads(objects: Iterable[Mapping[str, Any]]) -> Iterator[Workload]:
+    """(object, pod spec, pod labels) of every object that makes pods."""
     for obj in objects:
         found = pod_spec(obj)
         if found is not None:
@@ -98,7 +102,8 @@ def monitor_errors(monitor: Mapping[str, Any], objects: list[Mapping[str, Any]])
         targets = {
             name_of(o): {p.get("name") for c in containers(spec) for p in c.get("ports", [])}
             for o, spec, labels in workloads(objects)
-            if (namespaces is None or o["metadata"].get("namespace") in namespaces) and selector_matches(selector, labels)
+            if (namespaces is None or o["metadata"].get("namespace") in namespaces)
+            and selector_matches(selector, labels)
         }
         what = "pod template"
     where = "any namespace" if namespaces is None else f"namespace {', '.join(str(n) for n in namespaces)}"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 
 from platform_checks import load_yaml_documents
 from platform_checks.kustomize import kustomize_build
-from platform_config.placement import STATEFUL_NODE_SELECTOR, STATEFUL_TOLERATION
+from platform_checks.rendered import PlatformRender
+from platform_checks.wiring import placement_errors, workloads
+from platform_config.placement import DO_NOT_DISRUPT, STATEFUL_NODE_SELECTOR, STATEFUL_TOLERATION
 from tests.observability_helpers import ROOT, application, astronomy_shop_values, quantity
 
 APP_DIR = ROOT / "apps" / "astronomy-shop"
@@ -113,25 +116,51 @@ def test_every_chart_component_is_classified_stateful_or_stateless() -> None:
     assert set(_enabled_components()) == components, "a chart component is disabled or unknown"
 
 
-@pytest.mark.parametrize("name", sorted(STATEFUL))
-def test_stateful_components_run_on_demand_and_are_not_disrupted(name: str) -> None:
-    component = _enabled_components()[name]
-    rules = component["schedulingRules"]
-    assert rules["nodeSelector"] == STATEFUL_NODE_SELECTOR
-    assert rules["tolerations"] == [STATEFUL_TOLERATION]
-    assert component["podAnnotations"]["karpenter.sh/do-not-disrupt"] == "true"
+# --- Placement on the real render (helm template of the pinned chart with the Application's values) ---
 
 
-def test_stateless_components_carry_no_toleration_so_they_land_on_spot() -> None:
-    merged = _merged()
-    assert not merged["default"]["schedulingRules"].get("tolerations")
-    assert not merged["default"]["schedulingRules"].get("nodeSelector")
-    for name, component in _enabled_components().items():
-        if name in STATEFUL:
-            continue
-        rules = component.get("schedulingRules", {})
-        assert not rules.get("tolerations"), f"{name} tolerates a taint"
-        assert not rules.get("nodeSelector"), f"{name} selects nodes"
+def shop_workloads(render: PlatformRender) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(component, workload, pod spec) of every rendered shop workload, by the chart's opentelemetry.io/name label."""
+    out = []
+    for obj, spec, labels in workloads(render.in_release(RELEASE)):
+        out.append((labels["opentelemetry.io/name"].removeprefix(f"{RELEASE}-"), dict(obj), spec))
+    return out
+
+
+def shop_placement_errors(component: str, obj: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    if component in STATEFUL:
+        return placement_errors(obj, spec, toleration=STATEFUL_TOLERATION, node_selector=STATEFUL_NODE_SELECTOR)
+    return placement_errors(obj, spec, toleration=None, node_selector=None)
+
+
+def test_shop_stateful_components_are_on_demand_and_the_rest_on_spot(platform_render: PlatformRender) -> None:
+    rendered = shop_workloads(platform_render)
+    assert {c for c, _o, _s in rendered} >= STATEFUL | {"frontend", "cartservice"}
+    assert [e for c, o, s in rendered for e in shop_placement_errors(c, o, s)] == []
+
+
+def test_a_dropped_toleration_on_a_stateful_component_is_caught(platform_render: PlatformRender) -> None:
+    component, obj, spec = next(w for w in shop_workloads(platform_render) if w[0] == "kafka")
+    spec = copy.deepcopy(spec)
+    spec["tolerations"] = []
+    errors = shop_placement_errors(component, obj, spec)
+    assert errors == [
+        f"Deployment/{RELEASE}/{RELEASE}-kafka: has no toleration for {STATEFUL_TOLERATION} (tolerations: [])"
+    ]
+
+
+def test_a_stateless_component_with_a_toleration_is_caught(platform_render: PlatformRender) -> None:
+    component, obj, spec = next(w for w in shop_workloads(platform_render) if w[0] == "frontend")
+    spec = {**spec, "tolerations": [STATEFUL_TOLERATION]}
+    assert any("accepted is no toleration" in e for e in shop_placement_errors(component, obj, spec))
+
+
+def test_stateful_components_are_not_disrupted_by_consolidation(platform_render: PlatformRender) -> None:
+    stateful = [(c, o) for c, o, _s in shop_workloads(platform_render) if c in STATEFUL]
+    assert {c for c, _o in stateful} == STATEFUL
+    for component, obj in stateful:
+        annotations = obj["spec"]["template"]["metadata"].get("annotations") or {}
+        assert annotations.get(DO_NOT_DISRUPT) == "true", component
 
 
 @pytest.mark.parametrize("name", sorted(HIGHLY_AVAILABLE))

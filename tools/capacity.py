@@ -1,8 +1,6 @@
-"""`make capacity`: requests vs capacity per pool (system node group, Spot, On-Demand) from the real render of cdk.out."""
+"""`make capacity`: requests vs capacity per pool (system nodes, Spot, On-Demand) from the real render of cdk.out."""
 
 from __future__ import annotations
-
-# ruff: noqa: E402
 
 import json
 import sys

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-# ruff: noqa: E402
-
 import argparse
 import os
 import shutil

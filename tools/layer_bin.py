@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-# ruff: noqa: E402
-
 import sys
-
 from pathlib import Path
+
 # Run as a script (python tools/x.py): the repository root must be importable for the project packages.
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-# ruff: noqa: E402
-
 import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 # Run as a script (python tools/x.py): the repository root must be importable for the project packages.
 if __package__ in (None, ""):

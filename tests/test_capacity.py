@@ -1,0 +1,86 @@
+"""Capacity plan from the render: the platform fits its system node group (at minimum size) and its NodePools."""
+
+from __future__ import annotations
+
+import copy
+from fractions import Fraction
+
+import botocore.session
+import pytest
+
+from platform_checks.capacity import (
+    INSTANCE_SPECS,
+    MIB,
+    CapacityError,
+    errors,
+    instance_spec,
+    plan,
+    platform_plan,
+    table,
+)
+from platform_checks.rendered import PlatformRender
+from tests.conftest import Synthesized
+from tools.capacity import main
+
+
+def test_the_platform_fits_its_system_nodes_and_pools(platform_render: PlatformRender) -> None:
+    result = platform_plan(platform_render)
+    print(table(result))
+    assert set(result.pools) == {"system", "spot", "on-demand"}
+    assert all(p.requests_cpu > 0 and p.requests_memory > 0 for p in result.pools.values())
+    assert errors(result) == []
+
+
+def test_a_node_pool_limit_too_small_is_caught(platform_render: PlatformRender) -> None:
+    objects = [o for _, o in platform_render.objects()]
+    pools = copy.deepcopy([o for o in platform_render.manifests if o["kind"] == "NodePool"])
+    on_demand = next(p for p in pools if p["metadata"]["name"] == "on-demand")
+    on_demand["spec"]["limits"] = {"cpu": "500m", "memory": "1Gi"}
+    result = plan(objects, system_instance_types=["m6i.large"], system_min_size=2, node_pools=pools)
+    problems = errors(result)
+    assert len(problems) == 1
+    assert problems[0].startswith("pool on-demand: requests ") and "exceed capacity 0.50 CPU / 1.00 GiB" in problems[0]
+
+
+def test_a_system_node_group_too_small_is_caught(platform_render: PlatformRender) -> None:
+    objects = [o for _, o in platform_render.objects()]
+    pools = [o for o in platform_render.manifests if o["kind"] == "NodePool"]
+    # One c6i.large (1.93 allocatable CPU) cannot hold the add-ons' CPU requests: the plan must say so.
+    tiny = plan(objects, system_instance_types=["c6i.large"], system_min_size=1, node_pools=pools)
+    assert [p for p in errors(tiny) if p.startswith("pool system: requests")] == errors(tiny) != []
+
+
+def test_a_node_pool_without_limits_cannot_be_planned(platform_render: PlatformRender) -> None:
+    pools = copy.deepcopy([o for o in platform_render.manifests if o["kind"] == "NodePool"])
+    del pools[0]["spec"]["limits"]
+    with pytest.raises(CapacityError, match=r"NodePool .*: spec.limits needs cpu and memory"):
+        plan([], system_instance_types=["m6i.large"], system_min_size=2, node_pools=pools)
+
+
+def test_allocatable_follows_the_eks_kubelet_reservations() -> None:
+    m6i = instance_spec("m6i.large")
+    assert m6i.max_pods == 29  # 3 ENIs x (10 - 1) + 2
+    assert m6i.allocatable_cpu == Fraction(1930, 1000)  # 2000m - 60m - 10m
+    assert m6i.allocatable_memory == (8192 - (255 + 11 * 29) - 100) * MIB  # 7518 MiB
+    big = instance_spec("m6i.2xlarge")
+    assert big.max_pods == 58
+    assert big.allocatable_cpu == 8 - Fraction(60 + 10 + 5 + 5 + 4 * Fraction(5, 2), 1000)
+
+
+def test_every_instance_type_in_the_table_exists_in_ec2() -> None:
+    known = set(botocore.session.get_session().get_service_model("ec2").shape_for("InstanceType").enum)
+    assert set(INSTANCE_SPECS) <= known
+    assert {"m6i.large", "m6a.large", "m5.large"} <= set(INSTANCE_SPECS)  # the system node group's defaults
+
+
+def test_an_instance_type_without_figures_is_one_clear_error() -> None:
+    with pytest.raises(CapacityError, match=r"system_node_instance_types: t3.nano has no capacity figures; accepted: "):
+        instance_spec("t3.nano")
+
+
+def test_make_capacity_prints_the_table(synthesized: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(synthesized.outdir) == 0
+    out = capsys.readouterr().out
+    assert "| pool | capacity CPU |" in out
+    assert all(f"| {name} |" in out for name in ("system", "spot", "on-demand"))
+    assert "allocatable per node = capacity - kube-reserved - 100Mi eviction" in out

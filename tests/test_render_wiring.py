@@ -1,0 +1,221 @@
+"""Wiring on the real render: our monitors select a rendered port, add-ons land on the system nodes (the shop's
+placement: tests/test_astronomy_shop.py),
+the Kyverno policies we enforce admit everything the platform deploys, every image is pinned from an allowed
+registry."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import kyverno_cel as kc
+import pytest
+import yaml
+
+from platform_checks.rendered import PlatformRender
+from platform_checks.wiring import (
+    all_images,
+    as_admitted,
+    image_errors,
+    monitor_errors,
+    name_of,
+    placement_errors,
+    workloads,
+)
+from platform_config.placement import (
+    STATEFUL_NODE_SELECTOR,
+    STATEFUL_TOLERATION,
+    SYSTEM_NODE_SELECTOR,
+    SYSTEM_TOLERATION,
+)
+from tests.conftest import ROOT
+
+# Monitors whose targets the cluster itself provides, so no chart renders them (each with the reason).
+CLUSTER_PROVIDED_TARGETS = {
+    "kube-prometheus-stack-apiserver": "selects default/kubernetes, the API server's own Service",
+    "kube-prometheus-stack-kubelet": "selects kube-system/kubelet, the Service prometheus-operator maintains",
+}
+# Kyverno never sees these namespaces: its webhooks exclude them (helm_values/kyverno.yaml config.webhooks).
+KYVERNO_EXCLUDED_NAMESPACES = {"kube-system", "kyverno"}
+
+
+def our_monitor_names() -> set[str]:
+    values = yaml.safe_load((ROOT / "helm_values" / "kube-prometheus-stack.yaml").read_text())["prometheus"]
+    return {m["name"] for key in ("additionalServiceMonitors", "additionalPodMonitors") for m in values.get(key, [])}
+
+
+def all_objects(render: PlatformRender) -> list[dict[str, Any]]:
+    return [obj for _origin, obj in render.objects()]
+
+
+def monitors(render: PlatformRender) -> list[dict[str, Any]]:
+    return [o for o in all_objects(render) if o["kind"] in ("ServiceMonitor", "PodMonitor")]
+
+
+# --- ServiceMonitor / PodMonitor -----------------------------------------------------------------------------
+
+
+def test_our_monitors_are_rendered_and_each_selects_a_target_exposing_its_port(platform_render: PlatformRender) -> None:
+    ours = [m for m in monitors(platform_render) if m["metadata"]["name"] in our_monitor_names()]
+    assert {m["metadata"]["name"] for m in ours} == our_monitor_names() == {"argocd", "kyverno", "karpenter"}
+    objects = all_objects(platform_render)
+    assert [e for m in ours for e in monitor_errors(m, objects)] == []
+
+
+def test_every_other_rendered_monitor_selects_a_rendered_target(platform_render: PlatformRender) -> None:
+    objects = all_objects(platform_render)
+    checked = [m for m in monitors(platform_render) if m["metadata"]["name"] not in CLUSTER_PROVIDED_TARGETS]
+    assert len(checked) > len(our_monitor_names())
+    assert [e for m in checked for e in monitor_errors(m, objects)] == []
+
+
+def test_a_monitor_naming_a_port_no_target_exposes_is_caught(platform_render: PlatformRender) -> None:
+    monitor = copy.deepcopy(next(m for m in monitors(platform_render) if m["metadata"]["name"] == "argocd"))
+    monitor["spec"]["endpoints"] = [{"port": "metrics"}]
+    errors = monitor_errors(monitor, all_objects(platform_render))
+    assert len(errors) == 1
+    assert "exposes a port named 'metrics'" in errors[0] and "http-metrics" in errors[0]
+
+
+def test_a_pod_monitor_with_a_wrong_port_name_is_caught(platform_render: PlatformRender) -> None:
+    monitor = copy.deepcopy(next(m for m in monitors(platform_render) if m["metadata"]["name"] == "karpenter"))
+    monitor["spec"]["podMetricsEndpoints"] = [{"port": "metrics"}]
+    assert any("Deployment/kube-system/karpenter" in e for e in monitor_errors(monitor, all_objects(platform_render)))
+
+
+def test_a_monitor_selecting_nothing_is_caught(platform_render: PlatformRender) -> None:
+    monitor = copy.deepcopy(next(m for m in monitors(platform_render) if m["metadata"]["name"] == "kyverno"))
+    monitor["spec"]["namespaceSelector"] = {"matchNames": ["argocd"]}
+    assert monitor_errors(monitor, all_objects(platform_render)) == [
+        "ServiceMonitor/monitoring/kyverno: selects no rendered Service in namespace argocd "
+        "(selector {'matchLabels': {'app.kubernetes.io/part-of': 'kyverno'}})"
+    ]
+
+
+# --- Placement contract --------------------------------------------------------------------------------------
+
+
+def addon_workloads(render: PlatformRender) -> list[tuple[Any, dict[str, Any]]]:
+    """Pods of the CDK-installed add-ons, except DaemonSets (on every node by design) and Prometheus itself
+    (stateful: the On-Demand pool through the contract, helm_values/kube-prometheus-stack.yaml)."""
+    out = []
+    for key, release in render.releases.items():
+        if not release.origin.startswith("cdk "):
+            continue
+        for obj, spec, _labels in workloads(render.rendered[key]):
+            if obj["kind"] == "DaemonSet":
+                continue
+            out.append((obj, spec))
+    return out
+
+
+def test_platform_add_ons_run_on_the_system_node_group(platform_render: PlatformRender) -> None:
+    errors = []
+    for obj, spec in addon_workloads(platform_render):
+        if obj["kind"] == "Prometheus":
+            errors += placement_errors(obj, spec, toleration=STATEFUL_TOLERATION, node_selector=STATEFUL_NODE_SELECTOR)
+        else:
+            errors += placement_errors(obj, spec, toleration=SYSTEM_TOLERATION, node_selector=SYSTEM_NODE_SELECTOR)
+    assert len(addon_workloads(platform_render)) >= 10
+    assert errors == []
+
+
+def test_an_add_on_without_the_system_selector_is_caught(platform_render: PlatformRender) -> None:
+    obj, spec = next((o, s) for o, s in addon_workloads(platform_render) if o["kind"] == "CronJob")
+    spec = {**spec, "nodeSelector": {}}
+    errors = placement_errors(obj, spec, toleration=SYSTEM_TOLERATION, node_selector=SYSTEM_NODE_SELECTOR)
+    assert errors == [f"{name_of(obj)}: nodeSelector {{}} lacks eks-platform.io/node-role=system"]
+
+
+# --- Kyverno admission ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def enforced_policies() -> list[dict[str, Any]]:
+    """The ClusterPolicies as ArgoCD applies them (kustomize build: settings substituted), Enforce only."""
+    from platform_checks.kustomize import kustomize_build
+
+    built = [o for o in kustomize_build(ROOT / "infra" / "policies") if o["kind"] == "ClusterPolicy"]
+    return [p for p in built if p["spec"].get("validationFailureAction") == "Enforce"]
+
+
+def enforce_failures(policies: list[dict[str, Any]], obj: dict[str, Any]) -> list[str]:
+    return [f"{r.policy}/{r.rule}: {r.message}" for r in kc.evaluate(policies, as_admitted(obj)) if not r.passed]
+
+
+def test_enforced_policies_admit_every_object_the_platform_deploys(
+    platform_render: PlatformRender, enforced_policies: list[dict[str, Any]]
+) -> None:
+    assert len(enforced_policies) >= 7
+    admitted = [
+        (origin, obj)
+        for origin, obj in platform_render.objects()
+        if obj["metadata"].get("namespace") not in KYVERNO_EXCLUDED_NAMESPACES
+    ]
+    failures = [
+        f"{origin}: {name_of(obj)}: {f}" for origin, obj in admitted for f in enforce_failures(enforced_policies, obj)
+    ]
+    assert len(admitted) > 200
+    assert failures == []
+
+
+def test_shop_guardrail_on_the_real_render_can_fail(
+    platform_render: PlatformRender, enforced_policies: list[dict[str, Any]]
+) -> None:
+    obj = next(o for o in platform_render.in_release("astronomy-shop") if o["metadata"]["name"].endswith("-frontend"))
+    broken = copy.deepcopy(obj)
+    broken["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/open-telemetry/demo:latest"
+    assert any(f.startswith("disallow-latest-tag/") for f in enforce_failures(enforced_policies, broken))
+
+
+def test_admission_drops_nulls_of_built_in_kinds_only() -> None:
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"template": {"spec": {"volumes": None}}}}
+    assert as_admitted(deployment)["spec"]["template"]["spec"] == {}
+    app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "spec": {"x": None}}
+    assert as_admitted(app) == app
+
+
+# --- Images --------------------------------------------------------------------------------------------------
+
+
+def allowed_registries(policies: list[dict[str, Any]]) -> list[str]:
+    """The allowedRegistries variable of restrict-image-registries, as kustomize wrote it from settings.yaml."""
+    policy = next(p for p in policies if p["metadata"]["name"] == "restrict-image-registries")
+    variables = policy["spec"]["rules"][0]["validate"]["cel"]["variables"]
+    text = next(v["expression"] for v in variables if v["name"] == "allowedRegistries")
+    return [p for p in text.strip().strip("'").split(",") if p]
+
+
+def test_every_image_is_pinned_and_from_an_allowed_registry(
+    platform_render: PlatformRender, enforced_policies: list[dict[str, Any]]
+) -> None:
+    allowed = allowed_registries(enforced_policies)
+    images = [(w, i) for obj in all_objects(platform_render) for w, i in all_images(obj)]
+    assert len(images) >= 40
+    assert [e for where, image in images for e in image_errors(where, image, allowed)] == []
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        ("ghcr.io/open-telemetry/demo:latest", "uses the tag latest"),
+        ("quay.io/argoproj/argocd", "has no tag or digest"),
+        ("registry.example.com/app:1.0", "is not from an allowed registry"),
+        ("", "image is empty"),
+    ],
+)
+def test_an_unpinned_or_foreign_image_is_caught(image: str, message: str) -> None:
+    errors = image_errors("Deployment/x/y container c", image, ["quay.io/", "ghcr.io/", "docker.io/"])
+    assert any(message in e for e in errors)
+
+
+def test_pinned_images_pass_including_short_docker_hub_names_and_digests() -> None:
+    allowed = ["docker.io/", "quay.io/"]
+    assert image_errors("w", "busybox:1.36.1", allowed) == []
+    assert image_errors("w", "quay.io/x/y@sha256:" + "a" * 64, allowed) == []
+    assert image_errors("w", "localhost:5000/x:1", allowed) != []
+
+
+def test_the_registry_list_is_the_one_in_policy_settings(enforced_policies: list[dict[str, Any]]) -> None:
+    settings = yaml.safe_load((ROOT / "infra" / "policies" / "settings.yaml").read_text())
+    assert allowed_registries(enforced_policies) == settings["data"]["allowedRegistries"].split(",")

@@ -162,7 +162,11 @@ def test_enforced_policies_admit_every_object_the_platform_deploys(
 def test_shop_guardrail_on_the_real_render_can_fail(
     platform_render: PlatformRender, enforced_policies: list[dict[str, Any]]
 ) -> None:
-    obj = next(o for o in platform_render.in_release("astronomy-shop") if o["metadata"]["name"].endswith("-frontend"))
+    obj = next(
+        o
+        for o in platform_render.in_release("astronomy-shop")
+        if o["kind"] == "Deployment" and o["metadata"]["name"].endswith("-frontend")
+    )
     broken = copy.deepcopy(obj)
     broken["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/open-telemetry/demo:latest"
     assert any(f.startswith("disallow-latest-tag/") for f in enforce_failures(enforced_policies, broken))

@@ -1,4 +1,5 @@
-"""`make bench`: median wall time of `cdk synth` (5 runs) and of the test suite (targets: 10 s and 60 s)."""
+"""`make bench`: median wall time of `cdk synth` (5 runs) and of the test suite (targets: 10 s and 60 s), and what
+dominates the suite (pytest's slowest setups and calls: the session synth and the render gate's helm renders)."""
 
 from __future__ import annotations
 
@@ -12,21 +13,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str]) -> tuple[float, str]:
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    result = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
+    return time.perf_counter() - start, result.stdout
+
+
+def slowest(pytest_output: str, count: int = 8) -> list[str]:
+    """The first lines of pytest's --durations report (setup = session fixtures such as the synth and render)."""
+    lines = pytest_output.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if "slowest" in line and "durations" in line)
+    except StopIteration:
+        return []
+    return [line for line in lines[start + 1 :] if line.strip() and line[0].isdigit()][:count]
 
 
 def main(runs: int = 5) -> None:
     with tempfile.TemporaryDirectory() as out:
         synth = [
-            timed(["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", out])
+            timed(["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", out])[0]
             for _ in range(runs)
         ]
-    tests = [timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]) for _ in range(1)]
+    suite, output = timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=8"])
     print(f"cdk synth, median of {runs}: {statistics.median(synth):.1f} s (target <= 10 s)")
-    print(f"test suite (pytest), 1 run: {statistics.median(tests):.1f} s (target <= 60 s)")
+    print(f"test suite (pytest), 1 run: {suite:.1f} s (target <= 60 s)")
+    print("slowest steps of the suite:")
+    for line in slowest(output):
+        print(f"  {line}")
 
 
 if __name__ == "__main__":

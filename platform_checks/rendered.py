@@ -18,7 +18,6 @@ from platform_checks.render import Release, argocd_releases, cdk_manifests, cdk_
 from platform_config.versions import PROFILES
 
 ROOT = Path(__file__).resolve().parent.parent
-GITOPS_DIRS = ("infra", "apps")
 # Built-in cluster-scoped kinds (everything else built in is namespaced); CRD kinds take the CRD's scope.
 CLUSTER_SCOPED = frozenset(
     {
@@ -99,6 +98,35 @@ class PlatformRender:
         return self.rendered[keys[0]]
 
 
+def synced_paths(applications: list[dict[str, Any]]) -> list[str]:
+    """Repository paths the Applications sync as directories (sources with a path, not a chart)."""
+    return [
+        source["path"]
+        for app in applications
+        if app.get("kind") == "Application"
+        for source in app["spec"].get("sources") or [app["spec"].get("source") or {}]
+        if source.get("path") and not source.get("chart")
+    ]
+
+
+def gitops_objects(roots: list[dict[str, Any]], profile: str, root: Path = ROOT) -> list[dict[str, Any]]:
+    """What ArgoCD applies: the kustomize build of every path the CDK root Application syncs, following
+    Applications in that content that sync further paths (app of apps), each path once."""
+    objects: list[dict[str, Any]] = []
+    pending, seen = synced_paths(roots), set()
+    while pending:
+        path = pending.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        built = kustomize_build(root / path, profile)
+        objects += built
+        pending += synced_paths(built)
+    if not seen:
+        raise ValueError("the CDK manifests hold no Application syncing a repository path (the GitOps root)")
+    return objects
+
+
 def profile_of(templates: Mapping[str, Mapping[str, Any]]) -> str:
     """The release profile whose chart pins every CDK Helm release of the templates uses (a synthesized cdk.out)."""
     used = {(r.chart, r.version) for r in cdk_releases(templates)}
@@ -126,7 +154,7 @@ def _place(objects: list[dict[str, Any]], namespace: str, crd_scopes: Mapping[st
 
 def render_platform(profile: str, templates: Mapping[str, Mapping[str, Any]], root: Path = ROOT) -> PlatformRender:
     """Render every release of the synthesized templates and the GitOps content (renders run in parallel)."""
-    gitops = [obj for directory in GITOPS_DIRS for obj in kustomize_build(root / directory, profile)]
+    gitops = gitops_objects(cdk_manifests(templates), profile, root)
     releases: dict[str, Release] = {}
     for release in [*cdk_releases(templates), *argocd_releases(gitops), *argocd_releases(cdk_manifests(templates))]:
         if release.key in releases:

@@ -130,12 +130,10 @@ def test_an_add_on_without_the_system_selector_is_caught(platform_render: Platfo
 # --- Kyverno admission ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def enforced_policies() -> list[dict[str, Any]]:
-    """The ClusterPolicies as ArgoCD applies them (kustomize build: settings substituted), Enforce only."""
-    from platform_checks.kustomize import kustomize_build
-
-    built = [o for o in kustomize_build(ROOT / "infra" / "policies") if o["kind"] == "ClusterPolicy"]
+@pytest.fixture
+def enforced_policies(platform_render: PlatformRender) -> list[dict[str, Any]]:
+    """The Enforce ClusterPolicies among what ArgoCD syncs (kustomize build: policy settings substituted)."""
+    built = [o for o in platform_render.gitops if o["kind"] == "ClusterPolicy"]
     return [p for p in built if p["spec"].get("validationFailureAction") == "Enforce"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from fractions import Fraction
+from pathlib import Path
 
 import botocore.session
 import pytest
@@ -20,7 +21,7 @@ from platform_checks.capacity import (
 )
 from platform_checks.rendered import PlatformRender
 from tests.conftest import Synthesized
-from tools.capacity import main
+from tools.capacity import main, report, templates_of
 
 
 def test_the_platform_fits_its_system_nodes_and_pools(platform_render: PlatformRender) -> None:
@@ -78,9 +79,16 @@ def test_an_instance_type_without_figures_is_one_clear_error() -> None:
         instance_spec("t3.nano")
 
 
-def test_make_capacity_prints_the_table(synthesized: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(synthesized.outdir) == 0
-    out = capsys.readouterr().out
-    assert "| pool | capacity CPU |" in out
-    assert all(f"| {name} |" in out for name in ("system", "spot", "on-demand"))
-    assert "allocatable per node = capacity - kube-reserved - 100Mi eviction" in out
+def test_make_capacity_prints_the_table(platform_render: PlatformRender, synthesized: Synthesized) -> None:
+    text, problems = report(platform_render)
+    assert problems == []
+    assert "| pool | capacity CPU |" in text
+    assert all(f"| {name} |" in text for name in ("system", "spot", "on-demand"))
+    assert "allocatable per node = capacity - kube-reserved - 100Mi eviction" in text
+    # make capacity reads the same templates from cdk.out that the session synthesized
+    assert templates_of(synthesized.outdir) == synthesized.templates
+
+
+def test_make_capacity_without_a_synth_says_what_to_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(tmp_path) == 1
+    assert "manifest.json not found; run `make synth` first" in capsys.readouterr().err

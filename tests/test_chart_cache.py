@@ -21,7 +21,7 @@ from platform_checks.charts import (
 )
 from platform_config.versions import PROFILES
 from tests.conftest import ROOT
-from tools.charts import fill
+from tools.charts import fill, pull_command
 
 
 def fake_archive(path: Path, name: str, version: str) -> Path:
@@ -122,3 +122,13 @@ def test_make_charts_fails_with_one_line_per_chart_and_the_fix(tmp_path: Path) -
 def test_the_cache_is_git_ignored() -> None:
     assert ".charts/" in (ROOT / ".gitignore").read_text().splitlines()
     assert CACHE_DIR == ROOT / ".charts"
+
+
+def test_online_pulls_use_each_pins_repository() -> None:
+    karpenter, kyverno = PROFILES["current"].charts["karpenter"], PROFILES["current"].charts["kyverno"]
+    assert pull_command(karpenter, "helm") == [
+        "helm", "pull", "oci://public.ecr.aws/karpenter/karpenter", "--version", "1.14.1"
+    ]  # fmt: skip
+    assert pull_command(kyverno, "helm") == [
+        "helm", "pull", "kyverno", "--repo", "https://kyverno.github.io/kyverno/", "--version", "3.9.0"
+    ]  # fmt: skip

@@ -11,7 +11,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from platform_checks.capacity import errors, platform_plan, table
-from platform_checks.rendered import profile_of, render_platform
+from platform_checks.rendered import PlatformRender, profile_of, render_platform
 
 
 def templates_of(out: Path) -> dict[str, dict]:
@@ -24,15 +24,19 @@ def templates_of(out: Path) -> dict[str, dict]:
     }
 
 
+def report(render: PlatformRender) -> tuple[str, list[str]]:
+    """The printed plan of a render and its problems (one line per pool that does not fit)."""
+    result = platform_plan(render)
+    return f"release profile {render.profile}):\n\n{table(result)}\n", errors(result)
+
+
 def main(out: Path) -> int:
     if not (out / "manifest.json").is_file():
         sys.stderr.write(f"make capacity: {out}/manifest.json not found; run `make synth` first\n")
         return 1
     templates = templates_of(out)
-    profile = profile_of(templates)
-    result = platform_plan(render_platform(profile, templates))
-    sys.stdout.write(f"Capacity plan ({out}, release profile {profile}):\n\n{table(result)}\n")
-    problems = errors(result)
+    text, problems = report(render_platform(profile_of(templates), templates))
+    sys.stdout.write(f"Capacity plan ({out}, {text}")
     for line in problems:
         sys.stderr.write(f"make capacity: {line}\n")
     return 1 if problems else 0

@@ -26,13 +26,16 @@ from platform_checks.layer_tools import extract
 from platform_config.versions import ChartPin
 
 
+def pull_command(pin: ChartPin, helm: str) -> list[str]:
+    """`helm pull` of exactly the pinned version: oci://<registry>/<chart> for OCI, --repo for HTTP repositories."""
+    if pin.repository.startswith("oci://"):
+        return [helm, "pull", f"{pin.repository.rstrip('/')}/{pin.chart}", "--version", pin.version]
+    return [helm, "pull", pin.chart, "--repo", pin.repository, "--version", pin.version]
+
+
 def _pull(pin: ChartPin, dest: Path, cache: Path) -> None:
     """helm pull the exact version from the pin's repository (OCI or HTTP) into dest."""
-    helm = str(extract()["helm"])
-    if pin.repository.startswith("oci://"):
-        cmd = [helm, "pull", f"{pin.repository.rstrip('/')}/{pin.chart}", "--version", pin.version]
-    else:
-        cmd = [helm, "pull", pin.chart, "--repo", pin.repository, "--version", pin.version]
+    cmd = pull_command(pin, str(extract()["helm"]))
     env = {**os.environ}
     for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
         env[var] = str(cache / ".helm" / var.split("_")[1].lower())

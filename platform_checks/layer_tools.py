@@ -17,8 +17,8 @@ TOOLS = ("kubectl", "helm")
 
 
 def bin_dir(profile: str = DEFAULT_PROFILE) -> Path:
-    """Where the profile's binaries live: .tools/<kubernetes version>/bin (one directory per layer)."""
-    return TOOLS_DIR / PROFILES[profile].kubernetes.version / "bin"
+    """Where the profile's binaries live: .tools/kubectl-v<minor>/bin (one directory per kubectl layer)."""
+    return TOOLS_DIR / f"kubectl-v{PROFILES[profile].kubernetes.version.split('.')[1]}" / "bin"
 
 
 def _layer_tgz(requirement: str) -> Path:

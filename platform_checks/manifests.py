@@ -53,7 +53,7 @@ def crd_to_jsonschema(node: Any, root: bool = False) -> Any:
     - x-kubernetes-int-or-string: integer or string (a pattern then only constrains the string form)
     - x-kubernetes-embedded-resource: apiVersion/kind/metadata are allowed as in any object
     - nullable: null allowed; otherwise null is an error (our manifests never rely on null pruning)
-    - CEL x-kubernetes-validations are not evaluated here (no CEL engine); the rules stay in the facts.
+    - CEL x-kubernetes-validations are evaluated separately (platform_checks/crd_rules.py).
     """
     if not isinstance(node, dict):
         return node

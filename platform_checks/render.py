@@ -3,7 +3,6 @@ ArgoCD Applications with a Helm source (values from the Application), with the p
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import subprocess
@@ -227,20 +226,3 @@ def helm_template(release: Release, *, profile: str, cache_dir: Path = CACHE_DIR
             item.setdefault("metadata", {})
             docs.append(item)
     return docs
-
-
-def values_digest(release: Release) -> str:
-    """A stable digest of what a render depends on (for caches keyed by content)."""
-    blob = json.dumps(
-        [
-            release.chart,
-            release.version,
-            release.release,
-            release.namespace,
-            release.values,
-            release.include_crds,
-            PLATFORM_API_VERSIONS,
-        ],
-        sort_keys=True,
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]

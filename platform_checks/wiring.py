@@ -203,7 +203,7 @@ def all_images(obj: Mapping[str, Any]) -> list[tuple[str, Any]]:
     out = [(f"{name_of(obj)} container {c.get('name')}", c.get("image")) for c in containers(found[0])]
     if (str(obj.get("apiVersion", "")).rpartition("/")[0], obj.get("kind")) in OPERATED_KINDS and "image" in found[0]:
         out.append((f"{name_of(obj)} spec.image", found[0]["image"]))
-    return [(w, i) for w, i in out if i is not None or "container" in w]
+    return out
 
 
 # ------------------------------------------------------------------------------------------------------------

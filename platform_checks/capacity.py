@@ -97,6 +97,9 @@ class Pool:
     limits_cpu: Fraction = Fraction(0)
     limits_memory: Fraction = Fraction(0)
     pods: list[str] = field(default_factory=list)
+    # One node's allocatable (the system node group only): a pod larger than a node never schedules.
+    node: tuple[Fraction, Fraction] | None = None
+    too_large: list[str] = field(default_factory=list)
 
     @property
     def headroom_cpu(self) -> Fraction:
@@ -108,7 +111,7 @@ class Pool:
 
     @property
     def fits(self) -> bool:
-        return self.headroom_cpu >= 0 and self.headroom_memory >= 0
+        return self.headroom_cpu >= 0 and self.headroom_memory >= 0 and not self.too_large
 
 
 # EKS managed add-ons are installed by EKS, not rendered here; their pods on the system nodes are charged with
@@ -181,6 +184,7 @@ def plan(
             smallest.allocatable_cpu * system_min_size,
             smallest.allocatable_memory * system_min_size,
             f"{system_min_size} x allocatable of {min(system_instance_types, key=lambda t: instance_spec(t).vcpus)}",
+            node=(smallest.allocatable_cpu, smallest.allocatable_memory),
         )
     }
     for pool in node_pools:
@@ -204,6 +208,8 @@ def plan(
             if where not in pools:
                 raise CapacityError(f"{name_of(obj)}: placed on pool {where}, which has no NodePool")
             target = pools[where]
+        if target.node and (cpu > target.node[0] or mem > target.node[1]):
+            target.too_large.append(name_of(obj))
         target.requests_cpu += cpu * replicas
         target.requests_memory += mem * replicas
         target.limits_cpu += lcpu * replicas
@@ -230,13 +236,16 @@ def plan(
 
 
 def errors(result: Plan) -> list[str]:
-    """One line per pool whose requests exceed what it offers."""
-    return [
+    """One line per pool whose requests exceed what it offers, and per pod larger than one of its nodes."""
+    out = [
         f"pool {p.name}: requests {float(p.requests_cpu):.2f} CPU / {float(p.requests_memory) / 2**30:.2f} GiB exceed "
         f"capacity {float(p.cpu):.2f} CPU / {float(p.memory) / 2**30:.2f} GiB ({p.basis})"
         for p in result.pools.values()
-        if not p.fits
+        if p.headroom_cpu < 0 or p.headroom_memory < 0
     ]
+    for p in result.pools.values():
+        out += [f"pool {p.name}: {pod} requests more than one node's allocatable" for pod in p.too_large]
+    return out
 
 
 def table(result: Plan) -> str:

@@ -51,6 +51,16 @@ def test_a_system_node_group_too_small_is_caught(platform_render: PlatformRender
     assert [p for p in errors(tiny) if p.startswith("pool system: requests")] == errors(tiny) != []
 
 
+def test_a_pod_larger_than_one_system_node_is_caught(platform_render: PlatformRender) -> None:
+    pools = [o for o in platform_render.manifests if o["kind"] == "NodePool"]
+    karpenter = copy.deepcopy(next(o for o in platform_render.in_release("karpenter") if o["kind"] == "Deployment"))
+    karpenter["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"] = "12Gi"
+    result = plan([karpenter], system_instance_types=["m6i.large"], system_min_size=4, node_pools=pools)
+    assert errors(result) == [
+        "pool system: Deployment/kube-system/karpenter requests more than one node's allocatable"
+    ]  # fmt: skip
+
+
 def test_a_node_pool_without_limits_cannot_be_planned(platform_render: PlatformRender) -> None:
     pools = copy.deepcopy([o for o in platform_render.manifests if o["kind"] == "NodePool"])
     del pools[0]["spec"]["limits"]

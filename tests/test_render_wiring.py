@@ -132,9 +132,17 @@ def test_an_add_on_without_the_system_selector_is_caught(platform_render: Platfo
 
 @pytest.fixture
 def enforced_policies(platform_render: PlatformRender) -> list[dict[str, Any]]:
-    """The Enforce ClusterPolicies among what ArgoCD syncs (kustomize build: policy settings substituted)."""
-    built = [o for o in platform_render.gitops if o["kind"] == "ClusterPolicy"]
-    return [p for p in built if p["spec"].get("validationFailureAction") == "Enforce"]
+    """The enforcing guardrails among what ArgoCD syncs (kustomize build: policy settings substituted): Kyverno 1.12
+    ClusterPolicies with validationFailureAction Enforce, Kyverno 1.19 ValidatingPolicies with validationActions Deny.
+    """
+    return [p for p in platform_render.gitops if is_enforced(p)]
+
+
+def is_enforced(policy: dict[str, Any]) -> bool:
+    spec = policy.get("spec") or {}
+    if policy["kind"] == "ClusterPolicy":
+        return bool(spec.get("validationFailureAction") == "Enforce")
+    return policy["kind"] == "ValidatingPolicy" and "Deny" in (spec.get("validationActions") or [])
 
 
 def enforce_failures(policies: list[dict[str, Any]], obj: dict[str, Any]) -> list[str]:
@@ -181,11 +189,20 @@ def test_admission_drops_nulls_of_built_in_kinds_only() -> None:
 
 
 def allowed_registries(policies: list[dict[str, Any]]) -> list[str]:
-    """The allowedRegistries variable of restrict-image-registries, as kustomize wrote it from settings.yaml."""
-    policy = next(p for p in policies if p["metadata"]["name"] == "restrict-image-registries")
-    variables = policy["spec"]["rules"][0]["validate"]["cel"]["variables"]
-    text = next(v["expression"] for v in variables if v["name"] == "allowedRegistries")
-    return [p for p in text.strip().strip("'").split(",") if p]
+    """The allowedRegistries CEL variable of the registry guardrail, as kustomize wrote it from the settings."""
+    found = [v["expression"] for p in policies for v in _variables(p) if v.get("name") == "allowedRegistries"]
+    assert len(set(found)) == 1, f"expected one allowedRegistries variable among the policies, found {found}"
+    return [p for p in found[0].strip().strip("'").split(",") if p]
+
+
+def _variables(node: Any) -> list[dict[str, Any]]:
+    """Every CEL variable declared anywhere in a policy (ClusterPolicy rules or ValidatingPolicy spec)."""
+    if isinstance(node, dict):
+        own = [v for v in node.get("variables") or [] if isinstance(v, dict)]
+        return own + [v for key, value in node.items() if key != "variables" for v in _variables(value)]
+    if isinstance(node, list):
+        return [v for item in node for v in _variables(item)]
+    return []
 
 
 def test_every_image_is_pinned_and_from_an_allowed_registry(

@@ -132,3 +132,13 @@ def test_online_pulls_use_each_pins_repository() -> None:
     assert pull_command(kyverno, "helm") == [
         "helm", "pull", "kyverno", "--repo", "https://kyverno.github.io/kyverno/", "--version", "3.9.0"
     ]  # fmt: skip
+
+
+def test_make_test_fills_the_cache_before_any_test_runs() -> None:
+    targets = {
+        line.split(":", 1)[0]: line.split(":", 1)[1].split()
+        for line in (ROOT / "Makefile").read_text().splitlines()
+        if ":" in line and not line.startswith(("\t", "#", " ")) and "=" not in line.split(":", 1)[0]
+    }
+    assert "charts" in targets["test"] and "charts" in targets["unit"]
+    assert "charts" in targets["capacity"] and "synth" in targets["capacity"]

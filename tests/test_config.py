@@ -387,3 +387,16 @@ def test_internet_guard_threshold_is_one_slash_8() -> None:
 def test_bad_config_fails_before_any_stack_is_built() -> None:
     with pytest.raises(ConfigError, match="nat_gateways"):
         build_app({**cdk_json_context(), "nat_gateways": 9}, env={}, nag=False)
+
+
+def test_readme_table_states_the_accepted_sets_the_code_checks() -> None:
+    from platform_config.config import KARPENTER_LIMIT_MAX, PUBLIC_CIDRS_MAX, SYSTEM_NODES_MAX
+    from tests.test_readme_promises import config_table_rows
+
+    rows = config_table_rows()
+    assert ", ".join(map(str, LOG_RETENTION_DAYS)) in rows["flow_log_retention_days"]
+    assert f"1-{CLUSTER_NAME_MAX} ASCII letters, digits and `-`, starting with a letter" in rows["cluster_name"]
+    assert f"more than {PUBLIC_ADDRESSES_MAX:,} addresses (one /8)" in rows["public_access_cidrs"]
+    assert f"at most {PUBLIC_CIDRS_MAX} (EKS quota)" in rows["public_access_cidrs"]
+    assert f"max <= {SYSTEM_NODES_MAX}" in rows["system_node_max"]
+    assert f"1 to {KARPENTER_LIMIT_MAX}" in rows["karpenter_spot_cpu_limit"]

@@ -125,6 +125,18 @@ def test_context_passed_by_the_cli_is_never_mixed_with_cdk_json(tmp_path: Path) 
     assert cli_context({}) is None
 
 
+def test_unparseable_values_in_cdk_json_or_cli_context_are_named_by_key(tmp_path: Path) -> None:
+    from platform_config.config import ConfigError
+
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text('{"app": "x", "context": {"nat_gateways": 1, "cluster_name": ' + "[" * 5000 + "]" * 5000 + "}}")
+    with pytest.raises(ConfigError, match=r"^config key 'cluster_name' = \[\[\[.*nested at most 32 levels"):
+        app_context({}, cdk_json)
+    huge = '{"karpenter_spot_cpu_limit": ' + "9" * 5000 + "}"
+    with pytest.raises(ConfigError, match=r"^config key 'karpenter_spot_cpu_limit' = 9999.*a value JSON can read"):
+        app_context({"CDK_CONTEXT_JSON": huge}, cdk_json)
+
+
 def test_missing_cdk_json_is_one_clean_error(tmp_path: Path) -> None:
     from platform_config.config import ConfigError
 

@@ -41,10 +41,15 @@ def test_cdk_json_defaults_are_valid_and_documented_values() -> None:
     assert config.endpoint_access == "private"
 
 
-def test_cdk_json_carries_the_az_context_key_for_the_placeholder_account() -> None:
-    context = cdk_json_context()
-    key = f"availability-zones:account={context['account']}:region={context['region']}"
-    assert context[key] == context["availability_zones"]
+def test_configured_zones_answer_the_cdk_az_lookup_for_any_region_and_account() -> None:
+    zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    platform = build_app(
+        {**cdk_json_context(), "region": "eu-west-1", "availability_zones": zones},
+        env={"CDK_DEFAULT_ACCOUNT": "222222222222"},
+        nag=False,
+    )
+    assert platform.app.node.try_get_context("availability-zones:account=222222222222:region=eu-west-1") == zones
+    assert platform.network.availability_zones == zones
 
 
 def test_cli_strings_are_coerced_like_json_values() -> None:

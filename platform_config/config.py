@@ -200,7 +200,7 @@ class PlatformConfig:
                 raise ConfigError(
                     "availability_zones",
                     az,
-                    f"accepted are zones of region {self.region} ({self.region}a ...)",
+                    f"accepted are zones of region {self.region} ({self.region}a ...); set region and zones together",
                 )
 
     def _validate_network(self) -> None:

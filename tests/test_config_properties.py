@@ -99,3 +99,46 @@ def test_any_key_is_ours_cdks_or_refused_by_name(key: str, value: Any) -> None:
             assert not is_cdk_key(key) or "nested" in str(err)
         return
     assert key in KEYS or is_cdk_key(key)
+
+
+ACCEPTED_SAMPLES: dict[str, list[Any]] = {
+    "cluster_name": ["a", "Blue-1", "A" + "b-" * 39 + "c"],
+    "region": ["us-east-1", "eu-west-1", "ap-southeast-2"],
+    "vpc_cidr": ["10.0.0.0/16", "192.168.0.0/20", "172.16.0.0/18"],
+    "service_ipv4_cidr": ["172.20.0.0/16", "10.100.0.0/24", "192.168.128.0/17"],
+    "nat_gateways": [1, 3, "2"],
+    "interface_endpoints": [False, True, "true"],
+    "flow_log_retention_days": [1, 731, 3653],
+    "system_node_instance_types": [["m6i.large"], "c6i.xlarge,m5.large", ["t3.medium", "m6a.large"]],
+    "git_repo_url": ["git@github.com:o/r.git", "ssh://git@example.com:2222/o/r.git", "https://gitlab.com/g/s/r"],
+    "git_revision": ["main", "refs/tags/v1.2.3", "0123456789abcdef0123456789abcdef01234567"],
+    "karpenter_categories": [["c"], ["c", "m", "r", "inf"], "t,g"],
+    "karpenter_architectures": [["arm64"], "amd64,arm64"],
+    "karpenter_expire_after": ["Never", "1h30m", "24h"],
+    "karpenter_consolidate_after": ["30s", "0s", "5m"],
+}
+
+
+@st.composite
+def accepted_contexts(draw: st.DrawFn) -> dict[str, Any]:
+    context = dict(BASE)
+    for key, samples in ACCEPTED_SAMPLES.items():
+        if draw(st.booleans()):
+            context[key] = draw(st.sampled_from(samples))
+    region = context.get("region", "us-east-1")
+    context["availability_zones"] = [f"{region}{z}" for z in "abc"]
+    return context
+
+
+@settings(max_examples=6, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(context=accepted_contexts())
+def test_combinations_of_accepted_values_build_or_are_refused_cleanly(context: dict[str, Any]) -> None:
+    from platform_stacks.platform_app import build_app
+
+    try:
+        PlatformConfig.from_context(context, {})
+    except ConfigError as err:  # two accepted values can conflict (a service CIDR inside the VPC's)
+        assert "overlap" in str(err), str(err)
+        return
+    platform = build_app(context, env={}, nag=False)
+    assert platform.config.cluster_name == context["cluster_name"]

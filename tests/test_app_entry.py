@@ -1,4 +1,4 @@
-"""`python app.py` reads cdk.json itself; synth warns plainly when Kubernetes 1.29 is past EKS support."""
+"""`python app.py` reads its cdk.json itself; synth warns plainly when Kubernetes 1.29 is past EKS support."""
 
 from __future__ import annotations
 
@@ -7,28 +7,40 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-from platform_stacks.platform_app import build_app, cdk_json_context, support_warnings
+from platform_stacks.platform_app import build_app, support_warnings
+from tests.app_copy import app_copy
 from tests.conftest import ROOT, Synthesized
+from tests.fixed_context import TEST_CONTEXT, fixed_context
 from tests.stack_fixtures import config
+from tools.synth_summary import summarize
 
 
-def test_python_app_py_uses_cdk_json_zones_not_dummy_ones(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without CDK/AWS settings that would override cdk.json."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
-    env["CDK_OUTDIR"] = str(tmp_path)
-    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    return {**env, **extra}
+
+
+def test_python_app_py_reads_cdk_json_zones_not_dummy_ones(tmp_path: Path) -> None:
+    # A copy with a cdk.json of this test's choosing: the user's cdk.json plays no part in make test.
+    zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    repo = app_copy(tmp_path / "repo", fixed_context(region="eu-west-1", availability_zones=zones))
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=repo, env=clean_env(CDK_OUTDIR=str(out)), capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
-    network = json.loads((tmp_path / "eks-platform-Network.template.json").read_text())
-    zones = {
+    network = json.loads((out / "eks-platform-Network.template.json").read_text())
+    subnet_zones = {
         r["Properties"]["AvailabilityZone"] for r in network["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"
     }
-    assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
+    assert subnet_zones == set(zones)
 
 
-def test_python_app_py_reports_bad_config_in_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
-    env["CDK_OUTDIR"] = str(tmp_path)
-    env["CDK_CONTEXT_JSON"] = json.dumps({**cdk_json_context(), "nat_gateways": 7})
+def test_python_app_py_reports_bad_config_in_one_line(tmp_path: Path) -> None:
+    env = clean_env(CDK_OUTDIR=str(tmp_path), CDK_CONTEXT_JSON=json.dumps(fixed_context(nat_gateways=7)))
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
@@ -58,7 +70,7 @@ def test_synth_carries_the_support_warning_as_a_cdk_warning(synthesized: Synthes
 
 
 def test_stack_names_follow_the_cluster_name() -> None:
-    platform = build_app({**cdk_json_context(), "cluster_name": "blue"}, env={}, nag=False)
+    platform = build_app(fixed_context(cluster_name="blue"), env={}, nag=False)
     assert [s.stack_name for s in (platform.network, platform.cluster, platform.karpenter, platform.addons)] == [
         "blue-Network",
         "blue-Cluster",
@@ -67,21 +79,17 @@ def test_stack_names_follow_the_cluster_name() -> None:
     ]
 
 
-def test_pinned_cdk_cli_synthesizes_all_stacks_offline_with_a_passing_summary(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from pathlib import Path
-
-    from tools.synth_summary import summarize
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
-    env.update(
-        PATH=f"{Path(sys.executable).parent}:{env['PATH']}",
+def test_pinned_cdk_cli_synthesizes_all_stacks_offline_with_a_passing_summary(tmp_path: Path) -> None:
+    repo = app_copy(tmp_path / "repo", TEST_CONTEXT)
+    env = clean_env(
+        PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         CDK_HOME=str(tmp_path / "home"),
         CDK_DISABLE_VERSION_CHECK="1",
         CDK_DISABLE_CLI_TELEMETRY="true",
     )
     out = tmp_path / "cdk.out"
     cmd = ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", str(out)]
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     text, passed = summarize(out)
     assert passed, text

@@ -7,27 +7,22 @@ from typing import Any
 import pytest
 
 from platform_config.config import ConfigError, PlatformConfig, check_unknown_keys
-from platform_stacks.platform_app import build_app, cdk_json_context
+from platform_stacks.platform_app import build_app
+from tests.fixed_context import fixed_context
 
 
 def config_from(**overrides: Any) -> PlatformConfig:
-    context = {**cdk_json_context(), **overrides}
+    context = fixed_context(**overrides)
     return PlatformConfig.from_context(context.get, {})
 
 
-def test_cdk_json_defaults_are_valid_and_documented_values() -> None:
+def test_fixed_test_context_is_the_documented_defaults() -> None:
     config = config_from()
     assert config.cluster_name == "eks-platform"
     assert config.availability_zones == ("us-east-1a", "us-east-1b", "us-east-1c")
     assert config.nat_gateways == 1
     assert config.endpoint_access == "private"
     assert config.kubernetes_version == "1.29"
-
-
-def test_cdk_json_carries_the_az_context_key_for_the_placeholder_account() -> None:
-    context = cdk_json_context()
-    key = f"availability-zones:account={context['account']}:region={context['region']}"
-    assert context[key] == context["availability_zones"]
 
 
 def test_cli_strings_are_coerced_like_json_values() -> None:
@@ -40,7 +35,7 @@ def test_cli_strings_are_coerced_like_json_values() -> None:
 
 
 def test_cdk_default_account_and_region_win_over_context() -> None:
-    context = {**cdk_json_context(), "availability_zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]}
+    context = fixed_context(availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"])
     config = PlatformConfig.from_context(
         context.get, {"CDK_DEFAULT_ACCOUNT": "222222222222", "CDK_DEFAULT_REGION": "eu-west-1"}
     )
@@ -170,4 +165,4 @@ def test_unknown_context_key_is_a_typo_not_ignored() -> None:
 
 def test_bad_config_fails_before_any_stack_is_built() -> None:
     with pytest.raises(ConfigError, match="nat_gateways"):
-        build_app({**cdk_json_context(), "nat_gateways": 9}, env={}, nag=False)
+        build_app(fixed_context(nat_gateways=9), env={}, nag=False)

@@ -29,6 +29,8 @@ IAM_PRINCIPAL_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|use
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[0-9a-z]+$")
+# Alertmanager publishes to a standard topic (FIFO topics need a message group id it does not send).
+SNS_TOPIC_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 GIT_URL_RE = re.compile(r"^(https://[^\s/]+/\S+|git@[^\s:]+:\S+|ssh://\S+)$")
 KARPENTER_CATEGORIES = ("c", "m", "r", "t", "i", "d", "x", "z", "g", "p", "inf", "trn", "hpc")
 ARCHITECTURES = ("amd64", "arm64")
@@ -81,6 +83,7 @@ class PlatformConfig:
     karpenter_consolidate_after: str = "1m"
     ami_alias: str = versions.AMI_ALIAS
     release: str = versions.DEFAULT_PROFILE
+    alert_sns_topic_arn: str = ""
 
     @property
     def profile(self) -> versions.ReleaseProfile:
@@ -236,6 +239,13 @@ class PlatformConfig:
             raise ConfigError("git_repo_url", self.git_repo_url, "accepted is an https:// or ssh git URL")
         if not re.fullmatch(r"[\w./-]{1,200}", self.git_revision):
             raise ConfigError("git_revision", self.git_revision, "accepted is a branch, tag or commit")
+        if self.alert_sns_topic_arn and not SNS_TOPIC_ARN_RE.match(self.alert_sns_topic_arn):
+            raise ConfigError(
+                "alert_sns_topic_arn",
+                self.alert_sns_topic_arn,
+                "accepted is empty (alerts stay in Alertmanager) or a standard SNS topic ARN: "
+                "arn:aws:sns:<region>:<12 digits>:<name> (not .fifo)",
+            )
         self._validate_karpenter()
 
     def _validate_karpenter(self) -> None:

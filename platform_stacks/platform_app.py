@@ -106,6 +106,14 @@ def build_app(
             f"git_repo_url is the placeholder {PLACEHOLDER_REPO}: ArgoCD's root application will not sync "
             "until you set it (cdk.json or -c git_repo_url=https://...).",
         )
+    if not config.admin_principal_arns:
+        # The cluster gives its creator no admin (bootstrap_cluster_creator_admin_permissions=False).
+        cdk.Annotations.of(cluster).add_warning_v2(
+            "platform:no-admin-principals",
+            "admin_principal_arns is empty: nobody will be able to use kubectl on this cluster. Add your IAM role "
+            "or user ARN (cdk.json, or -c admin_principal_arns=arn:aws:iam::<account>:role/<name>); "
+            "scripts/setup-cluster.sh offers the deploying principal.",
+        )
     for message in support_warnings(config, today or dt.date.today()):
         cdk.Annotations.of(cluster).add_warning_v2("platform:kubernetes-support", message)
     cdk.Tags.of(app).add("eks-platform.io/cluster", config.cluster_name)

@@ -56,5 +56,5 @@ class AddonsStack(Stack):
                 self,
                 f"{key}PortForward",
                 value=ui.port_forward,
-                description=f"{ui.name} at {ui.url} (password: README, Day-one access)",
+                description=f"{ui.name} at {ui.url}, user admin; README Day-one access shows its generated password",
             )

@@ -67,7 +67,9 @@ def build_app(
     nag: bool = True,
 ) -> Platform:
     """Validate config from context, then build the four stacks; raises ConfigError before any construct."""
-    app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
+    # No construct stack traces in the metadata: the CLI printed their first frame, a line of the jsii
+    # runtime (".../lib/program.js:1:5591"), above every warning.
+    app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir, stack_traces=False)
     all_context = app.node.get_all_context()
     check_unknown_keys(all_context)
     config = PlatformConfig.from_context(app.node.try_get_context, env)

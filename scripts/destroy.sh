@@ -105,9 +105,11 @@ exec 3>&1
 echo "destroy: cluster=$cluster_name region=$region dry-run=$dry_run"
 
 step "check prerequisites (aws kubectl node npx python3, and the pinned CDK CLI)"
-check_prerequisites
+check_prerequisites --pinned-cli aws kubectl node npx python3
 
 cd "$repo_root"
+# The CDK app runs with the project's venv (make deps), never the user's global python.
+export PATH="$repo_root/.venv/bin:$PATH" JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 
 step "write the kubeconfig"
 run aws eks update-kubeconfig --name "$cluster_name" --region "$region"

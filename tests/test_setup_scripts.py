@@ -350,7 +350,8 @@ def test_wait_for_root_app_times_out_with_a_clear_error(tmp_path: Path) -> None:
         FAKE_ARGO_STATUS="Progressing OutOfSync",
     )
     assert result.returncode == 1
-    assert "[0s/0s] platform-root: health=Progressing sync=OutOfSync" in result.stdout
+    # The elapsed seconds depend on the machine's load; the timeout is what matters.
+    assert re.search(r"\[\d+s/0s\] platform-root: health=Progressing sync=OutOfSync", result.stdout)
     assert "error: platform-root not Healthy and Synced after 0s" in result.stderr
     assert not any(c.startswith("kubectl get nodes") for c in calls(tmp_path))
 

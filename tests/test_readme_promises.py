@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import fields
@@ -87,7 +88,10 @@ def makefile_targets() -> set[str]:
 
 
 def test_make_help_lists_every_target_with_one_line() -> None:
-    result = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True, check=True)
+    # Run under `make test` too: no inherited MAKEFLAGS, no "Entering directory" lines.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    cmd = ["make", "--no-print-directory", "help"]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     listed = dict(re.findall(r"^  make (\S+)\s+(\S.*)$", result.stdout, flags=re.M))
     assert set(listed) == makefile_targets()
     assert len(result.stdout.splitlines()) == len(listed)

@@ -71,7 +71,9 @@ derive: deps ## regenerate upstream_facts/ from ../shared/upstream
 diff: deps ## cdk diff of every stack against the account (needs credentials)
 	$(CDK) diff $(CDK_FLAGS) $(ARGS)
 
+# The preflight refuses a Kubernetes version EKS no longer creates before CloudFormation is touched.
 deploy: deps ## cdk deploy --all; asks before IAM or security-group widening (DEPLOY_FLAGS)
+	$(PY) scripts/preflight.py $(ARGS)
 	$(CDK) deploy $(CDK_FLAGS) --all $(DEPLOY_FLAGS) $(ARGS)
 
 # Ordered teardown: ArgoCD apps and NodePools first so Karpenter terminates its nodes and releases

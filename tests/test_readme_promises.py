@@ -107,7 +107,10 @@ def test_diff_uses_no_option_the_pinned_cli_rejects_and_deploy_asks_on_broadenin
     assert "cdk deploy --no-notices --no-version-reporting --all --require-approval broadening" in make_dry_run(
         "deploy"
     )
-    assert "-c nat_gateways=3" in make_dry_run("deploy", "ARGS=-c nat_gateways=3")
+    planned = make_dry_run("deploy", "ARGS=-c nat_gateways=3").splitlines()
+    # The preflight (unsupported Kubernetes version, bad config) runs with the same overrides, before the deploy.
+    assert planned[-2].endswith("scripts/preflight.py -c nat_gateways=3")
+    assert planned[-1].endswith("--all --require-approval broadening -c nat_gateways=3")
     deploy_workflow = (ROOT / ".github" / "workflows" / "deploy.yml").read_text()
     assert 'make deploy DEPLOY_FLAGS="--require-approval never"' in deploy_workflow
 

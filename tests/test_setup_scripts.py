@@ -489,3 +489,15 @@ def test_setup_scripts_hold_no_secrets() -> None:
         text = script.read_text()
         assert not re.search(r"AKIA[0-9A-Z]{16}|aws_secret_access_key|BEGIN [A-Z ]*PRIVATE KEY", text)
         assert os.access(BASH_SCRIPT, os.X_OK)
+
+
+def test_scripts_silence_the_jsii_node_banner_and_run_cdk_with_the_venv() -> None:
+    common = (REPO / "scripts" / "lib" / "common.sh").read_text()
+    prepare = common.split("prepare_environment() {", 1)[1].split("\n}\n", 1)[0]
+    assert 'export PATH="$repo_root/.venv/bin:$PATH"' in prepare
+    assert "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20" in prepare
+    destroy = (REPO / "scripts" / "destroy.sh").read_text()
+    assert 'export PATH="$repo_root/.venv/bin:$PATH" JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20' in destroy
+    ps1 = PS1_SCRIPT.read_text()
+    assert "$env:JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = '20'" in ps1
+    assert '$env:PATH = "$VenvBin$([IO.Path]::PathSeparator)$env:PATH"' in ps1

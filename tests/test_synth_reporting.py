@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def test_summary_starts_with_profile_account_region_version_nat_and_endpoint(syn
         "Region: us-east-1",
         "Kubernetes: 1.29",
         "NAT gateways: 1",
-        "API endpoint: private",
+        "API endpoint: private (kubectl only from inside the VPC: docs/runbook.md, Private endpoint access)",
     ]
 
 
@@ -90,3 +91,11 @@ def test_preflight_reports_bad_config_in_one_line(tmp_path: Path, capsys: pytest
     assert capsys.readouterr().err.strip() == (
         "error: config key 'nat_gateways' = 7: accepted is 1 (cheap) to 3 (one per AZ, zonal HA)"
     )
+
+
+def test_bench_prints_progress_for_each_timed_run(capsys: pytest.CaptureFixture[str]) -> None:
+    from tools.bench import timed
+
+    seconds = timed("cdk synth 1/5", ["true"])
+    assert seconds >= 0
+    assert re.fullmatch(r"  cdk synth 1/5 \.\.\. \d+\.\d s\n", capsys.readouterr().out)

@@ -39,7 +39,9 @@ def settings(out: Path) -> list[str]:
                 found["kubernetes"] = str(props.get("Version"))
                 public = vpc.get("EndpointPublicAccess", False)
                 found["endpoint"] = (
-                    f"public and private, from {', '.join(vpc.get('PublicAccessCidrs', []))}" if public else "private"
+                    f"public and private, from {', '.join(vpc.get('PublicAccessCidrs', []))}"
+                    if public
+                    else "private (kubectl only from inside the VPC: docs/runbook.md, Private endpoint access)"
                 )
     lines = [f"Profile: {found['profile']}"] if "profile" in found else []
     lines += [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -183,7 +184,8 @@ def test_real_run_calls_exactly_the_printed_commands_in_order(tmp_path: Path) ->
         "npx cdk destroy --force ctx-cluster-Karpenter ctx-cluster-Cluster ctx-cluster-Network "
         "-c cluster_name=ctx-cluster -c region=eu-west-1"
     )
-    assert "[0s/1800s] NodeClaims left: 0" in result.stdout
+    # The elapsed seconds depend on the machine's load.
+    assert re.search(r"\[\d+s/1800s\] NodeClaims left: 0", result.stdout)
     assert result.stdout.rstrip().endswith(
         "destroy: done. Check for leftovers as docs/runbook.md (Teardown) describes."
     )

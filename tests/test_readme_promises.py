@@ -48,8 +48,14 @@ def test_readme_table_names_no_key_the_config_lacks() -> None:
     assert set(config_table_rows()) <= {f.name for f in fields(PlatformConfig)}
 
 
+def make_env() -> dict[str, str]:
+    """The environment without the calling make's flags (under `make test` they add "Entering directory")."""
+    return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+
+
 def make_dry_run(target: str, *args: str) -> str:
-    result = subprocess.run(["make", "-n", target, *args], cwd=ROOT, capture_output=True, text=True, check=True)
+    cmd = ["make", "--no-print-directory", "-n", target, *args]
+    result = subprocess.run(cmd, cwd=ROOT, env=make_env(), capture_output=True, text=True, check=True)
     return result.stdout
 
 
@@ -88,10 +94,8 @@ def makefile_targets() -> set[str]:
 
 
 def test_make_help_lists_every_target_with_one_line() -> None:
-    # Run under `make test` too: no inherited MAKEFLAGS, no "Entering directory" lines.
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     cmd = ["make", "--no-print-directory", "help"]
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    result = subprocess.run(cmd, cwd=ROOT, env=make_env(), capture_output=True, text=True, check=True)
     listed = dict(re.findall(r"^  make (\S+)\s+(\S.*)$", result.stdout, flags=re.M))
     assert set(listed) == makefile_targets()
     assert len(result.stdout.splitlines()) == len(listed)

@@ -497,7 +497,7 @@ def test_scripts_silence_the_jsii_node_banner_and_run_cdk_with_the_venv() -> Non
     assert 'export PATH="$repo_root/.venv/bin:$PATH"' in prepare
     assert "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20" in prepare
     destroy = (REPO / "scripts" / "destroy.sh").read_text()
-    assert 'export PATH="$repo_root/.venv/bin:$PATH" JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20' in destroy
+    assert "\nprepare_environment\n" in destroy
     ps1 = PS1_SCRIPT.read_text()
     assert "$env:JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = '20'" in ps1
     assert '$env:PATH = "$VenvBin$([IO.Path]::PathSeparator)$env:PATH"' in ps1

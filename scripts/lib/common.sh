@@ -128,16 +128,10 @@ install_hint() {
   esac
 }
 
-# Step 1 of both scripts: every tool named (default: setup's list) with an install hint; a dry run reports what
-# is missing and goes on. destroy.sh also asks for the pinned CDK CLI (--pinned-cli): it does not run make deps.
+# Step 1 of both scripts: every tool named, with an install hint; a dry run reports what is missing and goes on.
 check_prerequisites() {
-  local tool missing=() tools=(aws kubectl node npx python3 make) pinned=false
-  if [[ "${1:-}" == --pinned-cli ]]; then
-    pinned=true
-    shift
-  fi
-  [[ $# -eq 0 ]] || tools=("$@")
-  for tool in "${tools[@]}"; do
+  local tool missing=()
+  for tool in "$@"; do
     if command -v "$tool" >/dev/null 2>&1; then
       echo "    found $tool"
     else
@@ -145,15 +139,6 @@ check_prerequisites() {
       echo "    MISSING $tool: $(install_hint "$tool")" >&2
     fi
   done
-  # npx would fetch an unpinned CLI when the project's pinned aws-cdk (package.json) is not installed.
-  if [[ "$pinned" == false ]]; then
-    :
-  elif [[ -x "$repo_root/node_modules/.bin/cdk" ]]; then
-    echo "    found the pinned CDK CLI (node_modules/.bin/cdk)"
-  else
-    missing+=("cdk-cli")
-    echo "    MISSING the pinned CDK CLI (node_modules/.bin/cdk): run 'make deps' in $repo_root" >&2
-  fi
   if [[ ${#missing[@]} -gt 0 ]]; then
     if [[ "$dry_run" == true ]]; then
       echo "${script_name}: missing prerequisites: ${missing[*]} (dry run goes on; a real run stops here)" >&2

@@ -186,8 +186,15 @@ if ($DryRun) {
     Write-Output '    credentials: not checked (dry run)'
 } else {
     $rest = @($IdentityCmd | Select-Object -Skip 1)
-    $out = & $IdentityCmd[0] @rest 2>&1
-    if ($LASTEXITCODE -ne 0) {
+    try {
+        $out = & $IdentityCmd[0] @rest 2>&1
+        $rc = $LASTEXITCODE
+    } catch {
+        # Windows PowerShell 5.1 turns a native command's stderr into a terminating error under 'Stop'.
+        $out = @([string]$_)
+        $rc = 1
+    }
+    if ($rc -ne 0) {
         [Console]::Error.WriteLine("setup-cluster: error: no usable AWS credentials: $(@($out)[0])")
         [Console]::Error.WriteLine("    Log in (aws sso login --profile NAME, or aws configure), check with 'aws sts get-caller-identity', run again.")
         exit 1

@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from platform_config.config import ConfigError, PlatformConfig, check_unknown_keys  # noqa: E402
+from platform_config.config import ConfigError, PlatformConfig  # noqa: E402
 from platform_stacks.platform_app import cdk_json_context, support_warnings  # noqa: E402
 
 
@@ -29,8 +29,7 @@ def main(argv: list[str] | None = None, today: dt.date | None = None) -> int:
         context[key] = value
     today = today or dt.date.today()
     try:
-        check_unknown_keys(context)
-        config = PlatformConfig.from_context(context.get, {})
+        config = PlatformConfig.from_context(context, {})
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

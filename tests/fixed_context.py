@@ -7,6 +7,7 @@ the code, not of a fork's configuration: they are copied here and test_fork asse
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from platform_config.config import PlatformConfig
@@ -23,10 +24,15 @@ FEATURE_FLAGS: dict[str, Any] = {
     "@aws-cdk/core:defaultCrossStackReferences": "strong",
 }
 
-# Every setting is PlatformConfig's documented default; only the zone cache key is spelled out, so the
-# VPC never falls back to CDK's dummy zones for the placeholder account.
+# Every setting spelled out at PlatformConfig's documented default (explicit, as cdk.json states them, so
+# CDK_DEFAULT_* never fill a gap), plus the zone cache key for the placeholder account.
+SETTINGS: dict[str, Any] = {
+    f.name: list(value) if isinstance(value := getattr(_DEFAULTS, f.name), tuple) else value
+    for f in fields(PlatformConfig)
+}
 TEST_CONTEXT: dict[str, Any] = {
     **FEATURE_FLAGS,
+    **SETTINGS,
     f"availability-zones:account={_DEFAULTS.account}:region={_DEFAULTS.region}": list(_DEFAULTS.availability_zones),
 }
 

@@ -14,7 +14,7 @@ from tests.fixed_context import fixed_context
 def config(**overrides: Any) -> PlatformConfig:
     """The fixed test configuration (documented defaults, not cdk.json) with overrides, validated."""
     context = fixed_context(**overrides)
-    return PlatformConfig.from_context(context.get, {})
+    return PlatformConfig.from_context(context, {})
 
 
 def stack(cfg: PlatformConfig | None = None) -> cdk.Stack:

@@ -40,7 +40,7 @@ suite = conftest.synthesize(out / "suite")
 (out / "result.json").write_text(json.dumps({
     "fork": fork_templates,
     "suite": suite.templates,
-    "stack_fixture_config_is_fixed": stack_fixtures.config() == PlatformConfig.from_context(TEST_CONTEXT.get, {}),
+    "stack_fixture_config_is_fixed": stack_fixtures.config() == PlatformConfig.from_context(TEST_CONTEXT, {}),
 }))
 """
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from platform_checks.rendered import PlatformRender, render_platform
-from platform_stacks.platform_app import build_app, cdk_json_context
+from platform_stacks.platform_app import build_app
+from tests.fixed_context import TEST_CONTEXT
 
 # The profiles the render gate covers: the ONE list to extend. Add "current" here once `-c release=current`
 # synthesizes the current profile's content (issue 10); every render test then runs for both.
@@ -17,10 +18,10 @@ RENDER_PROFILES: tuple[str, ...] = ("seed",)
 
 
 def synthesize(profile: str, outdir: Path) -> dict[str, dict[str, Any]]:
-    """Templates (by short stack name) of the app synthesized with `-c release=<profile>`."""
+    """Templates (by short stack name) of the app from the fixed test context with `release=<profile>`."""
     from tests.conftest import TODAY  # conftest imports this module: read it lazily
 
-    platform = build_app({**cdk_json_context(), "release": profile}, env={}, today=TODAY, outdir=str(outdir))
+    platform = build_app({**TEST_CONTEXT, "release": profile}, env={}, today=TODAY, outdir=str(outdir))
     assembly = platform.app.synth()
     return {
         stack.stack_name.rsplit("-", 1)[-1].lower(): json.loads(Path(stack.template_full_path).read_text())

@@ -1,5 +1,4 @@
-"""`make bench`: median wall time of `cdk synth` (5 runs) and of the test suite (targets: 10 s and 60 s), and what
-dominates the suite (pytest's slowest setups and calls: the session synth and the render gate's helm renders)."""
+"""`make bench`: median wall time of `cdk synth` (5 runs) and of the test suite (targets: 10 s and 60 s)."""
 
 from __future__ import annotations
 
@@ -13,10 +12,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed(cmd: list[str]) -> tuple[float, str]:
+def timed(label: str, cmd: list[str]) -> tuple[float, str]:
+    """Run cmd quietly and return its wall time and stdout, printing a progress line before and after."""
+    print(f"  {label} ...", end="", flush=True)
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
-    return time.perf_counter() - start, result.stdout
+    seconds = time.perf_counter() - start
+    print(f" {seconds:.1f} s", flush=True)
+    return seconds, result.stdout
 
 
 def slowest(pytest_output: str, count: int = 8) -> list[str]:
@@ -30,15 +33,21 @@ def slowest(pytest_output: str, count: int = 8) -> list[str]:
 
 
 def main(runs: int = 5) -> None:
+    print(f"bench: {runs} runs of cdk synth, then one run of the test suite", flush=True)
     with tempfile.TemporaryDirectory() as out:
         synth = [
-            timed(["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", out])[0]
-            for _ in range(runs)
+            timed(
+                f"cdk synth {n}/{runs}",
+                ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", out],
+            )[0]
+            for n in range(1, runs + 1)
         ]
-    suite, output = timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=8"])
+    suite, output = timed(
+        "test suite 1/1", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=8"]
+    )
     print(f"cdk synth, median of {runs}: {statistics.median(synth):.1f} s (target <= 10 s)")
     print(f"test suite (pytest), 1 run: {suite:.1f} s (target <= 60 s)")
-    print("slowest steps of the suite:")
+    print("slowest steps of the suite (setup = session synth and render):")
     for line in slowest(output):
         print(f"  {line}")
 

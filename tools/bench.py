@@ -12,14 +12,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed(label: str, cmd: list[str]) -> tuple[float, str]:
-    """Run cmd quietly and return its wall time and stdout, printing a progress line before and after."""
+def timed(label: str, cmd: list[str], output: list[str] | None = None) -> float:
+    """Run cmd quietly and return its wall time, printing a progress line before and after (stdout goes to
+    `output` when given)."""
     print(f"  {label} ...", end="", flush=True)
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     print(f" {seconds:.1f} s", flush=True)
-    return seconds, result.stdout
+    if output is not None:
+        output.append(result.stdout)
+    return seconds
 
 
 def slowest(pytest_output: str, count: int = 8) -> list[str]:
@@ -39,16 +42,16 @@ def main(runs: int = 5) -> None:
             timed(
                 f"cdk synth {n}/{runs}",
                 ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", out],
-            )[0]
+            )
             for n in range(1, runs + 1)
         ]
-    suite, output = timed(
-        "test suite 1/1", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=8"]
-    )
+    output: list[str] = []
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=8"]
+    suite = timed("test suite 1/1", pytest, output)
     print(f"cdk synth, median of {runs}: {statistics.median(synth):.1f} s (target <= 10 s)")
     print(f"test suite (pytest), 1 run: {suite:.1f} s (target <= 60 s)")
     print("slowest steps of the suite (setup = session synth and render):")
-    for line in slowest(output):
+    for line in slowest(output[0]):
         print(f"  {line}")
 
 

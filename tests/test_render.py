@@ -22,7 +22,7 @@ from platform_checks.render import (
     placeholder,
     probed_capabilities,
 )
-from platform_checks.rendered import PlatformRender, profile_of
+from platform_checks.rendered import PlatformRender, gitops_objects, profile_of, synced_paths
 from platform_config.versions import PROFILES
 
 CDK_RELEASES = {"karpenter-crd", "karpenter", "argocd", "kyverno", "kube-prometheus-stack"}
@@ -132,3 +132,17 @@ def test_a_release_off_the_profiles_pin_is_refused(platform_render: PlatformRend
     release = Release("test", "x", "default", "kyverno", "0.0.1", {})
     with pytest.raises(RenderError, match=r"chart kyverno 0\.0\.1 is not the .* profile's pin \(kyverno "):
         helm_template(release, profile=platform_render.profile)
+
+
+def test_templates_that_match_no_single_profile_are_refused(platform_render: PlatformRender) -> None:
+    templates = copy.deepcopy(dict(platform_render.templates))
+    chart = next(r for t in templates.values() for r in t["Resources"].values() if r["Type"] == HELM_CHART_TYPE)
+    chart["Properties"]["Version"] = "0.0.1"
+    with pytest.raises(ValueError, match=r"match profiles \[\]; accepted is exactly one"):
+        profile_of(templates)
+
+
+def test_gitops_content_needs_a_root_application() -> None:
+    with pytest.raises(ValueError, match="no Application syncing a repository path"):
+        gitops_objects([], "seed")
+    assert synced_paths([{"kind": "Application", "spec": {"source": {"path": "infra"}}}]) == ["infra"]

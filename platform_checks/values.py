@@ -19,20 +19,24 @@ Path_ = tuple[str, ...]
 Ctx = tuple[str, Path_]  # (label errors start with, path prefix errors show)
 
 # Subtrees whose defaults live in a subchart that is not vendored in upstream_facts, so their keys cannot be
-# checked here (Helm fetches these charts at install time; see shared/upstream/MANIFEST.md "Dependencies").
+# checked here (Helm fetches these charts at install time; see shared/upstream/MANIFEST.md "Dependencies";
+# the versions are the seed / current pins' dependencies).
 UNVENDORED_SUBCHARTS: dict[str, dict[Path_, str]] = {
-    "argo-cd": {("redis-ha",): "redis-ha 4.26.1 (dandydeveloper)"},
+    "argo-cd": {("redis-ha",): "redis-ha 4.26.1 / 4.38.0 (dandydeveloper)"},
     "kube-prometheus-stack": {
-        ("grafana",): "grafana 8.5.*",
-        ("kube-state-metrics",): "kube-state-metrics 5.26.*",
-        ("prometheus-node-exporter",): "prometheus-node-exporter 4.40.*",
-        ("prometheus-windows-exporter",): "prometheus-windows-exporter 0.7.*",
+        ("grafana",): "grafana",
+        ("kube-state-metrics",): "kube-state-metrics",
+        ("prometheus-node-exporter",): "prometheus-node-exporter",
+        ("prometheus-windows-exporter",): "prometheus-windows-exporter",
     },
     "opentelemetry-demo": {
-        ("prometheus",): "prometheus 26.0.0",
-        ("grafana",): "grafana 8.6.4",
-        ("opensearch",): "opensearch 2.27.1",
+        ("prometheus",): "prometheus",
+        ("grafana",): "grafana",
+        ("opensearch",): "opensearch",
+        # demo 0.41: a second opentelemetry-collector dependency (aliased), off by default
+        ("otel-ebpf-profiler",): "opentelemetry-collector 0.165.0 as otel-ebpf-profiler",
     },
+    # jaeger 3.x only (jaeger 4.x depends on bitnami common alone)
     "jaeger": {
         ("cassandra",): "cassandra 0.15.3",
         ("elasticsearch",): "elasticsearch 20.0.4",
@@ -97,7 +101,11 @@ COMMENTED_KEYS: dict[str, dict[Path_, str]] = {
     "opentelemetry-collector": {
         ("podDisruptionBudget", "minAvailable"): "templates/pdb.yaml; values.yaml shows it as '#   minAvailable: 2'",
     },
-    "jaeger": {("allInOne", "resources"): "templates/allinone-deploy.yaml; values.yaml has it commented out"},
+    "jaeger": {
+        # chart 3.x (Jaeger v1) and 4.x (Jaeger v2) respectively; neither parent key exists in the other.
+        ("allInOne", "resources"): "templates/allinone-deploy.yaml; values.yaml has it commented out",
+        ("jaeger", "resources"): "templates/jaeger/jaeger-deploy.yaml; values.yaml has it commented out",
+    },
 }
 
 

@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 from aws_cdk import Duration
 
-from constructs_lib.gitops import CHILD_CHART_REPOS, app_project, root_application
+from constructs_lib.gitops import CHILD_CHART_REPOS, app_project, overlay_paths, root_application
 from constructs_lib.helm_addon import HelmAddon, HelmValuesError
 from platform_checks import validate_manifest
+from platform_config import versions
+from platform_config.guardrails import GUARDRAIL_KIND
 from platform_stacks.platform_app import build_app, cdk_json_context
-from tests.conftest import Synthesized
+from tests.conftest import ROOT, Synthesized
 from tests.stack_fixtures import config, stack
 
 EXPECTED = {
@@ -126,34 +128,46 @@ def test_argocd_schema_check_catches_a_typo() -> None:
     assert validate_manifest(app) != []
 
 
-def test_root_application_syncs_infra_and_apps_with_prune_self_heal_and_retry() -> None:
-    spec = root_application(config(git_repo_url="https://github.com/acme/platform.git", git_revision="v1.2.0"))["spec"]
+@pytest.mark.parametrize("release", sorted(versions.PROFILES))
+def test_root_application_syncs_the_profiles_overlays_with_prune_self_heal_and_retry(release: str) -> None:
+    spec = root_application(
+        config(git_repo_url="https://github.com/acme/platform.git", git_revision="v1.2.0", release=release)
+    )["spec"]
     assert [(s["repoURL"], s["targetRevision"], s["path"]) for s in spec["sources"]] == [
-        ("https://github.com/acme/platform.git", "v1.2.0", "infra"),
-        ("https://github.com/acme/platform.git", "v1.2.0", "apps"),
+        ("https://github.com/acme/platform.git", "v1.2.0", f"infra/overlays/{release}"),
+        ("https://github.com/acme/platform.git", "v1.2.0", f"apps/overlays/{release}"),
     ]
+    for source in spec["sources"]:
+        assert (ROOT / source["path"] / "kustomization.yaml").is_file()
     assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
     assert spec["syncPolicy"]["retry"]["limit"] > 0
     assert spec["project"] == "platform"
 
 
-def test_app_project_is_limited_to_this_repo_its_chart_repos_and_this_cluster() -> None:
-    spec = app_project(config(git_repo_url="https://github.com/acme/platform.git"))["spec"]
+@pytest.mark.parametrize("release", sorted(versions.PROFILES))
+def test_app_project_is_limited_to_this_repo_its_chart_repos_and_this_cluster(release: str) -> None:
+    spec = app_project(config(git_repo_url="https://github.com/acme/platform.git", release=release))["spec"]
     assert spec["sourceRepos"] == ["https://github.com/acme/platform.git", *CHILD_CHART_REPOS]
     assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "*"}]
     assert "*" not in json.dumps(spec["clusterResourceWhitelist"])
 
 
-def test_child_applications_only_use_repos_the_project_admits() -> None:
-    from platform_checks import load_yaml_documents
-    from tests.conftest import ROOT
+@pytest.mark.parametrize("release", sorted(versions.PROFILES))
+def test_child_applications_and_guardrails_are_what_the_project_admits(release: str) -> None:
+    from platform_checks.kustomize import kustomize_build
 
-    admitted = set(app_project(config())["spec"]["sourceRepos"])
-    for path in [*(ROOT / "infra").rglob("*.yaml"), *(ROOT / "apps").rglob("*.yaml")]:
-        for doc in load_yaml_documents(path):
-            if doc.get("kind") == "Application":
-                assert doc["spec"]["source"]["repoURL"] in admitted, path
-                assert doc["spec"]["project"] == "platform", path
+    spec = app_project(config(release=release))["spec"]
+    admitted = set(spec["sourceRepos"])
+    cluster_kinds = {(k["group"], k["kind"]) for k in spec["clusterResourceWhitelist"]}
+    synced = [doc for path in overlay_paths(release) for doc in kustomize_build(ROOT / path)]
+    applications = [doc for doc in synced if doc["kind"] == "Application"]
+    assert len(applications) == 3
+    for app in applications:
+        assert app["spec"]["source"]["repoURL"] in admitted, app["metadata"]["name"]
+        assert app["spec"]["project"] == "platform", app["metadata"]["name"]
+    policies = {(d["apiVersion"].split("/")[0], d["kind"]) for d in synced if "kyverno.io" in d["apiVersion"]}
+    assert policies == {GUARDRAIL_KIND[release]}
+    assert policies <= cluster_kinds
 
 
 def test_placeholder_repo_url_warns_until_configured() -> None:

@@ -13,7 +13,7 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from platform_checks.values import check_values, known_charts
-from platform_config import versions
+from platform_config.versions import ReleaseProfile
 
 VALUES_DIR = Path(__file__).resolve().parent.parent / "helm_values"
 # The kubectl handler Lambda stops at 15 minutes; a Helm wait that outlives it leaves the release in
@@ -54,26 +54,26 @@ def load_values_file(release: str, values_dir: Path = VALUES_DIR) -> dict[str, A
 
 
 def resolved_values(
-    *, chart: str, release: str, computed: Mapping[str, Any], values_dir: Path = VALUES_DIR
+    *, chart: str, release: str, computed: Mapping[str, Any], profile: str, values_dir: Path = VALUES_DIR
 ) -> dict[str, Any]:
-    """File values merged over computed ones, then checked against the chart's key tree and schema."""
+    """File values merged over computed ones, then checked against the key tree and schema of the profile's pin."""
     values = deep_merge(computed, load_values_file(release, values_dir))
-    if chart not in known_charts():
+    if chart not in known_charts(profile):
         # Only a chart installed with no values at all (karpenter-crd) may lack a derived key tree.
         if values:
             raise HelmValuesError(
-                f"helm_values/{release}.yaml: chart {chart} has no key tree in upstream_facts/values, so its "
+                f"helm_values/{release}.yaml: chart {chart} has no key tree in upstream_facts/{profile}/values, so its "
                 "values cannot be checked; derive one (tools/derive_upstream.py) or set no values"
             )
         return values
-    errors = check_values(chart, values)
+    errors = check_values(chart, values, profile=profile)
     if errors:
         raise HelmValuesError(f"helm_values/{release}.yaml: " + "; ".join(errors))
     return values
 
 
 class HelmAddon(Construct):
-    """Installs `versions.CHARTS[chart]` as `release` in `namespace`; exposes `chart` (the HelmChart) and `values`."""
+    """Installs `profile.charts[chart]` as `release` in `namespace`; exposes `chart` (the HelmChart) and `values`."""
 
     def __init__(
         self,
@@ -81,6 +81,7 @@ class HelmAddon(Construct):
         id_: str,
         *,
         cluster: eks.ICluster,
+        profile: ReleaseProfile,
         chart: str,
         namespace: str,
         release: str | None = None,
@@ -90,7 +91,7 @@ class HelmAddon(Construct):
         values_dir: Path = VALUES_DIR,
     ) -> None:
         super().__init__(scope, id_)
-        pin = versions.CHARTS[chart]
+        pin = profile.charts[chart]
         release = release or chart
         # Helm release names end up in label values and object names (53 leaves room for suffixes).
         if len(release) > 53:
@@ -106,7 +107,7 @@ class HelmAddon(Construct):
         self.release = release
         self.namespace = namespace
         self.values = resolved_values(
-            chart=chart, release=release, computed=computed_values or {}, values_dir=values_dir
+            chart=chart, release=release, computed=computed_values or {}, profile=profile.name, values_dir=values_dir
         )
         self.chart = eks.HelmChart(
             self,

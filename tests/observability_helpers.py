@@ -122,12 +122,12 @@ def quantity(value: str | int | float) -> float:
     return float(parse_quantity(str(value)))
 
 
-def astronomy_shop_values() -> dict[str, Any]:
+def astronomy_shop_values(profile: str) -> dict[str, Any]:
     """The astronomy shop's chart defaults merged with our valuesObject, the way Helm merges them."""
     from platform_checks._facts import load_fact
     from platform_checks.values import coalesce
 
     app = application(ROOT / "apps" / "astronomy-shop" / "application.yaml", "astronomy-shop")
     values = app["spec"]["source"]["helm"]["valuesObject"]
-    merged: dict[str, Any] = coalesce(load_fact("values/opentelemetry-demo.defaults.json"), values)
+    merged: dict[str, Any] = coalesce(load_fact("values/opentelemetry-demo.defaults.json", profile), values)
     return merged

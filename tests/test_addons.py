@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk import Duration
 
-from constructs_lib.gitops import CHILD_CHART_REPOS, app_project, root_application
+from constructs_lib.gitops import app_project, child_chart_repos, root_application
 from constructs_lib.helm_addon import HelmAddon, HelmValuesError
 from platform_checks import validate_manifest
 from platform_stacks.platform_app import build_app, cdk_json_context
@@ -114,16 +114,16 @@ def test_karpenter_argocd_and_kyverno_metrics_are_scraped(synthesized: Synthesiz
     assert {m["name"] for m in prometheus["additionalServiceMonitors"]} == {"argocd", "kyverno"}
 
 
-def test_app_project_and_root_application_validate_against_argocd_crds() -> None:
+def test_app_project_and_root_application_validate_against_argocd_crds(profile: str) -> None:
     cfg = config(git_repo_url="https://github.com/acme/platform.git")
-    assert validate_manifest(app_project(cfg)) == []
-    assert validate_manifest(root_application(cfg)) == []
+    assert validate_manifest(app_project(cfg), profile=profile) == []
+    assert validate_manifest(root_application(cfg), profile=profile) == []
 
 
-def test_argocd_schema_check_catches_a_typo() -> None:
+def test_argocd_schema_check_catches_a_typo(profile: str) -> None:
     app = root_application(config())
     app["spec"]["syncPolicy"]["automated"]["selfheal"] = True
-    assert validate_manifest(app) != []
+    assert validate_manifest(app, profile=profile) != []
 
 
 def test_root_application_syncs_infra_and_apps_with_prune_self_heal_and_retry() -> None:
@@ -138,8 +138,9 @@ def test_root_application_syncs_infra_and_apps_with_prune_self_heal_and_retry() 
 
 
 def test_app_project_is_limited_to_this_repo_its_chart_repos_and_this_cluster() -> None:
-    spec = app_project(config(git_repo_url="https://github.com/acme/platform.git"))["spec"]
-    assert spec["sourceRepos"] == ["https://github.com/acme/platform.git", *CHILD_CHART_REPOS]
+    cfg = config(git_repo_url="https://github.com/acme/platform.git")
+    spec = app_project(cfg)["spec"]
+    assert spec["sourceRepos"] == ["https://github.com/acme/platform.git", *child_chart_repos(cfg.profile)]
     assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "*"}]
     assert "*" not in json.dumps(spec["clusterResourceWhitelist"])
 

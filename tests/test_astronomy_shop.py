@@ -29,12 +29,12 @@ def _values() -> dict[str, Any]:
     return values
 
 
-def _merged() -> dict[str, Any]:
-    return astronomy_shop_values()
+def _merged(profile: str) -> dict[str, Any]:
+    return astronomy_shop_values(profile)
 
 
-def _enabled_components() -> dict[str, dict[str, Any]]:
-    return {name: c for name, c in _merged()["components"].items() if c.get("enabled")}
+def _enabled_components(profile: str) -> dict[str, dict[str, Any]]:
+    return {name: c for name, c in _merged(profile)["components"].items() if c.get("enabled")}
 
 
 def _containers(name: str, component: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -45,7 +45,7 @@ def _containers(name: str, component: dict[str, Any]) -> list[tuple[str, dict[st
     return found
 
 
-def test_kustomize_builds_namespace_application_and_pdbs() -> None:
+def test_kustomize_builds_namespace_application_and_pdbs(profile: str) -> None:
     from platform_checks.manifests import validate_documents
 
     built = kustomize_build(APP_DIR)
@@ -56,7 +56,7 @@ def test_kustomize_builds_namespace_application_and_pdbs() -> None:
         ("PodDisruptionBudget", "astronomy-shop-frontend"),
         ("PodDisruptionBudget", "astronomy-shop-frontendproxy"),
     ]
-    assert validate_documents(built) == []
+    assert validate_documents(built, profile=profile) == []
     assert {d["metadata"]["name"] for d in kustomize_build(ROOT / "apps")} >= {"astronomy-shop"}
 
 
@@ -75,18 +75,18 @@ def test_application_pins_the_chart_and_syncs_automatically() -> None:
     assert {"CreateNamespace=true", "ServerSideApply=true"} <= set(spec["syncPolicy"]["syncOptions"])
 
 
-def test_values_keys_exist_and_validate_against_the_chart_schema() -> None:
+def test_values_keys_exist_and_validate_against_the_chart_schema(profile: str) -> None:
     from platform_checks.values import check_values
 
-    assert check_values("opentelemetry-demo", _values()) == []
+    assert check_values("opentelemetry-demo", _values(), profile=profile) == []
 
 
-def test_schema_check_rejects_a_key_the_chart_does_not_know() -> None:
+def test_schema_check_rejects_a_key_the_chart_does_not_know(profile: str) -> None:
     from platform_checks.values import check_values
 
     values = _values()
     bad = {**values, "components": {**values["components"], "frontend": {"topologySpreadConstraints": []}}}
-    assert any("topologySpreadConstraints" in e for e in check_values("opentelemetry-demo", bad))
+    assert any("topologySpreadConstraints" in e for e in check_values("opentelemetry-demo", bad, profile=profile))
 
 
 @pytest.mark.parametrize("subchart", SUBCHARTS)
@@ -94,39 +94,39 @@ def test_the_charts_own_backends_are_off(subchart: str) -> None:
     assert _values()[subchart] == {"enabled": False}
 
 
-def test_telemetry_goes_to_the_platform_collector() -> None:
-    merged = _merged()
+def test_telemetry_goes_to_the_platform_collector(profile: str) -> None:
+    merged = _merged(profile)
     overrides = {e["name"]: e.get("value") for e in merged["default"]["envOverrides"]}
     assert overrides["OTEL_COLLECTOR_NAME"] == COLLECTOR
-    for name, component in _enabled_components().items():
+    for name, component in _enabled_components(profile).items():
         for env in component.get("env", []) + component.get("envOverrides", []):
             assert env["name"] != "OTEL_COLLECTOR_NAME", f"{name} overrides the collector address"
             if env["name"] == "OTEL_EXPORTER_OTLP_ENDPOINT":
                 assert env["value"].startswith("http://$(OTEL_COLLECTOR_NAME):43"), name
 
 
-def test_every_chart_component_is_classified_stateful_or_stateless() -> None:
+def test_every_chart_component_is_classified_stateful_or_stateless(profile: str) -> None:
     from platform_checks._facts import load_fact
 
-    components = set(load_fact("values/opentelemetry-demo.defaults.json")["components"])
+    components = set(load_fact("values/opentelemetry-demo.defaults.json", profile)["components"])
     assert components >= STATEFUL
-    assert set(_enabled_components()) == components, "a chart component is disabled or unknown"
+    assert set(_enabled_components(profile)) == components, "a chart component is disabled or unknown"
 
 
 @pytest.mark.parametrize("name", sorted(STATEFUL))
-def test_stateful_components_run_on_demand_and_are_not_disrupted(name: str) -> None:
-    component = _enabled_components()[name]
+def test_stateful_components_run_on_demand_and_are_not_disrupted(profile: str, name: str) -> None:
+    component = _enabled_components(profile)[name]
     rules = component["schedulingRules"]
     assert rules["nodeSelector"] == STATEFUL_NODE_SELECTOR
     assert rules["tolerations"] == [STATEFUL_TOLERATION]
     assert component["podAnnotations"]["karpenter.sh/do-not-disrupt"] == "true"
 
 
-def test_stateless_components_carry_no_toleration_so_they_land_on_spot() -> None:
-    merged = _merged()
+def test_stateless_components_carry_no_toleration_so_they_land_on_spot(profile: str) -> None:
+    merged = _merged(profile)
     assert not merged["default"]["schedulingRules"].get("tolerations")
     assert not merged["default"]["schedulingRules"].get("nodeSelector")
-    for name, component in _enabled_components().items():
+    for name, component in _enabled_components(profile).items():
         if name in STATEFUL:
             continue
         rules = component.get("schedulingRules", {})
@@ -135,8 +135,8 @@ def test_stateless_components_carry_no_toleration_so_they_land_on_spot() -> None
 
 
 @pytest.mark.parametrize("name", sorted(HIGHLY_AVAILABLE))
-def test_frontends_run_two_replicas_in_different_zones(name: str) -> None:
-    component = _enabled_components()[name]
+def test_frontends_run_two_replicas_in_different_zones(profile: str, name: str) -> None:
+    component = _enabled_components(profile)[name]
     assert component["replicas"] >= 2
     # The chart's Component schema has no topologySpreadConstraints; required zonal anti-affinity gives
     # the same guarantee for two replicas.
@@ -152,16 +152,16 @@ def test_frontends_run_two_replicas_in_different_zones(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(HIGHLY_AVAILABLE))
-def test_frontends_have_a_pdb_selecting_the_chart_pod_label(name: str) -> None:
+def test_frontends_have_a_pdb_selecting_the_chart_pod_label(profile: str, name: str) -> None:
     pdbs = {d["metadata"]["name"]: d for d in load_yaml_documents(APP_DIR / "pdb.yaml")}
     pdb = pdbs[f"{RELEASE}-{name.lower()}"]
     assert pdb["metadata"]["namespace"] == "astronomy-shop"
     assert pdb["spec"]["selector"] == {"matchLabels": {"opentelemetry.io/name": f"{RELEASE}-{name.lower()}"}}
-    assert 1 <= pdb["spec"]["minAvailable"] < _enabled_components()[name]["replicas"]
+    assert 1 <= pdb["spec"]["minAvailable"] < _enabled_components(profile)[name]["replicas"]
 
 
-def test_every_enabled_container_has_cpu_and_memory_requests_and_limits() -> None:
-    for name, component in _enabled_components().items():
+def test_every_enabled_container_has_cpu_and_memory_requests_and_limits(profile: str) -> None:
+    for name, component in _enabled_components(profile).items():
         for where, container in _containers(name, component):
             resources = container.get("resources", {})
             for kind in ("requests", "limits"):
@@ -170,8 +170,8 @@ def test_every_enabled_container_has_cpu_and_memory_requests_and_limits() -> Non
                     assert quantity(resources["limits"][resource]) >= quantity(resources["requests"][resource])
 
 
-def test_helper_containers_use_pinned_images() -> None:
-    for name, component in _enabled_components().items():
+def test_helper_containers_use_pinned_images(profile: str) -> None:
+    for name, component in _enabled_components(profile).items():
         for where, container in _containers(name, component)[1:]:
             image = container.get("image")
             if image:

@@ -11,8 +11,8 @@ import pytest
 
 from platform_checks import validate_manifest
 from platform_checks.kustomize import kustomize_build
-from platform_config import versions
-from tests.conftest import ROOT
+from platform_config.versions import PROFILES
+from tests.conftest import PROFILE_NAMES, ROOT
 from tests.observability_helpers import astronomy_shop_values
 
 KUSTOMIZE_DIRS = sorted(p.parent for root in ("infra", "apps") for p in (ROOT / root).rglob("kustomization.yaml"))
@@ -32,10 +32,10 @@ def test_gitops_roots_and_every_concern_have_a_kustomization() -> None:
 
 
 @pytest.mark.parametrize("directory", KUSTOMIZE_DIRS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_directory_builds_and_every_object_validates(directory: Path) -> None:
+def test_directory_builds_and_every_object_validates(profile: str, directory: Path) -> None:
     objects = kustomize_build(directory)
     assert objects, f"{directory} builds to nothing"
-    errors = [e for obj in objects for e in validate_manifest(obj)]
+    errors = [e for obj in objects for e in validate_manifest(obj, profile=profile)]
     assert errors == []
 
 
@@ -57,10 +57,10 @@ def test_every_synced_object_passes_every_enforced_guardrail(root: str) -> None:
 # available offline, so this renders the fields the guardrails read: images, resources, placement). ---
 
 
-def shop_deployments() -> list[dict[str, Any]]:
-    values = astronomy_shop_values()
+def shop_deployments(profile: str) -> list[dict[str, Any]]:
+    values = astronomy_shop_values(profile)
     default = values["default"]
-    tag = default["image"].get("tag") or versions.CHARTS["opentelemetry-demo"].app_version
+    tag = default["image"].get("tag") or PROFILES[profile].charts["opentelemetry-demo"].app_version
     out = []
     for name, component in sorted(values["components"].items()):
         if not component.get("enabled"):
@@ -102,20 +102,23 @@ def shop_deployments() -> list[dict[str, Any]]:
     return out
 
 
-def test_shop_render_covers_every_enabled_component() -> None:
-    deployments = shop_deployments()
+def test_shop_render_covers_every_enabled_component(profile: str) -> None:
+    deployments = shop_deployments(profile)
     assert len(deployments) >= 15
     assert {"astronomy-shop-frontend", "astronomy-shop-kafka", "astronomy-shop-valkey"} <= {
         d["metadata"]["name"] for d in deployments
     }
 
 
-@pytest.mark.parametrize("deployment", shop_deployments(), ids=lambda d: d["metadata"]["name"])
+@pytest.mark.parametrize(
+    "deployment",
+    [pytest.param(d, id=f"{p}-{d['metadata']['name']}") for p in PROFILE_NAMES for d in shop_deployments(p)],
+)
 def test_astronomy_shop_component_passes_every_enforced_guardrail(deployment: dict[str, Any]) -> None:
     assert enforce_failures(deployment) == []
 
 
-def test_guardrail_check_on_shop_components_can_fail() -> None:
-    broken = copy.deepcopy(shop_deployments()[0])
+def test_guardrail_check_on_shop_components_can_fail(profile: str) -> None:
+    broken = copy.deepcopy(shop_deployments(profile)[0])
     broken["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/open-telemetry/demo:latest"
     assert any("disallow-latest-tag" in f for f in enforce_failures(broken))

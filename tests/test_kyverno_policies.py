@@ -92,18 +92,18 @@ def test_failure_action_is_the_documented_one(policy: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=POLICY_NAMES)
-def test_policy_validates_against_the_kyverno_3_2_9_crd_schema(policy: dict[str, Any]) -> None:
+def test_policy_validates_against_the_kyverno_3_2_9_crd_schema(profile: str, policy: dict[str, Any]) -> None:
     from platform_checks.manifests import validate_manifest
 
-    assert validate_manifest(policy) == []
+    assert validate_manifest(policy, profile=profile) == []
 
 
-def test_crd_schema_check_rejects_a_misspelt_field() -> None:
+def test_crd_schema_check_rejects_a_misspelt_field(profile: str) -> None:
     from platform_checks.manifests import validate_manifest
 
     broken = yaml.safe_load(yaml.safe_dump(POLICIES[0]))
     broken["spec"]["validationFailureActon"] = "Enforce"
-    assert any("validationFailureActon" in e for e in validate_manifest(broken))
+    assert any("validationFailureActon" in e for e in validate_manifest(broken, profile=profile))
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=POLICY_NAMES)
@@ -143,10 +143,10 @@ def test_every_policy_has_pass_and_fail_fixtures() -> None:
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=_ids(FIXTURES))
-def test_fixture_is_a_valid_kubernetes_1_29_object(fixture: kc.Fixture) -> None:
+def test_fixture_is_a_valid_kubernetes_1_29_object(profile: str, fixture: kc.Fixture) -> None:
     from platform_checks.manifests import validate_manifest
 
-    assert validate_manifest(fixture.obj) == []
+    assert validate_manifest(fixture.obj, profile=profile) == []
 
 
 @pytest.mark.parametrize("fixture", PASS, ids=_ids(PASS))
@@ -421,11 +421,11 @@ def test_kyverno_cli_test_file_covers_every_policy_fixture_and_result() -> None:
     assert {r["result"] for r in test["results"]} == {"pass", "fail"}
 
 
-def test_policy_exception_chart_keys_exist_in_kyverno_3_2_9() -> None:
+def test_policy_exception_chart_keys_exist_in_kyverno_3_2_9(profile: str) -> None:
     from platform_checks.values import check_values
 
     values = {"features": {"policyExceptions": {"enabled": True, "namespace": "kyverno"}}}
-    assert check_values("kyverno", values) == []
+    assert check_values("kyverno", values, profile=profile) == []
     readme = (kc.POLICY_DIR / "README.md").read_text()
     for text in (
         "kyverno.io/v2beta1",

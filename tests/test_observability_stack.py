@@ -18,7 +18,7 @@ def _values(name: str) -> dict[str, Any]:
     return values
 
 
-def test_kustomize_builds_namespace_applications_and_rules() -> None:
+def test_kustomize_builds_namespace_applications_and_rules(profile: str) -> None:
     from platform_checks.manifests import validate_documents
 
     built = kustomize_build(OBS_DIR)
@@ -29,7 +29,7 @@ def test_kustomize_builds_namespace_applications_and_rules() -> None:
         ("Namespace", "observability"),
         ("PrometheusRule", "karpenter-platform"),
     ]
-    assert validate_documents(built) == []
+    assert validate_documents(built, profile=profile) == []
 
 
 @pytest.mark.parametrize(
@@ -60,16 +60,16 @@ def test_applications_pin_their_chart_and_sync_automatically(name: str, repo: st
     assert {"CreateNamespace=true", "ServerSideApply=true"} <= set(spec["syncPolicy"]["syncOptions"])
 
 
-def test_collector_values_exist_in_the_chart_and_pass_its_schema() -> None:
+def test_collector_values_exist_in_the_chart_and_pass_its_schema(profile: str) -> None:
     from platform_checks.values import check_values
 
-    assert check_values("opentelemetry-collector", _values("otel-collector")) == []
+    assert check_values("opentelemetry-collector", _values("otel-collector"), profile=profile) == []
 
 
-def test_jaeger_values_exist_in_the_chart() -> None:
+def test_jaeger_values_exist_in_the_chart(profile: str) -> None:
     from platform_checks.values import check_values
 
-    assert check_values("jaeger", _values("jaeger")) == []
+    assert check_values("jaeger", _values("jaeger"), profile=profile) == []
 
 
 def test_collector_is_a_two_replica_contrib_deployment_named_for_the_platform() -> None:

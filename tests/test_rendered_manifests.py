@@ -53,8 +53,10 @@ def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
     ]
 
 
-def test_every_applied_manifest_validates_against_kubernetes_129_and_pinned_crds(synthesized: Synthesized) -> None:
-    errors = [e for doc in all_manifests(synthesized) for e in validate_manifest(doc)]
+def test_every_applied_manifest_validates_against_the_profiles_kubernetes_and_crds(
+    profile: str, synthesized: Synthesized
+) -> None:
+    errors = [e for doc in all_manifests(synthesized) for e in validate_manifest(doc, profile=profile)]
     assert errors == []
 
 
@@ -63,11 +65,11 @@ def test_every_values_file_is_installed_and_checked() -> None:
 
 
 @pytest.mark.parametrize(("release", "chart"), sorted(VALUES_FILES.items()))
-def test_values_file_keys_exist_in_the_chart(release: str, chart: str) -> None:
+def test_values_file_keys_exist_in_the_chart(profile: str, release: str, chart: str) -> None:
     values = yaml.safe_load((ROOT / "helm_values" / f"{release}.yaml").read_text())
-    assert check_values(chart, values) == []
+    assert check_values(chart, values, profile=profile) == []
 
 
-def test_values_check_catches_the_wrong_karpenter_queue_key(tmp_path: Path) -> None:
-    errors = check_values("karpenter", {"settings": {"interruptionQueueName": "q"}})
+def test_values_check_catches_the_wrong_karpenter_queue_key(profile: str, tmp_path: Path) -> None:
+    errors = check_values("karpenter", {"settings": {"interruptionQueueName": "q"}}, profile=profile)
     assert any("interruptionQueueName" in e for e in errors)

@@ -11,6 +11,7 @@ from aws_cdk import Duration
 from constructs_lib.gitops import app_project, child_chart_repos, root_application
 from constructs_lib.helm_addon import HelmAddon, HelmValuesError
 from platform_checks import validate_manifest
+from platform_config.versions import PROFILES
 from platform_stacks.platform_app import build_app, cdk_json_context
 from tests.conftest import Synthesized
 from tests.stack_fixtures import config, stack
@@ -181,6 +182,6 @@ def test_helm_addon_rejects_names_and_timeouts_helm_or_the_handler_cannot_take(
     from aws_cdk import aws_eks_v2 as eks
 
     cluster = eks.Cluster.from_cluster_attributes(s, "C", cluster_name="c")
-    args = {"cluster": cluster, "chart": "kyverno", "namespace": "kyverno", **kwargs}
+    args = {"cluster": cluster, "profile": PROFILES["seed"], "chart": "kyverno", "namespace": "kyverno", **kwargs}
     with pytest.raises(HelmValuesError, match=message):
         HelmAddon(s, "A", **args)

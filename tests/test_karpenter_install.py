@@ -87,9 +87,10 @@ def test_schema_check_catches_a_consolidation_policy_typo(profile: str, manifest
     assert any("consolidationPolicy" in e for e in validate_manifest(broken, profile=profile))
 
 
-def test_node_class_pins_ami_imdsv2_hop_one_and_encrypted_gp3(manifests: list[dict[str, Any]]) -> None:
+def test_node_class_pins_ami_imdsv2_hop_one_and_encrypted_gp3(profile: str, manifests: list[dict[str, Any]]) -> None:
     spec = manifests[0]["spec"]
-    assert spec["amiSelectorTerms"] == [{"alias": "al2023@v20240807"}]
+    alias = {"seed": "al2023@v20240807", "current": "al2023@v20260714"}[profile]
+    assert spec["amiSelectorTerms"] == [{"alias": alias}]
     assert spec["metadataOptions"]["httpTokens"] == "required"
     assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1
     ebs = spec["blockDeviceMappings"][0]["ebs"]

@@ -99,9 +99,12 @@ def test_nodepool_unknown_field_is_an_error(profile: str) -> None:
 
 def test_nodepool_consolidation_policy_typo_is_an_enum_error(profile: str) -> None:
     bad = _edited(NODEPOOL, ["spec", "disruption", "consolidationPolicy"], "WhenUnderutilized")
+    # Karpenter 1.14 adds the Balanced policy.
+    accepted = {"seed": "['WhenEmpty', 'WhenEmptyOrUnderutilized']"}.get(
+        profile, "['WhenEmpty', 'WhenEmptyOrUnderutilized', 'Balanced']"
+    )
     assert validate_manifest(bad, profile=profile) == [
-        "NodePool/spot: spec.disruption.consolidationPolicy: 'WhenUnderutilized' is not one of "
-        "['WhenEmpty', 'WhenEmptyOrUnderutilized']"
+        f"NodePool/spot: spec.disruption.consolidationPolicy: 'WhenUnderutilized' is not one of {accepted}"
     ]
 
 

@@ -114,11 +114,17 @@ def test_strip_schema_drops_annotations_and_keeps_fields_named_like_them() -> No
         "type": "object",
         "properties": {"description": {"description": "more prose", "type": "string", "enum": ["a"]}},
         "items": {"title": "t", "pattern": "^x$"},
+        # a subschema under a keyword the schema misspells (opentelemetry-collector 0.170) loses its prose too,
+        # while data keywords keep theirs
+        "logs": {"enabled": {"description": "prose", "type": "boolean"}},
+        "default": {"description": "data"},
     }
     assert derive_upstream.strip_schema(schema) == {
         "type": "object",
         "properties": {"description": {"type": "string", "enum": ["a"]}},
         "items": {"pattern": "^x$"},
+        "logs": {"enabled": {"type": "boolean"}},
+        "default": {"description": "data"},
     }
 
 

@@ -90,6 +90,8 @@ SCHEMA_MAPS = {"properties", "patternProperties", "definitions", "$defs", "depen
 # Keywords whose value is one subschema (or a list of them).
 SCHEMA_ONE = {"items", "additionalProperties", "additionalItems", "not", "if", "then", "else", "contains"}
 SCHEMA_LIST = {"allOf", "anyOf", "oneOf", "prefixItems"}
+# Keywords whose value is data, kept verbatim even when it is a map.
+DATA_KEYS = {"default", "const", "enum"}
 
 
 def strip_schema(node: Any) -> Any:
@@ -110,6 +112,10 @@ def strip_schema(node: Any) -> Any:
             out[key] = [strip_schema(v) for v in value] if isinstance(value, list) else strip_schema(value)
         elif key in SCHEMA_LIST and isinstance(value, list):
             out[key] = [strip_schema(v) for v in value]
+        elif isinstance(value, dict) and key not in DATA_KEYS and not key.startswith("x-kubernetes-"):
+            # An unknown keyword holding a subschema (opentelemetry-collector 0.170's schema nests
+            # `logs: {enabled: {description, type}}` without `properties`): strip its prose too.
+            out[key] = strip_schema(value)
         else:
             # enums, patterns, required, x-kubernetes-* markers and CEL rules are kept verbatim
             out[key] = value

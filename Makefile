@@ -15,7 +15,9 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-CDK_FLAGS := --no-notices --no-version-reporting
+# Release profile (platform_config/versions.py): `make synth RELEASE=seed`; unset = cdk.json's `release`.
+RELEASE ?=
+CDK_FLAGS := --no-notices --no-version-reporting $(if $(RELEASE),-c release=$(RELEASE))
 DEPLOY_FLAGS ?= --require-approval never
 
 .PHONY: deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive tools clean

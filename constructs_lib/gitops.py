@@ -8,18 +8,21 @@ from typing import Any
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
-from platform_config import versions
 from platform_config.config import PlatformConfig
 from platform_config.guardrails import GUARDRAIL_KIND
+from platform_config.versions import ReleaseProfile
 
 ARGOCD_NAMESPACE = "argocd"
 PROJECT = "platform"
 ROOT_APP = "platform-root"
 IN_CLUSTER = "https://kubernetes.default.svc"
 # Child Applications in infra/ and apps/ install these charts; the project admits them and nothing else.
-CHILD_CHART_REPOS = sorted(
-    {versions.CHARTS[c].repository for c in ("opentelemetry-collector", "jaeger", "opentelemetry-demo")}
-)
+CHILD_CHARTS = ("opentelemetry-collector", "jaeger", "opentelemetry-demo")
+
+
+def child_chart_repos(profile: ReleaseProfile) -> list[str]:
+    """The Helm repositories of the charts the profile's child Applications install."""
+    return sorted({profile.charts[c].repository for c in CHILD_CHARTS})
 
 
 GITOPS_ROOTS = ("infra", "apps")
@@ -39,7 +42,7 @@ def app_project(config: PlatformConfig) -> dict[str, Any]:
         "metadata": {"name": PROJECT, "namespace": ARGOCD_NAMESPACE},
         "spec": {
             "description": f"Platform content of {config.cluster_name} from {config.git_repo_url}",
-            "sourceRepos": [config.git_repo_url, *CHILD_CHART_REPOS],
+            "sourceRepos": [config.git_repo_url, *child_chart_repos(config.profile)],
             "destinations": [{"server": IN_CLUSTER, "namespace": "*"}],
             # The guardrails (the profile's policy kind) and namespaces are cluster-scoped; everything else
             # is namespaced.

@@ -29,6 +29,7 @@ class AddonsStack(Stack):
             self,
             "Monitoring",
             cluster=icluster,
+            profile=config.profile,
             chart="kube-prometheus-stack",
             release="kube-prometheus-stack",
             namespace="monitoring",
@@ -36,9 +37,17 @@ class AddonsStack(Stack):
             timeout=Duration.minutes(12),
         )
         self.monitoring.node.add_dependency(self.storage)
-        self.kyverno = HelmAddon(self, "Kyverno", cluster=icluster, chart="kyverno", namespace="kyverno")
+        self.kyverno = HelmAddon(
+            self, "Kyverno", cluster=icluster, profile=config.profile, chart="kyverno", namespace="kyverno"
+        )
         self.argocd = HelmAddon(
-            self, "ArgoCd", cluster=icluster, chart="argo-cd", release="argocd", namespace=ARGOCD_NAMESPACE
+            self,
+            "ArgoCd",
+            cluster=icluster,
+            profile=config.profile,
+            chart="argo-cd",
+            release="argocd",
+            namespace=ARGOCD_NAMESPACE,
         )
         # The root app syncs PrometheusRules, ClusterPolicies and Applications: every CRD must exist first.
         self.gitops = GitOpsBootstrap(self, "GitOps", config=config, cluster=icluster)

@@ -25,6 +25,7 @@ Steps: 1 check prerequisites, 2 npx cdk bootstrap, 3 npx cdk deploy --all --requ
                          else us-east-1 (the same order the CDK app uses)
   --timeout SECONDS      how long to wait for platform-root (default 1800)
   -h, --help             show this help
+Environment: RELEASE=seed|current selects the release profile (default: cdk.json context release).
 Exit: 0 done, 1 a step failed or a prerequisite is missing, 2 bad usage.
 '@
 
@@ -95,6 +96,8 @@ if (-not $Region) {
 $env:AWS_REGION = $Region
 $env:AWS_DEFAULT_REGION = $Region
 $CdkCtx = @('-c', "cluster_name=$ClusterName", '-c', "region=$Region")
+# RELEASE selects the release profile (as `make deploy RELEASE=seed` does); unset = cdk.json's `release`.
+if ($env:RELEASE) { $CdkCtx += @('-c', "release=$($env:RELEASE)") }
 
 function Get-InstallHint([string]$Tool) {
     switch ($Tool) {

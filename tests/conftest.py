@@ -13,10 +13,13 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+from platform_config.versions import PROFILES
 from platform_stacks.platform_app import Platform, build_app, cdk_json_context
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 26)
+# Every profile-dependent test runs once per release profile (a profile is data: the same tests hold for both).
+PROFILE_NAMES = tuple(sorted(PROFILES))
 
 
 @dataclass
@@ -38,10 +41,18 @@ class Synthesized:
         return found[0]
 
 
+@pytest.fixture(scope="session", params=PROFILE_NAMES)
+def profile(request: pytest.FixtureRequest) -> str:
+    """The release profile under test (tests that take it, or `synthesized`, run once per profile)."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    platform = build_app(cdk_json_context(), env={}, today=TODAY, outdir=str(outdir))
+def synthesized(profile: str, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    outdir = tmp_path_factory.mktemp(f"cdk.out-{profile}")
+    context = {**cdk_json_context(), "release": profile}
+    platform = build_app(context, env={}, today=TODAY, outdir=str(outdir))
     assembly = platform.app.synth()
     templates = {}
     for stack in assembly.stacks:

@@ -21,7 +21,7 @@ def test_cdk_json_defaults_are_valid_and_documented_values() -> None:
     assert config.availability_zones == ("us-east-1a", "us-east-1b", "us-east-1c")
     assert config.nat_gateways == 1
     assert config.endpoint_access == "private"
-    assert config.kubernetes_version == "1.29"
+    assert config.release in ("seed", "current")
 
 
 def test_cdk_json_carries_the_az_context_key_for_the_placeholder_account() -> None:
@@ -81,10 +81,13 @@ BAD_CASES = [
         "config key 'cluster_name' = '-x': accepted is 1-80 characters",
     ),
     (
-        "unsupported kubernetes",
-        {"kubernetes_version": "1.31"},
-        "config key 'kubernetes_version' = '1.31': accepted is one of ['1.29']",
+        "unknown release profile",
+        {"release": "latest"},
+        "config key 'release' = 'latest': accepted is one of current, seed (a release profile in "
+        "platform_config/versions.py)",
     ),
+    ("empty release profile", {"release": ""}, "config key 'release' = '': accepted is one of current, seed"),
+    ("release profile as a number", {"release": 1}, "config key 'release' = 1: accepted is a string"),
     (
         "min greater than max",
         {"system_node_min": 5, "system_node_max": 3},
@@ -171,3 +174,31 @@ def test_unknown_context_key_is_a_typo_not_ignored() -> None:
 def test_bad_config_fails_before_any_stack_is_built() -> None:
     with pytest.raises(ConfigError, match="nat_gateways"):
         build_app({**cdk_json_context(), "nat_gateways": 9}, env={}, nag=False)
+
+
+def test_kubernetes_version_key_is_refused_with_what_replaced_it() -> None:
+    with pytest.raises(ConfigError) as err:
+        build_app({**cdk_json_context(), "kubernetes_version": "1.29"}, env={}, nag=False)
+    assert str(err.value) == (
+        "config key 'kubernetes_version' = '1.29': removed: the Kubernetes version follows the release profile, "
+        "so the kubectl layer, Karpenter and every chart pin agree with it; set `release` instead "
+        "(current is 1.36, seed is 1.29)"
+    )
+
+
+@pytest.mark.parametrize(("release", "alias"), [("seed", "al2023@v20240807"), ("current", "al2023@v20260714")])
+def test_ami_alias_defaults_to_the_profiles_pin_and_an_explicit_one_wins(release: str, alias: str) -> None:
+    assert config_from(release=release).ami_alias == alias
+    assert PlatformConfig(release=release).ami_alias == alias
+    assert config_from(release=release, ami_alias="al2023@v20250101").ami_alias == "al2023@v20250101"
+
+
+@pytest.mark.parametrize(
+    ("release", "kubernetes", "karpenter"), [("seed", "1.29", "1.0.14"), ("current", "1.36", "1.14.1")]
+)
+def test_release_selects_one_profile_for_kubernetes_karpenter_and_charts(
+    release: str, kubernetes: str, karpenter: str
+) -> None:
+    config = config_from(release=release)
+    assert (config.kubernetes.version, config.profile.karpenter_version) == (kubernetes, karpenter)
+    assert config.profile.charts["karpenter"].version == karpenter

@@ -165,19 +165,20 @@ def test_failure_action_is_the_documented_one(profile: str, policy: dict[str, An
     assert f"| {action} |" in row
 
 
-def test_seed_policies_validate_against_the_kyverno_3_2_9_crd_schema() -> None:
+@pytest.mark.parametrize(("profile", "policy"), PROFILE_POLICIES, ids=PROFILE_POLICY_IDS)
+def test_policy_validates_against_the_profiles_kyverno_crd_schema(profile: str, policy: dict[str, Any]) -> None:
     from platform_checks.manifests import validate_manifest
 
-    for policy in policies("seed"):
-        assert validate_manifest(policy) == [], policy["metadata"]["name"]
+    assert validate_manifest(policy, profile=profile) == []
 
 
-def test_crd_schema_check_rejects_a_misspelt_field() -> None:
+@pytest.mark.parametrize("profile", PROFILES)
+def test_crd_schema_check_rejects_a_misspelt_field(profile: str) -> None:
     from platform_checks.manifests import validate_manifest
 
-    broken = yaml.safe_load(yaml.safe_dump(policies("seed")[0]))
+    broken = yaml.safe_load(yaml.safe_dump(policies(profile)[0]))
     broken["spec"]["validationFailureActon"] = "Enforce"
-    assert any("validationFailureActon" in e for e in validate_manifest(broken))
+    assert any("validationFailureActon" in e for e in validate_manifest(broken, profile=profile))
 
 
 @pytest.mark.parametrize(("profile", "policy"), PROFILE_POLICIES, ids=PROFILE_POLICY_IDS)
@@ -254,10 +255,11 @@ def test_every_policy_has_pass_and_fail_fixtures() -> None:
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=_ids(FIXTURES))
-def test_fixture_is_a_valid_kubernetes_1_29_object(fixture: kc.Fixture) -> None:
+def test_fixture_is_a_valid_object_for_every_profiles_kubernetes(fixture: kc.Fixture) -> None:
     from platform_checks.manifests import validate_manifest
 
-    assert validate_manifest(fixture.obj) == []
+    for profile in PROFILES:
+        assert validate_manifest(fixture.obj, profile=profile) == [], profile
 
 
 @pytest.mark.parametrize(("profile", "fixture"), PASS_BY_PROFILE, ids=PASS_IDS)
@@ -554,14 +556,17 @@ def test_kyverno_cli_test_file_covers_every_policy_fixture_and_result(profile: s
         assert all(r["rule"] for r in test["results"])
 
 
-def test_policy_exception_chart_keys_exist_in_kyverno_3_2_9() -> None:
+@pytest.mark.parametrize("profile", PROFILES)
+def test_policy_exception_chart_keys_exist_in_the_profiles_kyverno(profile: str) -> None:
     from platform_checks.values import check_values
 
     values = {"features": {"policyExceptions": {"enabled": True, "namespace": "kyverno"}}}
-    assert check_values("kyverno", values) == []
+    assert check_values("kyverno", values, profile=profile) == []
     readme = (POLICY_SOURCE / "README.md").read_text()
     for text in (
         "kyverno.io/v2beta1",
+        "policies.kyverno.io/v1",
+        "policyRefs",
         "features.policyExceptions.enabled: true",
         "features.policyExceptions.namespace: kyverno",
     ):

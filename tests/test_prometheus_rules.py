@@ -48,13 +48,13 @@ def _all_rules() -> list[dict[str, Any]]:
     return [rule for group in rule_groups() for rule in group["rules"]]
 
 
-def test_rules_are_prometheusrule_objects_that_match_the_crd() -> None:
+def test_rules_are_prometheusrule_objects_that_match_the_crd(profile: str) -> None:
     from platform_checks.manifests import validate_documents
 
     rules = prometheus_rules()
     assert rules, "no PrometheusRule under infra/observability/rules/"
     assert all(r["apiVersion"] == "monitoring.coreos.com/v1" for r in rules)
-    assert validate_documents(rules) == []
+    assert validate_documents(rules, profile=profile) == []
 
 
 def test_promtool_check_rules_accepts_the_extracted_groups(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Print what `cdk synth` produced: stacks, resources per stack (by type) and the cdk-nag result."""
+"""Print what `cdk synth` produced: the release profile, stacks, resources per stack (by type) and cdk-nag's result."""
 
 from __future__ import annotations
 
@@ -9,16 +9,27 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as a script: the repo root holds platform_config
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from platform_config.versions import PROFILES
+
 
 def summarize(out: Path) -> tuple[str, bool]:
     """Return the summary text and whether cdk-nag passed with no unacknowledged finding."""
     manifest = json.loads((out / "manifest.json").read_text())
     lines = ["Stacks:"]
+    built: dict[str, str] = {}  # "kubernetes" and chart name -> version, to name the profile they match
     for name, artifact in sorted(manifest["artifacts"].items()):
         if artifact["type"] != "aws:cloudformation:stack":
             continue
         template = json.loads((out / artifact["properties"]["templateFile"]).read_text())
         types = Counter(res["Type"] for res in template.get("Resources", {}).values())
+        for res in template.get("Resources", {}).values():
+            if res["Type"] == "AWS::EKS::Cluster":
+                built["kubernetes"] = str(res["Properties"].get("Version"))
+            if res["Type"] == "Custom::AWSCDK-EKS-HelmChart":
+                built[str(res["Properties"].get("Chart"))] = str(res["Properties"].get("Version"))
         lines.append(f"  {name}: {sum(types.values())} resources")
         charts = [
             res["Properties"].get("Chart")
@@ -35,6 +46,10 @@ def summarize(out: Path) -> tuple[str, bool]:
         ]
         if manifests:
             lines.append(f"    manifests: {', '.join(sorted(manifests))}")
+    profile, ok = release_profile(built)
+    lines.insert(0, profile)
+    if not ok:
+        return "\n".join(lines), False
     report_path = out / "validation-report.json"
     if not report_path.exists():
         lines.append("cdk-nag: no validation report in the assembly (is the AwsSolutions plugin registered?)")
@@ -49,6 +64,20 @@ def summarize(out: Path) -> tuple[str, bool]:
             f"{acknowledged} acknowledged with reasons"
         )
     return "\n".join(lines), ok
+
+
+def release_profile(built: dict[str, str]) -> tuple[str, bool]:
+    """Which profile of platform_config/versions.py the templates' Kubernetes and chart versions are."""
+    for name, profile in sorted(PROFILES.items()):
+        pins = {"kubernetes": profile.kubernetes.version} | {c: p.version for c, p in profile.charts.items()}
+        if built and all(pins.get(key) == version for key, version in built.items()):
+            return (
+                f"Release profile: {name} (Kubernetes {profile.kubernetes.version}, Karpenter "
+                f"{profile.karpenter_version}, kubectl layer {profile.kubernetes.kubectl_layer_package})",
+                True,
+            )
+    found = ", ".join(f"{k} {v}" for k, v in sorted(built.items()))
+    return f"Release profile: none of {', '.join(sorted(PROFILES))} matches the templates ({found})", False
 
 
 def token_placeholder(token: object) -> str:

@@ -35,6 +35,8 @@ resolve_cluster_and_region() {
   export AWS_REGION="$region" AWS_DEFAULT_REGION="$region"
   # shellcheck disable=SC2034 # read by the sourcing script
   cdk_ctx=(-c "cluster_name=$cluster_name" -c "region=$region")
+  # RELEASE (as in `make deploy RELEASE=seed`) selects the release profile; unset = cdk.json's `release`.
+  if [[ -n "${RELEASE:-}" ]]; then cdk_ctx+=(-c "release=$RELEASE"); fi
 }
 
 # Prints the numbered title of the next step.

@@ -354,8 +354,19 @@ def evaluate_rule(rule: dict[str, Any], obj: dict[str, Any]) -> tuple[bool, str,
     return True, "", -1
 
 
+def without_nulls(value: Any) -> Any:
+    """The object as admission sees it: the API server decodes `field: null` as an absent field (a rendered
+    chart often has `volumes: null`), so CEL's has() is false for it rather than a null to iterate."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
 def evaluate(policies: list[dict[str, Any]], obj: dict[str, Any]) -> list[RuleResult]:
     """Every applicable rule (autogen included) of every policy, evaluated against obj."""
+    obj = without_nulls(obj)
     results = []
     for policy in policies:
         for rule in effective_rules(policy):

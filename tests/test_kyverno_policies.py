@@ -347,6 +347,7 @@ def test_image_tag_rule_parses_registry_ports_and_digests(profile: str, image: s
         ("gcr.io/distroless/static:nonroot", False),
         # Kyverno 1.19's default registry (its own images, and any chart that follows its default).
         ("reg.kyverno.io/kyverno/kyverno:v1.19.0", True),
+        ("ecr-public.aws.com/docker/library/redis:8.2.3-alpine", True),  # Argo CD 3.4's redis
         ("ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib:0.158.0", True),
     ],
 )
@@ -441,6 +442,16 @@ def test_cel_errors_are_reported_not_treated_as_pass() -> None:
     }
     with pytest.raises(kc.CelEvaluationError, match="nope"):
         kc.evaluate_rule(rule, PASS[0].obj)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_null_fields_are_absent_as_the_api_server_decodes_them(profile: str) -> None:
+    """A rendered chart's `volumes: null` is no volume at all, not a CEL error."""
+    (fixture,) = [f for f in PASS if f.path.stem == "pod-unprivileged"]
+    pod = yaml.safe_load(yaml.safe_dump(fixture.obj))
+    pod["spec"]["volumes"] = None
+    pod["spec"]["containers"][0]["volumeMounts"] = None
+    assert [r for r in kc.evaluate(policies(profile), pod) if not r.passed] == []
 
 
 def test_harness_uses_the_rule_message_when_an_expression_has_none() -> None:

@@ -10,7 +10,14 @@ import pytest
 from aws_cdk import Duration
 
 from constructs_lib.gitops import app_project, child_chart_repos, overlay_paths, root_application
-from constructs_lib.helm_addon import HelmAddon, HelmValuesError, resolved_values
+from constructs_lib.helm_addon import (
+    HelmAddon,
+    HelmValuesError,
+    deep_merge,
+    load_values_file,
+    resolved_values,
+    values_files,
+)
 from platform_checks import validate_manifest
 from platform_config.guardrails import GUARDRAIL_KIND
 from platform_config.versions import PROFILES
@@ -224,3 +231,25 @@ def test_a_value_of_the_wrong_shape_for_the_profiles_chart_names_the_files_and_p
     expected = r"kyverno.yaml \+ .*current/kyverno.yaml: current profile: kyverno: config.webhooks: is a list"
     with pytest.raises(HelmValuesError, match=expected):
         resolved_values(chart="kyverno", release="kyverno", computed={}, values_dir=tmp_path, profile="current")
+
+
+def _file_values(release: str, profile: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for path in values_files(release, profile):
+        values = deep_merge(values, load_values_file(path))
+    return values
+
+
+def test_argo_cd_3_keeps_its_default_exclusions_and_network_policies_that_admit_metrics() -> None:
+    """Argo CD 3 extends resource.exclusions with defaults that setting the key would replace; chart 10's
+    NetworkPolicies admit each component's metrics port from every namespace, so they stay on."""
+    for profile in ("seed", "current"):
+        values = _file_values("argocd", profile)
+        assert "resource.exclusions" not in values.get("configs", {}).get("cm", {}), profile
+        assert "repositories" not in values.get("configs", {}), "repositories are Secrets in Argo CD 3"
+    assert _file_values("argocd", "current")["global"]["networkPolicy"] == {"create": True}
+    # The ServiceMonitor scrapes the port the chart's metrics Services name http-metrics (targetPort metrics,
+    # which the NetworkPolicies admit).
+    kps = _file_values("kube-prometheus-stack", "current")["prometheus"]["additionalServiceMonitors"]
+    (argocd,) = [m for m in kps if m["name"] == "argocd"]
+    assert argocd["endpoints"] == [{"port": "http-metrics"}]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from platform_checks._facts import facts_dir, load_fact
+
+if TYPE_CHECKING:
+    import jsonschema
 
 # Helm silently ignores a typo'd key, so every key we set must be a key of the chart's default values.yaml
 # (upstream_facts/values/<chart>.keys.json), except where the chart's keys are not the whole story: free-form
@@ -222,6 +223,8 @@ def _check_schema(chart: str, values: dict[str, Any], label: str, prefix: str, p
     """Validate defaults+values against the chart's values.schema.json, as `helm template/install` does."""
     if not (facts_dir(profile) / "values" / f"{chart}.schema.json").exists():
         return [], values
+    import jsonschema  # only charts that ship a values.schema.json need it (none of those CDK installs)
+
     merged = coalesce(load_fact(f"values/{chart}.defaults.json", profile), values)
     validator = jsonschema.Draft7Validator(load_fact(f"values/{chart}.schema.json", profile))
 

@@ -25,15 +25,19 @@ from platform_stacks.platform_app import build_app, cdk_json_context
 from tests.conftest import ROOT, Synthesized
 from tests.stack_fixtures import config, stack
 
+# Release -> (chart, repository, namespace); the version is the profile's pin (issue 10's table).
 EXPECTED = {
-    "argocd": ("argo-cd", "https://argoproj.github.io/argo-helm", "6.7.18", "argocd"),
-    "kyverno": ("kyverno", "https://kyverno.github.io/kyverno/", "3.2.9", "kyverno"),
+    "argocd": ("argo-cd", "https://argoproj.github.io/argo-helm", "argocd"),
+    "kyverno": ("kyverno", "https://kyverno.github.io/kyverno/", "kyverno"),
     "kube-prometheus-stack": (
         "kube-prometheus-stack",
         "https://prometheus-community.github.io/helm-charts",
-        "65.8.1",
         "monitoring",
     ),
+}
+VERSIONS = {
+    "seed": {"argocd": "6.7.18", "kyverno": "3.2.9", "kube-prometheus-stack": "65.8.1"},
+    "current": {"argocd": "10.1.1", "kyverno": "3.9.0", "kube-prometheus-stack": "88.5.3"},
 }
 
 
@@ -52,7 +56,8 @@ def charts(s: Synthesized) -> dict[str, dict[str, Any]]:
 
 def test_three_releases_with_pinned_chart_repo_version_and_namespace(synthesized: Synthesized) -> None:
     found = charts(synthesized)
-    assert {r: (c["Chart"], c["Repository"], c["Version"], c["Namespace"]) for r, c in found.items()} == EXPECTED
+    assert {r: (c["Chart"], c["Repository"], c["Namespace"]) for r, c in found.items()} == EXPECTED
+    assert {r: c["Version"] for r, c in found.items()} == VERSIONS[synthesized.platform.config.release]
 
 
 def test_charts_install_in_parallel_and_wait_less_than_the_handler(synthesized: Synthesized) -> None:

@@ -33,7 +33,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # System tools the checks need; installed here so CI on a fresh machine never skips a check.
-.tools/.installed: tools/install_system_tools.sh $(VENV)/.installed
+.tools/.installed: tools/install_system_tools.sh tools/layer_bin.py platform_config/versions.py $(VENV)/.installed
 	bash tools/install_system_tools.sh
 	$(PY) tools/layer_bin.py >/dev/null
 	touch $@

@@ -121,7 +121,7 @@ PROFILES: dict[str, ReleaseProfile] = {
     ),
 }
 # The profile a fresh checkout builds (cdk.json's `release` says the same; tests assert they agree).
-DEFAULT_PROFILE = "seed"
+DEFAULT_PROFILE = "current"
 
 # EKS managed add-ons. None = EKS's default version for the cluster's Kubernetes version at create
 # time (we cannot query DescribeAddonVersions offline; pin here once an account has confirmed one).

@@ -102,7 +102,7 @@ if ($env:RELEASE) { $CdkCtx += @('-c', "release=$($env:RELEASE)") }
 function Get-InstallHint([string]$Tool) {
     switch ($Tool) {
         'aws' { 'install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html' }
-        'kubectl' { 'install kubectl 1.29: https://kubernetes.io/docs/tasks/tools/ (make synth also unpacks one into .tools/bin)' }
+        'kubectl' { 'install kubectl within one minor of the cluster (1.36 for release current, 1.29 for seed): https://kubernetes.io/docs/tasks/tools/ (make test also unpacks both into .tools/)' }
         'node' { 'install Node.js 20: https://nodejs.org/en/download' }
         'npx' { "it comes with npm: install Node.js 20 (https://nodejs.org/en/download), then run 'npm ci' in the repo" }
         'python3' { 'install Python 3.11: https://www.python.org/downloads/' }

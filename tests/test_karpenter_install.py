@@ -13,7 +13,7 @@ import pytest
 from constructs_lib.helm_addon import HelmValuesError, resolved_values
 from constructs_lib.karpenter_iam import SERVICE_ACCOUNT
 from constructs_lib.karpenter_manifests import ec2_node_class, on_demand_node_pool, spot_node_pool
-from platform_checks import validate_manifest
+from platform_checks import check_values, validate_manifest
 from platform_config import placement
 from tests.conftest import ROOT, Synthesized
 from tests.stack_fixtures import config
@@ -242,3 +242,14 @@ def test_values_file_merges_over_computed_values(profile: str, tmp_path: Path) -
     )
     assert values["settings"] == {"clusterName": "from-file", "interruptionQueue": "q"}
     assert values["replicas"] == 3
+
+
+def test_karpenter_1_14_has_no_webhook_values_so_setting_one_is_refused() -> None:
+    # Karpenter 1.0's chart still configures the conversion webhook; 1.14 removed it with v1beta1.
+    assert check_values("karpenter", {"webhook": {"enabled": False}}, profile="seed") == []
+    (error,) = check_values("karpenter", {"webhook": {"enabled": False}}, profile="current")
+    assert error.startswith("karpenter: webhook: unknown key (Helm would silently ignore it)")
+
+
+def test_computed_and_file_values_carry_no_webhook_key(synthesized: Synthesized) -> None:
+    assert "webhook" not in json_property(charts(synthesized)["karpenter"]["Values"])

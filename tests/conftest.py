@@ -13,8 +13,9 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from platform_config.versions import PROFILES
-from platform_stacks.platform_app import Platform, build_app, cdk_json_context
+from platform_config.versions import DEFAULT_PROFILE, PROFILES
+from platform_stacks.platform_app import Platform, build_app
+from tests.fixed_context import fixed_context
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 26)
@@ -48,14 +49,17 @@ def profile(request: pytest.FixtureRequest) -> str:
     return name
 
 
-@pytest.fixture(scope="session")
-def synthesized(profile: str, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    outdir = tmp_path_factory.mktemp(f"cdk.out-{profile}")
-    context = {**cdk_json_context(), "release": profile}
-    platform = build_app(context, env={}, today=TODAY, outdir=str(outdir))
+def synthesize(outdir: Path, profile: str = DEFAULT_PROFILE) -> Synthesized:
+    """The suite's entry: the whole app of one profile from the fixed test context (never cdk.json), cdk-nag on."""
+    platform = build_app(fixed_context(release=profile), env={}, today=TODAY, outdir=str(outdir))
     assembly = platform.app.synth()
     templates = {}
     for stack in assembly.stacks:
         short = stack.stack_name.rsplit("-", 1)[-1].lower()
         templates[short] = json.loads(Path(stack.template_full_path).read_text())
     return Synthesized(platform=platform, outdir=outdir, templates=templates)
+
+
+@pytest.fixture(scope="session")
+def synthesized(profile: str, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp(f"cdk.out-{profile}"), profile)

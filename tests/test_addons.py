@@ -21,8 +21,9 @@ from constructs_lib.helm_addon import (
 from platform_checks import validate_manifest
 from platform_config.guardrails import GUARDRAIL_KIND
 from platform_config.versions import PROFILES
-from platform_stacks.platform_app import build_app, cdk_json_context
+from platform_stacks.platform_app import build_app
 from tests.conftest import ROOT, Synthesized
+from tests.fixed_context import fixed_context
 from tests.stack_fixtures import config, stack
 
 # Release -> (chart, repository, namespace); the version is the profile's pin (issue 10's table).
@@ -185,7 +186,7 @@ def test_child_applications_and_guardrails_are_what_the_project_admits(profile: 
 
 def test_placeholder_repo_url_warns_until_configured() -> None:
     def warnings(**overrides: Any) -> list[str]:
-        platform = build_app({**cdk_json_context(), **overrides}, env={}, nag=False)
+        platform = build_app(fixed_context(**overrides), env={}, nag=False)
         return [str(m.data) for m in platform.addons.node.metadata if m.type == "aws:cdk:warning"]
 
     assert any("placeholder" in w for w in warnings())

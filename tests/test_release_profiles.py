@@ -1,4 +1,4 @@
-"""The release profile travels through every entry point: make targets, the setup scripts, the synth summary."""
+"""The release profile travels through every entry point: make targets and the setup scripts."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from platform_config.versions import DEFAULT_PROFILE, PROFILES
-from tests.conftest import ROOT, Synthesized
+from tests.conftest import ROOT
 from tests.test_setup_scripts import ALL_TOOLS, BASH_SCRIPT, make_bin, run_script, steps_and_commands
-from tools.synth_summary import release_profile, summarize
 
 
 def make_dry_run(target: str, *args: str) -> str:
@@ -32,22 +31,6 @@ def test_setup_script_passes_release_from_the_environment(tmp_path: Path) -> Non
     assert len(cdk) == 2 and all(c.endswith("-c release=seed") for c in cdk), cdk
     plain = steps_and_commands(run_script(BASH_SCRIPT, args, bindir, tmp_path).stdout)[1]
     assert not any("release=" in c for c in plain)
-
-
-def test_synth_summary_names_the_profile_the_templates_match(synthesized: Synthesized) -> None:
-    text, ok = summarize(synthesized.outdir)
-    profile = PROFILES[synthesized.platform.config.release]
-    assert ok, text
-    assert text.splitlines()[0] == (
-        f"Release profile: {profile.name} (Kubernetes {profile.kubernetes.version}, Karpenter "
-        f"{profile.karpenter_version}, kubectl layer {profile.kubernetes.kubectl_layer_package})"
-    )
-
-
-def test_synth_summary_fails_on_templates_of_no_profile() -> None:
-    text, ok = release_profile({"kubernetes": "1.29", "karpenter": "1.14.1"})
-    assert not ok
-    assert text == "Release profile: none of current, seed matches the templates (karpenter 1.14.1, kubernetes 1.29)"
 
 
 def test_profiles_pin_what_the_requirements_install() -> None:

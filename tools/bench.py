@@ -3,7 +3,6 @@ and the test suite. Targets: one profile's synth within 1.25x the one-bucket app
 
 from __future__ import annotations
 
-import os
 import resource
 import statistics
 import subprocess
@@ -34,14 +33,21 @@ SYNTH_RATIO_TARGET = 1.25
 SUITE_TARGET_S = 90.0
 
 
-def timed(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the command and its children: node, python, the jsii kernel)."""
+def run_timed(label: str, cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """Run cmd quietly, printing a progress line; (wall seconds, CPU seconds of it and its children)."""
+    print(f"  {label} ...", end="", flush=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f" {wall:.1f} s", flush=True)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def timed(label: str, cmd: list[str], cwd: Path = ROOT) -> float:
+    """Run cmd quietly and return its wall time, printing a progress line before and after."""
+    return run_timed(label, cmd, cwd)[0]
 
 
 def synth_times(runs: int) -> dict[str, tuple[float, float]]:
@@ -52,9 +58,10 @@ def synth_times(runs: int) -> dict[str, tuple[float, float]]:
         (Path(app_dir) / "app.py").write_text(ONE_BUCKET_APP)
         apps = {"one-bucket": ([*CDK, *FLAGS, "--app", f"{sys.executable} app.py"], Path(app_dir))}
         apps |= {name: ([*CDK, *FLAGS, "-c", f"release={name}"], ROOT) for name in sorted(PROFILES)}
-        for _ in range(runs):
+        for n in range(1, runs + 1):
             for name, (cmd, cwd) in apps.items():
-                samples.setdefault(name, []).append(timed([*cmd, "--output", out], cwd))
+                label = f"cdk synth {name} {n}/{runs}"
+                samples.setdefault(name, []).append(run_timed(label, [*cmd, "--output", out], cwd))
     return {
         name: (statistics.median(w for w, _ in runs_), statistics.median(c for _, c in runs_))
         for name, runs_ in samples.items()
@@ -62,13 +69,10 @@ def synth_times(runs: int) -> dict[str, tuple[float, float]]:
 
 
 def main(runs: int = 5) -> int:
+    print(f"bench: {runs} rounds of cdk synth (one-bucket app, then each profile), then the test suite", flush=True)
     times = synth_times(runs)
     baseline, baseline_cpu = times.pop("one-bucket")
-    env = dict(os.environ)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT, check=True, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    suite = time.perf_counter() - start
+    suite = timed("test suite 1/1", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
     ok = suite <= SUITE_TARGET_S
     print(f"cdk synth, one-bucket Python app (same CLI), median of {runs}: {baseline:.1f} s ({baseline_cpu:.1f} s CPU)")
     for name, (seconds, cpu) in times.items():

@@ -17,8 +17,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Release profile (platform_config/versions.py): `make synth RELEASE=seed`; unset = cdk.json's `release`.
 RELEASE ?=
-RELEASE_FLAG := $(if $(RELEASE),-c release=$(RELEASE))
-CDK_FLAGS := $(strip --no-notices --no-version-reporting $(RELEASE_FLAG))
+RELEASE_FLAG := $(if $(RELEASE), -c release=$(RELEASE))
+CDK_FLAGS := --no-notices --no-version-reporting$(RELEASE_FLAG)
 # Context overrides for synth, diff and deploy: make deploy ARGS="-c admin_principal_arns=arn:aws:iam::...".
 ARGS ?=
 # IAM and security-group widening waits for a yes; unattended CI passes DEPLOY_FLAGS explicitly.
@@ -76,7 +76,7 @@ diff: deps ## cdk diff of every stack against the account (needs credentials)
 
 # The preflight refuses a Kubernetes version EKS no longer creates before CloudFormation is touched.
 deploy: deps ## cdk deploy --all; asks before IAM or security-group widening (DEPLOY_FLAGS)
-	$(PY) scripts/preflight.py $(strip $(RELEASE_FLAG) $(ARGS))
+	$(PY) scripts/preflight.py$(RELEASE_FLAG) $(ARGS)
 	$(CDK) deploy $(CDK_FLAGS) --all $(DEPLOY_FLAGS) $(ARGS)
 
 # Ordered teardown: ArgoCD apps and NodePools first so Karpenter terminates its nodes and releases

@@ -463,17 +463,15 @@ def test_harness_uses_the_rule_message_when_an_expression_has_none() -> None:
 
 
 def _replacement_targets(profile: str) -> list[tuple[str, str, str]]:
-    """(settings key, policy object, CEL variable) for every replacement in a profile's kustomization."""
+    """(settings key, policy object name, field path) for every replacement in a profile's kustomization."""
     targets = []
     for replacement in kustomization(profile)["replacements"]:
         key = replacement["source"]["fieldPath"].removeprefix("data.")
         for target in replacement["targets"]:
             assert target["options"] == {"delimiter": "'", "index": 1}
             assert target["select"]["kind"] == build_policies.KIND_BY_PROFILE[profile]
-            for path in target["fieldPaths"]:
-                variable = path.split("[name=")[-1].split("]")[0]
-                targets.append((key, target["select"]["name"], path, variable))
-    return [(key, name, f"{path}") for key, name, path, _ in targets]
+            targets += [(key, target["select"]["name"], path) for path in target["fieldPaths"]]
+    return targets
 
 
 def _field(policy: dict[str, Any], path: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -242,7 +243,8 @@ _Dumper.add_representer(str, _str)
 
 
 def _kyverno_test(docs: list[dict[str, Any]], files: list[str]) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT / "tests"))
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests"))
     import kyverno_cel as kc  # the offline evaluator the tests use; its results are what the CLI must report
 
     fixtures = kc.load_fixtures()
@@ -265,7 +267,7 @@ def render(profile_name: str) -> dict[Path, str]:
     summaries = {e["name"]: e["summary"] for e in entries}
     for doc in docs:
         source = doc["metadata"]["annotations"].get(GUARDRAIL, doc["metadata"]["name"])
-        comment = "".join(f"# {line}\n" for line in _wrap(summaries[source]))
+        comment = "".join(f"# {line}\n" for line in textwrap.wrap(summaries[source], width=108))
         files[directory / f"{doc['metadata']['name']}.yaml"] = HEADER + comment + _dump(doc)
     names = [p.name for p in files]
     kustomization = {
@@ -282,17 +284,6 @@ def render(profile_name: str) -> dict[Path, str]:
     )
     files[directory / "kyverno-test.yaml"] = HEADER + note + _dump(cli)
     return files
-
-
-def _wrap(text: str, width: int = 108) -> list[str]:
-    lines, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return [*lines, line] if line else lines
 
 
 def stale_files(profile_name: str, files: dict[Path, str]) -> list[str]:

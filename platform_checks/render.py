@@ -165,7 +165,7 @@ def probed_capabilities(archive: Path) -> frozenset[str]:
     return frozenset(found)
 
 
-def builtin_capabilities(archive: Path, kubernetes_version: str) -> list[str]:
+def builtin_capabilities(archive: Path, profile: str) -> list[str]:
     """The probed `group/version/Kind` built-ins this Kubernetes version serves. A cluster's discovery answers
     them (Helm asks it); `helm template` alone knows only group/versions, so e.g. Kyverno 3.2 falls back to a
     policy/v1beta1 PodDisruptionBudget that 1.25+ no longer serves."""
@@ -175,7 +175,7 @@ def builtin_capabilities(archive: Path, kubernetes_version: str) -> list[str]:
         if len(parts) < 2 or not parts[-1][:1].isupper():
             continue
         api_version, kind = "/".join(parts[:-1]), parts[-1]
-        if is_builtin_kind(api_version, kind, kubernetes_version):
+        if is_builtin_kind(api_version, kind, profile):
             out.append(probe)
     return out
 
@@ -198,7 +198,7 @@ def helm_template_command(
         "--values",
         str(values_file),
     ]
-    for api in [*PLATFORM_API_VERSIONS, *builtin_capabilities(archive, kubernetes_version)]:
+    for api in [*PLATFORM_API_VERSIONS, *builtin_capabilities(archive, profile)]:
         cmd += ["--api-versions", api]
     if release.include_crds:
         cmd.append("--include-crds")

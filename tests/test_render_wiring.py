@@ -236,5 +236,5 @@ def test_pinned_images_pass_including_short_docker_hub_names_and_digests() -> No
 
 
 def test_the_registry_list_is_the_one_in_policy_settings(enforced_policies: list[dict[str, Any]]) -> None:
-    settings = yaml.safe_load((ROOT / "infra" / "policies" / "settings.yaml").read_text())
+    settings = yaml.safe_load((ROOT / "infra" / "policies" / "settings" / "settings.yaml").read_text())
     assert allowed_registries(enforced_policies) == settings["data"]["allowedRegistries"].split(",")

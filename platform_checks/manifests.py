@@ -243,3 +243,13 @@ def load_yaml_documents(path_or_text: str | Path) -> list[dict[str, Any]]:
 def is_builtin_kind(api_version: str, kind: str, profile: str) -> bool:
     """Whether the profile's Kubernetes serves this built-in apiVersion/kind (per its strict schemas)."""
     return _is_builtin_group(api_version.rpartition("/")[0]) and _k8s_validator(api_version, kind, profile) is not None
+
+
+def crd_fact_schema(group: str, version: str, kind: str, profile: str) -> dict[str, Any] | None:
+    """The derived CRD schema of one served version for the profile, or None when no fact covers it."""
+    found = _crd_index(profile).get((group, version, kind))
+    if found is None:
+        return None
+    rel, served = found
+    schema: dict[str, Any] = load_fact(rel, profile)["versions"][served]["schema"]
+    return schema

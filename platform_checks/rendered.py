@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 
 from platform_checks.kustomize import kustomize_build
-from platform_checks.manifests import crd_validator
+from platform_checks.manifests import crd_fact_schema, crd_validator
 from platform_checks.render import Release, argocd_releases, cdk_manifests, cdk_releases, helm_template
 from platform_config.versions import PROFILES
 
@@ -89,6 +89,15 @@ class PlatformRender:
     def crd_for(self, obj: Mapping[str, Any]) -> Crd | None:
         group, _, version = str(obj.get("apiVersion", "")).rpartition("/")
         return self.crds.get((group, version, str(obj.get("kind"))))
+
+    def schema_for(self, obj: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The openAPIV3Schema of the object's CRD: the one the render ships, else the profile's derived facts (a
+        CRD installed by a subchart the packaged archive stubs, e.g. Kyverno 1.19's ValidatingPolicy)."""
+        crd = self.crd_for(obj)
+        if crd is not None:
+            return crd.schema
+        group, _, version = str(obj.get("apiVersion", "")).rpartition("/")
+        return crd_fact_schema(group, version, str(obj.get("kind")), self.profile)
 
     def in_release(self, release: str) -> list[dict[str, Any]]:
         """The rendered objects of the release with this release name (exactly one such release)."""

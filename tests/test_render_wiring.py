@@ -121,7 +121,7 @@ def test_platform_add_ons_run_on_the_system_node_group(platform_render: Platform
 
 
 def test_an_add_on_without_the_system_selector_is_caught(platform_render: PlatformRender) -> None:
-    obj, spec = next((o, s) for o, s in addon_workloads(platform_render) if o["kind"] == "CronJob")
+    obj, spec = next((o, s) for o, s in addon_workloads(platform_render) if o["kind"] in ("CronJob", "Job"))
     spec = {**spec, "nodeSelector": {}}
     errors = placement_errors(obj, spec, toleration=SYSTEM_TOLERATION, node_selector=SYSTEM_NODE_SELECTOR)
     assert errors == [f"{name_of(obj)}: nodeSelector {{}} lacks eks-platform.io/node-role=system"]
@@ -171,7 +171,7 @@ def test_shop_guardrail_on_the_real_render_can_fail(
     obj = next(
         o
         for o in platform_render.in_release("astronomy-shop")
-        if o["kind"] == "Deployment" and o["metadata"]["name"].endswith("-frontend")
+        if o["kind"] == "Deployment" and o["metadata"]["name"].removeprefix("astronomy-shop-") == "frontend"
     )
     broken = copy.deepcopy(obj)
     broken["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/open-telemetry/demo:latest"

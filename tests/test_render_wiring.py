@@ -23,13 +23,16 @@ from platform_checks.wiring import (
     workloads,
 )
 from platform_config.placement import (
+    DO_NOT_DISRUPT,
     STATEFUL_NODE_SELECTOR,
     STATEFUL_TOLERATION,
     SYSTEM_NODE_SELECTOR,
     SYSTEM_TOLERATION,
 )
 from tests.conftest import ROOT
+from tests.observability_helpers import DEMO
 
+SHOP = "astronomy-shop"
 # Monitors whose targets the cluster itself provides, so no chart renders them (each with the reason).
 CLUSTER_PROVIDED_TARGETS = {
     "kube-prometheus-stack-apiserver": "selects default/kubernetes, the API server's own Service",
@@ -93,6 +96,49 @@ def test_a_monitor_selecting_nothing_is_caught(platform_render: PlatformRender) 
 
 
 # --- Placement contract --------------------------------------------------------------------------------------
+
+
+def shop_workloads(render: PlatformRender) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(pod label, workload, pod spec) of every rendered astronomy-shop workload (label opentelemetry.io/name)."""
+    return [(labels["opentelemetry.io/name"], dict(o), s) for o, s, labels in workloads(render.in_release(SHOP))]
+
+
+def shop_placement_errors(render: PlatformRender, label: str, obj: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    """Stateful components (DEMO[profile].stateful) carry the On-Demand toleration and selector, others neither."""
+    demo = DEMO[render.profile]
+    if label in {demo.pod_label(name) for name in demo.stateful}:
+        return placement_errors(obj, spec, toleration=STATEFUL_TOLERATION, node_selector=STATEFUL_NODE_SELECTOR)
+    return placement_errors(obj, spec, toleration=None, node_selector=None)
+
+
+def test_shop_stateful_components_are_on_demand_and_the_rest_on_spot(platform_render: PlatformRender) -> None:
+    rendered = shop_workloads(platform_render)
+    demo = DEMO[platform_render.profile]
+    assert {demo.pod_label(n) for n in demo.stateful | demo.frontends} <= {label for label, _o, _s in rendered}
+    assert [e for label, o, s in rendered for e in shop_placement_errors(platform_render, label, o, s)] == []
+
+
+def test_shop_stateful_components_are_not_disrupted_by_consolidation(platform_render: PlatformRender) -> None:
+    demo = DEMO[platform_render.profile]
+    stateful = {demo.pod_label(n) for n in demo.stateful}
+    for label, obj, _spec in shop_workloads(platform_render):
+        if label in stateful:
+            annotations = obj["spec"]["template"]["metadata"].get("annotations") or {}
+            assert annotations.get(DO_NOT_DISRUPT) == "true", label
+
+
+def test_a_dropped_toleration_on_a_stateful_shop_component_is_caught(platform_render: PlatformRender) -> None:
+    kafka = DEMO[platform_render.profile].pod_label("kafka")
+    label, obj, spec = next(w for w in shop_workloads(platform_render) if w[0] == kafka)
+    errors = shop_placement_errors(platform_render, label, obj, {**spec, "tolerations": []})
+    assert errors == [f"{name_of(obj)}: has no toleration for {STATEFUL_TOLERATION} (tolerations: [])"]
+
+
+def test_a_stateless_shop_component_with_a_toleration_is_caught(platform_render: PlatformRender) -> None:
+    frontend = DEMO[platform_render.profile].pod_label("frontend")
+    label, obj, spec = next(w for w in shop_workloads(platform_render) if w[0] == frontend)
+    errors = shop_placement_errors(platform_render, label, obj, {**spec, "tolerations": [STATEFUL_TOLERATION]})
+    assert any("accepted is no toleration" in e for e in errors)
 
 
 def addon_workloads(render: PlatformRender) -> list[tuple[Any, dict[str, Any]]]:

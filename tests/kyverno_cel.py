@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import celpy
 from celpy import celtypes
-from celpy.evaluation import CELEvalError
 
 from platform_checks import load_yaml_documents
+from platform_checks.k8s_cel import CelEvaluationError, eval_cel
 from platform_checks.quantity import parse_quantity
 from tools.build_policies import GUARDRAIL, GUARDRAIL_RULE, RESOURCES, out_dir
 
@@ -31,112 +30,9 @@ VPOL_CONTROLLERS = ("DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet
 KIND_OF_RESOURCE = {(group, version, resource): kind for kind, (group, version, resource) in RESOURCES.items()}
 
 
-class CelEvaluationError(Exception):
-    """A CEL expression errored; Kyverno reports such a rule as 'error', never as 'pass'."""
-
-
-# ---------------------------------------------------------------------------------------------------
-# The CEL quantity library over platform_checks.quantity (k8s.io/apimachinery resource.ParseQuantity).
-# ---------------------------------------------------------------------------------------------------
-
-
-class Quantity:
-    """The CEL Quantity type: compared exactly, never through floats."""
-
-    def __init__(self, value: Fraction) -> None:
-        self.value = value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Quantity) and self.value == other.value
-
-    def __hash__(self) -> int:
-        return hash(self.value)
-
-    def __repr__(self) -> str:
-        return f"Quantity({self.value})"
-
-
-def _as_quantity(value: Any) -> Quantity:
-    if isinstance(value, Quantity):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Quantity(Fraction(int(value)))
-    raise TypeError(f"no such overload for quantity operand {value!r}")
-
-
-def _quantity(text: Any) -> Quantity:
-    if not isinstance(text, str):
-        raise TypeError(f"quantity() takes a string, got {type(text).__name__}")
-    return Quantity(parse_quantity(str(text)))
-
-
-def _is_quantity(text: Any) -> celtypes.BoolType:
-    try:
-        parse_quantity(str(text))
-    except ValueError:
-        return celtypes.BoolType(False)
-    return celtypes.BoolType(True)
-
-
-def _compare_to(left: Any, right: Any) -> celtypes.IntType:
-    a, b = _as_quantity(left).value, _as_quantity(right).value
-    return celtypes.IntType((a > b) - (a < b))
-
-
-def _as_integer(q: Any) -> celtypes.IntType:
-    value = _as_quantity(q).value
-    if value.denominator != 1 or not -(2**63) <= value.numerator < 2**63:
-        raise ValueError("cannot convert value to integer")
-    return celtypes.IntType(value.numerator)
-
-
-def _split(text: Any, separator: Any, limit: Any = None) -> celtypes.ListType:
-    """cel-go ext.Strings split: Go strings.Split / SplitN semantics (empty separator splits runes)."""
-    s, sep = str(text), str(separator)
-    n = -1 if limit is None else int(limit)
-    if n == 0:
-        return celtypes.ListType([])
-    if sep == "":
-        parts = list(s)
-        if 0 < n < len(parts):
-            parts = [*parts[: n - 1], "".join(parts[n - 1 :])]
-    else:
-        parts = s.split(sep) if n < 0 else s.split(sep, n - 1)
-    return celtypes.ListType([celtypes.StringType(p) for p in parts])
-
-
-CEL_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "quantity": _quantity,
-    "isQuantity": _is_quantity,
-    "compareTo": _compare_to,
-    "isGreaterThan": lambda a, b: celtypes.BoolType(_compare_to(a, b) > 0),
-    "isLessThan": lambda a, b: celtypes.BoolType(_compare_to(a, b) < 0),
-    "sign": lambda q: celtypes.IntType((_as_quantity(q).value > 0) - (_as_quantity(q).value < 0)),
-    "isInteger": lambda q: celtypes.BoolType(_as_quantity(q).value.denominator == 1),
-    "asInteger": _as_integer,
-    "asApproximateFloat": lambda q: celtypes.DoubleType(float(_as_quantity(q).value)),
-    "add": lambda a, b: Quantity(_as_quantity(a).value + _as_quantity(b).value),
-    "sub": lambda a, b: Quantity(_as_quantity(a).value - _as_quantity(b).value),
-    "split": _split,
-}
-
-_ENV = celpy.Environment()
-_PROGRAMS: dict[str, Any] = {}
-
-
-def eval_cel(expression: str, activation: dict[str, Any]) -> Any:
-    """Evaluate one CEL expression; raise CelEvaluationError for any CEL runtime error."""
-    program = _PROGRAMS.get(expression)
-    if program is None:
-        program = _ENV.program(_ENV.compile(expression), functions=CEL_FUNCTIONS)
-        _PROGRAMS[expression] = program
-    try:
-        result = program.evaluate(activation)
-    except CELEvalError as exc:
-        raise CelEvaluationError(f"{expression!r}: {exc}") from exc
-    if isinstance(result, CELEvalError):
-        raise CelEvaluationError(f"{expression!r}: {result}")
-    return result
+# The Kubernetes CEL environment (quantity, regex and strings libraries) is platform_checks.k8s_cel, shared with
+# the CRD-rule evaluator of the render gate.
+__all__ = ["CelEvaluationError", "eval_cel", "parse_quantity"]
 
 
 # ---------------------------------------------------------------------------------------------------

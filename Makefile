@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK_FLAGS := --no-notices --no-version-reporting
 DEPLOY_FLAGS ?= --require-approval never
 
-.PHONY: deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive tools clean
+.PHONY: deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive tools clean diagram
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ snapshot-update: deps
 
 derive: deps
 	$(PY) tools/derive_upstream.py
+
+# The architecture picture (docs/architecture.{dot,png,svg}) drawn from cdk.out and the GitOps content;
+# tests/test_architecture_diagram.py fails when the committed one is stale.
+diagram: synth .tools/.installed
+	$(PY) tools/diagram.py cdk.out --out docs
 
 # Real account only: credentials and region come from the environment (AWS_PROFILE, AWS_REGION, ...).
 diff: deps

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian tools the checks need (promtool); fails loudly rather than letting a check skip.
+# Installs the Debian tools the checks need (promtool; Graphviz `dot` for make diagram); fails loudly rather than
+# letting a check skip.
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -15,3 +17,4 @@ SUDO=""
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 command -v promtool >/dev/null
+command -v dot >/dev/null

@@ -1,0 +1,281 @@
+"""The committed architecture picture is the one the synthesized platform draws, and it drops no part."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from platform_checks.kustomize import kustomize_build
+from tests.conftest import ROOT, Synthesized
+from tools import diagram
+from tools.synth_summary import json_property
+
+DOCS = ROOT / "docs"
+
+
+@cache
+def _build(directory: Path) -> list[dict[str, Any]]:
+    """kustomize builds are the slow part: build each GitOps directory once per session."""
+    return kustomize_build(directory)
+
+
+@pytest.fixture(scope="module")
+def model(synthesized: Synthesized) -> diagram.Model:
+    return diagram.extract_model(synthesized.outdir, build=_build)
+
+
+@pytest.fixture(scope="module")
+def source(model: diagram.Model) -> str:
+    return diagram.graph_source(model)
+
+
+def _copy_assembly(synthesized: Synthesized, tmp_path: Path) -> Path:
+    """manifest.json and the templates only (the assets are large and the picture does not read them)."""
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    shutil.copy(synthesized.outdir / "manifest.json", out)
+    for template in synthesized.outdir.glob("*.template.json"):
+        shutil.copy(template, out)
+    return out
+
+
+def _edit_template(assembly: Path, stack_suffix: str, edit: Any) -> None:
+    path = next(assembly.glob(f"*-{stack_suffix}.template.json"))
+    template = json.loads(path.read_text())
+    edit(template)
+    path.write_text(json.dumps(template))
+
+
+# --- the committed picture is current --------------------------------------------------------------------------
+
+
+def test_committed_picture_is_the_one_the_synthesized_platform_draws(source: str) -> None:
+    problems = diagram.stale(source, DOCS)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_source_is_deterministic(model: diagram.Model, source: str) -> None:
+    assert diagram.graph_source(model) == source
+    assert not re.search(r"\b[0-9a-f]{32}\b", source), "a random (uuid4) node id leaked into the source"
+    assert not re.search(r'image="?/', source), "an absolute icon path leaked into the source"
+    assert not re.search(r"20\d\d-\d\d-\d\d", source), "a date leaked into the source"
+
+
+def test_png_and_svg_stay_small_enough_for_the_readme() -> None:
+    assert (DOCS / "architecture.png").stat().st_size < 500_000
+    assert (DOCS / "architecture.svg").stat().st_size < 2_000_000
+
+
+def test_readme_shows_the_picture_at_the_top_of_the_architecture_section() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Architecture\n", 1)[1]
+    first = next(line for line in section.splitlines() if line.strip())
+    assert re.match(r"\[?!\[[^]]+\]\(docs/architecture\.png\)", first), first
+
+
+# --- every part is drawn ----------------------------------------------------------------------------------------
+
+
+def _drawn(source: str) -> tuple[set[str], dict[str, str]]:
+    """The cluster (box) labels and {node id: label} of a Graphviz source."""
+    boxes = set(re.findall(r'^\s*graph \[.*?\blabel="((?:[^"\\]|\\.)*)"', source, re.M | re.S))
+    nodes = dict(re.findall(r'^\s*"?([\w-]+)"? \[label="((?:[^"\\]|\\.)*)"', source, re.M | re.S))
+    return boxes, nodes
+
+
+def _missing(synthesized: Synthesized, source: str) -> list[str]:
+    """What the picture must show but does not, read from the assembly independently of the generator."""
+    boxes, nodes = _drawn(source)
+    # Labels are wrapped for the picture: compare them as one line of words.
+    texts = {" ".join(label.split()) + " " for label in nodes.values()}
+    missing: list[str] = []
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    stacks = [n for n, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"]
+    missing += [f"stack {n}" for n in stacks if f"{n}  (CloudFormation stack)" not in boxes]
+    apps: list[dict[str, Any]] = []
+    releases, pools = 0, 0
+    for template in synthesized.templates.values():
+        for res in template["Resources"].values():
+            if res["Type"] == "Custom::AWSCDK-EKS-HelmChart":
+                releases += 1
+                props = res["Properties"]
+                label = nodes.get("helm_" + re.sub(r"[^a-z0-9]+", "_", props["Release"]), "")
+                if f"Helm {props['Chart']} {props['Version']}" not in label and f"Helm {props['Version']}" not in label:
+                    missing.append(f"Helm release {props['Release']}")
+            if res["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
+                for doc in json_property(res["Properties"]["Manifest"]):
+                    if doc["kind"] == "NodePool":
+                        pools += 1
+                        name = doc["metadata"]["name"]
+                        if not any(text.startswith(f"NodePool {name} ") for text in texts):
+                            missing.append(f"NodePool {name}")
+                    if doc["kind"] == "Application":
+                        apps.append(doc)
+    for root in list(apps):
+        for src in root["spec"].get("sources") or [root["spec"]["source"]]:
+            if "path" in src:
+                apps += [d for d in _build(ROOT / src["path"]) if d["kind"] == "Application"]
+    for app in apps:
+        name = app["metadata"]["name"]
+        if not any(text.startswith(f"Application {name} ") for text in texts):
+            missing.append(f"Application {name}")
+    # The oracle itself must have found something of each kind, or it would pass on an empty platform.
+    assert (len(stacks), releases, pools) >= (4, 5, 2) and len(apps) >= 4, (stacks, releases, pools, len(apps))
+    return sorted(missing)
+
+
+def test_every_stack_nodepool_helm_release_and_application_is_drawn(synthesized: Synthesized, source: str) -> None:
+    assert _missing(synthesized, source) == []
+
+
+@pytest.mark.parametrize(
+    ("node", "reported"),
+    [
+        ("nodepool_spot", "NodePool spot"),
+        ("helm_argocd", "Helm release argocd"),
+        ("application_astronomy_shop", "Application astronomy-shop"),
+    ],
+)
+def test_a_dropped_part_is_detected(synthesized: Synthesized, source: str, node: str, reported: str) -> None:
+    dropped = "\n".join(line for line in source.splitlines() if not line.strip().startswith(f"{node} ["))
+    assert _missing(synthesized, dropped) == [reported]
+
+
+def test_a_dropped_stack_is_detected(synthesized: Synthesized, source: str) -> None:
+    renamed = source.replace("-Network  (CloudFormation stack)", "-Net  (CloudFormation stack)")
+    assert _missing(synthesized, renamed) == [f"stack {synthesized.platform.config.cluster_name}-Network"]
+
+
+def test_spot_and_on_demand_split_follows_the_placement_contract(model: diagram.Model) -> None:
+    groups = {g.id: g for g in model.groups}
+
+    def capacity(part_id: str) -> str:
+        group = groups[next(p.group for p in model.parts if p.id == part_id)]
+        while group.parent:
+            group = groups[group.parent]
+        return group.id
+
+    assert capacity("workload_astronomy_shop_kafka") == "capacity_on-demand"
+    assert capacity("workload_astronomy_shop_valkey") == "capacity_on-demand"
+    assert capacity("workload_astronomy_shop_frontend") == "capacity_spot"
+    assert capacity("workload_jaeger") == "capacity_spot"
+    assert "Spot" in groups["capacity_spot"].label and "On-Demand" in groups["capacity_on-demand"].label
+
+
+def test_versions_come_from_the_assembly(synthesized: Synthesized, model: diagram.Model) -> None:
+    version = synthesized.only("cluster", "AWS::EKS::Cluster")["Properties"]["Version"]
+    assert f"Kubernetes {version}" in model.title
+    assert any(f"Kubernetes {version}" in p.label for p in model.parts if p.id == "control_plane")
+
+
+# --- stale pictures and bad input are refused -------------------------------------------------------------------
+
+
+def test_a_changed_platform_makes_the_committed_picture_stale(synthesized: Synthesized, tmp_path: Path) -> None:
+    assembly = _copy_assembly(synthesized, tmp_path)
+
+    def other_version(template: dict[str, Any]) -> None:
+        for res in template["Resources"].values():
+            if res["Type"] == "AWS::EKS::Cluster":
+                res["Properties"]["Version"] = "9.99"
+
+    _edit_template(assembly, "Cluster", other_version)
+    source = diagram.graph_source(diagram.extract_model(assembly, build=_build))
+    assert "Kubernetes 9.99" in source
+    problems = diagram.stale(source, DOCS)
+    assert len(problems) == 1
+    assert "architecture.dot is stale" in problems[0] and "make diagram" in problems[0]
+
+
+def test_a_picture_not_rendered_from_the_committed_source_is_detected(source: str, tmp_path: Path) -> None:
+    for fmt in ("dot", "png", "svg"):
+        shutil.copy(DOCS / f"architecture.{fmt}", tmp_path)
+    (tmp_path / "architecture.svg").write_text(
+        (tmp_path / "architecture.svg").read_text().replace(diagram.source_digest(source), "0" * 64)
+    )
+    from PIL import Image
+
+    Image.new("RGB", (4, 4)).save(tmp_path / "architecture.png")
+    problems = diagram.stale(source, tmp_path)
+    assert [p.split(" ", 1)[0] for p in problems] == [
+        str(tmp_path / "architecture.png"),
+        str(tmp_path / "architecture.svg"),
+    ]
+    assert all("make diagram" in p for p in problems)
+
+
+def test_no_assembly_is_refused_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(diagram.DiagramError, match=r"no manifest.json\): run `make synth` first"):
+        diagram.extract_model(tmp_path)
+
+
+def test_an_assembly_without_a_spot_nodepool_is_refused(synthesized: Synthesized, tmp_path: Path) -> None:
+    assembly = _copy_assembly(synthesized, tmp_path)
+
+    def drop_spot(template: dict[str, Any]) -> None:
+        for res in template["Resources"].values():
+            if res["Type"] == "Custom::AWSCDK-EKS-KubernetesResource":
+                docs = json_property(res["Properties"]["Manifest"])
+                kept = [d for d in docs if not (d["kind"] == "NodePool" and d["metadata"]["name"] == "spot")]
+                res["Properties"]["Manifest"] = json.dumps(kept)
+
+    _edit_template(assembly, "Karpenter", drop_spot)
+    with pytest.raises(diagram.DiagramError, match=r"expected a Spot and an On-Demand NodePool, found \['on-demand'\]"):
+        diagram.extract_model(assembly, build=_build)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({}, diagram.SPOT),
+        (
+            {
+                "tolerations": [
+                    {
+                        "key": "eks-platform.io/workload-class",
+                        "operator": "Equal",
+                        "value": "stateful",
+                        "effect": "NoSchedule",
+                    }
+                ]
+            },
+            diagram.SPOT,
+        ),
+        (
+            {
+                "schedulingRules": {
+                    "nodeSelector": {"eks-platform.io/workload-class": "stateful"},
+                    "tolerations": [
+                        {
+                            "key": "eks-platform.io/workload-class",
+                            "operator": "Equal",
+                            "value": "stateful",
+                            "effect": "NoSchedule",
+                        }
+                    ],
+                }
+            },
+            diagram.ON_DEMAND,
+        ),
+        (
+            {
+                "nodeSelector": {"eks-platform.io/node-role": "system"},
+                "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}],
+            },
+            diagram.SYSTEM,
+        ),
+    ],
+)
+def test_placement_follows_the_contract(values: dict[str, Any], expected: str) -> None:
+    assert diagram.placement(values) == expected
+
+
+def test_selecting_stateful_nodes_without_the_toleration_is_refused() -> None:
+    with pytest.raises(diagram.DiagramError, match=r"without tolerating the taint .* such pods fit no node"):
+        diagram.placement({"nodeSelector": {"eks-platform.io/workload-class": "stateful"}})

@@ -285,8 +285,14 @@ def _network(b: _Builder, stack: Stack) -> None:
     b.part("igw", "internet gateway", icon="igw", group=g)
     b.link("igw", "vpc", style="plain")
     subnets = sorted(
-        ((str(s.get("AvailabilityZone")), _tags(s).get("aws-cdk:subnet-type", "?"), str(s.get("CidrBlock"))), _tags(s))
-        for s in stack.of_type("AWS::EC2::Subnet")
+        (
+            (
+                (str(s.get("AvailabilityZone")), _tags(s).get("aws-cdk:subnet-type", "?"), str(s.get("CidrBlock"))),
+                _tags(s),
+            )
+            for s in stack.of_type("AWS::EC2::Subnet")
+        ),
+        key=lambda subnet: subnet[0],
     )
     nat_subnets = {_tags(n).get("Name", "") for n in stack.of_type("AWS::EC2::NatGateway")}
     zones = sorted({zone for (zone, _, _), _ in subnets})

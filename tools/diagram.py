@@ -442,6 +442,7 @@ def _karpenter(b: _Builder, stack: Stack) -> dict[str, str]:
                         f"NodePool {name} · {cap}",
                         f"weight {spec.get('weight', 0)}",
                         f"limits {_quantity_label(spec.get('limits', {}))}",
+                        f"EC2NodeClass {spec['template']['spec']['nodeClassRef']['name']}",
                         *taints,
                     ]
                 ),
@@ -450,7 +451,6 @@ def _karpenter(b: _Builder, stack: Stack) -> dict[str, str]:
             )
             pools[key] = pid
             b.link("helm_karpenter", pid, "provisions", style="control")
-            b.link(f"nodeclass_{_slug(spec['template']['spec']['nodeClassRef']['name'])}", pid, style="plain")
     if set(pools) != {SPOT, ON_DEMAND}:
         raise DiagramError(f"{stack.name}: expected a Spot and an On-Demand NodePool, found {sorted(pools)}")
     return pools
@@ -521,13 +521,26 @@ def _addons(b: _Builder, stack: Stack, pools: Mapping[str, str], repo_root: Path
             revs = sorted({str(s.get("targetRevision", "HEAD")) for s in sources if s.get("repoURL") == repo})
             gid = f"repo_{_slug(repo)}"
             if gid not in b.parts:
-                b.part(gid, f"Git {repo}\n@ {', '.join(revs)}", icon="git", group="")
-            b.link(gid, rid, "sync, self-heal", style="gitops")
+                host_path = repo.split("://", 1)[-1].split("/", 1)
+                b.part(gid, "\n".join(["Git repository", *host_path, f"@ {', '.join(revs)}"]), icon="git", group="")
+            b.link(gid, rid, _sync_label(root), style="gitops")
         for source in sorted(sources, key=lambda s: str(s.get("path"))):
             path = source.get("path")
             if path is None:
                 continue
             _gitops_path(b, str(path), rid, pools, repo_root, build, gitg)
+
+
+def _sync_label(app: Mapping[str, Any]) -> str:
+    """How Argo CD follows the repository, from the Application's syncPolicy."""
+    automated = app["spec"].get("syncPolicy", {}).get("automated")
+    if automated is None:
+        return "manual sync"
+    return (
+        "auto-sync"
+        + (", self-heal" if automated.get("selfHeal") else "")
+        + (", prune" if automated.get("prune") else "")
+    )
 
 
 def _gitops_path(
@@ -598,7 +611,7 @@ def _application(b: _Builder, app: dict[str, Any], group: str, root: str, pools:
                 raise DiagramError(f"Application {name}: {', '.join(on)} land on {capacity}, which has no NodePool")
             wg = b.group(
                 f"workloads_{_slug(name)}_{capacity}",
-                f"{name} · {dest_ns}",
+                f"namespace {dest_ns} · Application {name}",
                 parent=b.parts[pools[capacity]].group,
                 style="namespace",
             )
@@ -624,7 +637,7 @@ def _application(b: _Builder, app: dict[str, Any], group: str, root: str, pools:
         b.group(wg_id, f"namespace {dest_ns}", parent=b.parts[pools[capacity]].group, style="namespace")
     wid = b.part(
         f"workload_{_slug(name)}",
-        f"{name}\n{chart or ''}".strip(),
+        name,
         icon={"jaeger": "jaeger", "opentelemetry-collector": "otel"}.get(str(chart), "stateless"),
         group=wg_id,
     )

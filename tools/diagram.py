@@ -894,17 +894,39 @@ def render(source: str, out: Path) -> None:
             (out / f"{STEM}.svg").write_text(_self_contained_svg(result.stdout.decode(), root, digest))
 
 
+_SVG_IMAGE = re.compile(
+    r'<image xlink:href="(resources/[^"]+\.png)" width="([\d.]+)px" height="([\d.]+)px" '
+    r'preserveAspectRatio="xMinYMin meet" x="([-\d.]+)" y="([-\d.]+)"/>'
+)
+
+
 def _self_contained_svg(svg: str, root: Path, digest: str) -> str:
-    """Inline the icons as data URIs (a browser cannot reach the package dir) and record the source digest."""
-    cache: dict[str, str] = {}
+    """Embed each icon once (a <symbol> with a data URI: a browser cannot reach the package dir) and draw it
+    with <use>, which keeps the SVG a third of the size of one data URI per node; record the source digest."""
+    from PIL import Image
 
-    def inline(match: re.Match[str]) -> str:
-        path = match.group(1)
-        if path not in cache:
-            cache[path] = "data:image/png;base64," + base64.b64encode((root / path).read_bytes()).decode()
-        return f'xlink:href="{cache[path]}"'
+    symbols: dict[str, str] = {}
 
-    svg = re.sub(r'xlink:href="(resources/[^"]+\.png)"', inline, svg)
+    def use(match: re.Match[str]) -> str:
+        path, width, height, x, y = match.groups()
+        if path not in symbols:
+            data = (root / path).read_bytes()
+            with Image.open(io.BytesIO(data)) as image:
+                w, h = image.size
+            uri = "data:image/png;base64," + base64.b64encode(data).decode()
+            symbols[path] = (
+                f'<symbol id="icon{len(symbols)}" viewBox="0 0 {w} {h}" preserveAspectRatio="xMinYMin meet">'
+                f'<image xlink:href="{uri}" width="{w}" height="{h}"/></symbol>'
+            )
+        ref = symbols[path].split('"', 2)[1]
+        return f'<use xlink:href="#{ref}" x="{x}" y="{y}" width="{width}" height="{height}"/>'
+
+    svg = _SVG_IMAGE.sub(use, svg)
+    if "resources/" in svg:
+        raise DiagramError("an icon in the SVG was not embedded (Graphviz changed its <image> output?)")
+    head_end = svg.index(">", svg.index("<svg ")) + 1
+    defs = "\n<defs>\n" + "\n".join(symbols.values()) + "\n</defs>"
+    svg = svg[:head_end] + defs + svg[head_end:]
     return svg.replace("<svg ", f"<!-- {SOURCE_DIGEST_KEY}: {digest} -->\n<svg ", 1)
 
 

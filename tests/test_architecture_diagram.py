@@ -179,6 +179,10 @@ def test_spot_and_on_demand_split_follows_the_placement_contract(model: diagram.
 def test_versions_come_from_the_assembly(synthesized: Synthesized, model: diagram.Model) -> None:
     version = synthesized.only("cluster", "AWS::EKS::Cluster")["Properties"]["Version"]
     assert f"Kubernetes {version}" in model.title
+    from platform_config.versions import PROFILES
+
+    (profile,) = [name for name, p in PROFILES.items() if p.kubernetes.version == version]
+    assert f"(release profile {profile})" in model.title
     assert any(f"Kubernetes {version}" in p.label for p in model.parts if p.id == "control_plane")
 
 
@@ -195,7 +199,7 @@ def test_a_changed_platform_makes_the_committed_picture_stale(synthesized: Synth
 
     _edit_template(assembly, "Cluster", other_version)
     source = diagram.graph_source(diagram.extract_model(assembly, build=_build))
-    assert "Kubernetes 9.99" in source
+    assert "Kubernetes 9.99" in source and "release profile" not in source  # no profile runs 9.99
     problems = diagram.stale(source, DOCS)
     assert len(problems) == 1
     assert "architecture.dot is stale" in problems[0] and "make diagram" in problems[0]

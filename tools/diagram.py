@@ -270,12 +270,23 @@ def extract_model(assembly: Path, *, repo_root: Path = ROOT, build: Build = _def
 
     karpenter = [p for p in found["karpenter"].of_type(HELM) if p.get("Chart") == "karpenter"]
     charts = {p.get("Chart"): p.get("Version") for s in found.values() for p in s.of_type(HELM)}
+    profile = release_profile(k8s_version)
     title = (
-        f"{found['cluster'].name.rsplit('-', 1)[0]}: Kubernetes {k8s_version} on EKS · "
+        f"{found['cluster'].name.rsplit('-', 1)[0]}: Kubernetes {k8s_version} on EKS"
+        + (f" (release profile {profile})" if profile else "")
+        + " · "
         f"Karpenter {karpenter[0].get('Version') if karpenter else '?'} · Argo CD chart {charts.get('argo-cd', '?')}"
         " · drawn from the synthesized assembly by `make diagram`"
     )
     return b.model(title)
+
+
+def release_profile(kubernetes_version: str) -> str | None:
+    """The release profile whose Kubernetes version the assembly's cluster runs (None if no single one does)."""
+    from platform_config.versions import PROFILES
+
+    names = [name for name, profile in sorted(PROFILES.items()) if profile.kubernetes.version == kubernetes_version]
+    return names[0] if len(names) == 1 else None
 
 
 def _network(b: _Builder, stack: Stack) -> None:

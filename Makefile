@@ -62,7 +62,7 @@ derive: deps
 
 # The architecture picture (docs/architecture.{dot,png,svg}) drawn from cdk.out and the GitOps content;
 # tests/test_architecture_diagram.py fails when the committed one is stale.
-diagram: synth .tools/.installed
+diagram: synth .tools/.installed ## draw docs/architecture.{png,svg,dot} from cdk.out and the GitOps content
 	$(PY) tools/diagram.py cdk.out --out docs
 
 # Real account only: credentials and region come from the environment (AWS_PROFILE, AWS_REGION, ...).

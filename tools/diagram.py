@@ -266,11 +266,11 @@ def extract_model(assembly: Path, *, repo_root: Path = ROOT, build: Build = _def
     if cluster.get("ResourcesVpcConfig", {}).get("SubnetIds"):
         b.link("vpc", "control_plane", "cluster subnets", style="plain")
     pools = _karpenter(b, found["karpenter"])
-    _addons(b, found["addons"], pools, repo_root, build)
+    profile = release_profile(k8s_version)
+    _addons(b, found["addons"], _GitOps(repo_root, build, profile, pools))
 
     karpenter = [p for p in found["karpenter"].of_type(HELM) if p.get("Chart") == "karpenter"]
     charts = {p.get("Chart"): p.get("Version") for s in found.values() for p in s.of_type(HELM)}
-    profile = release_profile(k8s_version)
     title = (
         f"{found['cluster'].name.rsplit('-', 1)[0]}: Kubernetes {k8s_version} on EKS"
         + (f" (release profile {profile})" if profile else "")
@@ -472,7 +472,17 @@ SHOP_COLUMNS = 6
 ADDON_ICONS = {"argo-cd": "argocd", "kyverno": "kyverno", "kube-prometheus-stack": "prometheus"}
 
 
-def _addons(b: _Builder, stack: Stack, pools: Mapping[str, str], repo_root: Path, build: Build) -> None:
+@dataclass(frozen=True)
+class _GitOps:
+    """Where the GitOps content comes from and what it is drawn against."""
+
+    repo_root: Path
+    build: Build
+    profile: str | None  # the release profile the assembly was synthesized for (chart defaults are per profile)
+    pools: Mapping[str, str]  # capacity -> NodePool part id
+
+
+def _addons(b: _Builder, stack: Stack, gitops: _GitOps) -> None:
     g = "stack_addons"
     by_ns: dict[str, list[dict[str, Any]]] = {}
     for props in stack.of_type(HELM):
@@ -539,7 +549,15 @@ def _addons(b: _Builder, stack: Stack, pools: Mapping[str, str], repo_root: Path
             path = source.get("path")
             if path is None:
                 continue
-            _gitops_path(b, str(path), rid, pools, repo_root, build, gitg)
+            _gitops_path(b, str(path), rid, gitops, gitg)
+
+
+def _chart_defaults(chart: str, profile: str | None) -> Any:
+    """The chart's default values as committed in upstream_facts/ (Helm merges an Application's values over them)."""
+    from platform_checks._facts import load_fact
+
+    del profile  # one set of facts until the release profiles carry their own
+    return load_fact(f"values/{chart}.defaults.json")
 
 
 def _sync_label(app: Mapping[str, Any]) -> str:
@@ -554,47 +572,52 @@ def _sync_label(app: Mapping[str, Any]) -> str:
     )
 
 
-def _gitops_path(
-    b: _Builder, path: str, root: str, pools: Mapping[str, str], repo_root: Path, build: Build, gitg: str
-) -> None:
-    directory = repo_root / path
+def _gitops_path(b: _Builder, path: str, root: str, gitops: _GitOps, gitg: str) -> None:
+    directory = gitops.repo_root / path
     if not directory.is_dir():
         raise DiagramError(f"the root Application syncs path {path!r}, but {directory} is not a directory")
-    docs = build(directory)
+    docs = gitops.build(directory)
     pg = b.group(f"path_{_slug(path)}", f"{path}/  (kustomize)", parent=gitg, style="path")
-    by_kind: dict[str, list[str]] = {}
+    by_kind: dict[str, list[dict[str, Any]]] = {}
     for doc in docs:
-        by_kind.setdefault(doc["kind"], []).append(doc["metadata"]["name"])
+        by_kind.setdefault(doc["kind"], []).append(doc)
         if doc["kind"] == "Application":
-            _application(b, doc, pg, root, pools)
-    summaries = {
-        "ClusterPolicy": ("Kyverno ClusterPolicies", "policy"),
-        "PrometheusRule": ("PrometheusRules", "rules"),
-        "ConfigMap": ("ConfigMaps (Grafana dashboards)", "dashboards"),
-        "PodDisruptionBudget": ("PodDisruptionBudgets", "pdb"),
-        "Namespace": ("Namespaces", "namespace"),
-    }
+            _application(b, doc, pg, gitops)
     ids = [a for a in b.parts if b.parts[a].group == pg]
-    for kind, names in sorted(by_kind.items()):
+    for kind, objects in sorted(by_kind.items()):
         if kind == "Application":
             continue
-        title, icon = summaries.get(kind, (kind, "crd"))
+        title, icon = _summary(kind, objects)
+        names = sorted(str(o["metadata"]["name"]) for o in objects)
         ids.append(
-            b.part(
-                f"{_slug(path)}_{_slug(kind)}",
-                f"{title} ({len(names)})\n" + "\n".join(sorted(names)),
-                icon=icon,
-                group=pg,
-            )
+            b.part(f"{_slug(path)}_{_slug(kind)}", f"{title} ({len(names)})\n" + "\n".join(names), icon=icon, group=pg)
         )
-        if kind == "ClusterPolicy" and "helm_kyverno" in b.parts:
+        if icon == "policy" and "helm_kyverno" in b.parts:
             b.link("helm_kyverno", ids[-1], "enforces", style="control")
     b.link(root, ids[0], "syncs", style="gitops", into=pg)
     b.grid(ids, GRID_LINES, below=(root,))
 
 
-def _application(b: _Builder, app: dict[str, Any], group: str, root: str, pools: Mapping[str, str]) -> None:
+KYVERNO_GROUPS = ("kyverno.io", "policies.kyverno.io")
+SUMMARIES = {
+    "PrometheusRule": ("PrometheusRules", "rules"),
+    "PodDisruptionBudget": ("PodDisruptionBudgets", "pdb"),
+    "Namespace": ("Namespaces", "namespace"),
+}
+
+
+def _summary(kind: str, objects: list[dict[str, Any]]) -> tuple[str, str]:
+    """Title and icon for the objects of one kind that a GitOps path applies."""
+    if all(str(o.get("apiVersion", "")).split("/")[0] in KYVERNO_GROUPS for o in objects):
+        return f"Kyverno {kind[:-1] + 'ies' if kind.endswith('y') else kind + 's'}", "policy"
+    if kind == "ConfigMap" and all("grafana_dashboard" in o["metadata"].get("labels", {}) for o in objects):
+        return "Grafana dashboards (ConfigMaps)", "dashboards"
+    return SUMMARIES.get(kind, (kind, "crd"))
+
+
+def _application(b: _Builder, app: dict[str, Any], group: str, gitops: _GitOps) -> None:
     """A child Application: drawn in Git, its workloads drawn on the capacity the placement contract picks."""
+    pools = gitops.pools
     name = app["metadata"]["name"]
     source = app["spec"].get("source") or app["spec"]["sources"][0]
     chart = source.get("chart")
@@ -609,10 +632,9 @@ def _application(b: _Builder, app: dict[str, Any], group: str, root: str, pools:
     values = source.get("helm", {}).get("valuesObject", {})
     components = values.get("components") if isinstance(values, dict) else None
     if isinstance(components, dict) and chart:
-        from platform_checks._facts import load_fact
         from platform_checks.values import coalesce
 
-        merged = coalesce(load_fact(f"values/{chart}.defaults.json"), values)["components"]
+        merged = coalesce(_chart_defaults(chart, gitops.profile), values)["components"]
         enabled = {c: v for c, v in merged.items() if isinstance(v, dict) and v.get("enabled", True)}
         for capacity in (SPOT, ON_DEMAND, SYSTEM):
             on = sorted(c for c, v in enabled.items() if placement(v.get("schedulingRules", {})) == capacity)

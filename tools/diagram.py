@@ -589,8 +589,12 @@ def _gitops_path(b: _Builder, path: str, root: str, gitops: _GitOps, gitg: str) 
             continue
         title, icon = _summary(kind, objects)
         names = sorted(str(o["metadata"]["name"]) for o in objects)
+        if len(names) > MAX_LISTED:  # a taller label would stretch its whole rank of the picture
+            names = [*names[: MAX_LISTED - 1], f"… {len(names) - MAX_LISTED + 1} more in {path}/"]
         ids.append(
-            b.part(f"{_slug(path)}_{_slug(kind)}", f"{title} ({len(names)})\n" + "\n".join(names), icon=icon, group=pg)
+            b.part(
+                f"{_slug(path)}_{_slug(kind)}", f"{title} ({len(objects)})\n" + "\n".join(names), icon=icon, group=pg
+            )
         )
         if icon == "policy" and "helm_kyverno" in b.parts:
             b.link("helm_kyverno", ids[-1], "enforces", style="control")
@@ -598,6 +602,7 @@ def _gitops_path(b: _Builder, path: str, root: str, gitops: _GitOps, gitg: str) 
     b.grid(ids, GRID_LINES, below=(root,))
 
 
+MAX_LISTED = 8
 KYVERNO_GROUPS = ("kyverno.io", "policies.kyverno.io")
 SUMMARIES = {
     "PrometheusRule": ("PrometheusRules", "rules"),

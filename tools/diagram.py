@@ -467,7 +467,7 @@ def _karpenter(b: _Builder, stack: Stack) -> dict[str, str]:
     return pools
 
 
-GRID_LINES = 4
+GRID_LINES = 8
 SHOP_COLUMNS = 6
 ADDON_ICONS = {"argo-cd": "argocd", "kyverno": "kyverno", "kube-prometheus-stack": "prometheus"}
 
@@ -602,7 +602,7 @@ def _gitops_path(b: _Builder, path: str, root: str, gitops: _GitOps, gitg: str) 
     b.grid(ids, GRID_LINES, below=(root,))
 
 
-MAX_LISTED = 8
+MAX_LISTED = 6
 KYVERNO_GROUPS = ("kyverno.io", "policies.kyverno.io")
 SUMMARIES = {
     "PrometheusRule": ("PrometheusRules", "rules"),

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from platform_checks.kustomize import kustomize_build
+from platform_config.placement import STATEFUL_NODE_SELECTOR, STATEFUL_TOLERATION
 from tests.conftest import ROOT, Synthesized
 from tools import diagram
 from tools.synth_summary import json_property
@@ -97,6 +98,18 @@ def _drawn(source: str) -> tuple[set[str], dict[str, str]]:
     return boxes, nodes
 
 
+def _synced_applications(roots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Applications in the Git paths the root Applications sync."""
+    return [
+        doc
+        for root in roots
+        for src in root["spec"].get("sources") or [root["spec"]["source"]]
+        if "path" in src
+        for doc in _build(ROOT / src["path"])
+        if doc["kind"] == "Application"
+    ]
+
+
 def _missing(synthesized: Synthesized, source: str) -> list[str]:
     """What the picture must show but does not, read from the assembly independently of the generator."""
     boxes, nodes = _drawn(source)
@@ -125,10 +138,7 @@ def _missing(synthesized: Synthesized, source: str) -> list[str]:
                             missing.append(f"NodePool {name}")
                     if doc["kind"] == "Application":
                         apps.append(doc)
-    for root in list(apps):
-        for src in root["spec"].get("sources") or [root["spec"]["source"]]:
-            if "path" in src:
-                apps += [d for d in _build(ROOT / src["path"]) if d["kind"] == "Application"]
+    apps += _synced_applications(apps)
     for app in apps:
         name = app["metadata"]["name"]
         if not any(text.startswith(f"Application {name} ") for text in texts):
@@ -160,7 +170,9 @@ def test_a_dropped_stack_is_detected(synthesized: Synthesized, source: str) -> N
     assert _missing(synthesized, renamed) == [f"stack {synthesized.platform.config.cluster_name}-Network"]
 
 
-def test_spot_and_on_demand_split_follows_the_placement_contract(model: diagram.Model) -> None:
+def test_spot_and_on_demand_split_follows_the_placement_contract(
+    synthesized: Synthesized, model: diagram.Model
+) -> None:
     groups = {g.id: g for g in model.groups}
 
     def capacity(part_id: str) -> str:
@@ -169,9 +181,25 @@ def test_spot_and_on_demand_split_follows_the_placement_contract(model: diagram.
             group = groups[group.parent]
         return group.id
 
-    assert capacity("workload_astronomy_shop_kafka") == "capacity_on-demand"
-    assert capacity("workload_astronomy_shop_valkey") == "capacity_on-demand"
-    assert capacity("workload_astronomy_shop_frontend") == "capacity_spot"
+    roots = [
+        doc
+        for res in synthesized.templates["addons"]["Resources"].values()
+        if res["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"
+        for doc in json_property(res["Properties"]["Manifest"])
+        if doc["kind"] == "Application"
+    ]
+    (shop,) = [a for a in _synced_applications(roots) if a["metadata"]["name"] == "astronomy-shop"]
+    expected = {}
+    for name, component in shop["spec"]["source"]["helm"]["valuesObject"]["components"].items():
+        rules = component.get("schedulingRules", {})
+        stateful = STATEFUL_TOLERATION in rules.get("tolerations", []) and rules.get("nodeSelector") == (
+            STATEFUL_NODE_SELECTOR
+        )
+        expected[name] = "capacity_on-demand" if stateful else "capacity_spot"
+    assert {"capacity_on-demand", "capacity_spot"} <= set(expected.values()), expected
+    drawn = {name: capacity("workload_astronomy_shop_" + re.sub(r"[^a-z0-9]+", "_", name.lower())) for name in expected}
+    assert drawn == expected
+    assert expected["kafka"] == "capacity_on-demand" and expected["frontend"] == "capacity_spot"
     assert capacity("workload_jaeger") == "capacity_spot"
     assert "Spot" in groups["capacity_spot"].label and "On-Demand" in groups["capacity_on-demand"].label
 
@@ -179,11 +207,18 @@ def test_spot_and_on_demand_split_follows_the_placement_contract(model: diagram.
 def test_versions_come_from_the_assembly(synthesized: Synthesized, model: diagram.Model) -> None:
     version = synthesized.only("cluster", "AWS::EKS::Cluster")["Properties"]["Version"]
     assert f"Kubernetes {version}" in model.title
+    assert f"(release profile {synthesized.platform.config.release})" in model.title
+    assert any(f"Kubernetes {version}" in p.label for p in model.parts if p.id == "control_plane")
+
+
+def test_the_profile_is_the_one_every_chart_version_matches() -> None:
     from platform_config.versions import PROFILES
 
-    (profile,) = [name for name, p in PROFILES.items() if p.kubernetes.version == version]
-    assert f"(release profile {profile})" in model.title
-    assert any(f"Kubernetes {version}" in p.label for p in model.parts if p.id == "control_plane")
+    for name, profile in PROFILES.items():
+        charts = {c: profile.charts[c].version for c in ("argo-cd", "karpenter", "kyverno")}
+        assert diagram.release_profile(charts) == name
+        assert diagram.release_profile({**charts, "kyverno": "0.0.1"}) is None
+    assert diagram.release_profile({}) is None
 
 
 # --- stale pictures and bad input are refused -------------------------------------------------------------------
@@ -199,13 +234,14 @@ def test_a_changed_platform_makes_the_committed_picture_stale(synthesized: Synth
 
     _edit_template(assembly, "Cluster", other_version)
     source = diagram.graph_source(diagram.extract_model(assembly, build=_build))
-    assert "Kubernetes 9.99" in source and "release profile" not in source  # no profile runs 9.99
+    assert "Kubernetes 9.99" in source
     problems = diagram.stale(source, DOCS)
     assert len(problems) == 1
     assert "architecture.dot is stale" in problems[0] and "make diagram" in problems[0]
 
 
-def test_a_picture_not_rendered_from_the_committed_source_is_detected(source: str, tmp_path: Path) -> None:
+def test_a_picture_not_rendered_from_the_committed_source_is_detected(tmp_path: Path) -> None:
+    source = (DOCS / "architecture.dot").read_text()
     for fmt in ("dot", "png", "svg"):
         shutil.copy(DOCS / f"architecture.{fmt}", tmp_path)
     (tmp_path / "architecture.svg").write_text(

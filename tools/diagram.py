@@ -266,11 +266,11 @@ def extract_model(assembly: Path, *, repo_root: Path = ROOT, build: Build = _def
     if cluster.get("ResourcesVpcConfig", {}).get("SubnetIds"):
         b.link("vpc", "control_plane", "cluster subnets", style="plain")
     pools = _karpenter(b, found["karpenter"])
-    profile = release_profile(k8s_version)
+    charts = {str(p.get("Chart")): str(p.get("Version")) for s in found.values() for p in s.of_type(HELM)}
+    profile = release_profile(charts)
     _addons(b, found["addons"], _GitOps(repo_root, build, profile, pools))
 
     karpenter = [p for p in found["karpenter"].of_type(HELM) if p.get("Chart") == "karpenter"]
-    charts = {p.get("Chart"): p.get("Version") for s in found.values() for p in s.of_type(HELM)}
     title = (
         f"{found['cluster'].name.rsplit('-', 1)[0]}: Kubernetes {k8s_version} on EKS"
         + (f" (release profile {profile})" if profile else "")
@@ -281,11 +281,16 @@ def extract_model(assembly: Path, *, repo_root: Path = ROOT, build: Build = _def
     return b.model(title)
 
 
-def release_profile(kubernetes_version: str) -> str | None:
-    """The release profile whose Kubernetes version the assembly's cluster runs (None if no single one does)."""
+def release_profile(charts: Mapping[str, str]) -> str | None:
+    """The release profile whose pins are the versions of every Helm chart in the assembly (None unless exactly
+    one profile matches: the assembly, not cdk.json, says which profile it was synthesized for)."""
     from platform_config.versions import PROFILES
 
-    names = [name for name, profile in sorted(PROFILES.items()) if profile.kubernetes.version == kubernetes_version]
+    names = [
+        name
+        for name, profile in sorted(PROFILES.items())
+        if charts and all(c in profile.charts and profile.charts[c].version == v for c, v in charts.items())
+    ]
     return names[0] if len(names) == 1 else None
 
 

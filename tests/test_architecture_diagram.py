@@ -191,6 +191,8 @@ def test_spot_and_on_demand_split_follows_the_placement_contract(
     (shop,) = [a for a in _synced_applications(roots) if a["metadata"]["name"] == "astronomy-shop"]
     expected = {}
     for name, component in shop["spec"]["source"]["helm"]["valuesObject"]["components"].items():
+        if component.get("enabled") is False:
+            continue
         rules = component.get("schedulingRules", {})
         stateful = STATEFUL_TOLERATION in rules.get("tolerations", []) and rules.get("nodeSelector") == (
             STATEFUL_NODE_SELECTOR

@@ -14,7 +14,7 @@ import pytest
 from platform_checks.kustomize import kustomize_build
 from platform_config.placement import STATEFUL_NODE_SELECTOR, STATEFUL_TOLERATION
 from tests.conftest import ROOT, Synthesized
-from tools import diagram
+from tools import diagram, diagram_model
 from tools.synth_summary import json_property
 
 DOCS = ROOT / "docs"
@@ -27,12 +27,12 @@ def _build(directory: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def model(synthesized: Synthesized) -> diagram.Model:
-    return diagram.extract_model(synthesized.outdir, build=_build)
+def model(synthesized: Synthesized) -> diagram_model.Model:
+    return diagram_model.extract_model(synthesized.outdir, build=_build)
 
 
 @pytest.fixture(scope="module")
-def source(model: diagram.Model) -> str:
+def source(model: diagram_model.Model) -> str:
     return diagram.graph_source(model)
 
 
@@ -61,7 +61,7 @@ def test_committed_picture_is_the_one_the_synthesized_platform_draws(source: str
     assert not problems, "\n".join(problems)
 
 
-def test_the_source_is_deterministic(model: diagram.Model, source: str) -> None:
+def test_the_source_is_deterministic(model: diagram_model.Model, source: str) -> None:
     assert diagram.graph_source(model) == source
     assert not re.search(r"\b[0-9a-f]{32}\b", source), "a random (uuid4) node id leaked into the source"
     assert not re.search(r'image="?/', source), "an absolute icon path leaked into the source"
@@ -171,7 +171,7 @@ def test_a_dropped_stack_is_detected(synthesized: Synthesized, source: str) -> N
 
 
 def test_spot_and_on_demand_split_follows_the_placement_contract(
-    synthesized: Synthesized, model: diagram.Model
+    synthesized: Synthesized, model: diagram_model.Model
 ) -> None:
     groups = {g.id: g for g in model.groups}
 
@@ -206,7 +206,7 @@ def test_spot_and_on_demand_split_follows_the_placement_contract(
     assert "Spot" in groups["capacity_spot"].label and "On-Demand" in groups["capacity_on-demand"].label
 
 
-def test_versions_come_from_the_assembly(synthesized: Synthesized, model: diagram.Model) -> None:
+def test_versions_come_from_the_assembly(synthesized: Synthesized, model: diagram_model.Model) -> None:
     version = synthesized.only("cluster", "AWS::EKS::Cluster")["Properties"]["Version"]
     assert f"Kubernetes {version}" in model.title
     assert f"(release profile {synthesized.platform.config.release})" in model.title
@@ -218,9 +218,9 @@ def test_the_profile_is_the_one_every_chart_version_matches() -> None:
 
     for name, profile in PROFILES.items():
         charts = {c: profile.charts[c].version for c in ("argo-cd", "karpenter", "kyverno")}
-        assert diagram.release_profile(charts) == name
-        assert diagram.release_profile({**charts, "kyverno": "0.0.1"}) is None
-    assert diagram.release_profile({}) is None
+        assert diagram_model.release_profile(charts) == name
+        assert diagram_model.release_profile({**charts, "kyverno": "0.0.1"}) is None
+    assert diagram_model.release_profile({}) is None
 
 
 # --- stale pictures and bad input are refused -------------------------------------------------------------------
@@ -235,7 +235,7 @@ def test_a_changed_platform_makes_the_committed_picture_stale(synthesized: Synth
                 res["Properties"]["Version"] = "9.99"
 
     _edit_template(assembly, "Cluster", other_version)
-    source = diagram.graph_source(diagram.extract_model(assembly, build=_build))
+    source = diagram.graph_source(diagram_model.extract_model(assembly, build=_build))
     assert "Kubernetes 9.99" in source
     problems = diagram.stale(source, DOCS)
     assert len(problems) == 1
@@ -261,8 +261,8 @@ def test_a_picture_not_rendered_from_the_committed_source_is_detected(tmp_path: 
 
 
 def test_no_assembly_is_refused_with_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(diagram.DiagramError, match=r"no manifest.json\): run `make synth` first"):
-        diagram.extract_model(tmp_path)
+    with pytest.raises(diagram_model.DiagramError, match=r"no manifest.json\): run `make synth` first"):
+        diagram_model.extract_model(tmp_path)
 
 
 def test_an_assembly_without_a_spot_nodepool_is_refused(synthesized: Synthesized, tmp_path: Path) -> None:
@@ -276,14 +276,16 @@ def test_an_assembly_without_a_spot_nodepool_is_refused(synthesized: Synthesized
                 res["Properties"]["Manifest"] = json.dumps(kept)
 
     _edit_template(assembly, "Karpenter", drop_spot)
-    with pytest.raises(diagram.DiagramError, match=r"expected a Spot and an On-Demand NodePool, found \['on-demand'\]"):
-        diagram.extract_model(assembly, build=_build)
+    with pytest.raises(
+        diagram_model.DiagramError, match=r"expected a Spot and an On-Demand NodePool, found \['on-demand'\]"
+    ):
+        diagram_model.extract_model(assembly, build=_build)
 
 
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ({}, diagram.SPOT),
+        ({}, diagram_model.SPOT),
         (
             {
                 "tolerations": [
@@ -295,7 +297,7 @@ def test_an_assembly_without_a_spot_nodepool_is_refused(synthesized: Synthesized
                     }
                 ]
             },
-            diagram.SPOT,
+            diagram_model.SPOT,
         ),
         (
             {
@@ -311,21 +313,30 @@ def test_an_assembly_without_a_spot_nodepool_is_refused(synthesized: Synthesized
                     ],
                 }
             },
-            diagram.ON_DEMAND,
+            diagram_model.ON_DEMAND,
         ),
         (
             {
                 "nodeSelector": {"eks-platform.io/node-role": "system"},
                 "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}],
             },
-            diagram.SYSTEM,
+            diagram_model.SYSTEM,
         ),
     ],
 )
 def test_placement_follows_the_contract(values: dict[str, Any], expected: str) -> None:
-    assert diagram.placement(values) == expected
+    assert diagram_model.placement(values) == expected
 
 
 def test_selecting_stateful_nodes_without_the_toleration_is_refused() -> None:
-    with pytest.raises(diagram.DiagramError, match=r"without tolerating the taint .* such pods fit no node"):
-        diagram.placement({"nodeSelector": {"eks-platform.io/workload-class": "stateful"}})
+    with pytest.raises(diagram_model.DiagramError, match=r"without tolerating the taint .* such pods fit no node"):
+        diagram_model.placement({"nodeSelector": {"eks-platform.io/workload-class": "stateful"}})
+
+
+def test_make_diagram_reports_a_missing_assembly_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert diagram.main([str(tmp_path / "cdk.out"), "--out", str(tmp_path / "docs")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "run `make synth` first" in err and err.count("\n") == 1
+    assert not (tmp_path / "docs").exists()

@@ -213,6 +213,23 @@ def test_versions_come_from_the_assembly(synthesized: Synthesized, model: diagra
     assert any(f"Kubernetes {version}" in p.label for p in model.parts if p.id == "control_plane")
 
 
+def test_the_profile_recorded_in_the_cluster_template_names_the_picture(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    from platform_config.versions import PROFILES
+
+    assembly = _copy_assembly(synthesized, tmp_path)
+    other = next(name for name in sorted(PROFILES) if name != synthesized.platform.config.release)
+
+    def other_profile(template: dict[str, Any]) -> None:
+        assert template["Metadata"]["EksPlatform"]["Release"] == synthesized.platform.config.release
+        template["Metadata"]["EksPlatform"]["Release"] = other
+
+    _edit_template(assembly, "Cluster", other_profile)
+    model = diagram_model.extract_model(assembly, build=_build)
+    assert f"(release profile {other})" in model.title
+
+
 def test_the_profile_is_the_one_every_chart_version_matches() -> None:
     from platform_config.versions import PROFILES
 

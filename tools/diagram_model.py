@@ -119,11 +119,12 @@ class _Builder:
 
 @dataclass(frozen=True)
 class Stack:
-    """One CloudFormation stack of the assembly: its artifact id, environment and template resources."""
+    """One CloudFormation stack of the assembly: its artifact id, environment, template resources and metadata."""
 
     name: str
     environment: str
     resources: dict[str, dict[str, Any]]
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[dict[str, Any]]:
         """Properties of every resource of one type, in logical-id order."""
@@ -141,7 +142,9 @@ def load_stacks(assembly: Path) -> list[Stack]:
         if artifact["type"] != "aws:cloudformation:stack":
             continue
         template = json.loads((assembly / artifact["properties"]["templateFile"]).read_text())
-        stacks.append(Stack(name, artifact.get("environment", ""), template.get("Resources", {})))
+        stacks.append(
+            Stack(name, artifact.get("environment", ""), template.get("Resources", {}), template.get("Metadata", {}))
+        )
     if not stacks:
         raise DiagramError(f"{assembly} holds no CloudFormation stack")
     return stacks
@@ -248,7 +251,9 @@ def extract_model(assembly: Path, *, repo_root: Path = ROOT, build: Build = _def
         b.link("vpc", "control_plane", "cluster subnets", style="plain")
     pools = _karpenter(b, found["karpenter"])
     charts = {str(p.get("Chart")): str(p.get("Version")) for s in found.values() for p in s.of_type(HELM)}
-    profile = release_profile(charts)
+    # The cluster stack records the profile it was synthesized for; older assemblies are matched by chart pins.
+    recorded = found["cluster"].metadata.get("EksPlatform", {}).get("Release")
+    profile = str(recorded) if recorded else release_profile(charts)
     _addons(b, found["addons"], _GitOps(repo_root, build, profile, pools))
 
     karpenter = [p for p in found["karpenter"].of_type(HELM) if p.get("Chart") == "karpenter"]

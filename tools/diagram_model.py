@@ -547,8 +547,9 @@ def _chart_defaults(chart: str, profile: str | None) -> Any:
     """The chart's default values as committed in upstream_facts/ (Helm merges an Application's values over them)."""
     from platform_checks._facts import load_fact
 
-    del profile  # one set of facts until the release profiles carry their own
-    return load_fact(f"values/{chart}.defaults.json")
+    if profile is None:
+        raise DiagramError(f"the assembly records no release profile, so the {chart} chart defaults are unknown")
+    return load_fact(f"values/{chart}.defaults.json", profile)
 
 
 def _sync_label(app: Mapping[str, Any]) -> str:

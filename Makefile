@@ -71,8 +71,9 @@ derive: deps ## regenerate upstream_facts/ from ../shared/upstream
 
 # The architecture picture (docs/architecture.{dot,png,svg}) drawn from cdk.out and the GitOps content;
 # tests/test_architecture_diagram.py fails when the committed one is stale.
+DIAGRAM_OUT ?= docs
 diagram: synth .tools/.installed ## draw docs/architecture.{png,svg,dot} from cdk.out and the GitOps content
-	$(PY) tools/diagram.py cdk.out --out docs
+	$(PY) tools/diagram.py cdk.out --out $(DIAGRAM_OUT)
 
 # Real account only: credentials and region come from the environment (AWS_PROFILE, AWS_REGION, ...).
 # The pinned CLI's diff has no --all: without stack names it diffs every stack.

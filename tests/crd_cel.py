@@ -12,7 +12,7 @@ from celpy import celtypes
 from celpy.evaluation import CELEvalError
 
 from platform_checks._facts import load_fact
-from tests.kyverno_cel import CEL_FUNCTIONS
+from platform_checks.k8s_cel import CEL_FUNCTIONS
 
 
 def _find(text: Any, pattern: Any) -> celtypes.StringType:

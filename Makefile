@@ -36,6 +36,18 @@ node_modules/.installed: package.json package-lock.json
 	$(PY) tools/layer_bin.py >/dev/null
 	touch $@
 
+# Renovate's JSON schema, for tests/test_renovate.py. The renovate CLI needs Node 24 and a large dependency
+# tree, so only its package tarball is fetched (about 3 MB; npm checks its integrity) and the schema kept.
+# renovate: datasource=npm depName=renovate
+RENOVATE_VERSION := 44.121.2
+RENOVATE_SCHEMA := .tools/renovate-schema-$(RENOVATE_VERSION).json
+$(RENOVATE_SCHEMA):
+	mkdir -p .tools/renovate-pack
+	cd .tools/renovate-pack && npm pack --silent --loglevel=error renovate@$(RENOVATE_VERSION) >/dev/null
+	tar -xzf .tools/renovate-pack/renovate-$(RENOVATE_VERSION).tgz -C .tools/renovate-pack package/renovate-schema.json
+	mv .tools/renovate-pack/package/renovate-schema.json $@
+	rm -rf .tools/renovate-pack
+
 deps: $(VENV)/.installed node_modules/.installed
 
 synth: deps
@@ -51,7 +63,7 @@ lint: deps
 typecheck: deps
 	$(VENV)/bin/mypy
 
-unit: deps .tools/.installed
+unit: deps .tools/.installed $(RENOVATE_SCHEMA)
 	$(VENV)/bin/pytest
 
 snapshot-update: deps

@@ -59,3 +59,10 @@ def test_scanner_command_fails_on_a_planted_secret_and_names_the_file(
     assert main([str(clean)]) == 0
     assert main([str(clean), str(planted)]) == 1
     assert f"{planted}: literal password or token" in capsys.readouterr().err
+
+
+def test_scanner_reads_code_and_prose_for_token_shaped_secrets_only() -> None:
+    # In code `token: Any` is a parameter name; a key-shaped literal is still a secret wherever it sits.
+    assert findings("def render(token: Any, secrets_key=kms.Key(scope)): ...", key_values=False) == []
+    assert findings("KEY = '" + "AKIA" + "ABCDEFGHIJKLMNOP'", key_values=False) != []
+    assert findings("id-token: write\ncontents: read") == []

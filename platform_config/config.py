@@ -80,9 +80,15 @@ class PlatformConfig:
     karpenter_expire_after: str = "720h"
     karpenter_consolidate_after: str = "1m"
     ami_alias: str = versions.AMI_ALIAS
+    release: str = versions.DEFAULT_PROFILE
 
     @property
-    def release(self) -> versions.KubernetesRelease:
+    def profile(self) -> versions.ReleaseProfile:
+        """The selected release profile (name validated in from_context)."""
+        return versions.PROFILES[self.release]
+
+    @property
+    def kubernetes(self) -> versions.KubernetesRelease:
         """The pinned Kubernetes release (version validated in from_context)."""
         return versions.KUBERNETES[self.kubernetes_version]
 
@@ -191,6 +197,13 @@ class PlatformConfig:
                     arn,
                     "accepted is an IAM role or user ARN: arn:aws:iam::<12 digits>:role/<name>",
                 )
+        if self.release not in versions.PROFILES:
+            raise ConfigError(
+                "release",
+                self.release,
+                f"accepted is one of {', '.join(sorted(versions.PROFILES))} (a release profile in "
+                "platform_config/versions.py)",
+            )
         if self.kubernetes_version not in versions.KUBERNETES:
             raise ConfigError(
                 "kubernetes_version",

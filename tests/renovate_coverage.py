@@ -22,6 +22,8 @@ FIELDS = ("depName", "packageName", "currentValue", "currentDigest", "datasource
 FIELDS_ALL = (*FIELDS, "registryUrl", "extractVersion", "indentation")
 # A pinned version literal in the versions module: "1.29", "6.7.18", "v2.10.20", "pkg==2.1.1", "al2023@v20240807".
 VERSION = r"v?\d+(?:\.\d+)+(?:[-+][\w.-]+)?|v\d{8}"
+# The profile that keeps the design's versions: its pins are annotated depType=seed and never upgraded.
+FROZEN_PROFILE = "seed"
 PIN_LITERAL = re.compile(rf"^(?:[\w.-]+(?:==|@))?(?P<version>{VERSION})$")
 
 
@@ -102,13 +104,19 @@ def extract(config: dict[str, Any], files: dict[str, str]) -> list[Dep]:
 
 @dataclass(frozen=True)
 class Pin:
-    """A pinned version at one place: file and line, what it pins and the version."""
+    """A pinned version at one place: file and line, what it pins, the version and its release profile."""
 
     file: str
     line: int
     name: str
     version: str
     registry: str = ""
+    profile: str = ""
+
+
+# Keyword arguments that state a fact of another pin's release (the chart's appVersion, the kubectl and helm
+# inside the layer package): they move by hand with that pin, and the gates compare them with derived facts.
+FACT_KEYWORDS = {"app_version", "kubectl_version", "helm_version"}
 
 
 def _docstring_nodes(tree: ast.AST) -> set[int]:
@@ -132,51 +140,69 @@ def _chart_pin_args(call: ast.Call) -> dict[str, ast.expr]:
     return named
 
 
+class _Module:
+    """The versions module's constants and the chart context of each version literal."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        self.skipped = _docstring_nodes(tree)
+        self.charts: dict[int, tuple[str, str]] = {}  # version literal -> (chart, repository)
+        self.profile: dict[int, str] = {}  # literal -> name of the ReleaseProfile it sits in
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                self._dict(node)
+            elif isinstance(node, ast.Call):
+                self._call(node)
+            elif isinstance(node, ast.keyword) and node.arg in FACT_KEYWORDS:
+                self.skipped.add(id(node.value))
+
+    def value(self, node: ast.expr | None) -> str:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        return str(self.constants.get(node.id, "")) if isinstance(node, ast.Name) else ""
+
+    def _dict(self, node: ast.Dict) -> None:
+        self.skipped.update(id(k) for k in node.keys if k is not None)
+        # name: (repository, version, app_version), the shape the profiles' chart tables use.
+        for key, entry in zip(node.keys, node.values, strict=True):
+            if isinstance(entry, ast.Tuple) and len(entry.elts) == 3 and "://" in self.value(entry.elts[0]):
+                self.charts[id(entry.elts[1])] = (self.value(key), self.value(entry.elts[0]))
+                self.skipped.add(id(entry.elts[2]))
+
+    def _call(self, node: ast.Call) -> None:
+        if _call_name(node) == "ChartPin":
+            args = _chart_pin_args(node)
+            self.skipped.add(id(args.get("app_version")))
+            self.charts[id(args.get("version"))] = (self.value(args.get("chart")), self.value(args.get("repository")))
+        if _call_name(node) == "ReleaseProfile":
+            name = self.value(next((k.value for k in node.keywords if k.arg == "name"), None))
+            for inner in ast.walk(node):
+                self.profile[id(inner)] = name
+
+
 def versions_module_pins(name: str, source: str) -> list[Pin]:
     """Every pinned version literal in the versions module.
 
     A pin is a string literal that is a version, `package==version` or `alias@version`. Not pins: docstrings,
-    dict keys (they name a pin) and ChartPin's app_version (a fact of the chart release that the derived
-    chart_pins.json check compares, moved by hand with the chart).
+    dict keys (they name a pin) and facts of another pin's release (FACT_KEYWORDS, a chart's app_version).
     """
     tree = ast.parse(source)
-    skipped = _docstring_nodes(tree)
-    chart_pins: dict[int, ast.Call] = {}
-    # Module constants (KARPENTER_VERSION = "1.0.14") that ChartPins name instead of a literal.
-    constants = {
-        target.id: node.value
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
-    shared: dict[int, ast.Call] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Dict):
-            skipped.update(id(k) for k in node.keys if k is not None)
-        if isinstance(node, ast.Call) and _call_name(node) == "ChartPin":
-            args = _chart_pin_args(node)
-            if "app_version" in args:
-                skipped.add(id(args["app_version"]))
-            version = args.get("version")
-            if isinstance(version, ast.Name) and version.id in constants:
-                shared.setdefault(id(constants[version.id]), node)
-            elif version is not None:
-                chart_pins[id(version)] = node
+    module = _Module(tree)
     pins = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in module.skipped:
             match = PIN_LITERAL.match(node.value)
-            if not match:
-                continue
-            pin_name = node.value.split("==")[0] if "==" in node.value else ""
-            registry = ""
-            if id(node) in chart_pins:
-                args = _chart_pin_args(chart_pins[id(node)])
-                pin_name, registry = ast.literal_eval(args["chart"]), ast.literal_eval(args["repository"])
-            elif id(node) in shared:  # one version for several charts (karpenter, karpenter-crd): same registry
-                registry = ast.literal_eval(_chart_pin_args(shared[id(node)])["repository"])
-            pins.append(Pin(name, node.lineno, pin_name, match["version"], registry))
+            if match:
+                package = node.value.partition("==")[0] if "==" in node.value else ""  # a pinned requirement
+                pin_name, registry = module.charts.get(id(node), (package, ""))
+                profile = module.profile.get(id(node), "")
+                pins.append(Pin(name, node.lineno, pin_name, match["version"], registry, profile))
     return sorted(pins, key=lambda p: p.line)
 
 
@@ -222,6 +248,10 @@ def coverage_problems(config: dict[str, Any], versions: dict[str, str], gitops: 
                     problems.append(f"{file}:{pin.line}: annotation names {dep.depName}, the pin is {pin.name}")
                 if pin.registry and pin.registry != _registry_of(dep):
                     problems.append(f"{file}:{pin.line}: annotation registry {_registry_of(dep)} != {pin.registry}")
+                if (pin.profile == FROZEN_PROFILE) != (dep.depType == FROZEN_PROFILE):
+                    problems.append(
+                        f"{file}:{pin.line}: depType={FROZEN_PROFILE} is for the {FROZEN_PROFILE} profile's pins only"
+                    )
         lines = {(p.line, p.version) for p in pins}
         problems += [
             f"{file}:{d.line}: {d.depName} {d.currentValue} is no pin"

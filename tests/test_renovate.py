@@ -94,15 +94,15 @@ def test_every_pin_in_the_versions_module_and_gitops_content_is_matched_by_exact
     assert rc.coverage_problems(CONFIG, versions_files, gitops_files) == []
 
 
-def test_the_pins_found_include_every_chart_and_the_platform_versions() -> None:
+def test_the_pins_found_include_every_pin_of_every_profile() -> None:
     versions_files, gitops_files = project_files()
-    found = {p.version for p in rc.versions_module_pins(VERSIONS_MODULE, versions_files[VERSIONS_MODULE])}
-    assert {pin.version for pin in versions.CHARTS.values()} <= found
-    assert {release.version for release in versions.KUBERNETES.values()} <= found
-    assert versions.KARPENTER_VERSION in found
-    assert versions.AMI_ALIAS.split("@")[1] in found
-    layers = {release.kubectl_layer_package.split("==")[1] for release in versions.KUBERNETES.values()}
-    assert layers <= found
+    pins = rc.versions_module_pins(VERSIONS_MODULE, versions_files[VERSIONS_MODULE])
+    for name, profile in versions.PROFILES.items():
+        found = {p.version for p in pins if p.profile == name}
+        assert {pin.version for pin in profile.charts.values()} <= found, name
+        layer = profile.kubernetes.kubectl_layer_package.split("==")[1]
+        assert {profile.kubernetes.version, layer, profile.karpenter_version} <= found, name
+        assert profile.ami_alias.split("@")[1] in found, name
     gitops = [pin for name, text in gitops_files.items() for pin in rc.gitops_pins(name, text)]
     assert {"opentelemetry-collector", "jaeger", "opentelemetry-demo"} <= {pin.name for pin in gitops}
 
@@ -133,6 +133,28 @@ def test_coverage_check_reports_unannotated_misnamed_and_unmatched_pins() -> Non
         f"{VERSIONS_MODULE}:7: annotation registry https://argoproj.github.io/argo-helm != "
         "https://jaegertracing.github.io/helm-charts",
         "infra/x/jaeger.yaml: jaeger 3.3.3 pinned 1 time(s), matched 0",
+    ]
+
+
+SEED = """PROFILES = {
+    "seed": ReleaseProfile(
+        name="seed",
+        # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter
+        karpenter_version="1.0.14",
+    ),
+    "current": ReleaseProfile(
+        name="current",
+        # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter depType=seed
+        karpenter_version="1.14.1",
+    ),
+}
+"""
+
+
+def test_coverage_check_reports_seed_markers_on_the_wrong_profile() -> None:
+    assert rc.coverage_problems(CONFIG, {VERSIONS_MODULE: SEED}, {}) == [
+        f"{VERSIONS_MODULE}:5: depType=seed is for the seed profile's pins only",
+        f"{VERSIONS_MODULE}:10: depType=seed is for the seed profile's pins only",
     ]
 
 

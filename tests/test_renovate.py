@@ -255,6 +255,15 @@ def test_seed_profile_pins_are_disabled_and_every_other_pin_is_tracked() -> None
         assert rc.settings_for(CONFIG, dep).get("enabled", True) is (dep.depType != "seed"), dep
 
 
+@pytest.mark.parametrize("profile", sorted(versions.PROFILES))
+def test_a_profiles_kubectl_layer_in_requirements_follows_the_profiles_freeze(profile: str) -> None:
+    package, version = versions.PROFILES[profile].kubernetes.kubectl_layer_package.split("==")
+    assert f"{package}=={version}" in (ROOT / "requirements.txt").read_text().splitlines()
+    pip_layer = rc.Dep(-1, "requirements.txt", 0, package, version, "pypi")
+    enabled = rc.settings_for(CONFIG, pip_layer, "pip_requirements").get("enabled", True)
+    assert enabled is (profile != rc.FROZEN_PROFILE)
+
+
 def test_github_actions_are_pinned_by_digest() -> None:
     action = rc.Dep(-1, ".github/workflows/ci.yml", 0, "actions/checkout", "v4", "github-tags", depType="action")
     assert rc.settings_for(CONFIG, action, "github-actions")["pinDigests"] is True

@@ -44,6 +44,24 @@ def schema_problems(config: dict[str, Any], schema: dict[str, Any]) -> list[str]
         item_options |= declared if section == "packageRules" else set()
         for index, item in enumerate(config.get(section, [])):
             problems += [f"{section}[{index}]: unknown option {key}" for key in item if key not in item_options]
+    return problems + validator_rules(config)
+
+
+def validator_rules(config: dict[str, Any]) -> list[str]:
+    """Rules renovate-config-validator applies that the JSON schema cannot express."""
+    problems = []
+    for index, rule in enumerate(config.get("packageRules", [])):
+        if not any(key.startswith("match") for key in rule):
+            problems.append(f"packageRules[{index}]: a package rule needs at least one match* selector")
+    for index, manager in enumerate(config.get("customManagers", [])):
+        groups = set(re.findall(r"\(\?<([A-Za-z]+)>", " ".join(manager.get("matchStrings", []))))
+        if not manager.get("managerFilePatterns") or not manager.get("matchStrings"):
+            problems.append(f"customManagers[{index}]: needs managerFilePatterns and matchStrings")
+        for field in ("currentValue", "datasource"):
+            if field not in groups and f"{field}Template" not in manager:
+                problems.append(f"customManagers[{index}]: needs a {field} group or {field}Template")
+        if not {"depName", "packageName"} & groups and not {"depNameTemplate", "packageNameTemplate"} & set(manager):
+            problems.append(f"customManagers[{index}]: needs a depName or packageName group or template")
     return problems
 
 
@@ -69,8 +87,17 @@ def test_renovate_json_validates_against_renovates_schema() -> None:
         (lambda c: c.update(automerg=True), "unknown option automerg"),
         (lambda c: c["customManagers"][0].update(fileMatch=["x"]), "customManagers[0]: unknown option fileMatch"),
         (lambda c: c["packageRules"][0].update(matchPackagePatterns=["x"]), "unknown option matchPackagePatterns"),
+        (lambda c: c["packageRules"].append({"enabled": False}), "needs at least one match* selector"),
+        (lambda c: c["customManagers"][1].pop("datasourceTemplate"), "needs a datasource group or datasourceTemplate"),
     ],
-    ids=["wrong-type", "typo", "removed-fileMatch", "removed-matchPackagePatterns"],
+    ids=[
+        "wrong-type",
+        "typo",
+        "removed-fileMatch",
+        "removed-matchPackagePatterns",
+        "rule-without-selector",
+        "manager-without-datasource",
+    ],
 )
 def test_schema_check_rejects_bad_config(change: Any, expected: str) -> None:
     broken = copy.deepcopy(CONFIG)

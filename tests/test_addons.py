@@ -11,8 +11,9 @@ from aws_cdk import Duration
 from constructs_lib.gitops import CHILD_CHART_REPOS, app_project, root_application
 from constructs_lib.helm_addon import HelmAddon, HelmValuesError
 from platform_checks import validate_manifest
-from platform_stacks.platform_app import build_app, cdk_json_context
+from platform_stacks.platform_app import build_app
 from tests.conftest import Synthesized
+from tests.fixed_context import fixed_context
 from tests.stack_fixtures import config, stack
 
 EXPECTED = {
@@ -158,7 +159,7 @@ def test_child_applications_only_use_repos_the_project_admits() -> None:
 
 def test_placeholder_repo_url_warns_until_configured() -> None:
     def warnings(**overrides: Any) -> list[str]:
-        platform = build_app({**cdk_json_context(), **overrides}, env={}, nag=False)
+        platform = build_app(fixed_context(**overrides), env={}, nag=False)
         return [str(m.data) for m in platform.addons.node.metadata if m.type == "aws:cdk:warning"]
 
     assert any("placeholder" in w for w in warnings())

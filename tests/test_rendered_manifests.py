@@ -44,7 +44,9 @@ def all_manifests(s: Synthesized) -> list[dict[str, Any]]:
 def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
     kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in all_manifests(synthesized))
     assert kinds == [
+        "AppProject/default",
         "AppProject/platform",
+        "AppProject/platform-root",
         "Application/platform-root",
         "EC2NodeClass/default",
         "NodePool/on-demand",

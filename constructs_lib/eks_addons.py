@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from aws_cdk import Stack
 from aws_cdk import aws_eks as eks_l1
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -12,21 +15,46 @@ from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config import versions
 
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+# Network policy enforcement by the VPC CNI's node agent (off by default): NetworkPolicies take effect.
+ADDON_CONFIGURATION: dict[str, dict[str, Any]] = {"vpc-cni": {"enableNetworkPolicy": "true"}}
+EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
+# aws-node gets the CNI's AWS permissions through Pod Identity, so the node roles do without them.
+VPC_CNI_SERVICE_ACCOUNT = ("kube-system", "aws-node")
 
 
-def pod_identity_role(scope: Construct, id_: str, *, description: str) -> iam.Role:
-    """A role only EKS Pod Identity can assume (it needs AssumeRole and TagSession)."""
-    role = iam.Role(scope, id_, assumed_by=iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL), description=description)
-    role.assume_role_policy.add_statements(  # type: ignore[union-attr]
-        iam.PolicyStatement(actions=["sts:TagSession"], principals=[iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL)])
+def pod_identity_trust_conditions(
+    scope: Construct, *, cluster_name: str, namespace: str, service_account: str
+) -> dict[str, Any]:
+    """Session tags EKS Pod Identity sets: only this account's cluster, namespace and service account match."""
+    cluster_arn = Stack.of(scope).format_arn(service="eks", resource="cluster", resource_name=cluster_name)
+    return {
+        "StringEquals": {
+            "aws:SourceAccount": Stack.of(scope).account,
+            "aws:RequestTag/eks-cluster-arn": cluster_arn,
+            "aws:RequestTag/kubernetes-namespace": namespace,
+            "aws:RequestTag/kubernetes-service-account": service_account,
+        }
+    }
+
+
+def pod_identity_role(
+    scope: Construct, id_: str, *, description: str, cluster_name: str, namespace: str, service_account: str
+) -> iam.Role:
+    """A role only EKS Pod Identity can assume (AssumeRole and TagSession), for one service account of one cluster."""
+    conditions = pod_identity_trust_conditions(
+        scope, cluster_name=cluster_name, namespace=namespace, service_account=service_account
     )
-    return role
+    principal = iam.SessionTagsPrincipal(
+        iam.PrincipalWithConditions(iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL), conditions)
+    )
+    return iam.Role(scope, id_, assumed_by=principal, description=description)
 
 
 class ManagedAddons(Construct):
-    """vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-ebs-csi-driver; exposes `addons`, `ebs_csi_role`."""
+    """vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-ebs-csi-driver; exposes `addons`, `ebs_csi_role`,
+    `vpc_cni_role` and `vpc_cni_association` (nodes must be created after it: their role has no CNI policy)."""
 
-    def __init__(self, scope: Construct, id_: str, *, cluster: eks.Cluster, nodes: Construct) -> None:
+    def __init__(self, scope: Construct, id_: str, *, cluster: eks.Cluster, cluster_name: str) -> None:
         super().__init__(scope, id_)
         self.addons: dict[str, eks.Addon] = {}
         for name, version in versions.EKS_ADDONS.items():
@@ -36,10 +64,40 @@ class ManagedAddons(Construct):
                 cluster=as_icluster(cluster),
                 addon_name=name,
                 addon_version=version,
+                configuration_values=ADDON_CONFIGURATION.get(name),
                 preserve_on_delete=False,
             )
+        self.vpc_cni_role = pod_identity_role(
+            self,
+            "VpcCniRole",
+            description="VPC CNI (aws-node), assumed through EKS Pod Identity",
+            cluster_name=cluster_name,
+            namespace=VPC_CNI_SERVICE_ACCOUNT[0],
+            service_account=VPC_CNI_SERVICE_ACCOUNT[1],
+        )
+        self.vpc_cni_role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKS_CNI_Policy"))
+        acknowledge(
+            self.vpc_cni_role,
+            managed_policy_finding("AmazonEKS_CNI_Policy"),
+            "EKS documents the AWS managed AmazonEKS_CNI_Policy for the VPC CNI's own role; AWS updates it with "
+            "the CNI. Only aws-node in kube-system of this cluster can assume this role.",
+        )
+        self.vpc_cni_association = eks_l1.CfnPodIdentityAssociation(
+            self,
+            "VpcCniPodIdentity",
+            cluster_name=cluster.cluster_name,
+            namespace=VPC_CNI_SERVICE_ACCOUNT[0],
+            service_account=VPC_CNI_SERVICE_ACCOUNT[1],
+            role_arn=self.vpc_cni_role.role_arn,
+        )
+        self.addons["vpc-cni"].node.add_dependency(self.vpc_cni_association)
         self.ebs_csi_role = pod_identity_role(
-            self, "EbsCsiRole", description="EBS CSI controller, assumed through EKS Pod Identity"
+            self,
+            "EbsCsiRole",
+            description="EBS CSI controller, assumed through EKS Pod Identity",
+            cluster_name=cluster_name,
+            namespace=EBS_CSI_SERVICE_ACCOUNT[0],
+            service_account=EBS_CSI_SERVICE_ACCOUNT[1],
         )
         self.ebs_csi_role.add_managed_policy(
             iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEBSCSIDriverPolicy")
@@ -54,15 +112,17 @@ class ManagedAddons(Construct):
             self,
             "EbsCsiPodIdentity",
             cluster_name=cluster.cluster_name,
-            namespace="kube-system",
-            service_account="ebs-csi-controller-sa",
+            namespace=EBS_CSI_SERVICE_ACCOUNT[0],
+            service_account=EBS_CSI_SERVICE_ACCOUNT[1],
             role_arn=self.ebs_csi_role.role_arn,
         )
-        # Add-ons whose pods need nodes wait for them, else EKS reports them DEGRADED and CFN fails.
-        for name in ("coredns", "aws-ebs-csi-driver"):
-            self.addons[name].node.add_dependency(nodes)
         self.addons["aws-ebs-csi-driver"].node.add_dependency(self.addons["eks-pod-identity-agent"])
         self.addons["aws-ebs-csi-driver"].node.add_dependency(self.ebs_csi_association)
+
+    def wait_for(self, nodes: Construct) -> None:
+        """Add-ons whose pods need nodes wait for them, else EKS reports them DEGRADED and CFN fails."""
+        for name in ("coredns", "aws-ebs-csi-driver"):
+            self.addons[name].node.add_dependency(nodes)
 
 
 def _pascal(name: str) -> str:

@@ -30,6 +30,7 @@ ROOT_NAMESPACED_KINDS = (
     ("", "ConfigMap"),
     ("argoproj.io", "Application"),
     ("monitoring.coreos.com", "PrometheusRule"),
+    ("networking.k8s.io", "NetworkPolicy"),
     ("policy", "PodDisruptionBudget"),
 )
 # Synced charts never touch Argo CD's own objects (Applications, AppProjects, ApplicationSets).

@@ -12,8 +12,8 @@ from constructs import Construct
 from constructs_lib.eks_addons import pod_identity_role
 from constructs_lib.nag import acknowledge, managed_policy_finding
 
+# Karpenter's reference node role minus AmazonEKS_CNI_Policy: aws-node has its own Pod Identity role.
 NODE_MANAGED_POLICIES = (
-    "AmazonEKS_CNI_Policy",
     "AmazonEKSWorkerNodePolicy",
     "AmazonEC2ContainerRegistryReadOnly",
     "AmazonSSMManagedInstanceCore",
@@ -222,7 +222,8 @@ class KarpenterIam(Construct):
             acknowledge(
                 self.node_role,
                 managed_policy_finding(policy),
-                f"Karpenter's reference node role attaches the AWS managed {policy}; nodes need it to join.",
+                f"Karpenter's reference node role attaches the AWS managed {policy}; nodes need it to join, pull "
+                "images and register with SSM (the CNI policy is on aws-node's own Pod Identity role instead).",
             )
         # EC2_LINUX entries let kubelets of this role join; no access policy may be attached to them.
         self.node_access_entry = eks.AccessEntry(
@@ -234,7 +235,12 @@ class KarpenterIam(Construct):
             access_policies=[],
         )
         self.controller_role = pod_identity_role(
-            self, "ControllerRole", description=f"Karpenter controller of {cluster_name} (EKS Pod Identity)"
+            self,
+            "ControllerRole",
+            description=f"Karpenter controller of {cluster_name} (EKS Pod Identity)",
+            cluster_name=cluster_name,
+            namespace=SERVICE_ACCOUNT[0],
+            service_account=SERVICE_ACCOUNT[1],
         )
         self.controller_policy = iam.ManagedPolicy(
             self,

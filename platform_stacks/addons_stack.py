@@ -11,12 +11,13 @@ from constructs import Construct
 from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.gitops import ARGOCD_NAMESPACE, GitOpsBootstrap
 from constructs_lib.helm_addon import HelmAddon
+from constructs_lib.namespace_guards import NamespaceGuards
 from constructs_lib.storage import Gp3StorageClass
 from platform_config.config import PlatformConfig
 
 
 class AddonsStack(Stack):
-    """Exposes `argocd`, `kyverno`, `monitoring` (HelmAddons), `storage` and `gitops`."""
+    """Exposes `argocd`, `kyverno`, `monitoring` (HelmAddons), `guards`, `storage` and `gitops`."""
 
     def __init__(
         self, scope: Construct, id_: str, *, config: PlatformConfig, cluster: eks.Cluster, **kwargs: Any
@@ -24,6 +25,8 @@ class AddonsStack(Stack):
         super().__init__(scope, id_, **kwargs)
         icluster = as_icluster(cluster)
         self.storage = Gp3StorageClass(self, "Storage", cluster=icluster)
+        # Namespaces with Pod Security labels and default-deny ingress exist before any chart installs.
+        self.guards = NamespaceGuards(self, "NamespaceGuards", cluster=icluster)
         # The three charts are independent, so CloudFormation installs them in parallel.
         self.monitoring = HelmAddon(
             self,
@@ -40,6 +43,8 @@ class AddonsStack(Stack):
         self.argocd = HelmAddon(
             self, "ArgoCd", cluster=icluster, chart="argo-cd", release="argocd", namespace=ARGOCD_NAMESPACE
         )
+        for addon in (self.monitoring, self.kyverno, self.argocd):
+            addon.node.add_dependency(self.guards)
         # The root app syncs PrometheusRules, ClusterPolicies and Applications: every CRD must exist first.
         self.gitops = GitOpsBootstrap(self, "GitOps", config=config, cluster=icluster)
         self.gitops.node.add_dependency(self.argocd, self.kyverno, self.monitoring)

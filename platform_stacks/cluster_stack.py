@@ -21,5 +21,8 @@ class ClusterStack(Stack):
         super().__init__(scope, id_, **kwargs)
         self.control_plane = PlatformCluster(self, "ControlPlane", config=config, vpc=vpc)
         self.cluster = self.control_plane.cluster
+        self.addons = ManagedAddons(self, "Addons", cluster=self.cluster, cluster_name=config.cluster_name)
         self.system_nodes = SystemNodeGroup(self, "SystemNodes", config=config, cluster=self.cluster)
-        self.addons = ManagedAddons(self, "Addons", cluster=self.cluster, nodes=self.system_nodes.nodegroup)
+        # Node roles carry no CNI policy: aws-node's Pod Identity association exists before any node joins.
+        self.system_nodes.nodegroup.node.add_dependency(self.addons.vpc_cni_association)
+        self.addons.wait_for(self.system_nodes.nodegroup)

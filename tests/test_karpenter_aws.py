@@ -79,8 +79,8 @@ def test_node_role_has_reference_managed_policies_and_ec2_linux_access_entry(
     ]
     arns = roles[node_role_id]["Properties"]["ManagedPolicyArns"]
     names = {a["Fn::Join"][1][-1].rsplit("/", 1)[-1] for a in arns}
+    # No AmazonEKS_CNI_Policy: aws-node has its own Pod Identity role (issue 13).
     assert names == {
-        "AmazonEKS_CNI_Policy",
         "AmazonEKSWorkerNodePolicy",
         "AmazonEC2ContainerRegistryReadOnly",
         "AmazonSSMManagedInstanceCore",
@@ -100,6 +100,9 @@ def test_controller_role_is_assumed_only_through_pod_identity(synthesized: Synth
     for statement in trust["Statement"]:
         assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
         actions.update([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        equals = statement["Condition"]["StringEquals"]
+        assert equals["aws:RequestTag/kubernetes-namespace"] == "kube-system"
+        assert equals["aws:RequestTag/kubernetes-service-account"] == "karpenter"
     assert actions == {"sts:AssumeRole", "sts:TagSession"}
 
 

@@ -22,6 +22,8 @@ ALL_LOG_TYPES = [
     eks.ClusterLoggingTypes.SCHEDULER,
 ]
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+# Read-only across the cluster (no Secrets): for people who look, not change.
+VIEW_POLICY = "AmazonEKSViewPolicy"
 
 
 def as_icluster(cluster: eks.Cluster) -> eks.ICluster:
@@ -30,7 +32,7 @@ def as_icluster(cluster: eks.Cluster) -> eks.ICluster:
 
 
 class PlatformCluster(Construct):
-    """The EKS control plane; exposes `cluster`, `secrets_key` and `admin_entries`."""
+    """The EKS control plane; exposes `cluster`, `secrets_key`, `admin_entries` and `viewer_entries`."""
 
     def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, vpc: ec2.IVpc) -> None:
         super().__init__(scope, id_)
@@ -81,6 +83,14 @@ class PlatformCluster(Construct):
                 ],
             )
             for index, arn in enumerate(config.admin_principal_arns)
+        ]
+        self.viewer_entries = [
+            self.cluster.grant_access(
+                f"Viewer{index}",
+                arn,
+                [eks.AccessPolicy.from_access_policy_name(VIEW_POLICY, access_scope_type=eks.AccessScopeType.CLUSTER)],
+            )
+            for index, arn in enumerate(config.viewer_principal_arns)
         ]
         self._acknowledge_cdk_internals()
 

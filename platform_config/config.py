@@ -60,6 +60,7 @@ class PlatformConfig:
     public_access_cidrs: tuple[str, ...] = ()
     allow_public_endpoint_anywhere: bool = False
     admin_principal_arns: tuple[str, ...] = ()
+    viewer_principal_arns: tuple[str, ...] = ()
     kubernetes_version: str = "1.29"
     system_node_instance_types: tuple[str, ...] = ("m6i.large", "m6a.large", "m5.large")
     system_node_min: int = 2
@@ -237,6 +238,7 @@ class PlatformConfig:
         if not re.fullmatch(r"[\w./-]{1,200}", self.git_revision):
             raise ConfigError("git_revision", self.git_revision, "accepted is a branch, tag or commit")
         self._validate_karpenter()
+        self._validate_access()
 
     def _validate_karpenter(self) -> None:
         if not self.karpenter_categories:
@@ -285,6 +287,21 @@ class PlatformConfig:
                 self.ami_alias,
                 "accepted is a pinned AL2023 alias such as al2023@v20240807 (not @latest)",
             )
+
+    def _validate_access(self) -> None:
+        """Access entries go to IAM roles only: a role is assumed with short-lived credentials, a user has keys."""
+        for key in ("admin_principal_arns", "viewer_principal_arns"):
+            for arn in getattr(self, key):
+                if not ROLE_ARN_RE.fullmatch(arn):
+                    raise ConfigError(
+                        key,
+                        arn,
+                        "accepted is an IAM role ARN: arn:aws:iam::<12 digits>:role/<name> (IAM users are refused: "
+                        "they hold long-lived keys; give people a role to assume)",
+                    )
+
+
+ROLE_ARN_RE = re.compile(r"arn:[a-z-]+:iam::[0-9]{12}:role/(?:[!-~]{0,510}/)?[A-Za-z0-9+=,.@_-]{1,64}")
 
 
 def _network(key: str, cidr: str) -> ipaddress.IPv4Network:

@@ -101,11 +101,40 @@ def test_prometheus_on_demand_with_gp3_volume_and_all_rule_selectors_open(synthe
         assert spec[f"{key}SelectorNilUsesHelmValues"] is False, key
 
 
-def test_grafana_generates_its_admin_secret_and_watches_dashboards_everywhere(synthesized: Synthesized) -> None:
+def sidecar_scope_errors(grafana: dict[str, Any], dashboard_namespaces: set[str]) -> list[str]:
+    """The dashboard sidecar reads only the namespaces holding dashboards, through a namespaced Role."""
+    errors = []
+    searched = grafana["sidecar"]["dashboards"].get("searchNamespace")
+    if searched == "ALL" or "ALL" in (searched or []):
+        errors.append("searchNamespace ALL needs a ClusterRole reading every Secret and ConfigMap")
+    elif set(searched or ["monitoring"]) != dashboard_namespaces:
+        errors.append(f"searchNamespace {searched} is not {sorted(dashboard_namespaces)}")
+    if not grafana.get("rbac", {}).get("namespaced"):
+        errors.append("rbac.namespaced is not true")
+    return errors
+
+
+def test_grafana_generates_its_admin_secret_and_reads_dashboards_only_where_they_live(
+    synthesized: Synthesized,
+) -> None:
+    from platform_checks.kustomize import kustomize_build
+    from tests.conftest import ROOT
+
     grafana = charts(synthesized)["kube-prometheus-stack"]["_values"]["grafana"]
     assert grafana["adminPassword"] == ""
     sidecar = grafana["sidecar"]["dashboards"]
-    assert (sidecar["label"], sidecar["labelValue"], sidecar["searchNamespace"]) == ("grafana_dashboard", "1", "ALL")
+    assert (sidecar["label"], sidecar["labelValue"]) == ("grafana_dashboard", "1")
+    dashboards = {
+        o["metadata"]["namespace"]
+        for o in kustomize_build(ROOT / "infra")
+        if o["kind"] == "ConfigMap" and o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+    }
+    assert sidecar_scope_errors(grafana, dashboards | {"monitoring"}) == []
+    everywhere = {**grafana, "rbac": {}, "sidecar": {"dashboards": {"searchNamespace": "ALL"}}}
+    assert sidecar_scope_errors(everywhere, {"monitoring"}) == [
+        "searchNamespace ALL needs a ClusterRole reading every Secret and ConfigMap",
+        "rbac.namespaced is not true",
+    ]
 
 
 def test_karpenter_argocd_and_kyverno_metrics_are_scraped(synthesized: Synthesized) -> None:

@@ -83,6 +83,17 @@ def test_admin_principals_get_cluster_admin_access_entries(default: Template) ->
     assert policy["PolicyArn"]["Fn::Join"][1][-1].endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
 
 
+def test_viewer_principals_get_view_only_access_entries() -> None:
+    viewer = "arn:aws:iam::123456789012:role/platform-viewers"
+    entries = [
+        e["Properties"] for e in build(viewer_principal_arns=[viewer]).find_resources("AWS::EKS::AccessEntry").values()
+    ]
+    (entry,) = [e for e in entries if e["PrincipalArn"] == viewer]
+    (policy,) = entry["AccessPolicies"]
+    assert policy["AccessScope"] == {"Type": "cluster"}
+    assert policy["PolicyArn"]["Fn::Join"][1][-1].endswith(":cluster-access-policy/AmazonEKSViewPolicy")
+
+
 def test_system_nodes_require_imdsv2_with_hop_limit_one_and_encrypted_gp3(default: Template) -> None:
     (lt,) = default.find_resources("AWS::EC2::LaunchTemplate").values()
     data = lt["Properties"]["LaunchTemplateData"]

@@ -96,6 +96,16 @@ BAD_CASES = [
         "config key 'admin_principal_arns' = 'arn:aws:iam::123:role/admin': accepted is an IAM role or user ARN",
     ),
     (
+        "admin arn of an IAM user",
+        {"admin_principal_arns": ["arn:aws:iam::123456789012:user/alice"]},
+        "config key 'admin_principal_arns' = 'arn:aws:iam::123456789012:user/alice': accepted is an IAM role ARN",
+    ),
+    (
+        "viewer arn of an IAM user",
+        {"viewer_principal_arns": ["arn:aws:iam::123456789012:user/bob"]},
+        "config key 'viewer_principal_arns' = 'arn:aws:iam::123456789012:user/bob': accepted is an IAM role ARN",
+    ),
+    (
         "public endpoint open to the internet",
         {"endpoint_access": "public_and_private", "public_access_cidrs": ["0.0.0.0/0"]},
         "config key 'public_access_cidrs' = '0.0.0.0/0': accepted are restricted CIDRs; opening the API to the "

@@ -61,8 +61,10 @@ derive: deps
 	$(PY) tools/derive_upstream.py
 
 # Real account only: credentials and region come from the environment (AWS_PROFILE, AWS_REGION, ...).
+# DIFF_FLAGS=--method=template diffs with read-only credentials (no change set, no deploy role).
+DIFF_FLAGS ?=
 diff: deps
-	$(CDK) diff $(CDK_FLAGS) --all
+	$(CDK) diff $(CDK_FLAGS) --all $(DIFF_FLAGS)
 
 deploy: deps
 	$(CDK) deploy $(CDK_FLAGS) --all $(DEPLOY_FLAGS)

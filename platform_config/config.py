@@ -56,6 +56,7 @@ class PlatformConfig:
     nat_gateways: int = 1
     interface_endpoints: bool = False
     flow_log_retention_days: int = 30
+    log_retention_days: int = 90
     endpoint_access: str = "private"
     public_access_cidrs: tuple[str, ...] = ()
     allow_public_endpoint_anywhere: bool = False
@@ -238,7 +239,7 @@ class PlatformConfig:
         if not re.fullmatch(r"[\w./-]{1,200}", self.git_revision):
             raise ConfigError("git_revision", self.git_revision, "accepted is a branch, tag or commit")
         self._validate_karpenter()
-        self._validate_access()
+        self._validate_security()
 
     def _validate_karpenter(self) -> None:
         if not self.karpenter_categories:
@@ -288,8 +289,14 @@ class PlatformConfig:
                 "accepted is a pinned AL2023 alias such as al2023@v20240807 (not @latest)",
             )
 
-    def _validate_access(self) -> None:
-        """Access entries go to IAM roles only: a role is assumed with short-lived credentials, a user has keys."""
+    def _validate_security(self) -> None:
+        """Log retention is a CloudWatch value; access entries go to IAM roles only (a user holds long-lived keys)."""
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise ConfigError(
+                "log_retention_days",
+                self.log_retention_days,
+                f"accepted is a CloudWatch Logs retention in days: {', '.join(map(str, LOG_RETENTION_DAYS))}",
+            )
         for key in ("admin_principal_arns", "viewer_principal_arns"):
             for arn in getattr(self, key):
                 if not ROLE_ARN_RE.fullmatch(arn):

@@ -96,6 +96,11 @@ BAD_CASES = [
         "config key 'admin_principal_arns' = 'arn:aws:iam::123:role/admin': accepted is an IAM role or user ARN",
     ),
     (
+        "log retention CloudWatch does not offer",
+        {"log_retention_days": 45},
+        "config key 'log_retention_days' = 45: accepted is a CloudWatch Logs retention in days: 1, 3, 5",
+    ),
+    (
         "admin arn of an IAM user",
         {"admin_principal_arns": ["arn:aws:iam::123456789012:user/alice"]},
         "config key 'admin_principal_arns' = 'arn:aws:iam::123456789012:user/alice': accepted is an IAM role ARN",

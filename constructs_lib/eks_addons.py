@@ -4,50 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
-from aws_cdk import aws_eks as eks_l1
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.eks_cluster import as_icluster
+from constructs_lib.identities import pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config import versions
 
-POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 # Network policy enforcement by the VPC CNI's node agent (off by default): NetworkPolicies take effect.
 ADDON_CONFIGURATION: dict[str, dict[str, Any]] = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
 # aws-node gets the CNI's AWS permissions through Pod Identity, so the node roles do without them.
 VPC_CNI_SERVICE_ACCOUNT = ("kube-system", "aws-node")
-
-
-def pod_identity_trust_conditions(
-    scope: Construct, *, cluster_name: str, namespace: str, service_account: str
-) -> dict[str, Any]:
-    """Session tags EKS Pod Identity sets: only this account's cluster, namespace and service account match."""
-    cluster_arn = Stack.of(scope).format_arn(service="eks", resource="cluster", resource_name=cluster_name)
-    return {
-        "StringEquals": {
-            "aws:SourceAccount": Stack.of(scope).account,
-            "aws:RequestTag/eks-cluster-arn": cluster_arn,
-            "aws:RequestTag/kubernetes-namespace": namespace,
-            "aws:RequestTag/kubernetes-service-account": service_account,
-        }
-    }
-
-
-def pod_identity_role(
-    scope: Construct, id_: str, *, description: str, cluster_name: str, namespace: str, service_account: str
-) -> iam.Role:
-    """A role only EKS Pod Identity can assume (AssumeRole and TagSession), for one service account of one cluster."""
-    conditions = pod_identity_trust_conditions(
-        scope, cluster_name=cluster_name, namespace=namespace, service_account=service_account
-    )
-    principal = iam.SessionTagsPrincipal(
-        iam.PrincipalWithConditions(iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL), conditions)
-    )
-    return iam.Role(scope, id_, assumed_by=principal, description=description)
 
 
 class ManagedAddons(Construct):
@@ -67,14 +37,15 @@ class ManagedAddons(Construct):
                 configuration_values=ADDON_CONFIGURATION.get(name),
                 preserve_on_delete=False,
             )
-        self.vpc_cni_role = pod_identity_role(
+        vpc_cni = pod_identity(
             self,
-            "VpcCniRole",
+            "VpcCni",
             description="VPC CNI (aws-node), assumed through EKS Pod Identity",
             cluster_name=cluster_name,
-            namespace=VPC_CNI_SERVICE_ACCOUNT[0],
-            service_account=VPC_CNI_SERVICE_ACCOUNT[1],
+            association_cluster_name=cluster.cluster_name,
+            service_account=VPC_CNI_SERVICE_ACCOUNT,
         )
+        self.vpc_cni_role, self.vpc_cni_association = vpc_cni.role, vpc_cni.association
         self.vpc_cni_role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKS_CNI_Policy"))
         acknowledge(
             self.vpc_cni_role,
@@ -82,23 +53,16 @@ class ManagedAddons(Construct):
             "EKS documents the AWS managed AmazonEKS_CNI_Policy for the VPC CNI's own role; AWS updates it with "
             "the CNI. Only aws-node in kube-system of this cluster can assume this role.",
         )
-        self.vpc_cni_association = eks_l1.CfnPodIdentityAssociation(
-            self,
-            "VpcCniPodIdentity",
-            cluster_name=cluster.cluster_name,
-            namespace=VPC_CNI_SERVICE_ACCOUNT[0],
-            service_account=VPC_CNI_SERVICE_ACCOUNT[1],
-            role_arn=self.vpc_cni_role.role_arn,
-        )
         self.addons["vpc-cni"].node.add_dependency(self.vpc_cni_association)
-        self.ebs_csi_role = pod_identity_role(
+        ebs_csi = pod_identity(
             self,
-            "EbsCsiRole",
+            "EbsCsi",
             description="EBS CSI controller, assumed through EKS Pod Identity",
             cluster_name=cluster_name,
-            namespace=EBS_CSI_SERVICE_ACCOUNT[0],
-            service_account=EBS_CSI_SERVICE_ACCOUNT[1],
+            association_cluster_name=cluster.cluster_name,
+            service_account=EBS_CSI_SERVICE_ACCOUNT,
         )
+        self.ebs_csi_role, self.ebs_csi_association = ebs_csi.role, ebs_csi.association
         self.ebs_csi_role.add_managed_policy(
             iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEBSCSIDriverPolicy")
         )
@@ -107,14 +71,6 @@ class ManagedAddons(Construct):
             managed_policy_finding("service-role/AmazonEBSCSIDriverPolicy"),
             "The EBS CSI driver's AWS managed policy is tag-scoped to volumes the driver creates and is "
             "updated by AWS with the driver.",
-        )
-        self.ebs_csi_association = eks_l1.CfnPodIdentityAssociation(
-            self,
-            "EbsCsiPodIdentity",
-            cluster_name=cluster.cluster_name,
-            namespace=EBS_CSI_SERVICE_ACCOUNT[0],
-            service_account=EBS_CSI_SERVICE_ACCOUNT[1],
-            role_arn=self.ebs_csi_role.role_arn,
         )
         self.addons["aws-ebs-csi-driver"].node.add_dependency(self.addons["eks-pod-identity-agent"])
         self.addons["aws-ebs-csi-driver"].node.add_dependency(self.ebs_csi_association)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from aws_cdk import Aws
-from aws_cdk import aws_eks as eks_l1
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.eks_addons import pod_identity_role
+from constructs_lib.identities import node_policies, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
 
 # Karpenter's reference node role minus AmazonEKS_CNI_Policy: aws-node has its own Pod Identity role.
@@ -216,7 +215,7 @@ class KarpenterIam(Construct):
             "NodeRole",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description=f"Nodes Karpenter launches for {cluster_name}",
-            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in NODE_MANAGED_POLICIES],
+            managed_policies=node_policies(NODE_MANAGED_POLICIES),
         )
         for policy in NODE_MANAGED_POLICIES:
             acknowledge(
@@ -234,14 +233,16 @@ class KarpenterIam(Construct):
             access_entry_type=eks.AccessEntryType.EC2_LINUX,
             access_policies=[],
         )
-        self.controller_role = pod_identity_role(
+        controller = pod_identity(
             self,
-            "ControllerRole",
+            "Controller",
             description=f"Karpenter controller of {cluster_name} (EKS Pod Identity)",
             cluster_name=cluster_name,
-            namespace=SERVICE_ACCOUNT[0],
-            service_account=SERVICE_ACCOUNT[1],
+            association_cluster_name=cluster.cluster_name,
+            service_account=SERVICE_ACCOUNT,
+            association_id="PodIdentity",
         )
+        self.controller_role, self.pod_identity = controller.role, controller.association
         self.controller_policy = iam.ManagedPolicy(
             self,
             "ControllerPolicy",
@@ -253,11 +254,3 @@ class KarpenterIam(Construct):
         )
         for resource, why in WILDCARD_REASONS.items():
             acknowledge(self.controller_policy, f"AwsSolutions-IAM5[Resource::{resource}]", f"Karpenter: {why}.")
-        self.pod_identity = eks_l1.CfnPodIdentityAssociation(
-            self,
-            "PodIdentity",
-            cluster_name=cluster.cluster_name,
-            namespace=SERVICE_ACCOUNT[0],
-            service_account=SERVICE_ACCOUNT[1],
-            role_arn=self.controller_role.role_arn,
-        )

@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.eks_cluster import as_icluster
+from constructs_lib.identities import node_policies
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config.config import PlatformConfig
 
@@ -45,7 +46,7 @@ class SystemNodeGroup(Construct):
             "NodeRole",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description=f"System node group of {config.cluster_name}",
-            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in NODE_POLICIES],
+            managed_policies=node_policies(NODE_POLICIES),
         )
         self.nodegroup = eks.Nodegroup(
             self,

@@ -1,26 +1,28 @@
 #!/usr/bin/env python3
-"""CDK entry point: `cdk synth` passes cdk.json's context; run directly, it reads cdk.json itself."""
+"""CDK entry point: checks the context the CLI passed (or cdk.json, run directly) before the CDK is loaded."""
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
-import aws_cdk as cdk
-
-from platform_config.config import ConfigError
-from platform_stacks.platform_app import build_app, cdk_json_context
+from platform_config.config import ConfigError, PlatformConfig
+from platform_config.raw_context import app_context
 
 
 def main() -> None:
-    # The CDK CLI hands context over in the environment; without it (python app.py) read cdk.json
-    # rather than silently synthesizing dummy availability zones.
-    context = None if cdk.App().node.try_get_context("cluster_name") is not None else cdk_json_context()
+    # The context is read as aws-cdk-lib's App reads it (CDK_CONTEXT_JSON and its overflow file), or from
+    # cdk.json when run without the CLI, and checked before the CDK's JavaScript bridge starts: a value
+    # nested too deep would crash it, and a bad value gets one line instead of a traceback.
     try:
-        platform = build_app(context, env=os.environ)
+        context = app_context(os.environ, Path(__file__).resolve().parent / "cdk.json")
+        PlatformConfig.from_context(context, os.environ)
     except ConfigError as err:
         sys.exit(f"error: {err}")
-    platform.app.synth()
+    from platform_stacks.platform_app import build_app  # loads the CDK: only for a valid configuration
+
+    build_app(context, env=os.environ).app.synth()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,8 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from platform_config.config import PLACEHOLDER_REPO, ConfigError, PlatformConfig, check_unknown_keys
+from platform_config import raw_context
+from platform_config.config import PLACEHOLDER_REPO, ConfigError, PlatformConfig
 from platform_stacks.addons_stack import AddonsStack
 from platform_stacks.cluster_stack import ClusterStack
 from platform_stacks.karpenter_stack import KarpenterStack
@@ -35,9 +35,7 @@ class Platform:
 
 def cdk_json_context(path: Path = ROOT / "cdk.json") -> dict[str, Any]:
     """The `context` block of cdk.json (what `cdk synth` passes; `python app.py` must read it itself)."""
-    if not path.is_file():
-        raise SystemExit(f"{path} not found: run through `cdk synth` (make synth) or restore cdk.json")
-    return dict(json.loads(path.read_text())["context"])
+    return raw_context.cdk_json_context(path)
 
 
 def support_warnings(config: PlatformConfig, today: dt.date) -> list[str]:
@@ -78,12 +76,18 @@ def build_app(
     outdir: str | None = None,
     nag: bool = True,
 ) -> Platform:
-    """Validate config from context, then build the four stacks; raises ConfigError before any construct."""
-    app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
-    all_context = app.node.get_all_context()
-    check_unknown_keys(all_context)
-    config = PlatformConfig.from_context(app.node.try_get_context, env)
+    """Validate the raw context, then build the four stacks; raises ConfigError before cdk.App exists.
+
+    Without `context`, it is what the CLI passed in `env` (or cdk.json without the CLI).
+    """
+    if context is None:
+        context = raw_context.app_context(env or {}, ROOT / "cdk.json")
+    config = PlatformConfig.from_context(context, env)
     refuse_placeholder_repo_against_account(config, env or {})
+    # CDK's VPC checks the configured zones against an AZ lookup for the stack's account and region; answer it
+    # with the configured zones, so no region or account (placeholder or real) ever needs an AWS call.
+    zones = {f"availability-zones:account={config.account}:region={config.region}": list(config.availability_zones)}
+    app = cdk.App(context=dict(context), post_cli_context=zones, outdir=outdir)
     stack_env = cdk.Environment(account=config.account, region=config.region)
     prefix = config.cluster_name
     network = NetworkStack(app, f"{prefix}-Network", config=config, env=stack_env, description="EKS platform: VPC")

@@ -1,22 +1,39 @@
-"""`python app.py` reads cdk.json itself; synth warns plainly when Kubernetes 1.29 is past EKS support."""
+"""app.py: the context the CLI passed (cdk.json only without the CLI), checked first; plain support warnings."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
+import pytest
+
+from platform_config.raw_context import app_context, cli_context
 from platform_stacks.platform_app import build_app, cdk_json_context, support_warnings
 from tests.conftest import ROOT, Synthesized
 from tests.stack_fixtures import config
 
+TOKEN = "ghp_" + "Q" * 36  # shaped like a GitHub token, built here so the repo holds no token-like literal
 
-def test_python_app_py_uses_cdk_json_zones_not_dummy_ones(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    """No AWS or CDK settings from the developer's shell, outputs in tmp_path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_", "CONTEXT_"))}
     env["CDK_OUTDIR"] = str(tmp_path)
-    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    return env
+
+
+def run_app(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
+def test_python_app_py_uses_cdk_json_zones_not_dummy_ones(tmp_path: Path) -> None:
+    result = run_app(clean_env(tmp_path))
     assert result.returncode == 0, result.stderr
     network = json.loads((tmp_path / "eks-platform-Network.template.json").read_text())
     zones = {
@@ -25,11 +42,10 @@ def test_python_app_py_uses_cdk_json_zones_not_dummy_ones(tmp_path) -> None:  # 
     assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
 
 
-def test_python_app_py_reports_bad_config_in_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
-    env["CDK_OUTDIR"] = str(tmp_path)
+def test_python_app_py_reports_bad_config_in_one_line(tmp_path: Path) -> None:
+    env = clean_env(tmp_path)
     env["CDK_CONTEXT_JSON"] = json.dumps({**cdk_json_context(), "nat_gateways": 7})
-    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    result = run_app(env)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "error: config key 'nat_gateways' = 7: accepted is 1 (cheap) to 3 (one per AZ, zonal HA)"
@@ -67,23 +83,171 @@ def test_stack_names_follow_the_cluster_name() -> None:
     ]
 
 
-def test_pinned_cdk_cli_synthesizes_all_stacks_offline_with_a_passing_summary(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from pathlib import Path
+# --- app.py under the CLI's contract: checks the passed context before the CDK loads, one line, no traceback ---
 
+DEEP_CONTEXT = json.dumps(cdk_json_context())[:-1] + ', "@aws-cdk/x:deep": ' + "[" * 3000 + "]" * 3000 + "}"
+BAD_CLI_CONTEXTS = [
+    ("value nested 3000 deep", DEEP_CONTEXT, "@aws-cdk/x:deep", "nested at most 32 levels"),
+    ("null cluster name", {"cluster_name": None}, "cluster_name", "null is not a value"),
+    ("upper-case key", {"NAT_GATEWAYS": 2}, "NAT_GATEWAYS", "did you mean 'nat_gateways'?"),
+    ("underscore in cluster name", {"cluster_name": "my_cluster"}, "cluster_name", "CloudFormation stack names"),
+    ("token in git url", {"git_repo_url": f"https://{TOKEN}@github.com/o/r.git"}, "git_repo_url", "Secret"),
+]
+
+
+@pytest.mark.parametrize(("case", "context", "key", "part"), BAD_CLI_CONTEXTS, ids=[c[0] for c in BAD_CLI_CONTEXTS])
+def test_app_py_refuses_bad_cli_context_in_one_line_without_traceback(
+    tmp_path: Path, case: str, context: Any, key: str, part: str
+) -> None:
+    env = clean_env(tmp_path)
+    env["CDK_CONTEXT_JSON"] = context if isinstance(context, str) else json.dumps({**cdk_json_context(), **context})
+    result = run_app(env)
+    assert result.returncode == 1, result.stderr[-2000:]
+    (line,) = [x for x in result.stderr.splitlines() if x.strip() and "JSII" not in x]
+    assert line.startswith(f"error: config key '{key}' = "), result.stderr[-2000:]
+    assert part in line
+    assert "Traceback" not in result.stderr and TOKEN not in result.stderr
+
+
+def test_cli_context_is_read_like_aws_cdk_lib_reads_it(tmp_path: Path) -> None:
+    overflow = tmp_path / "context-overflow.json"
+    overflow.write_text(json.dumps({"cluster_name": "from-file", "git_revision": "v1"}))
+    env = {"CDK_CONTEXT_JSON": json.dumps({"cluster_name": "from-env", "nat_gateways": 2})}
+    assert cli_context(env) == {"cluster_name": "from-env", "nat_gateways": 2}
+    env["CONTEXT_OVERFLOW_LOCATION_ENV"] = str(overflow)
+    # aws-cdk-lib's App: the overflow file is applied over CDK_CONTEXT_JSON.
+    assert cli_context(env) == {"cluster_name": "from-file", "nat_gateways": 2, "git_revision": "v1"}
+
+
+def test_context_passed_by_the_cli_is_never_mixed_with_cdk_json(tmp_path: Path) -> None:
+    assert app_context({"CDK_CONTEXT_JSON": "{}"}, ROOT / "cdk.json") == {}
+    assert app_context({}, ROOT / "cdk.json") == cdk_json_context()
+    assert cli_context({}) is None
+
+
+def test_unparseable_values_in_cdk_json_or_cli_context_are_named_by_key(tmp_path: Path) -> None:
+    from platform_config.config import ConfigError
+
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text('{"app": "x", "context": {"nat_gateways": 1, "cluster_name": ' + "[" * 5000 + "]" * 5000 + "}}")
+    with pytest.raises(ConfigError, match=r"^config key 'cluster_name' = \[\[\[.*nested at most 32 levels"):
+        app_context({}, cdk_json)
+    huge = '{"karpenter_spot_cpu_limit": ' + "9" * 5000 + "}"
+    with pytest.raises(ConfigError, match=r"^config key 'karpenter_spot_cpu_limit' = 9999.*a value JSON can read"):
+        app_context({"CDK_CONTEXT_JSON": huge}, cdk_json)
+
+
+def test_missing_cdk_json_is_one_clean_error(tmp_path: Path) -> None:
+    from platform_config.config import ConfigError
+
+    with pytest.raises(ConfigError, match="not found: run through `cdk synth`"):
+        app_context({}, tmp_path / "cdk.json")
+
+
+# --- documented edge values synthesize through the entry point (CDK_CONTEXT_JSON plus the overflow file) ---
+
+PUBLIC_EDGES: dict[str, Any] = {
+    "cluster_name": "A" + "b-" * 39 + "c",  # 80 characters: the longest name every consumer accepts
+    "region": "eu-west-1",
+    "availability_zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+    "vpc_cidr": "192.168.0.0/20",
+    "service_ipv4_cidr": "10.0.0.0/12",
+    "nat_gateways": 3,
+    "flow_log_retention_days": 3653,
+    "endpoint_access": "public_and_private",
+    "public_access_cidrs": [f"52.0.0.{i}/32" for i in range(40)],  # the EKS maximum of 40
+    "admin_principal_arns": ["arn:aws:iam::123456789012:role/team/ops/Admin+1"],
+    "system_node_max": 450,
+    "git_repo_url": "git@github.com:o/r.git",
+    "git_revision": "0123456789abcdef0123456789abcdef01234567",
+    "karpenter_expire_after": "Never",
+    "karpenter_consolidate_after": "1h30m",
+    "karpenter_spot_cpu_limit": 1_000_000,
+}
+
+
+def test_documented_edge_values_synthesize_through_app_py(tmp_path: Path) -> None:
+    context = {**cdk_json_context(), **PUBLIC_EDGES}
+    overflow = {k: context.pop(k) for k in ("public_access_cidrs", "cluster_name")}
+    (tmp_path / "overflow.json").write_text(json.dumps(overflow))
+    env = clean_env(tmp_path / "out")
+    env.update(CDK_CONTEXT_JSON=json.dumps(context), CONTEXT_OVERFLOW_LOCATION_ENV=str(tmp_path / "overflow.json"))
+    result = run_app(env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    name = PUBLIC_EDGES["cluster_name"]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    stacks = {k: v for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack"}
+    assert sorted(stacks) == sorted(f"{name}-{s}" for s in ("Network", "Cluster", "Karpenter", "Addons"))
+    assert {v["environment"] for v in stacks.values()} == {"aws://111111111111/eu-west-1"}
+    network = json.loads((tmp_path / "out" / f"{name}-Network.template.json").read_text())
+    # The flow log group (flow_log_retention_days); the default-SG handler's group keeps log_retention_days.
+    retentions = sorted(
+        r["Properties"]["RetentionInDays"] for r in network["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"
+    )
+    assert retentions == sorted([3653, context.get("log_retention_days", 90)])
+    karpenter = json.loads((tmp_path / "out" / f"{name}-Karpenter.template.json").read_text())
+    (queue,) = [r for r in karpenter["Resources"].values() if r["Type"] == "AWS::SQS::Queue"]
+    assert queue["Properties"]["QueueName"] == name
+
+
+def test_documented_edges_of_another_partition_synthesize(tmp_path: Path) -> None:
+    platform = build_app(
+        {
+            **cdk_json_context(),
+            "cluster_name": "a",
+            "region": "cn-north-1",
+            "availability_zones": ["cn-north-1a", "cn-north-1b", "cn-north-1d"],
+            "admin_principal_arns": ["arn:aws-cn:iam::123456789012:role/ops@example.com"],
+            "git_repo_url": "ssh://git@example.com:2222/o/r.git",
+            "git_revision": "refs/tags/v1.2.3",
+            "flow_log_retention_days": 1,
+            "karpenter_architectures": "amd64,arm64",
+        },
+        env={},
+        outdir=str(tmp_path),
+    )
+    assembly = platform.app.synth()
+    assert sorted(s.stack_name for s in assembly.stacks) == ["a-Addons", "a-Cluster", "a-Karpenter", "a-Network"]
+    entries = assembly.get_stack_by_name("a-Cluster").template["Resources"].values()
+    principals = [r["Properties"]["PrincipalArn"] for r in entries if r["Type"] == "AWS::EKS::AccessEntry"]
+    assert "arn:aws-cn:iam::123456789012:role/ops@example.com" in principals
+
+
+# --- the real CLI: a region set in cdk.json wins over the CDK_DEFAULT_REGION the CLI always exports ---
+
+
+def test_pinned_cdk_cli_synthesizes_a_non_default_region_offline_with_no_aws_configuration(tmp_path: Path) -> None:
     from tools.synth_summary import summarize
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
+    project = tmp_path / "project"
+    project.mkdir()
+    cdk_json = json.loads((ROOT / "cdk.json").read_text())
+    cdk_json["app"] = f"python3 {ROOT / 'app.py'}"
+    cdk_json["context"].update(region="eu-west-1", availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"])
+    (project / "cdk.json").write_text(json.dumps(cdk_json))
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    shutil.copy(ROOT / "package.json", project / "package.json")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = clean_env(out := tmp_path / "cdk.out")
+    del env["CDK_OUTDIR"]
     env.update(
+        HOME=str(home),
         PATH=f"{Path(sys.executable).parent}:{env['PATH']}",
-        CDK_HOME=str(tmp_path / "home"),
+        CDK_HOME=str(tmp_path / "cdk-home"),
         CDK_DISABLE_VERSION_CHECK="1",
         CDK_DISABLE_CLI_TELEMETRY="true",
     )
-    out = tmp_path / "cdk.out"
     cmd = ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", str(out)]
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     text, passed = summarize(out)
     assert passed, text
-    for stack in ("Network", "Cluster", "Karpenter", "Addons"):
-        assert f"eks-platform-{stack}:" in text
+    manifest = json.loads((out / "manifest.json").read_text())
+    environments = {a["environment"] for a in manifest["artifacts"].values() if "environment" in a}
+    assert environments == {"aws://111111111111/eu-west-1"}
+    network = json.loads((out / "eks-platform-Network.template.json").read_text())
+    zones = {
+        r["Properties"]["AvailabilityZone"] for r in network["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"
+    }
+    assert zones == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}

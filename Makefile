@@ -16,9 +16,15 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK_FLAGS := --no-notices --no-version-reporting
-DEPLOY_FLAGS ?= --require-approval never
+# Context overrides for synth, diff and deploy: make deploy ARGS="-c admin_principal_arns=arn:aws:iam::...".
+ARGS ?=
+# IAM and security-group widening waits for a yes; unattended CI passes DEPLOY_FLAGS explicitly.
+DEPLOY_FLAGS ?= --require-approval broadening
 
-.PHONY: deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive tools clean
+.PHONY: help deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive clean
+
+help: ## list every target with one line
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1\t\2/' | expand -t 24
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,52 +42,55 @@ node_modules/.installed: package.json package-lock.json
 	$(PY) tools/layer_bin.py >/dev/null
 	touch $@
 
-deps: $(VENV)/.installed node_modules/.installed
+deps: $(VENV)/.installed node_modules/.installed ## create .venv and node_modules (the pinned CDK CLI)
 
-synth: deps
-	$(CDK) synth $(CDK_FLAGS) --quiet --output cdk.out
+synth: deps ## synthesize every stack offline with cdk-nag, then print a summary and the warnings
+	$(CDK) synth $(CDK_FLAGS) --quiet --output cdk.out $(ARGS)
 	$(PY) tools/synth_summary.py cdk.out
 
-test: deps .tools/.installed lint typecheck unit
+test: deps .tools/.installed lint typecheck unit ## every offline check: lint, typecheck, pytest (what CI runs)
 
-lint: deps
+lint: deps ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: deps
+typecheck: deps ## mypy
 	$(VENV)/bin/mypy
 
-unit: deps .tools/.installed
+unit: deps .tools/.installed ## pytest only
 	$(VENV)/bin/pytest
 
-snapshot-update: deps
+snapshot-update: deps ## rewrite the template snapshots (review the diff like code)
 	$(VENV)/bin/pytest tests/test_snapshots.py --snapshot-update
 
-derive: deps
+derive: deps ## regenerate upstream_facts/ from ../shared/upstream
 	$(PY) tools/derive_upstream.py
 
 # Real account only: credentials and region come from the environment (AWS_PROFILE, AWS_REGION, ...).
+# The pinned CLI's diff has no --all: without stack names it diffs every stack.
 # DIFF_FLAGS=--method=template diffs with read-only credentials (no change set, no deploy role).
 DIFF_FLAGS ?=
-diff: deps
-	$(CDK) diff $(CDK_FLAGS) --all $(DIFF_FLAGS)
+diff: deps ## cdk diff of every stack against the account (needs credentials)
+	$(CDK) diff $(CDK_FLAGS) $(DIFF_FLAGS) $(ARGS)
 
-deploy: deps
-	$(CDK) deploy $(CDK_FLAGS) --all $(DEPLOY_FLAGS)
+# The preflight refuses a Kubernetes version EKS no longer creates before CloudFormation is touched.
+deploy: deps ## cdk deploy --all; asks before IAM or security-group widening (DEPLOY_FLAGS)
+	$(PY) scripts/preflight.py $(ARGS)
+	$(CDK) deploy $(CDK_FLAGS) --all $(DEPLOY_FLAGS) $(ARGS)
 
 # Ordered teardown: ArgoCD apps and NodePools first so Karpenter terminates its nodes and releases
 # instance profiles, then the stacks in reverse order (scripts/destroy.sh --dry-run lists each step).
 # make destroy DESTROY_ARGS=--dry-run  (print every step), DESTROY_ARGS=--yes (run them)
 DESTROY_ARGS ?= --dry-run
-destroy: deps
+destroy: deps ## ordered teardown; prints the steps unless DESTROY_ARGS=--yes
 	bash scripts/destroy.sh $(DESTROY_ARGS)
 
 # Synth plus every offline check, with one summary table; non-zero on any failure.
-verify: deps .tools/.installed
+verify: deps .tools/.installed ## synth plus every offline check, one table, then the synth warnings
 	$(PY) tools/verify.py
 
-bench: deps .tools/.installed
+bench: deps .tools/.installed ## median time of cdk synth and of the test suite, with progress
 	$(PY) tools/bench.py
 
-clean:
+clean: ## remove cdk.out and the tool caches
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -44,10 +44,11 @@ def pod_identity(
     cluster_name: str,
     association_cluster_name: str,
     service_account: tuple[str, str],
+    role_id: str | None = None,
     association_id: str | None = None,
 ) -> PodIdentity:
     """`<id_>Role` (AssumeRole and TagSession by EKS Pod Identity, conditioned) and `<id_>PodIdentity`
-    (or `association_id`: an association's logical id must not change, EKS refuses a second one)."""
+    (or `role_id`/`association_id`: an association's logical id must not change, EKS refuses a second one)."""
     namespace, name = service_account
     conditions = pod_identity_trust_conditions(
         scope, cluster_name=cluster_name, namespace=namespace, service_account=name
@@ -55,7 +56,7 @@ def pod_identity(
     principal = iam.SessionTagsPrincipal(
         iam.PrincipalWithConditions(iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL), conditions)
     )
-    role = iam.Role(scope, f"{id_}Role", assumed_by=principal, description=description)
+    role = iam.Role(scope, role_id or f"{id_}Role", assumed_by=principal, description=description)
     association = eks_l1.CfnPodIdentityAssociation(
         scope,
         association_id or f"{id_}PodIdentity",

@@ -64,11 +64,25 @@ class PlatformVpc(Construct):
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
         if config.interface_endpoints:
+            # One group for all endpoints, HTTPS from the VPC's literal CIDR. CDK's default (`open=True`)
+            # would allow the VPC's CidrBlock attribute, a token that cdk-nag's EC23 rule cannot resolve.
+            self.endpoint_security_group = ec2.SecurityGroup(
+                self,
+                "EndpointsSg",
+                vpc=self.vpc,
+                description="HTTPS from the VPC to its interface endpoints",
+                allow_all_outbound=False,
+            )
+            self.endpoint_security_group.add_ingress_rule(
+                ec2.Peer.ipv4(config.vpc_cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
+            )
             for name, service in INTERFACE_ENDPOINTS.items():
                 self.endpoints[name] = self.vpc.add_interface_endpoint(
                     name,
                     service=service,
                     subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+                    security_groups=[self.endpoint_security_group],
+                    open=False,
                 )
         for subnet in self.vpc.public_subnets:
             Tags.of(subnet).add("kubernetes.io/role/elb", "1")

@@ -36,6 +36,8 @@ ACCOUNT_RE = re.compile(r"[0-9]{12}")
 IAM_PRINCIPAL_ARN_RE = re.compile(
     r"arn:(?P<partition>[a-z-]+):iam::[0-9]{12}:role/(?:[!-~]{0,510}/)?[A-Za-z0-9+=,.@_-]{1,64}"
 )
+# A standard SNS topic for Alertmanager (FIFO topics need a message group id Alertmanager does not send).
+SNS_TOPIC_ARN_RE = re.compile(r"arn:(?P<partition>[a-z-]+):sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}")
 CIDR_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}/[0-9]{1,2}")
 # The three RFC 1918 ranges: what EKS allows for the service CIDR, and what we allow for the VPC.
 PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -106,6 +108,7 @@ class PlatformConfig:
     karpenter_consolidate_after: str = "1m"
     ami_alias: str = versions.AMI_ALIAS
     release: str = versions.DEFAULT_PROFILE
+    alert_sns_topic_arn: str = ""
 
     @property
     def profile(self) -> versions.ReleaseProfile:
@@ -177,6 +180,20 @@ class PlatformConfig:
         self._validate_git()
         self._validate_karpenter()
         self._validate_security()
+        self._validate_alerting()
+
+    def _validate_alerting(self) -> None:
+        if not self.alert_sns_topic_arn:
+            return
+        match = SNS_TOPIC_ARN_RE.fullmatch(self.alert_sns_topic_arn)
+        partition = EKS_REGIONS[self.region]
+        if not match or match["partition"] != partition:
+            raise ConfigError(
+                "alert_sns_topic_arn",
+                self.alert_sns_topic_arn,
+                "accepted is empty (alerts stay in Alertmanager) or a standard SNS topic ARN of the region's "
+                f"partition: arn:{partition}:sns:<region>:<12 digits>:<name> (not .fifo)",
+            )
 
     def _validate_placement(self) -> None:
         if not CLUSTER_NAME_RE.fullmatch(self.cluster_name):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
@@ -41,5 +41,11 @@ class KarpenterStack(Stack):
             after=[self.iam.pod_identity, self.iam.node_access_entry],
         )
         self.queue_name = self.interruption.queue.queue_name
+        CfnOutput(
+            self,
+            "InterruptionQueueName",
+            value=self.queue_name,
+            description="SQS queue of Spot interruption and rebalance events Karpenter drains nodes on",
+        )
         self.node_role = self.iam.node_role
         self.controller_role = self.iam.controller_role

@@ -87,7 +87,9 @@ def build_app(
     # CDK's VPC checks the configured zones against an AZ lookup for the stack's account and region; answer it
     # with the configured zones, so no region or account (placeholder or real) ever needs an AWS call.
     zones = {f"availability-zones:account={config.account}:region={config.region}": list(config.availability_zones)}
-    app = cdk.App(context=dict(context), post_cli_context=zones, outdir=outdir)
+    # No construct stack traces in the metadata: the CLI printed their first frame, a line of the jsii
+    # runtime (".../lib/program.js:1:5591"), above every warning.
+    app = cdk.App(context=dict(context), post_cli_context=zones, outdir=outdir, stack_traces=False)
     stack_env = cdk.Environment(account=config.account, region=config.region)
     prefix = config.cluster_name
     network = NetworkStack(app, f"{prefix}-Network", config=config, env=stack_env, description="EKS platform: VPC")
@@ -122,6 +124,14 @@ def build_app(
             "platform:git-repo-placeholder",
             f"git_repo_url is the placeholder {PLACEHOLDER_REPO}: ArgoCD's root application will not sync "
             "until you set it (cdk.json or -c git_repo_url=https://...).",
+        )
+    if not config.admin_principal_arns:
+        # The cluster gives its creator no admin (bootstrap_cluster_creator_admin_permissions=False).
+        cdk.Annotations.of(cluster).add_warning_v2(
+            "platform:no-admin-principals",
+            "admin_principal_arns is empty: nobody will be able to use kubectl on this cluster. Add your IAM role "
+            "or user ARN (cdk.json, or -c admin_principal_arns=arn:aws:iam::<account>:role/<name>); "
+            "scripts/setup-cluster.sh offers the deploying principal.",
         )
     for message in support_warnings(config, today or dt.date.today()):
         cdk.Annotations.of(cluster).add_warning_v2("platform:kubernetes-support", message)

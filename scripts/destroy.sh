@@ -15,7 +15,7 @@ root_app="platform-root"
 argocd_namespace="argocd"
 argocd_finalizer="resources-finalizer.argocd.argoproj.io"
 poll_s=15
-total_steps=11
+total_steps=13
 step_no=0
 
 usage() {
@@ -25,14 +25,15 @@ usage() {
 Usage: scripts/destroy.sh (--dry-run | --yes) [--cluster-name NAME] [--region REGION] [--timeout SECONDS] [--help]
 
 Deletes the EKS platform and everything it launched, in an order that leaves no orphaned AWS resource.
-Steps: 1 check prerequisites, 2 aws eks update-kubeconfig,
-       3 delete ArgoCD application platform-root with cascade (its resources and child applications),
-       4 delete any remaining ArgoCD applications,
-       5 delete Ingresses and LoadBalancer Services (their load balancers block VPC deletion),
-       6 delete PersistentVolumeClaims (the EBS CSI driver deletes their volumes),
-       7 delete the Karpenter NodePools, 8 wait until no NodeClaim is left,
-       9 delete the EC2NodeClasses (Karpenter removes its instance profiles),
-       10 npx cdk list, 11 npx cdk destroy --force of the listed stacks: Addons, Karpenter, Cluster, Network
+Steps: 1 check prerequisites, 2 make deps (the project's .venv and pinned CDK CLI),
+       3 aws sts get-caller-identity (credentials, region, target account), 4 aws eks update-kubeconfig,
+       5 delete ArgoCD application platform-root with cascade (its resources and child applications),
+       6 delete any remaining ArgoCD applications,
+       7 delete Ingresses and LoadBalancer Services (their load balancers block VPC deletion),
+       8 delete PersistentVolumeClaims (the EBS CSI driver deletes their volumes),
+       9 delete the Karpenter NodePools, 10 wait until no NodeClaim is left,
+       11 delete the EC2NodeClasses (Karpenter removes its instance profiles),
+       12 npx cdk list, 13 npx cdk destroy --force of the listed stacks: Addons, Karpenter, Cluster, Network
 
   --dry-run              print each step's exact command; call nothing (no AWS, no kubectl)
   --yes                  required for a real run: this deletes the cluster and its data
@@ -104,10 +105,16 @@ has_crd() {
 exec 3>&1
 echo "destroy: cluster=$cluster_name region=$region dry-run=$dry_run"
 
-step "check prerequisites (aws kubectl node npx python3, and the pinned CDK CLI)"
-check_prerequisites
+step "check prerequisites (aws kubectl node npx python3 make)"
+check_prerequisites aws kubectl node npx python3 make
 
 cd "$repo_root"
+
+step "prepare the project environment (make deps: .venv and the pinned CDK CLI)"
+prepare_environment
+
+step "check AWS credentials, region and target account"
+check_aws_identity
 
 step "write the kubeconfig"
 run aws eks update-kubeconfig --name "$cluster_name" --region "$region"

@@ -1,6 +1,7 @@
 #!/usr/bin/env pwsh
-# Bootstraps the platform end to end: prerequisites, cdk bootstrap, cdk deploy --all, kubeconfig,
-# wait for the ArgoCD root application, list nodes. --dry-run prints every step and runs none of them.
+# Bootstraps the platform end to end: prerequisites, the project's venv (make deps), credentials, config,
+# cdk bootstrap, cdk deploy --all, kubeconfig, wait for the ArgoCD root application, list nodes, then how to
+# reach the cluster (the stacks' Outputs). --dry-run prints every step and runs none of them.
 # Twin of scripts/setup-cluster.sh: keep the steps, flags and messages of both in step
 # (tests/test_setup_scripts.py compares them). Flags are parsed from $args so both take the same
 # GNU-style flags (--dry-run, --cluster-name NAME, ...), not PowerShell's -DryRun style.
@@ -12,14 +13,18 @@ $RootApp = 'platform-root'
 $RootAppNamespace = 'argocd'
 
 $Usage = @'
-Usage: scripts/setup-cluster.ps1 [--dry-run] [--cluster-name NAME] [--region REGION] [--timeout SECONDS] [--help]
+Usage: scripts/setup-cluster.ps1 [--dry-run] [--add-me] [--cluster-name NAME] [--region REGION] [--timeout SECONDS] [--help]
 
 Deploys the EKS platform into the AWS account of your current credentials, then waits for ArgoCD.
-Steps: 1 check prerequisites, 2 npx cdk bootstrap, 3 npx cdk deploy --all --require-approval never,
-       4 aws eks update-kubeconfig, 5 wait for ArgoCD application platform-root (Healthy and Synced),
-       6 kubectl get nodes -L karpenter.sh/capacity-type
+Steps: 1 check prerequisites, 2 make deps (the project's .venv and pinned CDK CLI),
+       3 aws sts get-caller-identity (credentials, region, target account),
+       4 check the configuration (a Kubernetes version EKS still creates, admin access),
+       5 npx cdk bootstrap, 6 npx cdk deploy --all --require-approval broadening,
+       7 aws eks update-kubeconfig, 8 wait for ArgoCD application platform-root (Healthy and Synced),
+       9 kubectl get nodes -L karpenter.sh/capacity-type; then the stacks' Outputs: how to reach everything
 
   --dry-run              print each step's exact command; call nothing (no AWS, no kubectl)
+  --add-me               with no admin_principal_arns configured, add the deploying principal without asking
   --cluster-name NAME    default: cdk.json context cluster_name, else $CLUSTER_NAME, else eks-platform
   --region REGION        default: $AWS_REGION, else $CDK_DEFAULT_REGION, else cdk.json context region,
                          else us-east-1 (the same order the CDK app uses)
@@ -34,6 +39,7 @@ function Exit-Usage([string]$Message) {
 }
 
 $DryRun = $false
+$AddMe = $false
 $ClusterName = ''
 $Region = ''
 $TimeoutS = 1800
@@ -42,6 +48,9 @@ while ($i -lt $args.Count) {
     $arg = [string]$args[$i]
     if ($arg -ceq '--dry-run') {
         $DryRun = $true
+        $i += 1
+    } elseif ($arg -ceq '--add-me') {
+        $AddMe = $true
         $i += 1
     } elseif ($arg -ceq '--cluster-name' -or $arg -ceq '--region' -or $arg -ceq '--timeout') {
         if ($i + 1 -ge $args.Count -or [string]::IsNullOrEmpty([string]$args[$i + 1]) -or ([string]$args[$i + 1]).StartsWith('-')) {
@@ -100,8 +109,9 @@ function Get-InstallHint([string]$Tool) {
     switch ($Tool) {
         'aws' { 'install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html' }
         'kubectl' { 'install kubectl 1.29: https://kubernetes.io/docs/tasks/tools/ (make synth also unpacks one into .tools/bin)' }
-        'node' { 'install Node.js 20: https://nodejs.org/en/download' }
-        'npx' { "it comes with npm: install Node.js 20 (https://nodejs.org/en/download), then run 'npm ci' in the repo" }
+        'node' { 'install Node.js 22 LTS: https://nodejs.org/en/download' }
+        'npx' { 'it comes with npm: install Node.js 22 LTS (https://nodejs.org/en/download)' }
+        'make' { 'install GNU make (Debian/Ubuntu: apt-get install make; macOS: xcode-select --install)' }
         'python3' { 'install Python 3.11: https://www.python.org/downloads/' }
     }
 }
@@ -109,7 +119,7 @@ function Get-InstallHint([string]$Tool) {
 $script:StepNo = 0
 function Write-Step([string]$Title) {
     $script:StepNo += 1
-    Write-Output "==> Step $($script:StepNo)/6: $Title"
+    Write-Output "==> Step $($script:StepNo)/9: $Title"
 }
 
 # Prints a command so it can be pasted into a shell: plain words bare, anything else in single quotes.
@@ -132,23 +142,15 @@ function Invoke-Logged([string[]]$Command) {
 
 Write-Output "setup-cluster: cluster=$ClusterName region=$Region dry-run=$($DryRun.ToString().ToLower())"
 
-Write-Step 'check prerequisites (aws kubectl node npx python3, and the pinned CDK CLI)'
+Write-Step 'check prerequisites (aws kubectl node npx python3 make)'
 $missing = @()
-foreach ($tool in @('aws', 'kubectl', 'node', 'npx', 'python3')) {
+foreach ($tool in @('aws', 'kubectl', 'node', 'npx', 'python3', 'make')) {
     if (Get-Command $tool -ErrorAction SilentlyContinue) {
         Write-Output "    found $tool"
     } else {
         $missing += $tool
         [Console]::Error.WriteLine("    MISSING ${tool}: $(Get-InstallHint $tool)")
     }
-}
-# npx would fetch an unpinned CLI when the project's pinned aws-cdk (package.json) is not installed.
-$cdkBin = Join-Path $RepoRoot 'node_modules/.bin'
-if ((Test-Path (Join-Path $cdkBin 'cdk')) -or (Test-Path (Join-Path $cdkBin 'cdk.cmd'))) {
-    Write-Output '    found the pinned CDK CLI (node_modules/.bin/cdk)'
-} else {
-    $missing += 'cdk-cli'
-    [Console]::Error.WriteLine("    MISSING the pinned CDK CLI (node_modules/.bin/cdk): run 'npm ci' in $RepoRoot")
 }
 if ($missing.Count -gt 0) {
     if ($DryRun) {
@@ -161,11 +163,97 @@ if ($missing.Count -gt 0) {
 
 Set-Location $RepoRoot
 
+Write-Step 'prepare the project environment (make deps: .venv and the pinned CDK CLI)'
+Invoke-Logged @('make', '-C', $RepoRoot, 'deps')
+# The project's venv first on PATH (cdk.json runs `python3 app.py`); never the user's global python.
+$VenvBin = Join-Path $RepoRoot '.venv/bin'
+if (Test-Path (Join-Path $RepoRoot '.venv/Scripts')) { $VenvBin = Join-Path $RepoRoot '.venv/Scripts' }
+$env:PATH = "$VenvBin$([IO.Path]::PathSeparator)$env:PATH"
+$env:JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = '20'
+$env:CDK_DISABLE_VERSION_CHECK = '1'
+$VenvPython = Join-Path $VenvBin 'python'
+if (-not $DryRun -and -not (Get-Command $VenvPython -ErrorAction SilentlyContinue)) {
+    [Console]::Error.WriteLine("setup-cluster: error: make deps did not create $VenvPython; run 'make deps' and read its error")
+    exit 1
+}
+
+Write-Step 'check AWS credentials, region and target account'
+$IdentityCmd = @('aws', 'sts', 'get-caller-identity', '--query', '[Account,Arn]', '--output', 'text')
+Write-Output (Format-Command $IdentityCmd)
+$CallerAccount = '<account>'
+$CallerArn = '<your principal>'
+if ($DryRun) {
+    Write-Output '    credentials: not checked (dry run)'
+} else {
+    $rest = @($IdentityCmd | Select-Object -Skip 1)
+    try {
+        $out = & $IdentityCmd[0] @rest 2>&1
+        $rc = $LASTEXITCODE
+    } catch {
+        # Windows PowerShell 5.1 turns a native command's stderr into a terminating error under 'Stop'.
+        $out = @([string]$_)
+        $rc = 1
+    }
+    if ($rc -ne 0) {
+        [Console]::Error.WriteLine("setup-cluster: error: no usable AWS credentials: $(@($out)[0])")
+        [Console]::Error.WriteLine("    Log in (aws sso login --profile NAME, or aws configure), check with 'aws sts get-caller-identity', run again.")
+        exit 1
+    }
+    $CallerAccount, $CallerArn = ([string](@($out)[-1])).Trim() -split '\s+', 2
+    Write-Output "    credentials: $CallerArn"
+}
+Write-Output "    region: $Region"
+Write-Output "    target account: $CallerAccount"
+$Configured = Get-CdkContext 'account'
+if (-not $DryRun -and $Configured -and $Configured -ne '111111111111' -and $Configured -ne $CallerAccount) {
+    [Console]::Error.WriteLine("setup-cluster: error: cdk.json sets account $Configured but your credentials are for $CallerAccount; switch credentials (AWS_PROFILE) or fix cdk.json's account")
+    exit 1
+}
+
+Write-Step 'check the configuration (a Kubernetes version EKS still creates, admin access)'
+$PreflightCmd = @($VenvPython, 'scripts/preflight.py') + $CdkCtx
+Write-Output (Format-Command $PreflightCmd)
+$Admins = '1'
+if (-not $DryRun) {
+    $rest = @($PreflightCmd | Select-Object -Skip 1)
+    $preflight = @(& $PreflightCmd[0] @rest)
+    if ($LASTEXITCODE -ne 0) {
+        [Console]::Error.WriteLine('setup-cluster: error: the configuration cannot be deployed (see the line above); nothing was deployed')
+        exit 1
+    }
+    $Admins = ([string]$preflight[-1]) -replace '^admin_principals=', ''
+    $preflight | Select-Object -SkipLast 1 | Write-Output
+}
+if ($Admins -eq '0') {
+    # The cluster gives its creator no admin: without an access entry nobody can use kubectl.
+    $Principal = ''
+    if ($CallerArn -match '^arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/') { $Principal = "arn:$($Matches[1]):iam::$($Matches[2]):role/$($Matches[3])" }
+    elseif ($CallerArn -match '^arn:([^:]+):iam::(\d{12}):((role|user)/.+)$') { $Principal = $CallerArn }
+    Write-Output '    admin_principal_arns is empty: nobody would be able to use kubectl on the cluster'
+    if (-not $Principal) {
+        [Console]::Error.WriteLine("setup-cluster: error: cannot derive an IAM role or user from $CallerArn; set admin_principal_arns")
+        exit 1
+    }
+    $answer = 'n'
+    if ($AddMe) { $answer = 'y' }
+    elseif (-not [Console]::IsInputRedirected) { $answer = Read-Host "    Add the deploying principal $Principal as cluster admin? [y/N]" }
+    if ($answer -notmatch '^[yY]') {
+        [Console]::Error.WriteLine('setup-cluster: error: no admin principal; set admin_principal_arns in cdk.json or run with --add-me')
+        exit 1
+    }
+    $CdkCtx += @('-c', "admin_principal_arns=$Principal")
+    Write-Output "    adding: -c admin_principal_arns=$Principal"
+} elseif ($DryRun) {
+    Write-Output '    (with no admin_principal_arns, the script offers the deploying principal; --add-me accepts it)'
+}
+
 Write-Step 'bootstrap the CDK environment'
-Invoke-Logged (@('npx', 'cdk', 'bootstrap') + $CdkCtx)
+Invoke-Logged (@('npx', 'cdk', 'bootstrap', "aws://$CallerAccount/$Region") + $CdkCtx)
 
 Write-Step 'deploy every stack'
-Invoke-Logged (@('npx', 'cdk', 'deploy', '--all', '--require-approval', 'never') + $CdkCtx)
+# broadening: CloudFormation changes that widen IAM or security groups wait for your yes.
+$OutputsFile = 'cdk.out/outputs.json'
+Invoke-Logged (@('npx', 'cdk', 'deploy', '--all', '--require-approval', 'broadening', '--outputs-file', $OutputsFile) + $CdkCtx)
 
 Write-Step 'write the kubeconfig'
 Invoke-Logged @('aws', 'eks', 'update-kubeconfig', '--name', $ClusterName, '--region', $Region)
@@ -177,16 +265,31 @@ Write-Output (Format-Command $StatusCmd)
 if (-not $DryRun) {
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     while ($true) {
-        # The Application may not exist yet right after deploy: treat that as "not ready", not as failure.
+        # The Application may not exist yet right after deploy (NotFound: not ready yet); any other kubectl
+        # error is shown, and the ones that will not heal by waiting stop the script with what to do.
         $rest = @($StatusCmd | Select-Object -Skip 1)
+        $status = $null
         try {
-            $status = & $StatusCmd[0] @rest 2>$null
-            if ($LASTEXITCODE -ne 0) { $status = $null }
+            $answer = & $StatusCmd[0] @rest 2>&1
+            if ($LASTEXITCODE -eq 0) { $status = [string]$answer } else { $problem = [string](@($answer)[0]) }
         } catch {
             # Windows PowerShell 5.1 turns a native command's stderr into a terminating error under 'Stop'.
-            $status = $null
+            $problem = [string]$_
         }
-        if (-not $status) { $status = 'Missing Unknown' }
+        if (-not $status) {
+            $status = 'Missing Unknown'
+            if ($problem -match 'Unauthorized|Forbidden|must be logged in|provide credentials') {
+                [Console]::Error.WriteLine("setup-cluster: error: kubectl was refused: $problem")
+                [Console]::Error.WriteLine('    Your principal has no access entry on the cluster: add it to admin_principal_arns (cdk.json or --add-me) and deploy again.')
+                exit 1
+            } elseif ($problem -match 'i/o timeout|no such host|connection refused|Unable to connect') {
+                [Console]::Error.WriteLine("setup-cluster: error: the cluster API endpoint is unreachable: $problem")
+                [Console]::Error.WriteLine('    With endpoint_access=private kubectl works only from inside the VPC: see docs/runbook.md (Private endpoint access), or use public_and_private with your public_access_cidrs.')
+                exit 1
+            } elseif ($problem -notmatch 'NotFound|not found') {
+                Write-Output "    kubectl: $problem"
+            }
+        }
         $health, $sync = ([string]$status).Trim() -split '\s+', 2
         $elapsed = [int]$watch.Elapsed.TotalSeconds
         Write-Output "    [${elapsed}s/${TimeoutS}s] ${RootApp}: health=$health sync=$sync"
@@ -202,8 +305,21 @@ if (-not $DryRun) {
 Write-Step 'show the nodes and their capacity type'
 Invoke-Logged @('kubectl', 'get', 'nodes', '-L', 'karpenter.sh/capacity-type')
 
+Write-Output "==> How to reach the cluster, Argo CD and Grafana (the stacks' Outputs, also in $OutputsFile):"
 if ($DryRun) {
+    Write-Output '    (after a real run: ClusterName, Region, UpdateKubeconfigCommand, InterruptionQueueName,'
+    Write-Output '     ArgoCdPortForward, GrafanaPortForward; passwords: README, Day-one access)'
     Write-Output 'setup-cluster: dry run done; nothing was called'
 } else {
+    if (Test-Path $OutputsFile) {
+        $outputs = Get-Content $OutputsFile -Raw | ConvertFrom-Json
+        foreach ($stack in ($outputs.PSObject.Properties | Sort-Object Name)) {
+            foreach ($output in $stack.Value.PSObject.Properties) {
+                if (-not $output.Name.StartsWith('ExportsOutput')) { Write-Output "    $($output.Name): $($output.Value)" }
+            }
+        }
+    } else {
+        Write-Output "    ($OutputsFile is missing: read the Outputs of each stack in the CloudFormation console)"
+    }
     Write-Output 'setup-cluster: done'
 }

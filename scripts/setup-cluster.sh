@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Bootstraps the platform end to end: prerequisites, cdk bootstrap, cdk deploy --all, kubeconfig,
-# wait for the ArgoCD root application, list nodes. --dry-run prints every step and runs none of them.
+# Bootstraps the platform end to end: prerequisites, the project's venv (make deps), credentials, config,
+# cdk bootstrap, cdk deploy --all, kubeconfig, wait for the ArgoCD root application, list nodes, then how to
+# reach the cluster (the stacks' Outputs). --dry-run prints every step and runs none of them.
 # Twin of scripts/setup-cluster.ps1: keep the steps, flags and messages of both in step.
 set -euo pipefail
 
@@ -13,21 +14,26 @@ source "$script_dir/lib/common.sh"
 script_name="setup-cluster"
 root_app="platform-root"
 root_app_namespace="argocd"
-total_steps=6
+total_steps=9
+outputs_file="cdk.out/outputs.json"
 step_no=0
 
 usage() {
   local text
   # read, not cat: --help must work on a machine without coreutils on PATH, like --dry-run.
   IFS= read -r -d '' text <<'USAGE' || true
-Usage: scripts/setup-cluster.sh [--dry-run] [--cluster-name NAME] [--region REGION] [--timeout SECONDS] [--help]
+Usage: scripts/setup-cluster.sh [--dry-run] [--add-me] [--cluster-name NAME] [--region REGION] [--timeout SECONDS] [--help]
 
 Deploys the EKS platform into the AWS account of your current credentials, then waits for ArgoCD.
-Steps: 1 check prerequisites, 2 npx cdk bootstrap, 3 npx cdk deploy --all --require-approval never,
-       4 aws eks update-kubeconfig, 5 wait for ArgoCD application platform-root (Healthy and Synced),
-       6 kubectl get nodes -L karpenter.sh/capacity-type
+Steps: 1 check prerequisites, 2 make deps (the project's .venv and pinned CDK CLI),
+       3 aws sts get-caller-identity (credentials, region, target account),
+       4 check the configuration (a Kubernetes version EKS still creates, admin access),
+       5 npx cdk bootstrap, 6 npx cdk deploy --all --require-approval broadening,
+       7 aws eks update-kubeconfig, 8 wait for ArgoCD application platform-root (Healthy and Synced),
+       9 kubectl get nodes -L karpenter.sh/capacity-type; then the stacks' Outputs: how to reach everything
 
   --dry-run              print each step's exact command; call nothing (no AWS, no kubectl)
+  --add-me               with no admin_principal_arns configured, add the deploying principal without asking
   --cluster-name NAME    default: cdk.json context cluster_name, else $CLUSTER_NAME, else eks-platform
   --region REGION        default: $AWS_REGION, else $CDK_DEFAULT_REGION, else cdk.json context region,
                          else us-east-1 (the same order the CDK app uses)
@@ -39,12 +45,14 @@ USAGE
 }
 
 dry_run=false
+add_me=false
 cluster_name=""
 region=""
 timeout_s=1800
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dry-run) dry_run=true; shift ;;
+    --add-me) add_me=true; shift ;;
     --cluster-name | --region | --timeout)
       [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "option '$1' needs a value"
       case "$1" in
@@ -64,16 +72,59 @@ resolve_cluster_and_region
 
 echo "setup-cluster: cluster=$cluster_name region=$region dry-run=$dry_run"
 
-step "check prerequisites (aws kubectl node npx python3, and the pinned CDK CLI)"
-check_prerequisites
+step "check prerequisites (aws kubectl node npx python3 make)"
+check_prerequisites aws kubectl node npx python3 make
 
 cd "$repo_root"
 
+step "prepare the project environment (make deps: .venv and the pinned CDK CLI)"
+prepare_environment
+
+step "check AWS credentials, region and target account"
+check_aws_identity
+
+step "check the configuration (a Kubernetes version EKS still creates, admin access)"
+preflight_cmd=("$repo_root/.venv/bin/python" scripts/preflight.py "${cdk_ctx[@]}")
+show_cmd "${preflight_cmd[@]}"
+admins=1
+if [[ "$dry_run" == false ]]; then
+  preflight="$("${preflight_cmd[@]}")" || {
+    echo "${script_name}: error: the configuration cannot be deployed (see the line above); nothing was deployed" >&2
+    exit 1
+  }
+  admins="${preflight##*admin_principals=}"
+  echo "${preflight%$'\n'admin_principals=*}"
+fi
+if [[ "$admins" == 0 ]]; then
+  # The cluster gives its creator no admin: without an access entry nobody can use kubectl.
+  principal="$(iam_principal "$caller_arn")"
+  echo "    admin_principal_arns is empty: nobody would be able to use kubectl on the cluster"
+  if [[ -z "$principal" ]]; then
+    echo "${script_name}: error: cannot derive an IAM role or user from $caller_arn; set admin_principal_arns" >&2
+    exit 1
+  fi
+  answer=n
+  if [[ "$add_me" == true ]]; then
+    answer=y
+  elif [[ -t 0 ]]; then
+    read -r -p "    Add the deploying principal $principal as cluster admin? [y/N] " answer
+  fi
+  if [[ "$answer" != [yY]* ]]; then
+    echo "${script_name}: error: no admin principal; set admin_principal_arns in cdk.json or run with --add-me" >&2
+    exit 1
+  fi
+  cdk_ctx+=(-c "admin_principal_arns=$principal")
+  echo "    adding: -c admin_principal_arns=$principal"
+elif [[ "$dry_run" == true ]]; then
+  echo "    (with no admin_principal_arns, the script offers the deploying principal; --add-me accepts it)"
+fi
+
 step "bootstrap the CDK environment"
-run npx cdk bootstrap "${cdk_ctx[@]}"
+run npx cdk bootstrap "aws://$caller_account/$region" "${cdk_ctx[@]}"
 
 step "deploy every stack"
-run npx cdk deploy --all --require-approval never "${cdk_ctx[@]}"
+# broadening: CloudFormation changes that widen IAM or security groups wait for your yes.
+run npx cdk deploy --all --require-approval broadening --outputs-file "$outputs_file" "${cdk_ctx[@]}"
 
 step "write the kubeconfig"
 run aws eks update-kubeconfig --name "$cluster_name" --region "$region"
@@ -86,9 +137,14 @@ show_cmd "${status_cmd[@]}"
 if [[ "$dry_run" == false ]]; then
   start=$SECONDS
   while true; do
-    # The Application may not exist yet right after deploy: treat that as "not ready", not as failure.
-    status="$("${status_cmd[@]}" 2>/dev/null || echo "Missing Unknown")"
-    read -r health sync <<<"$status"
+    # The Application may not exist yet right after deploy (NotFound: not ready yet); any other kubectl
+    # error is shown, and the ones that will not heal by waiting stop the script with what to do.
+    if status="$("${status_cmd[@]}" 2>&1)"; then
+      read -r health sync <<<"$status"
+    else
+      health=Missing sync=Unknown
+      explain_kubectl_error "$status"
+    fi
     elapsed=$((SECONDS - start))
     echo "    [${elapsed}s/${timeout_s}s] $root_app: health=${health:-Unknown} sync=${sync:-Unknown}"
     [[ "${health:-}" == Healthy && "${sync:-}" == Synced ]] && break
@@ -104,8 +160,12 @@ fi
 step "show the nodes and their capacity type"
 run kubectl get nodes -L karpenter.sh/capacity-type
 
+echo "==> How to reach the cluster, Argo CD and Grafana (the stacks' Outputs, also in $outputs_file):"
 if [[ "$dry_run" == true ]]; then
+  echo "    (after a real run: ClusterName, Region, UpdateKubeconfigCommand, InterruptionQueueName,"
+  echo "     ArgoCdPortForward, GrafanaPortForward; passwords: README, Day-one access)"
   echo "setup-cluster: dry run done; nothing was called"
 else
+  print_outputs "$outputs_file"
   echo "setup-cluster: done"
 fi

@@ -13,7 +13,8 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from platform_stacks.platform_app import Platform, build_app, cdk_json_context
+from platform_stacks.platform_app import Platform, build_app
+from tests.fixed_context import TEST_CONTEXT
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 26)
@@ -38,13 +39,17 @@ class Synthesized:
         return found[0]
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    platform = build_app(cdk_json_context(), env={}, today=TODAY, outdir=str(outdir))
+def synthesize(outdir: Path) -> Synthesized:
+    """The suite's entry: the whole app from the fixed test context (never cdk.json), cdk-nag on."""
+    platform = build_app(TEST_CONTEXT, env={}, today=TODAY, outdir=str(outdir))
     assembly = platform.app.synth()
     templates = {}
     for stack in assembly.stacks:
         short = stack.stack_name.rsplit("-", 1)[-1].lower()
         templates[short] = json.loads(Path(stack.template_full_path).read_text())
     return Synthesized(platform=platform, outdir=outdir, templates=templates)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp("cdk.out"))

@@ -8,13 +8,13 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
 from platform_config.config import PlatformConfig
-from platform_stacks.platform_app import cdk_json_context
+from tests.fixed_context import fixed_context
 
 
 def config(**overrides: Any) -> PlatformConfig:
-    """The cdk.json configuration with overrides, validated."""
-    context = {**cdk_json_context(), **overrides}
-    return PlatformConfig.from_context(context.get, {})
+    """The fixed test configuration (documented defaults, not cdk.json) with overrides, validated."""
+    context = fixed_context(**overrides)
+    return PlatformConfig.from_context(context, {})
 
 
 def stack(cfg: PlatformConfig | None = None) -> cdk.Stack:

@@ -11,8 +11,9 @@ from aws_cdk import Duration
 from constructs_lib.gitops import app_project, root_application
 from constructs_lib.helm_addon import HelmAddon, HelmValuesError
 from platform_checks import validate_manifest
-from platform_stacks.platform_app import build_app, cdk_json_context
+from platform_stacks.platform_app import build_app
 from tests.conftest import Synthesized
+from tests.fixed_context import fixed_context
 from tests.stack_fixtures import config, stack
 
 EXPECTED = {
@@ -168,7 +169,7 @@ def test_root_application_syncs_infra_and_apps_with_prune_self_heal_and_retry() 
 
 def test_placeholder_repo_url_warns_until_configured() -> None:
     def warnings(**overrides: Any) -> list[str]:
-        platform = build_app({**cdk_json_context(), **overrides}, env={}, nag=False)
+        platform = build_app(fixed_context(**overrides), env={}, nag=False)
         return [str(m.data) for m in platform.addons.node.metadata if m.type == "aws:cdk:warning"]
 
     assert any("placeholder" in w for w in warnings())

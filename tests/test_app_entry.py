@@ -15,7 +15,9 @@ import pytest
 
 from platform_config.raw_context import app_context, cli_context
 from platform_stacks.platform_app import build_app, cdk_json_context, support_warnings
+from tests.app_copy import app_copy
 from tests.conftest import ROOT, Synthesized
+from tests.fixed_context import TEST_CONTEXT, fixed_context
 from tests.stack_fixtures import config
 
 TOKEN = "ghp_" + "Q" * 36  # shaped like a GitHub token, built here so the repo holds no token-like literal
@@ -28,23 +30,26 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def run_app(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+def run_app(env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "app.py"], cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
-def test_python_app_py_uses_cdk_json_zones_not_dummy_ones(tmp_path: Path) -> None:
-    result = run_app(clean_env(tmp_path))
+def test_python_app_py_reads_cdk_json_zones_not_dummy_ones(tmp_path: Path) -> None:
+    # A copy with a cdk.json of this test's choosing: the user's cdk.json plays no part in make test.
+    zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    repo = app_copy(tmp_path / "repo", fixed_context(region="eu-west-1", availability_zones=zones))
+    result = run_app(clean_env(tmp_path / "out"), cwd=repo)
     assert result.returncode == 0, result.stderr
-    network = json.loads((tmp_path / "eks-platform-Network.template.json").read_text())
-    zones = {
+    network = json.loads((tmp_path / "out" / "eks-platform-Network.template.json").read_text())
+    subnet_zones = {
         r["Properties"]["AvailabilityZone"] for r in network["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"
     }
-    assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
+    assert subnet_zones == set(zones)
 
 
 def test_python_app_py_reports_bad_config_in_one_line(tmp_path: Path) -> None:
     env = clean_env(tmp_path)
-    env["CDK_CONTEXT_JSON"] = json.dumps({**cdk_json_context(), "nat_gateways": 7})
+    env["CDK_CONTEXT_JSON"] = json.dumps(fixed_context(nat_gateways=7))
     result = run_app(env)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
@@ -74,7 +79,7 @@ def test_synth_carries_the_support_warning_as_a_cdk_warning(synthesized: Synthes
 
 
 def test_stack_names_follow_the_cluster_name() -> None:
-    platform = build_app({**cdk_json_context(), "cluster_name": "blue"}, env={}, nag=False)
+    platform = build_app(fixed_context(cluster_name="blue"), env={}, nag=False)
     assert [s.stack_name for s in (platform.network, platform.cluster, platform.karpenter, platform.addons)] == [
         "blue-Network",
         "blue-Cluster",
@@ -85,7 +90,7 @@ def test_stack_names_follow_the_cluster_name() -> None:
 
 # --- app.py under the CLI's contract: checks the passed context before the CDK loads, one line, no traceback ---
 
-DEEP_CONTEXT = json.dumps(cdk_json_context())[:-1] + ', "@aws-cdk/x:deep": ' + "[" * 3000 + "]" * 3000 + "}"
+DEEP_CONTEXT = json.dumps(TEST_CONTEXT)[:-1] + ', "@aws-cdk/x:deep": ' + "[" * 3000 + "]" * 3000 + "}"
 BAD_CLI_CONTEXTS = [
     ("value nested 3000 deep", DEEP_CONTEXT, "@aws-cdk/x:deep", "nested at most 32 levels"),
     ("null cluster name", {"cluster_name": None}, "cluster_name", "null is not a value"),
@@ -100,7 +105,7 @@ def test_app_py_refuses_bad_cli_context_in_one_line_without_traceback(
     tmp_path: Path, case: str, context: Any, key: str, part: str
 ) -> None:
     env = clean_env(tmp_path)
-    env["CDK_CONTEXT_JSON"] = context if isinstance(context, str) else json.dumps({**cdk_json_context(), **context})
+    env["CDK_CONTEXT_JSON"] = context if isinstance(context, str) else json.dumps(fixed_context(**context))
     result = run_app(env)
     assert result.returncode == 1, result.stderr[-2000:]
     (line,) = [x for x in result.stderr.splitlines() if x.strip() and "JSII" not in x]
@@ -167,7 +172,7 @@ PUBLIC_EDGES: dict[str, Any] = {
 
 
 def test_documented_edge_values_synthesize_through_app_py(tmp_path: Path) -> None:
-    context = {**cdk_json_context(), **PUBLIC_EDGES}
+    context = fixed_context(**PUBLIC_EDGES)
     overflow = {k: context.pop(k) for k in ("public_access_cidrs", "cluster_name")}
     (tmp_path / "overflow.json").write_text(json.dumps(overflow))
     env = clean_env(tmp_path / "out")
@@ -193,7 +198,7 @@ def test_documented_edge_values_synthesize_through_app_py(tmp_path: Path) -> Non
 def test_documented_edges_of_another_partition_synthesize(tmp_path: Path) -> None:
     platform = build_app(
         {
-            **cdk_json_context(),
+            **TEST_CONTEXT,
             "cluster_name": "a",
             "region": "cn-north-1",
             "availability_zones": ["cn-north-1a", "cn-north-1b", "cn-north-1d"],
@@ -223,7 +228,10 @@ def test_pinned_cdk_cli_synthesizes_a_non_default_region_offline_with_no_aws_con
     project.mkdir()
     cdk_json = json.loads((ROOT / "cdk.json").read_text())
     cdk_json["app"] = f"python3 {ROOT / 'app.py'}"
-    cdk_json["context"].update(region="eu-west-1", availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"])
+    # The suite's own context, never the user's settings in cdk.json.
+    cdk_json["context"] = fixed_context(
+        region="eu-west-1", availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    )
     (project / "cdk.json").write_text(json.dumps(cdk_json))
     (project / "node_modules").symlink_to(ROOT / "node_modules")
     shutil.copy(ROOT / "package.json", project / "package.json")

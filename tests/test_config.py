@@ -16,14 +16,15 @@ from platform_config.config import (
     check_unknown_keys,
 )
 from platform_config.errors import SHOWN_MAX
-from platform_stacks.platform_app import build_app, cdk_json_context
+from platform_stacks.platform_app import build_app
+from tests.fixed_context import TEST_CONTEXT, fixed_context
 
 PUBLIC = {"endpoint_access": "public_and_private"}
 TOKEN = "ghp_" + "Q" * 36  # shaped like a GitHub token, built here so the repo holds no token-like literal
 
 
 def config_from(env: dict[str, str] | None = None, **overrides: Any) -> PlatformConfig:
-    context = {**cdk_json_context(), **overrides}
+    context = fixed_context(**overrides)
     return PlatformConfig.from_context(context, env or {})
 
 
@@ -33,7 +34,7 @@ def refusal(overrides: dict[str, Any], env: dict[str, str] | None = None) -> Con
     return err.value
 
 
-def test_cdk_json_defaults_are_valid_and_documented_values() -> None:
+def test_fixed_test_context_is_the_documented_defaults() -> None:
     config = config_from()
     assert config.cluster_name == "eks-platform"
     assert config.availability_zones == ("us-east-1a", "us-east-1b", "us-east-1c")
@@ -48,7 +49,7 @@ def test_configured_zones_answer_the_cdk_az_lookup_for_any_region_and_account() 
     zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     platform = build_app(
         # A real repository URL: with credentials the placeholder one is refused (issue 13).
-        {**cdk_json_context(), "region": "eu-west-1", "availability_zones": zones, "git_repo_url": REAL_REPO},
+        fixed_context(region="eu-west-1", availability_zones=zones, git_repo_url=REAL_REPO),
         env={"CDK_DEFAULT_ACCOUNT": "222222222222"},
         nag=False,
     )
@@ -316,14 +317,14 @@ def test_configured_region_wins_over_cdk_default_region() -> None:
 
 
 def test_cdk_default_region_fills_an_unset_region() -> None:
-    context = {k: v for k, v in cdk_json_context().items() if k not in ("region", "availability_zones")}
+    context = {k: v for k, v in TEST_CONTEXT.items() if k not in ("region", "availability_zones")}
     context["availability_zones"] = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     config = PlatformConfig.from_context(context, {"CDK_DEFAULT_REGION": "eu-west-1"})
     assert config.region == "eu-west-1"
 
 
 def test_region_from_environment_without_zones_says_where_it_came_from() -> None:
-    context = {k: v for k, v in cdk_json_context().items() if k not in ("region", "availability_zones")}
+    context = {k: v for k, v in TEST_CONTEXT.items() if k not in ("region", "availability_zones")}
     with pytest.raises(ConfigError, match="comes from CDK_DEFAULT_REGION") as err:
         PlatformConfig.from_context(context, {"CDK_DEFAULT_REGION": "eu-west-1"})
     assert err.value.key == "availability_zones"
@@ -404,7 +405,7 @@ def test_internet_guard_threshold_is_one_slash_8() -> None:
 
 def test_bad_config_fails_before_any_stack_is_built() -> None:
     with pytest.raises(ConfigError, match="nat_gateways"):
-        build_app({**cdk_json_context(), "nat_gateways": 9}, env={}, nag=False)
+        build_app(fixed_context(nat_gateways=9), env={}, nag=False)
 
 
 def test_readme_table_states_the_accepted_sets_the_code_checks() -> None:

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from platform_config.config import ConfigError, PlatformConfig
 from platform_config.raw_context import is_cdk_key
-from platform_stacks.platform_app import cdk_json_context
+from tests.fixed_context import TEST_CONTEXT
 
 KEYS = [f.name for f in fields(PlatformConfig)]
-BASE = cdk_json_context()
+BASE = dict(TEST_CONTEXT)
 # Modest and reproducible: the same examples on every run, fast enough for every `make test`.
 PROPERTY = settings(
     max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -18,7 +19,9 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "destroy.sh"
 
 STEP_TITLES = [
-    "check prerequisites (aws kubectl node npx python3, and the pinned CDK CLI)",
+    "check prerequisites (aws kubectl node npx python3 make)",
+    "prepare the project environment (make deps: .venv and the pinned CDK CLI)",
+    "check AWS credentials, region and target account",
     "write the kubeconfig",
     "delete ArgoCD application platform-root with cascade (its resources and child applications)",
     "delete any remaining ArgoCD applications",
@@ -41,10 +44,12 @@ def argv(line: str) -> str:
     return " ".join(shlex.split(line))
 
 
-def expected_dry_run(cluster: str, region: str) -> list[str]:
+def expected_dry_run(cluster: str, region: str, repo: Path) -> list[str]:
     ctx = f"-c cluster_name={cluster} -c region={region}"
     stacks = " ".join(f"{cluster}-{s}" for s in ("Addons", "Karpenter", "Cluster", "Network"))
     return [
+        f"make -C {repo} deps",
+        "aws sts get-caller-identity --query [Account,Arn] --output text",
         f"aws eks update-kubeconfig --name {cluster} --region {region}",
         "kubectl get crd applications.argoproj.io --ignore-not-found -o name",
         "kubectl -n argocd get applications.argoproj.io -o name",
@@ -73,10 +78,11 @@ case "$*" in
   *"get services"*) printf '%b' "$FAKE_LB_SERVICES" ;;
   *"get nodeclaims"*) printf '%b' "$FAKE_NODECLAIMS" ;;
   *"cdk list"*) printf '%b' "$FAKE_CDK_LIST" ;;
+  *"get-caller-identity"*) printf '123456789012\\tarn:aws:iam::123456789012:user/ops\\n' ;;
 esac
 exit 0
 """
-ALL_TOOLS = ["aws", "kubectl", "node", "npx", "python3"]
+ALL_TOOLS = ["aws", "kubectl", "node", "npx", "python3", "make"]
 
 
 def make_bin(tmp_path: Path, tools: list[str]) -> Path:
@@ -100,10 +106,10 @@ def make_repo(tmp_path: Path, context: dict[str, str] | None) -> Path:
     shutil.copytree(REPO / "scripts" / "lib", repo / "scripts" / "lib")
     if context is not None:
         (repo / "cdk.json").write_text(json.dumps({"app": "python3 app.py", "context": context}))
-    cdk = repo / "node_modules" / ".bin" / "cdk"
-    cdk.parent.mkdir(parents=True)
-    cdk.write_text("#!/bin/sh\nexit 0\n")
-    cdk.chmod(0o755)
+    # What make deps leaves: the venv's python (make itself is a shim here).
+    python = repo / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.symlink_to(sys.executable)
     return repo / "scripts" / "destroy.sh"
 
 
@@ -142,9 +148,9 @@ def test_dry_run_lists_every_step_in_order_and_calls_nothing(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert titles(result.stdout) == STEP_TITLES
     assert [line.split(": ", 1)[0] for line in result.stdout.splitlines() if line.startswith("==>")] == [
-        f"==> Step {n}/11" for n in range(1, 12)
+        f"==> Step {n}/13" for n in range(1, 14)
     ]
-    assert printed(result.stdout) == expected_dry_run("ctx-cluster", "eu-west-1")
+    assert printed(result.stdout) == expected_dry_run("ctx-cluster", "eu-west-1", script.parent.parent)
     assert "dry run done; nothing was called" in result.stdout
     assert calls(tmp_path) == [], "a dry run must not invoke aws, kubectl, npx or node"
 
@@ -155,8 +161,8 @@ def test_dry_run_works_with_no_tools_at_all_and_honours_flags(tmp_path: Path) ->
     flags = ["--dry-run", "--cluster-name", "flag-cluster", "--region", "ap-south-1"]
     result = run(SCRIPT, flags, empty, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "missing prerequisites: aws kubectl node npx python3 (dry run goes on" in result.stderr
-    assert printed(result.stdout) == expected_dry_run("flag-cluster", "ap-south-1")
+    assert "missing prerequisites: aws kubectl node npx python3 make (dry run goes on" in result.stderr
+    assert printed(result.stdout) == expected_dry_run("flag-cluster", "ap-south-1", REPO)
 
 
 def test_region_from_environment_wins_over_cdk_json_like_setup(tmp_path: Path) -> None:
@@ -183,7 +189,8 @@ def test_real_run_calls_exactly_the_printed_commands_in_order(tmp_path: Path) ->
         "npx cdk destroy --force ctx-cluster-Karpenter ctx-cluster-Cluster ctx-cluster-Network "
         "-c cluster_name=ctx-cluster -c region=eu-west-1"
     )
-    assert "[0s/1800s] NodeClaims left: 0" in result.stdout
+    # The elapsed seconds depend on the machine's load.
+    assert re.search(r"\[\d+s/1800s\] NodeClaims left: 0", result.stdout)
     assert result.stdout.rstrip().endswith(
         "destroy: done. Check for leftovers as docs/runbook.md (Teardown) describes."
     )
@@ -249,10 +256,10 @@ def test_real_run_refuses_without_yes_and_calls_nothing(tmp_path: Path) -> None:
 
 def test_real_run_stops_before_any_call_when_a_tool_is_missing(tmp_path: Path) -> None:
     script = make_repo(tmp_path, CONTEXT)
-    result = run(script, ["--yes"], make_bin(tmp_path, ["aws", "kubectl", "node", "python3"]), tmp_path)
+    result = run(script, ["--yes"], make_bin(tmp_path, ["aws", "kubectl", "node", "python3", "make"]), tmp_path)
     assert result.returncode == 1
     assert "destroy: error: missing prerequisites: npx; install them and run again" in result.stderr
-    assert "Step 2/11" not in result.stdout
+    assert "Step 2/13" not in result.stdout
     assert calls(tmp_path) == []
 
 
@@ -295,3 +302,11 @@ def test_destroy_script_is_shellcheck_clean_and_executable() -> None:
     result = shellcheck(SCRIPT)
     assert result.returncode == 0, result.stdout
     assert SCRIPT.stat().st_mode & 0o111
+
+
+def test_credentials_for_another_account_than_cdk_json_stop_before_anything_is_deleted(tmp_path: Path) -> None:
+    script = make_repo(tmp_path, {**CONTEXT, "account": "999988887777"})
+    result = run(script, ["--yes"], make_bin(tmp_path, ALL_TOOLS), tmp_path, **DEPLOYED)
+    assert result.returncode == 1
+    assert "cdk.json sets account 999988887777 but your credentials are for 123456789012" in result.stderr
+    assert not any(c.startswith(("kubectl", "npx")) for c in calls(tmp_path))

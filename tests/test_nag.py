@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,7 +13,10 @@ import pytest
 from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 
-from tests.conftest import Synthesized
+from platform_config.config import PlatformConfig
+from platform_stacks.platform_app import build_app
+from tests.conftest import TODAY, Synthesized
+from tests.fixed_context import fixed_context
 
 VAGUE = re.compile(r"^(n/?a|ok|todo|tbd|fine|needed|required|suppress(ed)?|false positive|ignore)\.?$", re.I)
 
@@ -59,3 +64,47 @@ def test_an_unacknowledged_wildcard_fails_synth(tmp_path: pytest.TempPathFactory
         app.synth()
     violations = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"][0]["violations"]
     assert any(v["ruleName"].startswith("AwsSolutions-IAM5") for v in violations)
+
+
+# Every documented boolean or enum switched away from its default, in one app with the cdk-nag gate on
+# (the session app covers the defaults). A rule that throws fails synth like a finding does.
+NON_DEFAULT_OPTIONS: dict[str, Any] = {
+    "interface_endpoints": True,
+    "endpoint_access": "public_and_private",
+    "public_access_cidrs": ["0.0.0.0/0"],
+    "allow_public_endpoint_anywhere": True,
+    "karpenter_architectures": ["amd64", "arm64"],
+    "karpenter_expire_after": "Never",
+    "nat_gateways": 3,
+    "admin_principal_arns": ["arn:aws:iam::123456789012:role/platform-admins"],
+}
+
+
+def test_every_boolean_option_is_in_the_non_default_nag_app() -> None:
+    booleans = {f.name for f in fields(PlatformConfig) if f.type == "bool"}
+    assert booleans and booleans <= set(NON_DEFAULT_OPTIONS)
+
+
+def test_every_documented_option_synthesizes_with_cdk_nag_on(tmp_path: Path) -> None:
+    platform = build_app(fixed_context(**NON_DEFAULT_OPTIONS), env={}, today=TODAY, outdir=str(tmp_path))
+    platform.app.synth()
+    plugins = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    for plugin in plugins:
+        assert (plugin["conclusion"], plugin.get("violations", [])) == ("success", []), plugin["pluginName"]
+    network = json.loads((tmp_path / f"{platform.network.stack_name}.template.json").read_text())
+    ingress = [
+        rule
+        for res in network["Resources"].values()
+        if res["Type"] == "AWS::EC2::SecurityGroup"
+        for rule in res["Properties"].get("SecurityGroupIngress", [])
+    ]
+    # The endpoints admit HTTPS from the literal VPC CIDR (a token there made cdk-nag's EC23 rule throw).
+    assert ingress == [
+        {
+            "CidrIp": "10.0.0.0/16",
+            "Description": "HTTPS from the VPC",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import fields
@@ -47,8 +48,14 @@ def test_readme_table_names_no_key_the_config_lacks() -> None:
     assert set(config_table_rows()) <= {f.name for f in fields(PlatformConfig)}
 
 
+def make_env() -> dict[str, str]:
+    """The environment without the calling make's flags (under `make test` they add "Entering directory")."""
+    return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+
+
 def make_dry_run(target: str, *args: str) -> str:
-    result = subprocess.run(["make", "-n", target, *args], cwd=ROOT, capture_output=True, text=True, check=True)
+    cmd = ["make", "--no-print-directory", "-n", target, *args]
+    result = subprocess.run(cmd, cwd=ROOT, env=make_env(), capture_output=True, text=True, check=True)
     return result.stdout
 
 
@@ -80,3 +87,65 @@ def test_make_destroy_only_prints_steps_unless_told_yes() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make synth" in README and "make test" in README
+
+
+def makefile_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][a-z-]*):", MAKEFILE, flags=re.M))
+
+
+def test_make_help_lists_every_target_with_one_line() -> None:
+    cmd = ["make", "--no-print-directory", "help"]
+    result = subprocess.run(cmd, cwd=ROOT, env=make_env(), capture_output=True, text=True, check=True)
+    listed = dict(re.findall(r"^  make (\S+)\s+(\S.*)$", result.stdout, flags=re.M))
+    assert set(listed) == makefile_targets()
+    assert len(result.stdout.splitlines()) == len(listed)
+
+
+def test_readme_other_targets_names_every_target() -> None:
+    section = README.split("Other targets", 1)[1].split("\n## ", 1)[0]
+    assert {t for t in makefile_targets() if f"`make {t}`" not in section} == set()
+
+
+def test_diff_uses_no_option_the_pinned_cli_rejects_and_deploy_asks_on_broadening() -> None:
+    assert "--all" not in make_dry_run("diff")
+    assert "cdk deploy --no-notices --no-version-reporting --all --require-approval broadening" in make_dry_run(
+        "deploy"
+    )
+    planned = make_dry_run("deploy", "ARGS=-c nat_gateways=3").splitlines()
+    # The preflight (unsupported Kubernetes version, bad config) runs with the same overrides, before the deploy.
+    assert planned[-2].endswith("scripts/preflight.py -c nat_gateways=3")
+    assert planned[-1].endswith("--all --require-approval broadening -c nat_gateways=3")
+    deploy_workflow = (ROOT / ".github" / "workflows" / "deploy.yml").read_text()
+    assert 'make deploy DEPLOY_FLAGS="--require-approval never"' in deploy_workflow
+
+
+def test_node_22_is_recommended_and_used_in_ci() -> None:
+    assert "Node 20+" not in README and "Node 22 LTS" in README
+    for workflow in (ROOT / ".github" / "workflows").glob("*.yml"):
+        versions = re.findall(r'node-version: "(\d+)"', workflow.read_text())
+        assert versions and set(versions) == {"22"}, workflow.name
+
+
+def test_readme_and_runbook_name_the_addons_stack() -> None:
+    assert "-Addons`" in README.split("## Configuration", 1)[1]
+    assert "eks-platform-Addons" in (ROOT / "docs" / "runbook.md").read_text()
+
+
+def test_runbook_forwards_every_ui_and_costs_cover_every_item() -> None:
+    from constructs_lib.access import UIS
+
+    runbook = (ROOT / "docs" / "runbook.md").read_text()
+    for ui in UIS.values():
+        assert f"`{ui.port_forward}`" in runbook, ui.name
+    costs = runbook.split("## 13. What it costs", 1)[1]
+    for item in ("EKS control plane", "$0.10/h standard", "$0.60/h extended", "system nodes", "NAT gateways",
+                 "interface endpoints", "EBS volumes", "CloudWatch Logs", "Karpenter Spot pool",
+                 "Karpenter On-Demand pool"):  # fmt: skip
+        assert item in costs, item
+
+
+def test_runbook_exception_example_targets_an_enforce_policy() -> None:
+    runbook = (ROOT / "docs" / "runbook.md").read_text()
+    (policy,) = re.findall(r"- policyName: (\S+)", runbook)
+    text = (ROOT / "infra" / "policies" / f"{policy}.yaml").read_text()
+    assert "validationFailureAction: Enforce" in text

@@ -1,4 +1,5 @@
-"""setup-cluster.sh runs its six steps in order, calls nothing under --dry-run; its .ps1 twin matches."""
+"""setup-cluster.sh runs its nine steps in order, checks credentials, account and config first, calls nothing
+under --dry-run, surfaces kubectl errors and ends with the Outputs; its .ps1 twin matches."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ PS1_SCRIPT = REPO / "scripts" / "setup-cluster.ps1"
 BASH = shutil.which("bash") or "/bin/bash"
 
 STEP_TITLES = [
-    "check prerequisites (aws kubectl node npx python3, and the pinned CDK CLI)",
+    "check prerequisites (aws kubectl node npx python3 make)",
+    "prepare the project environment (make deps: .venv and the pinned CDK CLI)",
+    "check AWS credentials, region and target account",
+    "check the configuration (a Kubernetes version EKS still creates, admin access)",
     "bootstrap the CDK environment",
     "deploy every stack",
     "write the kubeconfig",
@@ -32,22 +36,48 @@ STEP_TITLES = [
 ARGO_JSONPATH = "'jsonpath={.status.health.status} {.status.sync.status}'"
 
 
-def expected_commands(cluster: str, region: str) -> list[str]:
+IDENTITY = "aws sts get-caller-identity --query '[Account,Arn]' --output text"
+
+
+def expected_commands(cluster: str, region: str, repo: Path, account: str = "'aws://<account>/") -> list[str]:
     ctx = f"-c cluster_name={cluster} -c region={region}"
+    target = f"{account}{region}'" if account.startswith("'") else f"aws://{account}/{region}"
     return [
-        f"npx cdk bootstrap {ctx}",
-        f"npx cdk deploy --all --require-approval never {ctx}",
+        f"make -C {repo} deps",
+        IDENTITY,
+        f"{repo}/.venv/bin/python scripts/preflight.py {ctx}",
+        f"npx cdk bootstrap {target} {ctx}",
+        f"npx cdk deploy --all --require-approval broadening --outputs-file cdk.out/outputs.json {ctx}",
         f"aws eks update-kubeconfig --name {cluster} --region {region}",
         f"kubectl -n argocd get application platform-root -o {ARGO_JSONPATH}",
         "kubectl get nodes -L karpenter.sh/capacity-type",
     ]
 
 
-# Each shim appends "<name> <args>" to $SHIM_LOG; kubectl answers the ArgoCD status from $FAKE_ARGO_STATUS.
+# Each shim appends "<name> <args>" to $SHIM_LOG and answers from FAKE_* variables: aws the caller identity
+# (or FAKE_AWS_ERROR), kubectl the ArgoCD status (or FAKE_KUBECTL_ERROR), make its exit code, npx the Outputs.
 SHIM = """#!/bin/sh
 echo "{name} $*" >> "$SHIM_LOG"
-case "$*" in *"get application"*) echo "$FAKE_ARGO_STATUS" ;; esac
+case "{name} $*" in
+  "aws sts get-caller-identity"*)
+    if [ -n "$FAKE_AWS_ERROR" ]; then echo "$FAKE_AWS_ERROR" >&2; exit 255; fi
+    printf '%s\\t%s\\n' "${FAKE_ACCOUNT:-123456789012}" \\
+      "${FAKE_ARN:-arn:aws:sts::123456789012:assumed-role/Admin/me}" ;;
+  "kubectl"*"get application"*)
+    if [ -n "$FAKE_KUBECTL_ERROR" ]; then echo "$FAKE_KUBECTL_ERROR" >&2; exit 1; fi
+    echo "$FAKE_ARGO_STATUS" ;;
+  "make"*) exit "${FAKE_MAKE_RC:-0}" ;;
+  "npx"*"--outputs-file"*) echo "${FAKE_OUTPUTS:-{\\}}" > cdk.out/outputs.json ;;
+esac
 exit 0
+"""
+# The venv's python: preflight.py answers FAKE_PREFLIGHT (exit FAKE_PREFLIGHT_RC); anything else is real python.
+VENV_PYTHON = """#!/bin/sh
+case "$1" in
+  scripts/preflight.py) echo "python $*" >> "$SHIM_LOG"; printf '%s\\n' "${FAKE_PREFLIGHT:-admin_principals=1}";
+    exit "${FAKE_PREFLIGHT_RC:-0}" ;;
+esac
+exec {python} "$@"
 """
 
 
@@ -64,7 +94,7 @@ def make_bin(tmp_path: Path, tools: list[str]) -> Path:
     return bindir
 
 
-def make_repo(tmp_path: Path, context: dict[str, str] | None, with_cdk_cli: bool = True) -> Path:
+def make_repo(tmp_path: Path, context: dict[str, str] | None, with_venv: bool = True) -> Path:
     """A copy of the script in a throwaway repo, so cdk.json and node_modules are under test control."""
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
@@ -72,11 +102,12 @@ def make_repo(tmp_path: Path, context: dict[str, str] | None, with_cdk_cli: bool
     shutil.copytree(REPO / "scripts" / "lib", repo / "scripts" / "lib")
     if context is not None:
         (repo / "cdk.json").write_text(json.dumps({"app": "python3 app.py", "context": context}))
-    if with_cdk_cli:
-        cdk = repo / "node_modules" / ".bin" / "cdk"
-        cdk.parent.mkdir(parents=True)
-        cdk.write_text("#!/bin/sh\nexit 0\n")
-        cdk.chmod(0o755)
+    (repo / "cdk.out").mkdir()
+    if with_venv:
+        python = repo / ".venv" / "bin" / "python"
+        python.parent.mkdir(parents=True)
+        python.write_text(VENV_PYTHON.replace("{python}", sys.executable))
+        python.chmod(0o755)
     return repo
 
 
@@ -96,12 +127,12 @@ def calls(tmp_path: Path) -> list[str]:
 
 
 def steps_and_commands(stdout: str) -> tuple[list[str], list[str]]:
-    titles = re.findall(r"^==> Step \d/6: (.*)$", stdout, flags=re.M)
+    titles = re.findall(r"^==> Step \d/9: (.*)$", stdout, flags=re.M)
     commands = [line[2:] for line in stdout.splitlines() if line.startswith("+ ")]
     return titles, commands
 
 
-ALL_TOOLS = ["aws", "kubectl", "node", "npx", "python3"]
+ALL_TOOLS = ["aws", "kubectl", "node", "npx", "python3", "make"]
 
 
 def test_dry_run_lists_every_step_in_order_and_calls_nothing(tmp_path: Path) -> None:
@@ -111,7 +142,7 @@ def test_dry_run_lists_every_step_in_order_and_calls_nothing(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     titles, commands = steps_and_commands(result.stdout)
     assert titles == STEP_TITLES
-    assert commands == expected_commands("ctx-cluster", "eu-west-1")
+    assert commands == expected_commands("ctx-cluster", "eu-west-1", repo)
     assert "dry run done; nothing was called" in result.stdout
     assert calls(tmp_path) == [], "a dry run must not invoke aws, kubectl, npx or node"
 
@@ -125,7 +156,7 @@ def test_repo_script_dry_run_honours_flags_over_cdk_json(tmp_path: Path) -> None
         tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert steps_and_commands(result.stdout)[1] == expected_commands("flag-cluster", "ap-south-1")
+    assert steps_and_commands(result.stdout)[1] == expected_commands("flag-cluster", "ap-south-1", REPO)
     assert calls(tmp_path) == []
 
 
@@ -150,14 +181,14 @@ def test_defaults_without_cdk_json_are_env_cluster_name_and_us_east_1(tmp_path: 
 
 def test_dry_run_reports_missing_tools_with_install_hints_and_goes_on(tmp_path: Path) -> None:
     bindir = make_bin(tmp_path, ["aws", "python3"])
-    repo = make_repo(tmp_path, {"cluster_name": "c", "region": "eu-west-1"}, with_cdk_cli=False)
+    repo = make_repo(tmp_path, {"cluster_name": "c", "region": "eu-west-1"}, with_venv=False)
     result = run_script(repo / "scripts" / "setup-cluster.sh", ["--dry-run"], bindir, tmp_path)
     assert result.returncode == 0
     assert "MISSING kubectl: install kubectl 1.29" in result.stderr
-    assert "MISSING node: install Node.js 20" in result.stderr
+    assert "MISSING node: install Node.js 22 LTS" in result.stderr
     assert "MISSING npx: it comes with npm" in result.stderr
-    assert "MISSING the pinned CDK CLI (node_modules/.bin/cdk): run 'npm ci'" in result.stderr
-    assert "missing prerequisites: kubectl node npx cdk-cli (dry run goes on" in result.stderr
+    assert "MISSING make: install GNU make" in result.stderr
+    assert "missing prerequisites: kubectl node npx make (dry run goes on" in result.stderr
     assert "MISSING aws" not in result.stderr
     assert steps_and_commands(result.stdout)[0] == STEP_TITLES
     assert calls(tmp_path) == []
@@ -168,17 +199,17 @@ def test_dry_run_works_with_no_tools_at_all(tmp_path: Path) -> None:
     empty.mkdir()
     result = run_script(BASH_SCRIPT, ["--dry-run"], empty, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "missing prerequisites: aws kubectl node npx python3" in result.stderr
-    assert len(steps_and_commands(result.stdout)[1]) == 5
+    assert "missing prerequisites: aws kubectl node npx python3 make" in result.stderr
+    assert len(steps_and_commands(result.stdout)[1]) == 8
 
 
 def test_real_run_stops_before_any_call_when_a_tool_is_missing(tmp_path: Path) -> None:
-    bindir = make_bin(tmp_path, ["aws", "kubectl", "npx", "python3"])
+    bindir = make_bin(tmp_path, ["aws", "kubectl", "npx", "python3", "make"])
     repo = make_repo(tmp_path, {"cluster_name": "c", "region": "eu-west-1"})
     result = run_script(repo / "scripts" / "setup-cluster.sh", [], bindir, tmp_path)
     assert result.returncode == 1
     assert "setup-cluster: error: missing prerequisites: node; install them and run again" in result.stderr
-    assert "Step 2/6" not in result.stdout
+    assert "Step 2/9" not in result.stdout
     assert calls(tmp_path) == []
 
 
@@ -189,10 +220,123 @@ def test_real_run_calls_exactly_the_printed_commands_in_order(tmp_path: Path) ->
     result = run_script(script, [], bindir, tmp_path, FAKE_ARGO_STATUS="Healthy Synced")
     assert result.returncode == 0, result.stderr
     # The shim logs "$*", so the jsonpath argument shows unquoted there.
-    printed = [c.replace("'", "") for c in expected_commands("ctx-cluster", "eu-west-1")]
-    assert calls(tmp_path) == printed
+    printed = [c.replace("'", "") for c in expected_commands("ctx-cluster", "eu-west-1", repo, "123456789012")]
+    # The venv's python shim logs itself as "python"; its path is printed in full.
+    assert [c.replace(f"{repo}/.venv/bin/", "") for c in printed] == calls(tmp_path)
     assert "platform-root: health=Healthy sync=Synced" in result.stdout
     assert result.stdout.rstrip().endswith("setup-cluster: done")
+
+
+def run_real(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """A real run (no --dry-run) against shims, in a throwaway repo whose cdk.json names the placeholder account."""
+    bindir = make_bin(tmp_path, ALL_TOOLS)
+    repo = make_repo(tmp_path, {"cluster_name": "c", "region": "eu-west-1", "account": "111111111111"})
+    env = {"FAKE_ARGO_STATUS": "Healthy Synced", **env}
+    return run_script(repo / "scripts" / "setup-cluster.sh", list(args), bindir, tmp_path, **env)
+
+
+def test_credentials_region_and_account_are_one_line_each_before_anything_is_deployed(tmp_path: Path) -> None:
+    result = run_real(tmp_path, FAKE_ACCOUNT="222233334444", FAKE_ARN="arn:aws:iam::222233334444:user/ana")
+    assert result.returncode == 0, result.stderr
+    for line in (
+        "credentials: arn:aws:iam::222233334444:user/ana",
+        "region: eu-west-1",
+        "target account: 222233334444",
+    ):
+        assert f"    {line}\n" in result.stdout
+    assert "npx cdk bootstrap aws://222233334444/eu-west-1" in "\n".join(calls(tmp_path))
+
+
+def test_no_credentials_stop_with_one_clear_line_before_cdk(tmp_path: Path) -> None:
+    result = run_real(tmp_path, FAKE_AWS_ERROR="Unable to locate credentials. You can configure credentials by running")
+    assert result.returncode == 1
+    assert "setup-cluster: error: no usable AWS credentials: Unable to locate credentials." in result.stderr
+    assert "aws sso login" in result.stderr
+    assert not any(c.startswith(("npx", "python")) for c in calls(tmp_path))
+
+
+def test_credentials_for_another_account_than_cdk_json_stop(tmp_path: Path) -> None:
+    bindir = make_bin(tmp_path, ALL_TOOLS)
+    repo = make_repo(tmp_path, {"cluster_name": "c", "region": "eu-west-1", "account": "999988887777"})
+    result = run_script(repo / "scripts" / "setup-cluster.sh", [], bindir, tmp_path, FAKE_ACCOUNT="123456789012")
+    assert result.returncode == 1
+    assert "cdk.json sets account 999988887777 but your credentials are for 123456789012" in result.stderr
+    assert not any(c.startswith("npx") for c in calls(tmp_path))
+
+
+def test_no_venv_stops_after_make_deps_fails(tmp_path: Path) -> None:
+    bindir = make_bin(tmp_path, ALL_TOOLS)
+    repo = make_repo(tmp_path, {"cluster_name": "c", "region": "eu-west-1"}, with_venv=False)
+    result = run_script(repo / "scripts" / "setup-cluster.sh", [], bindir, tmp_path, FAKE_MAKE_RC="0")
+    assert result.returncode == 1
+    assert "make deps did not create" in result.stderr and ".venv/bin/python" in result.stderr
+    failed = run_script(repo / "scripts" / "setup-cluster.sh", [], bindir, tmp_path, FAKE_MAKE_RC="2")
+    assert failed.returncode == 2
+    assert calls(tmp_path)[-1] == f"make -C {repo} deps"
+
+
+def test_a_profile_eks_no_longer_creates_is_refused_before_cdk(tmp_path: Path) -> None:
+    result = run_real(
+        tmp_path, FAKE_PREFLIGHT="error: Kubernetes 1.29 left EKS extended support", FAKE_PREFLIGHT_RC="1"
+    )
+    assert result.returncode == 1
+    assert "the configuration cannot be deployed" in result.stderr
+    assert not any(c.startswith("npx") for c in calls(tmp_path))
+
+
+def test_no_admin_principals_adds_the_deploying_role_with_add_me(tmp_path: Path) -> None:
+    result = run_real(tmp_path, "--add-me", FAKE_PREFLIGHT="admin_principals=0")
+    assert result.returncode == 0, result.stderr
+    assert "nobody would be able to use kubectl" in result.stdout
+    deploy = next(c for c in calls(tmp_path) if c.startswith("npx cdk deploy"))
+    assert deploy.endswith("-c admin_principal_arns=arn:aws:iam::123456789012:role/Admin")
+
+
+def test_no_admin_principals_without_a_terminal_or_add_me_stops(tmp_path: Path) -> None:
+    result = run_real(tmp_path, FAKE_PREFLIGHT="admin_principals=0")
+    assert result.returncode == 1
+    assert "no admin principal; set admin_principal_arns in cdk.json or run with --add-me" in result.stderr
+    assert not any(c.startswith("npx") for c in calls(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("error", "message", "hint"),
+    [
+        ("error: You must be logged in to the server (Unauthorized)", "kubectl was refused", "admin_principal_arns"),
+        ("Unable to connect to the server: dial tcp 10.0.1.5:443: i/o timeout", "unreachable", "Private endpoint"),
+    ],
+)
+def test_kubectl_errors_are_shown_with_what_to_do(tmp_path: Path, error: str, message: str, hint: str) -> None:
+    result = run_real(tmp_path, FAKE_KUBECTL_ERROR=error)
+    assert result.returncode == 1
+    assert f"{message}: {error}" in result.stderr
+    assert hint in result.stderr
+
+
+def test_final_message_prints_the_stack_outputs(tmp_path: Path) -> None:
+    outputs = {
+        "c-Cluster": {"UpdateKubeconfigCommand": "aws eks update-kubeconfig --name c --region eu-west-1"},
+        "c-Addons": {"ArgoCdPortForward": "kubectl -n argocd port-forward svc/argocd-server 8080:443"},
+    }
+    result = run_real(tmp_path, FAKE_OUTPUTS=json.dumps(outputs))
+    assert result.returncode == 0, result.stderr
+    tail = result.stdout.split("How to reach the cluster", 1)[1]
+    assert "    UpdateKubeconfigCommand: aws eks update-kubeconfig --name c --region eu-west-1" in tail
+    assert "    ArgoCdPortForward: kubectl -n argocd port-forward svc/argocd-server 8080:443" in tail
+
+
+@pytest.mark.parametrize(
+    ("caller", "principal"),
+    [
+        ("arn:aws:sts::123456789012:assumed-role/Admin/me@example.com", "arn:aws:iam::123456789012:role/Admin"),
+        ("arn:aws:iam::123456789012:user/ana", "arn:aws:iam::123456789012:user/ana"),
+        ("arn:aws:iam::123456789012:root", ""),
+    ],
+)
+def test_iam_principal_of_a_caller(caller: str, principal: str) -> None:
+    script = f'source {REPO}/scripts/lib/common.sh; iam_principal "$1"'
+    result = subprocess.run([BASH, "-c", script, "x", caller], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == principal
 
 
 def test_wait_for_root_app_times_out_with_a_clear_error(tmp_path: Path) -> None:
@@ -206,7 +350,8 @@ def test_wait_for_root_app_times_out_with_a_clear_error(tmp_path: Path) -> None:
         FAKE_ARGO_STATUS="Progressing OutOfSync",
     )
     assert result.returncode == 1
-    assert "[0s/0s] platform-root: health=Progressing sync=OutOfSync" in result.stdout
+    # The elapsed seconds depend on the machine's load; the timeout is what matters.
+    assert re.search(r"\[\d+s/0s\] platform-root: health=Progressing sync=OutOfSync", result.stdout)
     assert "error: platform-root not Healthy and Synced after 0s" in result.stderr
     assert not any(c.startswith("kubectl get nodes") for c in calls(tmp_path))
 
@@ -274,14 +419,14 @@ def normalise_vars(title: str) -> str:
 def test_ps1_usage_text_and_flags_match_bash() -> None:
     assert ps1_usage().replace("setup-cluster.ps1", "setup-cluster.sh") == bash_usage()
     ps1 = PS1_SCRIPT.read_text()
-    for flag in ("--dry-run", "--cluster-name", "--region", "--timeout", "--help", "-h"):
+    for flag in ("--dry-run", "--add-me", "--cluster-name", "--region", "--timeout", "--help", "-h"):
         assert f"'{flag}'" in ps1, f"{flag} is not parsed by the .ps1"
 
 
 def test_ps1_declares_the_same_steps_in_the_same_order() -> None:
     bash_titles = re.findall(r'^step "(.*)"$', BASH_SCRIPT.read_text(), flags=re.M)
     ps1_titles = re.findall(r"^Write-Step ['\"](.*)['\"]$", PS1_SCRIPT.read_text(), flags=re.M)
-    assert len(bash_titles) == 6
+    assert len(bash_titles) == 9
     assert [normalise_vars(t) for t in ps1_titles] == [normalise_vars(t) for t in bash_titles]
 
 
@@ -290,12 +435,14 @@ def test_ps1_runs_the_same_commands_in_the_same_order() -> None:
     arrays = [
         " ".join(re.findall(r"'([^']*)'", body))
         for body in re.findall(r"@\(('[^)]*)\)", ps1)
-        if body.startswith(("'npx', 'cdk'", "'aws', 'eks'", "'kubectl', "))
+        if body.startswith(("'make', ", "'aws', 'sts'", "'aws', 'eks'", "'npx', 'cdk'", "'kubectl', "))
     ]
     # The literal words of each command; the cluster name, region and namespace are variables in both scripts.
     prefixes = [
+        "make -C deps",
+        "aws sts get-caller-identity --query [Account,Arn] --output text",
         "npx cdk bootstrap",
-        "npx cdk deploy --all --require-approval never",
+        "npx cdk deploy --all --require-approval broadening --outputs-file",
         "aws eks update-kubeconfig --name",
         "kubectl -n",
         "kubectl get nodes -L karpenter.sh/capacity-type",
@@ -312,7 +459,7 @@ def test_ps1_has_the_same_hints_and_errors_as_bash() -> None:
     bash = BASH_SCRIPT.read_text() + (REPO / "scripts" / "lib" / "common.sh").read_text()
     ps1 = PS1_SCRIPT.read_text()
     hints = re.findall(r'^    \w+\) echo "(.*)" ;;$', bash, flags=re.M)
-    assert len(hints) == 5
+    assert len(hints) == 6
     for hint in hints:
         assert hint in ps1, hint
     for fragment in (
@@ -323,10 +470,18 @@ def test_ps1_has_the_same_hints_and_errors_as_bash() -> None:
         "not Healthy and Synced after ",
         "dry run done; nothing was called",
         "exit 2",
+        "no usable AWS credentials: ",
+        "but your credentials are for ",
+        "the configuration cannot be deployed",
+        "nobody would be able to use kubectl",
+        "no admin principal; set admin_principal_arns in cdk.json or run with --add-me",
+        "kubectl was refused: ",
+        "the cluster API endpoint is unreachable: ",
+        "make deps did not create ",
     ):
         assert fragment in bash and fragment in ps1, fragment
-    assert "foreach ($tool in @('aws', 'kubectl', 'node', 'npx', 'python3'))" in ps1
-    assert "for tool in aws kubectl node npx python3; do" in bash
+    assert "foreach ($tool in @('aws', 'kubectl', 'node', 'npx', 'python3', 'make'))" in ps1
+    assert "check_prerequisites aws kubectl node npx python3 make\n" in bash
 
 
 def test_setup_scripts_hold_no_secrets() -> None:
@@ -334,3 +489,15 @@ def test_setup_scripts_hold_no_secrets() -> None:
         text = script.read_text()
         assert not re.search(r"AKIA[0-9A-Z]{16}|aws_secret_access_key|BEGIN [A-Z ]*PRIVATE KEY", text)
         assert os.access(BASH_SCRIPT, os.X_OK)
+
+
+def test_scripts_silence_the_jsii_node_banner_and_run_cdk_with_the_venv() -> None:
+    common = (REPO / "scripts" / "lib" / "common.sh").read_text()
+    prepare = common.split("prepare_environment() {", 1)[1].split("\n}\n", 1)[0]
+    assert 'export PATH="$repo_root/.venv/bin:$PATH"' in prepare
+    assert "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20" in prepare
+    destroy = (REPO / "scripts" / "destroy.sh").read_text()
+    assert "\nprepare_environment\n" in destroy
+    ps1 = PS1_SCRIPT.read_text()
+    assert "$env:JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = '20'" in ps1
+    assert '$env:PATH = "$VenvBin$([IO.Path]::PathSeparator)$env:PATH"' in ps1

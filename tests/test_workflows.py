@@ -149,7 +149,7 @@ def test_setup_python_311_and_node_20_with_caches(path: Path) -> None:
                 "cache-dependency-path": "requirements*.txt",
             }, name
         for step in uses(job, "actions/setup-node"):
-            assert step["with"] == {"node-version": "20", "cache": "npm"}, name
+            assert step["with"] == {"node-version": "22", "cache": "npm"}, name
 
 
 # ci.yml
@@ -243,7 +243,9 @@ def test_deploy_needs_the_diff_and_runs_in_the_production_environment() -> None:
     assert "environment" not in jobs["diff"]
     assert jobs["deploy"]["needs"] == "diff"
     assert jobs["deploy"]["environment"] == "production"
-    assert [s["run"] for s in steps(jobs["deploy"]) if "run" in s] == ["make deploy"]
+    # Unattended after the reviewed diff: CI passes the approval flag explicitly (make deploy asks by default).
+    deploy_runs = [s["run"] for s in steps(jobs["deploy"]) if "run" in s]
+    assert deploy_runs == ['make deploy DEPLOY_FLAGS="--require-approval never"']
 
 
 def test_deploy_diff_is_published_to_the_step_summary() -> None:

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Installs the Debian tools the checks need (promtool); fails loudly rather than letting a check skip.
+# Installs the system tools the checks need (promtool); fails loudly rather than letting a check skip.
+# Debian/Ubuntu: apt-get (no sudo when root, no prompt); macOS: Homebrew; elsewhere: one clear message.
 set -euo pipefail
-missing=()
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
-  echo "error: need Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
+command -v promtool >/dev/null 2>&1 && exit 0
+if command -v apt-get >/dev/null 2>&1; then
+  SUDO=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "error: promtool missing; run as root: apt-get install prometheus" >&2; exit 1; }
+    SUDO=(sudo -n)
+  fi
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+elif [ "$(uname -s)" = Darwin ] && command -v brew >/dev/null 2>&1; then
+  brew install prometheus
+else
+  echo "error: promtool (from Prometheus) is needed by make test; install it: Debian/Ubuntu 'apt-get install" \
+    "prometheus', macOS 'brew install prometheus', else https://prometheus.io/download/ and put promtool on PATH" >&2
   exit 1
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 command -v promtool >/dev/null

@@ -1,4 +1,4 @@
-"""Print what `cdk synth` produced: stacks, resources per stack (by type) and the cdk-nag result."""
+"""Print what `cdk synth` produced: the platform's key settings, stacks, resources, cdk-nag, then every warning."""
 
 from __future__ import annotations
 
@@ -10,10 +10,68 @@ from pathlib import Path
 from typing import Any
 
 
+def _stacks(out: Path) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Each stack artifact of the assembly with its template, by stack name."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {
+        name: (artifact, json.loads((out / artifact["properties"]["templateFile"]).read_text()))
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+
+
+def settings(out: Path) -> list[str]:
+    """What will be deployed where, read back from the templates: profile, account, region, version, NAT, endpoint."""
+    found: dict[str, str] = {}
+    nat = 0
+    for artifact, template in _stacks(out).values():
+        env = artifact.get("environment", "")
+        found.setdefault("account", env.removeprefix("aws://").split("/")[0])
+        found.setdefault("region", env.rsplit("/", 1)[-1])
+        release = template.get("Metadata", {}).get("EksPlatform", {}).get("Release")
+        if release:
+            found["profile"] = release
+        for res in template.get("Resources", {}).values():
+            nat += res["Type"] == "AWS::EC2::NatGateway"
+            if res["Type"] == "AWS::EKS::Cluster":
+                props = res["Properties"]
+                vpc = props.get("ResourcesVpcConfig", {})
+                found["kubernetes"] = str(props.get("Version"))
+                public = vpc.get("EndpointPublicAccess", False)
+                found["endpoint"] = (
+                    f"public and private, from {', '.join(vpc.get('PublicAccessCidrs', []))}"
+                    if public
+                    else "private (kubectl only from inside the VPC: docs/runbook.md, Private endpoint access)"
+                )
+    lines = [f"Profile: {found['profile']}"] if "profile" in found else []
+    lines += [
+        f"Account: {found.get('account', '?')}",
+        f"Region: {found.get('region', '?')}",
+        f"Kubernetes: {found.get('kubernetes', '?')}",
+        f"NAT gateways: {nat}",
+        f"API endpoint: {found.get('endpoint', '?')}",
+    ]
+    return lines
+
+
+def warnings(out: Path) -> list[str]:
+    """Every warning annotation of the assembly ("<stack>: <message>"), in stack order."""
+    found = []
+    for name, (artifact, _) in sorted(_stacks(out).items()):
+        metadata_file = artifact.get("additionalMetadataFile")
+        entries = json.loads((out / metadata_file).read_text()) if metadata_file else artifact.get("metadata", {})
+        for path_entries in entries.values():
+            for entry in path_entries:
+                if entry.get("type") == "aws:cdk:warning":
+                    message = str(entry["data"]).split(" [ack: ", 1)[0]
+                    found.append(f"{name}: {message}")
+    return found
+
+
 def summarize(out: Path) -> tuple[str, bool]:
     """Return the summary text and whether cdk-nag passed with no unacknowledged finding."""
     manifest = json.loads((out / "manifest.json").read_text())
-    lines = ["Stacks:"]
+    lines = [*settings(out), "Stacks:"]
     for name, artifact in sorted(manifest["artifacts"].items()):
         if artifact["type"] != "aws:cloudformation:stack":
             continue
@@ -40,6 +98,7 @@ def summarize(out: Path) -> tuple[str, bool]:
         lines.append("cdk-nag: no validation report in the assembly (is the AwsSolutions plugin registered?)")
         return "\n".join(lines), False
     ok = True
+    found_warnings = warnings(out)
     for plugin in json.loads(report_path.read_text())["pluginReports"]:
         violations = len(plugin.get("violations", []))
         acknowledged = len(plugin.get("suppressedViolations", []))
@@ -48,6 +107,8 @@ def summarize(out: Path) -> tuple[str, bool]:
             f"cdk-nag {plugin['pluginName']}: {plugin['conclusion']}, {violations} unacknowledged, "
             f"{acknowledged} acknowledged with reasons"
         )
+    lines.append(f"Warnings: {len(found_warnings)}")
+    lines += [f"  WARNING {w}" for w in found_warnings]
     return "\n".join(lines), ok
 
 

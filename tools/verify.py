@@ -16,6 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+# Run as `python tools/verify.py`: the repository root must be importable for the shared summary helpers.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.synth_summary import warnings
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 # Tools that come from pinned PyPI packages sit next to the interpreter (.venv/bin), never taken from PATH.
@@ -282,7 +286,8 @@ def select(names: Sequence[str] | None, checks: Sequence[Check]) -> list[Check]:
     return [c for c in checks if c.name in wanted]
 
 
-def verify(checks: Sequence[Check], root: Path) -> list[Result]:
+def verify(checks: Sequence[Check], root: Path, synth_warnings: list[str] | None = None) -> list[Result]:
+    """Run the checks in order; the synth's warnings are appended to `synth_warnings` when given."""
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
         for check in checks:
@@ -299,6 +304,9 @@ def verify(checks: Sequence[Check], root: Path) -> list[Result]:
                 print(f"    FAIL ({result.count}); last lines of its output:", flush=True)
                 print("\n".join(f"    | {line}" for line in result.note.splitlines()), flush=True)
             results.append(result)
+        assembly = Path(tmp) / "cdk.out"
+        if synth_warnings is not None and (assembly / "manifest.json").exists():
+            synth_warnings.extend(warnings(assembly))
     return results
 
 
@@ -318,9 +326,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for check in checks:
             print(f"{check.name}\t{' '.join(check.argv)}")
         return 0
-    results = verify(checks, args.root.resolve())
+    found_warnings: list[str] = []
+    results = verify(checks, args.root.resolve(), found_warnings)
     print()
     print(format_table(results))
+    # A green table must not hide what synth warned about (placeholder repo, support dates, no admins).
+    if found_warnings:
+        print(f"\nWarnings from synth ({len(found_warnings)}):")
+        print("\n".join(f"  WARNING {w}" for w in found_warnings))
     return 0 if all(r.passed for r in results) else 1
 
 

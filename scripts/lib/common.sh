@@ -73,21 +73,65 @@ usage_error() {
   exit 2
 }
 
+# The project's own environment: .venv (Python and the CDK app's packages) and the pinned CDK CLI, made by
+# `make deps`; never the user's global python. Puts the venv first on PATH (cdk.json runs `python3 app.py`).
+# shellcheck disable=SC2154 # repo_root, dry_run, script_name: set by the sourcing script
+prepare_environment() {
+  run make -C "$repo_root" deps
+  export PATH="$repo_root/.venv/bin:$PATH"
+  # jsii's end-of-life banner for Node 20 would interleave every CDK call's output.
+  export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_VERSION_CHECK=1
+  venv_python="$repo_root/.venv/bin/python"
+  if [[ "$dry_run" == false && ! -x "$venv_python" ]]; then
+    echo "${script_name}: error: make deps did not create $venv_python; run 'make deps' and read its error" >&2
+    exit 1
+  fi
+}
+
+# One line each for the credentials, the region and the target account; stops on missing credentials or
+# on credentials for another account than cdk.json's `account` (the placeholder 111111111111 matches any).
+# Sets caller_arn and caller_account.
+# shellcheck disable=SC2154 # region: set by resolve_cluster_and_region
+check_aws_identity() {
+  local cmd=(aws sts get-caller-identity --query '[Account,Arn]' --output text) out configured
+  show_cmd "${cmd[@]}"
+  if [[ "$dry_run" == true ]]; then
+    caller_account="<account>" caller_arn="<your principal>"
+    echo "    credentials: not checked (dry run)"
+  elif ! out="$("${cmd[@]}" 2>&1)"; then
+    echo "${script_name}: error: no usable AWS credentials: ${out%%$'\n'*}" >&2
+    echo "    Log in (aws sso login --profile NAME, or aws configure), check with 'aws sts get-caller-identity', run again." >&2
+    exit 1
+  else
+    read -r caller_account caller_arn <<<"${out##*$'\n'}"
+    echo "    credentials: $caller_arn"
+  fi
+  echo "    region: $region"
+  echo "    target account: $caller_account"
+  configured="$(cdk_context account)"
+  if [[ "$dry_run" == false && -n "$configured" && "$configured" != 111111111111 && "$configured" != "$caller_account" ]]; then
+    echo "${script_name}: error: cdk.json sets account $configured but your credentials are for $caller_account;" \
+      "switch credentials (AWS_PROFILE) or fix cdk.json's account" >&2
+    exit 1
+  fi
+}
+
 # Where to get each prerequisite (the .ps1 twin prints the same hints).
 install_hint() {
   case "$1" in
     aws) echo "install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html" ;;
     kubectl) echo "install kubectl 1.29: https://kubernetes.io/docs/tasks/tools/ (make synth also unpacks one into .tools/bin)" ;;
-    node) echo "install Node.js 20: https://nodejs.org/en/download" ;;
-    npx) echo "it comes with npm: install Node.js 20 (https://nodejs.org/en/download), then run 'npm ci' in the repo" ;;
+    node) echo "install Node.js 22 LTS: https://nodejs.org/en/download" ;;
+    npx) echo "it comes with npm: install Node.js 22 LTS (https://nodejs.org/en/download)" ;;
+    make) echo "install GNU make (Debian/Ubuntu: apt-get install make; macOS: xcode-select --install)" ;;
     python3) echo "install Python 3.11: https://www.python.org/downloads/" ;;
   esac
 }
 
-# Step 1 of both scripts: every tool with an install hint; a dry run reports what is missing and goes on.
+# Step 1 of both scripts: every tool named, with an install hint; a dry run reports what is missing and goes on.
 check_prerequisites() {
   local tool missing=()
-  for tool in aws kubectl node npx python3; do
+  for tool in "$@"; do
     if command -v "$tool" >/dev/null 2>&1; then
       echo "    found $tool"
     else
@@ -95,13 +139,6 @@ check_prerequisites() {
       echo "    MISSING $tool: $(install_hint "$tool")" >&2
     fi
   done
-  # npx would fetch an unpinned CLI when the project's pinned aws-cdk (package.json) is not installed.
-  if [[ -x "$repo_root/node_modules/.bin/cdk" ]]; then
-    echo "    found the pinned CDK CLI (node_modules/.bin/cdk)"
-  else
-    missing+=("cdk-cli")
-    echo "    MISSING the pinned CDK CLI (node_modules/.bin/cdk): run 'npm ci' in $repo_root" >&2
-  fi
   if [[ ${#missing[@]} -gt 0 ]]; then
     if [[ "$dry_run" == true ]]; then
       echo "${script_name}: missing prerequisites: ${missing[*]} (dry run goes on; a real run stops here)" >&2
@@ -110,4 +147,51 @@ check_prerequisites() {
       exit 1
     fi
   fi
+}
+
+# The IAM role or user behind a caller ARN (an access entry needs the role, not the STS session):
+# arn:aws:sts::1:assumed-role/Admin/me -> arn:aws:iam::1:role/Admin; prints nothing for root or others.
+iam_principal() {
+  local arn="$1" partition account rest
+  IFS=: read -r _ partition _ _ account rest <<<"$arn"
+  case "$rest" in
+    assumed-role/*/*) rest="${rest#assumed-role/}"; echo "arn:$partition:iam::$account:role/${rest%%/*}" ;;
+    role/* | user/*) echo "arn:$partition:iam::$account:$rest" ;;
+  esac
+}
+
+# Shows a failed kubectl call; stops on errors waiting cannot fix, with what to do.
+# shellcheck disable=SC2154 # script_name: set by the sourcing script
+explain_kubectl_error() {
+  local first="${1%%$'\n'*}"
+  case "$1" in
+    *NotFound* | *"not found"*) ;;
+    *Unauthorized* | *Forbidden* | *"must be logged in"* | *"provide credentials"*)
+      echo "${script_name}: error: kubectl was refused: $first" >&2
+      echo "    Your principal has no access entry on the cluster: add it to admin_principal_arns" \
+        "(cdk.json or --add-me) and deploy again." >&2
+      exit 1 ;;
+    *"i/o timeout"* | *"no such host"* | *"connection refused"* | *"Unable to connect"*)
+      echo "${script_name}: error: the cluster API endpoint is unreachable: $first" >&2
+      echo "    With endpoint_access=private kubectl works only from inside the VPC: see docs/runbook.md" \
+        "(Private endpoint access), or use public_and_private with your public_access_cidrs." >&2
+      exit 1 ;;
+    *) echo "    kubectl: $first" ;;
+  esac
+}
+
+# The stacks' Outputs from `cdk deploy --outputs-file`, one "Key: value" line each, with the venv's python.
+# shellcheck disable=SC2154 # venv_python: set by prepare_environment
+print_outputs() {
+  if [[ ! -f "$1" ]]; then
+    echo "    ($1 is missing: read the Outputs of each stack in the CloudFormation console)"
+    return 0
+  fi
+  "$venv_python" -c '
+import json, sys
+for stack, outputs in sorted(json.load(open(sys.argv[1])).items()):
+    for key, value in outputs.items():
+        if not key.startswith("ExportsOutput"):
+            print(f"    {key}: {value}")
+' "$1"
 }

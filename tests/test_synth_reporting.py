@@ -1,0 +1,101 @@
+"""What synth reports: the summary starts with where and what is deployed and repeats every warning; `make verify`
+lists the warnings under its table; the deploy preflight refuses a Kubernetes version EKS no longer creates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from scripts.preflight import main as preflight
+from tests.conftest import Synthesized
+from tests.fixed_context import fixed_context
+from tools import verify as v
+from tools.synth_summary import summarize, warnings
+
+WARNING_KEYS = ("nobody will be able to use kubectl", "no longer creates clusters", "git_repo_url is the placeholder")
+
+
+def test_summary_starts_with_profile_account_region_version_nat_and_endpoint(synthesized: Synthesized) -> None:
+    text, passed = summarize(synthesized.outdir)
+    assert passed
+    assert text.splitlines()[:6] == [
+        "Profile: seed",
+        "Account: 111111111111",
+        "Region: us-east-1",
+        "Kubernetes: 1.29",
+        "NAT gateways: 1",
+        "API endpoint: private (kubectl only from inside the VPC: docs/runbook.md, Private endpoint access)",
+    ]
+
+
+def test_summary_repeats_every_warning(synthesized: Synthesized) -> None:
+    text, _ = summarize(synthesized.outdir)
+    tail = text.split("\nWarnings: 3\n", 1)[1].splitlines()
+    assert len(tail) == 3
+    for key in WARNING_KEYS:
+        assert sum(key in line for line in tail) == 1, key
+    assert all(line.startswith("  WARNING eks-platform-") for line in tail)
+
+
+def test_warnings_are_read_from_the_assembly_not_invented(tmp_path: Path) -> None:
+    from platform_stacks.platform_app import build_app
+
+    context = fixed_context(
+        git_repo_url="https://github.com/acme/platform.git",
+        admin_principal_arns=["arn:aws:iam::123456789012:role/admins"],
+    )
+    platform = build_app(context, env={}, today=dt.date(2024, 6, 1), outdir=str(tmp_path), nag=False)
+    platform.app.synth()
+    assert warnings(tmp_path) == []
+
+
+def test_verify_lists_the_synth_warnings_under_its_table(tmp_path: Path, synthesized: Synthesized) -> None:
+    # A "synth" check that copies the session's assembly into verify's {out}, so no second synth runs.
+    copy = v.Check("synth", ("cp", "-r", str(synthesized.outdir), "{out}"), v.files_counter("stacks"))
+    found: list[str] = []
+    results = v.verify([copy], tmp_path, found)
+    assert [r.passed for r in results] == [True]
+    assert len(found) == 3 and all(any(k in w for w in found) for k in WARNING_KEYS)
+
+
+def write_cdk_json(tmp_path: Path, **context: object) -> Path:
+    path = tmp_path / "cdk.json"
+    path.write_text(json.dumps({"app": "python3 app.py", "context": fixed_context(**context)}))
+    return path
+
+
+def test_preflight_refuses_a_version_eks_no_longer_creates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = preflight(["--cdk-json", str(write_cdk_json(tmp_path))], today=dt.date(2026, 11, 26))
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "error: Kubernetes 1.29 left EKS extended support on 2026-03-23" in err
+    assert "EKS no longer creates clusters at this version" in err
+
+
+def test_preflight_counts_admins_with_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(write_cdk_json(tmp_path))
+    assert preflight(["--cdk-json", path], today=dt.date(2024, 6, 1)) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "admin_principals=0"
+    arn = "admin_principal_arns=arn:aws:iam::123456789012:role/admins"
+    assert preflight(["--cdk-json", path, "-c", arn], today=dt.date(2024, 6, 1)) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "admin_principals=1"
+
+
+def test_preflight_reports_bad_config_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(write_cdk_json(tmp_path))
+    assert preflight(["--cdk-json", path, "-c", "nat_gateways=7"], today=dt.date(2024, 6, 1)) == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: config key 'nat_gateways' = 7: accepted is 1 (cheap) to 3 (one per AZ, zonal HA)"
+    )
+
+
+def test_bench_prints_progress_for_each_timed_run(capsys: pytest.CaptureFixture[str]) -> None:
+    from tools.bench import timed
+
+    seconds = timed("cdk synth 1/5", ["true"])
+    assert seconds >= 0
+    assert re.fullmatch(r"  cdk synth 1/5 \.\.\. \d+\.\d s\n", capsys.readouterr().out)

@@ -70,7 +70,7 @@ def test_the_topic_gets_a_pod_identity_role_that_may_only_publish_to_it() -> Non
     )
     assert routing.role is not None
     # Only Alertmanager's service account of this cluster can assume it (issue 13).
-    (role,) = [r for r in t.find_resources("AWS::IAM::Role").values()]
+    (role,) = list(t.find_resources("AWS::IAM::Role").values())
     equals = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
     assert equals["aws:RequestTag/kubernetes-service-account"] == ALERTMANAGER_SERVICE_ACCOUNT[1]
     assert equals["aws:RequestTag/kubernetes-namespace"] == ALERTMANAGER_SERVICE_ACCOUNT[0]

@@ -151,7 +151,7 @@ def service_port_flows(
             t
             for ns, t in templates
             if (ns or namespace) == namespace
-            and _matches({"matchLabels": svc_selector}, t["metadata"].get("labels") or {})
+            and _matches({"matchLabels": svc_selector}, (t.get("metadata") or {}).get("labels") or {})
         ]
         for port in svc["spec"].get("ports") or []:
             if port.get("name") not in names:
@@ -164,7 +164,7 @@ def service_port_flows(
                     Flow(
                         what=f"{what} {svc['metadata']['name']}:{port['name']}",
                         dst_namespace=namespace,
-                        dst_labels=pod["metadata"].get("labels") or svc_selector,
+                        dst_labels=(pod.get("metadata") or {}).get("labels") or svc_selector,
                         port=number,
                         port_name=name,
                         src_namespace=src_namespace,

@@ -53,6 +53,15 @@ PLATFORM_FLOWS = [
         "metrics-port",
         **PROMETHEUS,
     ),
+    # The background controller names its 8000 port "metrics": an allow by port name would miss it.
+    Flow(
+        "scrape Kyverno's background controller",
+        "kyverno",
+        {"app.kubernetes.io/component": "background-controller", "app.kubernetes.io/part-of": "kyverno"},
+        8000,
+        "metrics",
+        **PROMETHEUS,
+    ),
     Flow(
         "API server calls the prometheus-operator webhook",
         "monitoring",

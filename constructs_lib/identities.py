@@ -71,3 +71,14 @@ def pod_identity(
 def node_policies(policies: tuple[str, ...]) -> list[iam.IManagedPolicy]:
     """AWS managed policies for a node role (never AmazonEKS_CNI_Policy: aws-node has its own role)."""
     return [iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in policies]
+
+
+def node_role(scope: Construct, id_: str, *, description: str, policies: tuple[str, ...]) -> iam.Role:
+    """An EC2 instance role for nodes with the given AWS managed policies."""
+    return iam.Role(
+        scope,
+        id_,
+        assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+        description=description,
+        managed_policies=node_policies(policies),
+    )

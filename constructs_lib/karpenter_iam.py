@@ -8,7 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.identities import node_policies, pod_identity
+from constructs_lib.identities import node_role, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
 
 # Karpenter's reference node role minus AmazonEKS_CNI_Policy: aws-node has its own Pod Identity role.
@@ -210,12 +210,8 @@ class KarpenterIam(Construct):
         self, scope: Construct, id_: str, *, cluster: eks.ICluster, cluster_name: str, queue: sqs.IQueue
     ) -> None:
         super().__init__(scope, id_)
-        self.node_role = iam.Role(
-            self,
-            "NodeRole",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            description=f"Nodes Karpenter launches for {cluster_name}",
-            managed_policies=node_policies(NODE_MANAGED_POLICIES),
+        self.node_role = node_role(
+            self, "NodeRole", description=f"Nodes Karpenter launches for {cluster_name}", policies=NODE_MANAGED_POLICIES
         )
         for policy in NODE_MANAGED_POLICIES:
             acknowledge(

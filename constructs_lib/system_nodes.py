@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.eks_cluster import as_icluster
-from constructs_lib.identities import node_policies
+from constructs_lib.identities import node_role
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config.config import PlatformConfig
 
@@ -41,12 +40,8 @@ class SystemNodeGroup(Construct):
                 )
             ],
         )
-        self.node_role = iam.Role(
-            self,
-            "NodeRole",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            description=f"System node group of {config.cluster_name}",
-            managed_policies=node_policies(NODE_POLICIES),
+        self.node_role = node_role(
+            self, "NodeRole", description=f"System node group of {config.cluster_name}", policies=NODE_POLICIES
         )
         self.nodegroup = eks.Nodegroup(
             self,

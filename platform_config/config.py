@@ -179,7 +179,6 @@ class PlatformConfig:
         self._validate_nodes()
         self._validate_git()
         self._validate_karpenter()
-        self._validate_security()
         self._validate_alerting()
 
     def _validate_alerting(self) -> None:
@@ -250,13 +249,15 @@ class PlatformConfig:
             raise ConfigError(
                 "nat_gateways", self.nat_gateways, f"accepted is 1 (cheap) to {n_azs} (one per AZ, zonal HA)"
             )
-        if self.flow_log_retention_days not in LOG_RETENTION_DAYS:
-            raise ConfigError(
-                "flow_log_retention_days",
-                self.flow_log_retention_days,
-                "accepted is a CloudWatch Logs retention in days (aws_logs.RetentionDays): "
-                + ", ".join(map(str, LOG_RETENTION_DAYS)),
-            )
+        # Flow logs, and the control-plane and handler log groups (log_retention_days).
+        for key in ("flow_log_retention_days", "log_retention_days"):
+            if getattr(self, key) not in LOG_RETENTION_DAYS:
+                raise ConfigError(
+                    key,
+                    getattr(self, key),
+                    "accepted is a CloudWatch Logs retention in days (aws_logs.RetentionDays): "
+                    + ", ".join(map(str, LOG_RETENTION_DAYS)),
+                )
 
     def _validate_endpoint(self) -> None:
         if self.endpoint_access not in ("private", "public_and_private"):
@@ -423,16 +424,6 @@ class PlatformConfig:
                 "ami_alias",
                 self.ami_alias,
                 "accepted is a pinned AL2023 alias such as al2023@v20240807 (not @latest)",
-            )
-
-    def _validate_security(self) -> None:
-        """The platform's log groups (control plane, handlers) take a CloudWatch Logs retention."""
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ConfigError(
-                "log_retention_days",
-                self.log_retention_days,
-                "accepted is a CloudWatch Logs retention in days from aws_logs.RetentionDays: "
-                + ", ".join(map(str, LOG_RETENTION_DAYS)),
             )
 
 

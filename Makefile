@@ -15,7 +15,10 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-CDK_FLAGS := --no-notices --no-version-reporting
+# Release profile (platform_config/versions.py): `make synth RELEASE=seed`; unset = cdk.json's `release`.
+RELEASE ?=
+RELEASE_FLAG := $(if $(RELEASE), -c release=$(RELEASE))
+CDK_FLAGS := --no-notices --no-version-reporting$(RELEASE_FLAG)
 # Context overrides for synth, diff and deploy: make deploy ARGS="-c admin_principal_arns=arn:aws:iam::...".
 ARGS ?=
 # IAM and security-group widening waits for a yes; unattended CI passes DEPLOY_FLAGS explicitly.
@@ -37,7 +40,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # System tools the checks need; installed here so CI on a fresh machine never skips a check.
-.tools/.installed: tools/install_system_tools.sh $(VENV)/.installed
+.tools/.installed: tools/install_system_tools.sh tools/layer_bin.py platform_config/versions.py $(VENV)/.installed
 	bash tools/install_system_tools.sh
 	$(PY) tools/layer_bin.py >/dev/null
 	touch $@
@@ -75,7 +78,7 @@ diff: deps ## cdk diff of every stack against the account (needs credentials)
 
 # The preflight refuses a Kubernetes version EKS no longer creates before CloudFormation is touched.
 deploy: deps ## cdk deploy --all; asks before IAM or security-group widening (DEPLOY_FLAGS)
-	$(PY) scripts/preflight.py $(ARGS)
+	$(PY) scripts/preflight.py$(RELEASE_FLAG) $(ARGS)
 	$(CDK) deploy $(CDK_FLAGS) --all $(DEPLOY_FLAGS) $(ARGS)
 
 # Ordered teardown: ArgoCD apps and NodePools first so Karpenter terminates its nodes and releases

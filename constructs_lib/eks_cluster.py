@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import cast
 
-from aws_cdk import Duration
+from aws_cdk import Duration, aws_lambda
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_kms as kms
-from aws_cdk.lambda_layer_kubectl_v29 import KubectlV29Layer
 from constructs import Construct
 
 from constructs_lib.log_groups import log_group, logs_key, route_function_logs
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config.config import PlatformConfig
+from platform_config.versions import KubernetesRelease
 
 ALL_LOG_TYPES = [
     eks.ClusterLoggingTypes.API,
@@ -25,6 +26,12 @@ ALL_LOG_TYPES = [
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 # Read-only across the cluster (no Secrets): for people who look, not change.
 VIEW_POLICY = "AmazonEKSViewPolicy"
+
+
+def kubectl_layer(scope: Construct, id_: str, *, release: KubernetesRelease) -> aws_lambda.ILayerVersion:
+    """The profile's kubectl layer (kubectl and helm for its Kubernetes minor); only that package is imported."""
+    module = importlib.import_module(release.layer_module)
+    return cast(aws_lambda.ILayerVersion, getattr(module, release.layer_class)(scope, id_))
 
 
 def as_icluster(cluster: eks.Cluster) -> eks.ICluster:
@@ -64,7 +71,7 @@ class PlatformCluster(Construct):
             self,
             "Cluster",
             cluster_name=config.cluster_name,
-            version=eks.KubernetesVersion.of(config.kubernetes_version),
+            version=eks.KubernetesVersion.of(config.kubernetes.version),
             vpc=vpc,
             vpc_subnets=[private],
             endpoint_access=endpoint,
@@ -77,7 +84,7 @@ class PlatformCluster(Construct):
             # Admins come from config as access entries; the CloudFormation role gets no standing admin.
             bootstrap_cluster_creator_admin_permissions=False,
             kubectl_provider_options=eks.KubectlProviderOptions(
-                kubectl_layer=KubectlV29Layer(self, "KubectlLayer"),
+                kubectl_layer=kubectl_layer(self, "KubectlLayer", release=config.kubernetes),
                 # The handler runs in the private subnets so it reaches a private-only endpoint.
                 private_subnets=vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets,
             ),

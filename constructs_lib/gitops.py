@@ -1,4 +1,5 @@
-"""GitOpsBootstrap: two AppProjects (the root's and the child charts'), the emptied `default` project, the root app."""
+"""GitOpsBootstrap: two AppProjects (the root's and the child charts'), the emptied `default` project, and the root
+app that syncs the release profile's overlays of infra/ and apps/."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Any
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
-from platform_config import versions
 from platform_config.config import PlatformConfig
+from platform_config.guardrails import GUARDRAIL_KIND
+from platform_config.versions import ReleaseProfile
 
 ARGOCD_NAMESPACE = "argocd"
 # The root app syncs this repo's infra/ and apps/; child Applications install third-party charts.
@@ -17,15 +19,27 @@ PROJECT = "platform"
 ROOT_APP = "platform-root"
 IN_CLUSTER = "https://kubernetes.default.svc"
 # Child Applications in infra/ and apps/ install these charts; the child project admits them and nothing else.
-CHILD_CHART_REPOS = sorted(
-    {versions.CHARTS[c].repository for c in ("opentelemetry-collector", "jaeger", "opentelemetry-demo")}
-)
+CHILD_CHARTS = ("opentelemetry-collector", "jaeger", "opentelemetry-demo")
+GITOPS_ROOTS = ("infra", "apps")
+
+
+def child_chart_repos(profile: ReleaseProfile) -> list[str]:
+    """The Helm repositories of the charts the profile's child Applications install."""
+    return sorted({profile.charts[c].repository for c in CHILD_CHARTS})
+
+
+def overlay_paths(release: str) -> list[str]:
+    """The kustomize directories the root app syncs for a release profile: each GitOps root's overlay."""
+    return [f"{root}/overlays/{release}" for root in GITOPS_ROOTS]
+
+
 # Namespaces the synced content may write to. Never kube-system, kyverno or argocd (Kyverno's webhooks skip
 # the first two, argocd holds the cluster-admin controller); the root may add Applications in argocd only.
 CONTENT_NAMESPACES = ("astronomy-shop", "monitoring", "observability")
 CHILD_NAMESPACES = ("astronomy-shop", "observability")
-# What the built infra/ and apps/ create, by (group, kind); tests derive both lists from the content.
-ROOT_CLUSTER_KINDS = (("", "Namespace"), ("kyverno.io", "ClusterPolicy"))
+# What the built infra/ and apps/ create, by (group, kind); tests derive both lists from the content. The
+# guardrails' kind is the profile's (ClusterPolicy on seed, ValidatingPolicy on current).
+ROOT_CLUSTER_KINDS = (("", "Namespace"),)
 ROOT_NAMESPACED_KINDS = (
     ("", "ConfigMap"),
     ("argoproj.io", "Application"),
@@ -55,7 +69,7 @@ def root_project(config: PlatformConfig) -> dict[str, Any]:
             "description": f"GitOps root of {config.cluster_name}: {config.git_repo_url} only",
             "sourceRepos": [config.git_repo_url],
             "destinations": _destinations((ARGOCD_NAMESPACE, *CONTENT_NAMESPACES)),
-            "clusterResourceWhitelist": _kinds(ROOT_CLUSTER_KINDS),
+            "clusterResourceWhitelist": _kinds((*ROOT_CLUSTER_KINDS, GUARDRAIL_KIND[config.release])),
             # A whitelist, so an AppProject, ApplicationSet, Role or Secret in Git is refused by Argo CD.
             "namespaceResourceWhitelist": _kinds(ROOT_NAMESPACED_KINDS),
             "orphanedResources": {"warn": True},
@@ -71,7 +85,7 @@ def app_project(config: PlatformConfig) -> dict[str, Any]:
         "metadata": {"name": PROJECT, "namespace": ARGOCD_NAMESPACE},
         "spec": {
             "description": f"Third-party charts on {config.cluster_name}",
-            "sourceRepos": list(CHILD_CHART_REPOS),
+            "sourceRepos": child_chart_repos(config.profile),
             "destinations": _destinations(CHILD_NAMESPACES),
             # The rendered charts create only namespaced objects (tests/test_gitops_boundary.py).
             "clusterResourceWhitelist": [],
@@ -98,7 +112,8 @@ def default_project() -> dict[str, Any]:
 
 
 def root_application(config: PlatformConfig) -> dict[str, Any]:
-    """App of apps: infra/ and apps/ as kustomize directories, automated sync with prune, self-heal and retry."""
+    """App of apps: the profile's infra/ and apps/ overlays as kustomize directories, automated sync with
+    prune, self-heal and retry."""
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
@@ -112,7 +127,7 @@ def root_application(config: PlatformConfig) -> dict[str, Any]:
             "project": ROOT_PROJECT,
             "sources": [
                 {"repoURL": config.git_repo_url, "targetRevision": config.git_revision, "path": path}
-                for path in ("infra", "apps")
+                for path in overlay_paths(config.release)
             ],
             "destination": {"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE},
             "syncPolicy": {

@@ -1,6 +1,8 @@
-"""KarpenterIam: node role (+ EC2_LINUX access entry) and the Pod Identity controller role of Karpenter 1.0."""
+"""KarpenterIam: node role (+ EC2_LINUX access entry) and the Pod Identity controller role, per Karpenter version."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from aws_cdk import Aws
 from aws_cdk import aws_eks_v2 as eks
@@ -11,12 +13,145 @@ from constructs import Construct
 from constructs_lib.identities import node_role, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
 
-# Karpenter's reference node role minus AmazonEKS_CNI_Policy: aws-node has its own Pod Identity role.
-NODE_MANAGED_POLICIES = (
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEC2ContainerRegistryReadOnly",
-    "AmazonSSMManagedInstanceCore",
+
+@dataclass(frozen=True)
+class ReferenceIam:
+    """What Karpenter's reference CloudFormation (getting-started cloudformation.yaml) changes between versions."""
+
+    # Controller managed policies as the reference splits them: construct id -> statement Sids, in order.
+    policies: dict[str, tuple[str, ...]]
+    # AllowRegionalReadActions: the Describe* calls the controller makes.
+    regional_read_actions: tuple[str, ...]
+    # AllowScopedEC2InstanceAccessActions: resource kinds RunInstances/CreateFleet may use besides images,
+    # snapshots, security groups and subnets.
+    launch_resource_kinds: tuple[str, ...]
+    # AllowPassingInstanceRole: the EC2 service principals the node role may be passed to.
+    passed_to_service: tuple[str, ...]
+    # The node role's AWS managed policies.
+    node_managed_policies: tuple[str, ...]
+
+
+_SEED_READS = (
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstances",
+    "ec2:DescribeInstanceTypeOfferings",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplates",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSpotPriceHistory",
+    "ec2:DescribeSubnets",
 )
+CNI_POLICY = "AmazonEKS_CNI_Policy"
+_NODE_POLICIES = ("AmazonEKS_CNI_Policy", "AmazonEKSWorkerNodePolicy", "{ecr}", "AmazonSSMManagedInstanceCore")
+# Keyed by Karpenter version (platform_config/versions.py pins one per profile); tests compare each statement
+# with upstream_facts/<profile>/karpenter/reference-cfn.json.
+REFERENCE_IAM: dict[str, ReferenceIam] = {
+    "1.0.14": ReferenceIam(
+        policies={
+            "ControllerPolicy": (
+                "AllowScopedEC2InstanceAccessActions",
+                "AllowScopedEC2LaunchTemplateAccessActions",
+                "AllowScopedEC2InstanceActionsWithTags",
+                "AllowScopedResourceCreationTagging",
+                "AllowScopedResourceTagging",
+                "AllowScopedDeletion",
+                "AllowRegionalReadActions",
+                "AllowSSMReadActions",
+                "AllowPricingReadActions",
+                "AllowInterruptionQueueActions",
+                "AllowPassingInstanceRole",
+                "AllowScopedInstanceProfileCreationActions",
+                "AllowScopedInstanceProfileTagActions",
+                "AllowScopedInstanceProfileActions",
+                "AllowInstanceProfileReadActions",
+                "AllowAPIServerEndpointDiscovery",
+            )
+        },
+        regional_read_actions=_SEED_READS,
+        launch_resource_kinds=(),
+        passed_to_service=("ec2.amazonaws.com",),
+        node_managed_policies=tuple(p.format(ecr="AmazonEC2ContainerRegistryReadOnly") for p in _NODE_POLICIES),
+    ),
+    # 1.14: six policies; AZ lookups dropped; capacity reservations, placement groups, instance status,
+    # instance-profile listing and zonal-shift status added; pull-only ECR access for nodes.
+    "1.14.1": ReferenceIam(
+        policies={
+            "NodeLifecyclePolicy": (
+                "AllowScopedEC2InstanceAccessActions",
+                "AllowScopedEC2LaunchTemplateAccessActions",
+                "AllowScopedEC2InstanceActionsWithTags",
+                "AllowScopedResourceCreationTagging",
+                "AllowScopedResourceTagging",
+                "AllowScopedDeletion",
+            ),
+            "IAMIntegrationPolicy": (
+                "AllowPassingInstanceRole",
+                "AllowScopedInstanceProfileCreationActions",
+                "AllowScopedInstanceProfileTagActions",
+                "AllowScopedInstanceProfileActions",
+            ),
+            "EKSIntegrationPolicy": ("AllowAPIServerEndpointDiscovery",),
+            "InterruptionPolicy": ("AllowInterruptionQueueActions",),
+            "ZonalShiftPolicy": ("AllowZonalShiftStatusReadOnly",),
+            "ResourceDiscoveryPolicy": (
+                "AllowRegionalReadActions",
+                "AllowSSMReadActions",
+                "AllowPricingReadActions",
+                "AllowUnscopedInstanceProfileListAction",
+                "AllowInstanceProfileReadActions",
+            ),
+        },
+        regional_read_actions=(
+            "ec2:DescribeCapacityReservations",
+            "ec2:DescribeImages",
+            "ec2:DescribeInstances",
+            "ec2:DescribeInstanceStatus",
+            "ec2:DescribeInstanceTypeOfferings",
+            "ec2:DescribeInstanceTypes",
+            "ec2:DescribeLaunchTemplates",
+            "ec2:DescribePlacementGroups",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSpotPriceHistory",
+            "ec2:DescribeSubnets",
+        ),
+        launch_resource_kinds=("capacity-reservation", "placement-group"),
+        passed_to_service=("ec2.amazonaws.com", "ec2.amazonaws.com.cn"),
+        node_managed_policies=tuple(p.format(ecr="AmazonEC2ContainerRegistryPullOnly") for p in _NODE_POLICIES),
+    ),
+}
+
+
+def wildcard_reasons(statements: list[iam.PolicyStatement]) -> dict[str, str]:
+    """cdk-nag IAM5 wildcard resources of a policy (in cdk-nag's <AWS::...> spelling) with why each stays."""
+    reasons: dict[str, str] = {}
+    unscoped: list[str] = []
+    for statement in statements:
+        for resource in statement.resources:
+            if resource == "*":
+                for action in statement.actions:
+                    why = [why for prefix, why in UNSCOPED_ACTIONS.items() if action.startswith(prefix)]
+                    if not why:
+                        raise ValueError(f"{statement.sid}: {action} on Resource '*' has no reason in UNSCOPED_ACTIONS")
+                    unscoped += why
+            elif "*" in resource:
+                reasons[resource] = WILDCARD_REASONS[resource]
+    if unscoped:
+        reasons["*"] = ", ".join(dict.fromkeys(unscoped)) + " support no resource-level permissions"
+    return reasons
+
+
+def reference_iam(karpenter_version: str) -> ReferenceIam:
+    """The reference IAM shape of a pinned Karpenter version (one clear error for a version without one)."""
+    if karpenter_version not in REFERENCE_IAM:
+        raise ValueError(
+            f"Karpenter {karpenter_version} has no reference IAM shape in constructs_lib/karpenter_iam.py "
+            f"(known: {', '.join(REFERENCE_IAM)}); compare its cloudformation.yaml (tools/derive_upstream.py) "
+            "and add one"
+        )
+    return REFERENCE_IAM[karpenter_version]
+
+
 # Why each wildcard resource in the controller policy stays: Karpenter creates these resources at run
 # time, so their ids are unknown; every mutating statement is scoped by cluster tags instead.
 WILDCARD_REASONS = {
@@ -35,19 +170,40 @@ WILDCARD_REASONS = {
     "arn:<AWS::Partition>:ec2:<AWS::Region>:*:spot-instances-request/*": "Spot requests are created with each "
     "launch, tag-conditioned",
     "arn:<AWS::Partition>:ec2:<AWS::Region>:*:volume/*": "root volumes are created with each instance, tag-conditioned",
-    "*": "EC2 Describe* calls and pricing:GetProducts support no resource scoping; Describe* is limited to this "
-    "region by condition",
+    "arn:<AWS::Partition>:ec2:<AWS::Region>:*:capacity-reservation/*": "RunInstances may launch into whichever "
+    "capacity reservation a NodeClass selects at run time",
+    "arn:<AWS::Partition>:ec2:<AWS::Region>:*:placement-group/*": "RunInstances may launch into whichever placement "
+    "group a NodeClass selects at run time",
     "arn:<AWS::Partition>:ssm:<AWS::Region>::parameter/aws/service/*": "reads only AWS-published public AMI "
     "parameters to resolve the AMI alias",
     "arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/*": "instance profiles are created per "
     "EC2NodeClass with generated names, conditioned on cluster and region tags",
 }
+# Actions granted on Resource "*" because the API has no resource-level permissions, and how each is limited.
+UNSCOPED_ACTIONS = {
+    "ec2:Describe": "EC2 Describe* calls (limited to this region by condition)",
+    "pricing:GetProducts": "pricing:GetProducts (public price list)",
+    "iam:ListInstanceProfiles": "iam:ListInstanceProfiles (names only; to find profiles it created)",
+    "arc-zonal-shift:GetManagedResource": "arc-zonal-shift:GetManagedResource (limited to this cluster by condition)",
+}
 SERVICE_ACCOUNT = ("kube-system", "karpenter")
+NAG_PSEUDO_PARAMETERS = ("<AWS::Partition>", "<AWS::Region>", "<AWS::AccountId>")
 
 
-def controller_statements(*, cluster_name: str, queue_arn: str, node_role_arn: str) -> list[iam.PolicyStatement]:
-    """Karpenter 1.0.14's reference controller policy, statement for statement, scoped to this cluster."""
-    partition, region, account = Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID
+def controller_statements(
+    *,
+    shape: ReferenceIam,
+    cluster_name: str,
+    queue_arn: str,
+    node_role_arn: str,
+    pseudo: tuple[str, str, str] = (Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID),
+) -> dict[str, list[iam.PolicyStatement]]:
+    """The reference controller policies of one Karpenter version, statement for statement, scoped to this cluster.
+
+    Returns {policy construct id: statements}, split as the reference splits them. `pseudo` is (partition,
+    region, account): CloudFormation pseudo parameters, or cdk-nag's <AWS::...> spelling to name findings.
+    """
+    partition, region, account = pseudo
     ec2 = f"arn:{partition}:ec2:{region}"
     owned = {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"}
     request_owned = {
@@ -67,17 +223,22 @@ def controller_statements(*, cluster_name: str, queue_arn: str, node_role_arn: s
     ]
     profile = f"arn:{partition}:iam::{account}:instance-profile/*"
     region_tag = {"aws:ResourceTag/topology.kubernetes.io/region": region}
+    cluster_arn = f"arn:{partition}:eks:{region}:{account}:cluster/{cluster_name}"
+    passed_to: str | list[str] = list(shape.passed_to_service)
+    if len(shape.passed_to_service) == 1:
+        passed_to = shape.passed_to_service[0]  # the reference's spelling: a string, not a one-item list
 
     def allow(
         sid: str, actions: list[str], resources: list[str], conditions: dict | None = None
     ) -> iam.PolicyStatement:
         return iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
 
-    return [
+    statements = [
         allow(
             "AllowScopedEC2InstanceAccessActions",
             ["ec2:RunInstances", "ec2:CreateFleet"],
-            [f"{ec2}::image/*", f"{ec2}::snapshot/*", f"{ec2}:*:security-group/*", f"{ec2}:*:subnet/*"],
+            [f"{ec2}::image/*", f"{ec2}::snapshot/*", f"{ec2}:*:security-group/*", f"{ec2}:*:subnet/*"]
+            + [f"{ec2}:*:{kind}/*" for kind in shape.launch_resource_kinds],
         ),
         allow(
             "AllowScopedEC2LaunchTemplateAccessActions",
@@ -124,17 +285,7 @@ def controller_statements(*, cluster_name: str, queue_arn: str, node_role_arn: s
         ),
         allow(
             "AllowRegionalReadActions",
-            [
-                "ec2:DescribeAvailabilityZones",
-                "ec2:DescribeImages",
-                "ec2:DescribeInstances",
-                "ec2:DescribeInstanceTypeOfferings",
-                "ec2:DescribeInstanceTypes",
-                "ec2:DescribeLaunchTemplates",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeSpotPriceHistory",
-                "ec2:DescribeSubnets",
-            ],
+            list(shape.regional_read_actions),
             ["*"],
             {"StringEquals": {"aws:RequestedRegion": region}},
         ),
@@ -153,7 +304,7 @@ def controller_statements(*, cluster_name: str, queue_arn: str, node_role_arn: s
             "AllowPassingInstanceRole",
             ["iam:PassRole"],
             [node_role_arn],
-            {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            {"StringEquals": {"iam:PassedToService": passed_to}},
         ),
         allow(
             "AllowScopedInstanceProfileCreationActions",
@@ -195,25 +346,40 @@ def controller_statements(*, cluster_name: str, queue_arn: str, node_role_arn: s
             },
         ),
         allow("AllowInstanceProfileReadActions", ["iam:GetInstanceProfile"], [profile]),
+        allow("AllowAPIServerEndpointDiscovery", ["eks:DescribeCluster"], [cluster_arn]),
+        allow("AllowUnscopedInstanceProfileListAction", ["iam:ListInstanceProfiles"], ["*"]),
         allow(
-            "AllowAPIServerEndpointDiscovery",
-            ["eks:DescribeCluster"],
-            [f"arn:{partition}:eks:{region}:{account}:cluster/{cluster_name}"],
+            "AllowZonalShiftStatusReadOnly",
+            ["arc-zonal-shift:GetManagedResource"],
+            ["*"],
+            {"StringEquals": {"arc-zonal-shift:ResourceIdentifier": cluster_arn}},
         ),
     ]
+    by_sid = {statement.sid: statement for statement in statements}
+    return {policy: [by_sid[sid] for sid in sids] for policy, sids in shape.policies.items()}
 
 
 class KarpenterIam(Construct):
-    """Exposes `node_role`, `node_access_entry`, `controller_role`, `controller_policy`, `pod_identity`."""
+    """Exposes `node_role`, `node_access_entry`, `controller_role`, `controller_policies` (by id), `pod_identity`."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, cluster: eks.ICluster, cluster_name: str, queue: sqs.IQueue
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster: eks.ICluster,
+        cluster_name: str,
+        queue: sqs.IQueue,
+        karpenter_version: str,
     ) -> None:
         super().__init__(scope, id_)
+        shape = reference_iam(karpenter_version)
+        # The reference's node policies minus AmazonEKS_CNI_Policy: aws-node has its own Pod Identity role.
+        node_policies = tuple(p for p in shape.node_managed_policies if p != CNI_POLICY)
         self.node_role = node_role(
-            self, "NodeRole", description=f"Nodes Karpenter launches for {cluster_name}", policies=NODE_MANAGED_POLICIES
+            self, "NodeRole", description=f"Nodes Karpenter launches for {cluster_name}", policies=node_policies
         )
-        for policy in NODE_MANAGED_POLICIES:
+        for policy in node_policies:
             acknowledge(
                 self.node_role,
                 managed_policy_finding(policy),
@@ -239,14 +405,29 @@ class KarpenterIam(Construct):
             association_id="PodIdentity",
         )
         self.controller_role, self.pod_identity = controller.role, controller.association
-        self.controller_policy = iam.ManagedPolicy(
-            self,
-            "ControllerPolicy",
-            description="Karpenter 1.0 controller permissions, scoped to one cluster, queue and node role",
-            statements=controller_statements(
-                cluster_name=cluster_name, queue_arn=queue.queue_arn, node_role_arn=self.node_role.role_arn
-            ),
-            roles=[self.controller_role],
+        policies = controller_statements(
+            shape=shape, cluster_name=cluster_name, queue_arn=queue.queue_arn, node_role_arn=self.node_role.role_arn
         )
-        for resource, why in WILDCARD_REASONS.items():
-            acknowledge(self.controller_policy, f"AwsSolutions-IAM5[Resource::{resource}]", f"Karpenter: {why}.")
+        # The same statements spelled as cdk-nag names its findings, to acknowledge exactly the wildcards present.
+        as_nag = controller_statements(
+            shape=shape,
+            cluster_name=cluster_name,
+            queue_arn="<queue>",
+            node_role_arn="<node-role>",
+            pseudo=NAG_PSEUDO_PARAMETERS,
+        )
+        minor = ".".join(karpenter_version.split(".")[:2])
+        self.controller_policies: dict[str, iam.ManagedPolicy] = {}
+        for policy_id, statements in policies.items():
+            part = f" ({policy_id})" if len(policies) > 1 else ""
+            managed = iam.ManagedPolicy(
+                self,
+                policy_id,
+                description=f"Karpenter {minor} controller permissions{part}, scoped to one cluster, queue and "
+                "node role",
+                statements=statements,
+                roles=[self.controller_role],
+            )
+            for resource, why in wildcard_reasons(as_nag[policy_id]).items():
+                acknowledge(managed, f"AwsSolutions-IAM5[Resource::{resource}]", f"Karpenter: {why}.")
+            self.controller_policies[policy_id] = managed

@@ -34,7 +34,9 @@ class KarpenterInstall(Construct):
         after: list[Construct],
     ) -> None:
         super().__init__(scope, id_)
-        self.crds = HelmAddon(self, "Crds", cluster=cluster, chart="karpenter-crd", namespace=NAMESPACE)
+        self.crds = HelmAddon(
+            self, "Crds", cluster=cluster, profile=config.profile, chart="karpenter-crd", namespace=NAMESPACE
+        )
         computed: dict[str, Any] = {
             "settings": {
                 "clusterName": config.cluster_name,
@@ -47,6 +49,7 @@ class KarpenterInstall(Construct):
             self,
             "Controller",
             cluster=cluster,
+            profile=config.profile,
             chart="karpenter",
             namespace=NAMESPACE,
             computed_values=computed,

@@ -1,4 +1,4 @@
-"""Every manifest validates against its exact schema (derived CRD facts or Kubernetes 1.29), else errors."""
+"""Every manifest validates against its exact schema (the profile's CRD facts or Kubernetes release), else errors."""
 
 from __future__ import annotations
 
@@ -16,12 +16,24 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
-from platform_checks._facts import FACTS_DIR, load_fact
+from platform_checks._facts import facts_dir, load_fact
+from platform_config.versions import PROFILES
 
-KUBERNETES_VERSION = "1.29"
-# kubernetes-validate bundles one schema directory per minor release; "-strict" forbids unknown fields,
-# matching `kubectl apply --validate=strict` (the default since kubectl 1.25 is server-side strict).
-K8S_SCHEMA_DIR = f"v{KUBERNETES_VERSION}.0-local-strict"
+
+def k8s_schema_dir(profile: str) -> str:
+    """kubernetes-validate's schema directory for the profile's Kubernetes minor (v1.36.0-local-strict).
+
+    One directory per minor release; "-strict" forbids unknown fields, matching `kubectl apply
+    --validate=strict` (the default since kubectl 1.25 is server-side strict).
+    """
+    return f"v{kubernetes_version(profile)}.0-local-strict"
+
+
+def kubernetes_version(profile: str) -> str:
+    """The profile's Kubernetes minor version (built-in kinds are validated against it)."""
+    facts_dir(profile)  # one clear error for an unknown profile
+    return PROFILES[profile].kubernetes.version
+
 
 # Loose ObjectMeta as the API server applies to custom resources: a map with string labels/annotations.
 _LOOSE_METADATA: dict[str, Any] = {
@@ -46,7 +58,8 @@ def crd_to_jsonschema(node: Any, root: bool = False) -> Any:
     - x-kubernetes-int-or-string: integer or string (a pattern then only constrains the string form)
     - x-kubernetes-embedded-resource: apiVersion/kind/metadata are allowed as in any object
     - nullable: null allowed; otherwise null is an error (our manifests never rely on null pruning)
-    - CEL x-kubernetes-validations are not evaluated here (no CEL engine); the rules stay in the facts.
+    - CEL x-kubernetes-validations are not evaluated here; the rules stay in the facts and tests/crd_cel.py
+      evaluates them for our Karpenter manifests.
     """
     if not isinstance(node, dict):
         return node
@@ -82,10 +95,10 @@ def crd_to_jsonschema(node: Any, root: bool = False) -> Any:
 
 
 @cache
-def _crd_index() -> dict[tuple[str, str, str], tuple[str, str]]:
-    """(group, version, kind) -> (facts file, version) for every served version of every derived CRD."""
+def _crd_index(profile: str) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """(group, version, kind) -> (facts file, version) for every served version of the profile's derived CRDs."""
     index = {}
-    for path in sorted((FACTS_DIR / "crds").glob("*.json")):
+    for path in sorted((facts_dir(profile) / "crds").glob("*.json")):
         fact = json.loads(path.read_text())
         for version in fact["versions"]:
             index[(fact["group"], version, fact["kind"])] = (f"crds/{path.name}", version)
@@ -93,38 +106,39 @@ def _crd_index() -> dict[tuple[str, str, str], tuple[str, str]]:
 
 
 @cache
-def _crd_validator(group: str, version: str, kind: str) -> jsonschema.protocols.Validator:
-    rel, served = _crd_index()[(group, version, kind)]
-    schema = crd_to_jsonschema(load_fact(rel)["versions"][served]["schema"], root=True)
+def _crd_validator(group: str, version: str, kind: str, profile: str) -> jsonschema.protocols.Validator:
+    rel, served = _crd_index(profile)[(group, version, kind)]
+    schema = crd_to_jsonschema(load_fact(rel, profile)["versions"][served]["schema"], root=True)
     schema["properties"]["apiVersion"] = {"const": f"{group}/{version}"}
     schema["properties"]["kind"] = {"const": kind}
     return jsonschema.Draft202012Validator(schema)
 
 
-def _k8s_schema_root() -> Any:
-    root = importlib.resources.files("kubernetes_validate").joinpath("kubernetes-json-schema", K8S_SCHEMA_DIR)
+def _k8s_schema_root(profile: str) -> Any:
+    schema_dir = k8s_schema_dir(profile)
+    root = importlib.resources.files("kubernetes_validate").joinpath("kubernetes-json-schema", schema_dir)
     if not root.joinpath("_definitions.json").is_file():
         installed = importlib.metadata.version("kubernetes-validate")
-        wanted = f"Kubernetes {KUBERNETES_VERSION}"
-        raise RuntimeError(f"kubernetes-validate {installed} ships no {wanted} schemas ({K8S_SCHEMA_DIR})")
+        wanted = f"Kubernetes {kubernetes_version(profile)}"
+        raise RuntimeError(f"kubernetes-validate {installed} ships no {wanted} schemas ({schema_dir})")
     return root
 
 
 @cache
-def _k8s_registry() -> Registry:
-    definitions = json.loads(_k8s_schema_root().joinpath("_definitions.json").read_text())
+def _k8s_registry(profile: str) -> Registry:
+    definitions = json.loads(_k8s_schema_root(profile).joinpath("_definitions.json").read_text())
     return Resource.from_contents(definitions) @ Registry()
 
 
 @cache
-def _k8s_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+def _k8s_validator(api_version: str, kind: str, profile: str) -> jsonschema.protocols.Validator | None:
     # Same file naming as kubernetes-validate: rbac.authorization.k8s.io/v1 -> rbac-v1, v1 -> v1.
     short = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    path = _k8s_schema_root().joinpath(f"{kind.lower()}-{short}.json")
+    path = _k8s_schema_root(profile).joinpath(f"{kind.lower()}-{short}.json")
     if not path.is_file():
         return None
     schema = json.loads(path.read_text())
-    return jsonschema.Draft202012Validator(schema, registry=_k8s_registry())
+    return jsonschema.Draft202012Validator(schema, registry=_k8s_registry(profile))
 
 
 def _is_builtin_group(group: str) -> bool:
@@ -149,11 +163,12 @@ def _message(error: jsonschema.ValidationError) -> str:
     return error.message[:300]
 
 
-def validate_manifest(obj: dict[str, Any]) -> list[str]:
+def validate_manifest(obj: dict[str, Any], *, profile: str) -> list[str]:
     """Human-readable errors, each prefixed `<kind>/<name>: `; an empty list means valid.
 
-    Custom resources are checked against the derived CRD schema of that served version; built-in kinds against
-    the strict Kubernetes 1.29 schemas of kubernetes-validate. Anything else is an error, never a pass.
+    Custom resources are checked against the profile's derived CRD schema of that served version; built-in
+    kinds against the strict schemas of the profile's Kubernetes release (kubernetes-validate). Anything else
+    is an error, never a pass.
     """
     if not isinstance(obj, dict):
         return [f"<not an object>: a manifest must be a mapping, got {type(obj).__name__}"]
@@ -166,16 +181,16 @@ def validate_manifest(obj: dict[str, Any]) -> list[str]:
         return [f"{prefix}: apiVersion and kind must both be set to strings"]
     group, _, version = api_version.rpartition("/")
     validator = None
-    if (group, version, kind) in _crd_index():
-        validator = _crd_validator(group, version, kind)
+    if (group, version, kind) in _crd_index(profile):
+        validator = _crd_validator(group, version, kind, profile)
     elif _is_builtin_group(group):
-        validator = _k8s_validator(api_version, kind)
+        validator = _k8s_validator(api_version, kind, profile)
     if validator is None:
-        known = sorted(f"{g}/{v} {k}" for g, v, k in _crd_index() if g == group or k == kind)
+        known = sorted(f"{g}/{v} {k}" for g, v, k in _crd_index(profile) if g == group or k == kind)
         hint = f"; known for this group/kind: {', '.join(known)}" if known else ""
         return [
-            f"{prefix}: unknown apiVersion/kind {api_version} {kind} "
-            f"(neither a Kubernetes {KUBERNETES_VERSION} built-in nor a derived CRD){hint}"
+            f"{prefix}: unknown apiVersion/kind {api_version} {kind} (neither a Kubernetes "
+            f"{kubernetes_version(profile)} built-in nor a CRD derived for the {profile} profile){hint}"
         ]
     errors = sorted(validator.iter_errors(obj), key=lambda e: (_path(e), e.message))
     if not isinstance(meta, dict) or not isinstance(name, str) or not name:
@@ -186,16 +201,16 @@ def validate_manifest(obj: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(errors_out))
 
 
-def validate_documents(docs: Iterable[Any]) -> list[str]:
+def validate_documents(docs: Iterable[Any], *, profile: str) -> list[str]:
     """Errors of every document; empty YAML documents (None) are skipped, `kind: List` items are expanded."""
     errors: list[str] = []
     for doc in docs:
         if doc is None:
             continue
         if isinstance(doc, dict) and doc.get("kind") == "List" and doc.get("apiVersion") == "v1":
-            errors += validate_documents(doc.get("items") or [])
+            errors += validate_documents(doc.get("items") or [], profile=profile)
             continue
-        errors += validate_manifest(doc)
+        errors += validate_manifest(doc, profile=profile)
     return errors
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+from platform_checks._facts import facts_dir, load_fact
 
-from platform_checks._facts import FACTS_DIR, load_fact
+if TYPE_CHECKING:
+    import jsonschema
 
 # Helm silently ignores a typo'd key, so every key we set must be a key of the chart's default values.yaml
 # (upstream_facts/values/<chart>.keys.json), except where the chart's keys are not the whole story: free-form
@@ -19,20 +20,24 @@ Path_ = tuple[str, ...]
 Ctx = tuple[str, Path_]  # (label errors start with, path prefix errors show)
 
 # Subtrees whose defaults live in a subchart that is not vendored in upstream_facts, so their keys cannot be
-# checked here (Helm fetches these charts at install time; see shared/upstream/MANIFEST.md "Dependencies").
+# checked here (Helm fetches these charts at install time; see shared/upstream/MANIFEST.md "Dependencies";
+# the versions are the seed / current pins' dependencies).
 UNVENDORED_SUBCHARTS: dict[str, dict[Path_, str]] = {
-    "argo-cd": {("redis-ha",): "redis-ha 4.26.1 (dandydeveloper)"},
+    "argo-cd": {("redis-ha",): "redis-ha 4.26.1 / 4.38.0 (dandydeveloper)"},
     "kube-prometheus-stack": {
-        ("grafana",): "grafana 8.5.*",
-        ("kube-state-metrics",): "kube-state-metrics 5.26.*",
-        ("prometheus-node-exporter",): "prometheus-node-exporter 4.40.*",
-        ("prometheus-windows-exporter",): "prometheus-windows-exporter 0.7.*",
+        ("grafana",): "grafana",
+        ("kube-state-metrics",): "kube-state-metrics",
+        ("prometheus-node-exporter",): "prometheus-node-exporter",
+        ("prometheus-windows-exporter",): "prometheus-windows-exporter",
     },
     "opentelemetry-demo": {
-        ("prometheus",): "prometheus 26.0.0",
-        ("grafana",): "grafana 8.6.4",
-        ("opensearch",): "opensearch 2.27.1",
+        ("prometheus",): "prometheus",
+        ("grafana",): "grafana",
+        ("opensearch",): "opensearch",
+        # demo 0.41: a second opentelemetry-collector dependency (aliased), off by default
+        ("otel-ebpf-profiler",): "opentelemetry-collector 0.165.0 as otel-ebpf-profiler",
     },
+    # jaeger 3.x only (jaeger 4.x depends on bitnami common alone)
     "jaeger": {
         ("cassandra",): "cassandra 0.15.3",
         ("elasticsearch",): "elasticsearch 20.0.4",
@@ -97,7 +102,11 @@ COMMENTED_KEYS: dict[str, dict[Path_, str]] = {
     "opentelemetry-collector": {
         ("podDisruptionBudget", "minAvailable"): "templates/pdb.yaml; values.yaml shows it as '#   minAvailable: 2'",
     },
-    "jaeger": {("allInOne", "resources"): "templates/allinone-deploy.yaml; values.yaml has it commented out"},
+    "jaeger": {
+        # chart 3.x (Jaeger v1) and 4.x (Jaeger v2) respectively; neither parent key exists in the other.
+        ("allInOne", "resources"): "templates/allinone-deploy.yaml; values.yaml has it commented out",
+        ("jaeger", "resources"): "templates/jaeger/jaeger-deploy.yaml; values.yaml has it commented out",
+    },
 }
 
 
@@ -111,12 +120,12 @@ def _schema_node(root: dict[str, Any], node: Any) -> Any:
     return node
 
 
-def _schema_declares(chart: str, path: Path_, key: str) -> bool:
+def _schema_declares(chart: str, path: Path_, key: str, profile: str) -> bool:
     """Whether the chart's values.schema.json names `key` at `path` (its schema, where shipped, is the key
     list Helm enforces: e.g. opentelemetry-demo's Component allows replicas, which no default sets)."""
-    if not (FACTS_DIR / "values" / f"{chart}.schema.json").exists():
+    if not (facts_dir(profile) / "values" / f"{chart}.schema.json").exists():
         return False
-    root = load_fact(f"values/{chart}.schema.json")
+    root = load_fact(f"values/{chart}.schema.json", profile)
     node = _schema_node(root, root)
     for part in (*path, key):
         if not isinstance(node, dict):
@@ -146,18 +155,19 @@ def _union(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return {"type": "map", "keys": keys}
 
 
-def known_charts() -> list[str]:
-    return sorted(p.name.removesuffix(".keys.json") for p in (FACTS_DIR / "values").glob("*.keys.json"))
+def known_charts(profile: str) -> list[str]:
+    """Charts with a derived key tree in the profile's facts (upstream_facts/<profile>/values)."""
+    return sorted(p.name.removesuffix(".keys.json") for p in (facts_dir(profile) / "values").glob("*.keys.json"))
 
 
-def _tree(chart: str) -> dict[str, Any]:
-    if chart not in known_charts():
-        raise ValueError(f"unknown chart {chart!r}; derived charts: {', '.join(known_charts())}")
-    tree: dict[str, Any] = load_fact(f"values/{chart}.keys.json")["tree"]
+def _tree(chart: str, profile: str) -> dict[str, Any]:
+    if chart not in known_charts(profile):
+        raise ValueError(f"unknown chart {chart!r}; derived charts: {', '.join(known_charts(profile))}")
+    tree: dict[str, Any] = load_fact(f"values/{chart}.keys.json", profile)["tree"]
     return tree
 
 
-def _check_keys(chart: str, values: Any, tree: dict[str, Any], path: Path_, ctx: Ctx) -> list[str]:
+def _check_keys(chart: str, values: Any, tree: dict[str, Any], path: Path_, ctx: Ctx, profile: str) -> list[str]:
     """Walk `values` alongside `tree`; `path` is relative to `chart`; ctx = (error label, shown prefix)."""
     label, prefix = ctx
     shown = prefix + path
@@ -170,7 +180,8 @@ def _check_keys(chart: str, values: Any, tree: dict[str, Any], path: Path_, ctx:
         return []
     if len(path) == 1 and path[0] in VENDORED_SUBCHARTS.get(chart, {}):
         sub = VENDORED_SUBCHARTS[chart][path[0]]
-        return _check_keys(sub, values, _union(_tree(sub), tree), (), (f"{label} (subchart {sub})", shown))
+        sub_ctx = (f"{label} (subchart {sub})", shown)
+        return _check_keys(sub, values, _union(_tree(sub, profile), tree), (), sub_ctx, profile)
     if not isinstance(values, dict) or default != "map" or tree.get("free_form"):
         return []
     if path and path[-1] in PASSTHROUGH_KEYS:
@@ -180,8 +191,8 @@ def _check_keys(chart: str, values: Any, tree: dict[str, Any], path: Path_, ctx:
     for key, value in values.items():
         key = str(key)
         if key in children:
-            errors += _check_keys(chart, value, children[key], (*path, key), ctx)
-        elif (*path, key) in COMMENTED_KEYS.get(chart, {}) or _schema_declares(chart, path, key):
+            errors += _check_keys(chart, value, children[key], (*path, key), ctx, profile)
+        elif (*path, key) in COMMENTED_KEYS.get(chart, {}) or _schema_declares(chart, path, key, profile):
             continue  # real keys without a default; the schema (where shipped) checks their content
         elif not (not path and key == "global"):  # Helm always accepts `global` and hands it to subcharts
             close = difflib.get_close_matches(key, list(children), n=3, cutoff=0.6)
@@ -208,12 +219,14 @@ def coalesce(defaults: Any, overrides: Any) -> Any:
     return merged
 
 
-def _check_schema(chart: str, values: dict[str, Any], label: str, prefix: str) -> tuple[list[str], Any]:
+def _check_schema(chart: str, values: dict[str, Any], label: str, prefix: str, profile: str) -> tuple[list[str], Any]:
     """Validate defaults+values against the chart's values.schema.json, as `helm template/install` does."""
-    if not (FACTS_DIR / "values" / f"{chart}.schema.json").exists():
+    if not (facts_dir(profile) / "values" / f"{chart}.schema.json").exists():
         return [], values
-    merged = coalesce(load_fact(f"values/{chart}.defaults.json"), values)
-    validator = jsonschema.Draft7Validator(load_fact(f"values/{chart}.schema.json"))
+    import jsonschema  # only charts that ship a values.schema.json need it (none of those CDK installs)
+
+    merged = coalesce(load_fact(f"values/{chart}.defaults.json", profile), values)
+    validator = jsonschema.Draft7Validator(load_fact(f"values/{chart}.schema.json", profile))
 
     def where(error: jsonschema.ValidationError) -> str:
         return ".".join([prefix] * bool(prefix) + [str(p) for p in error.absolute_path]) or "(top level)"
@@ -225,16 +238,16 @@ def _check_schema(chart: str, values: dict[str, Any], label: str, prefix: str) -
     return errors, merged
 
 
-def check_values(chart: str, values: dict[str, Any]) -> list[str]:
-    """Errors for Helm values `values` of chart `chart` (a name in upstream_facts/values); [] means fine."""
+def check_values(chart: str, values: dict[str, Any], *, profile: str) -> list[str]:
+    """Errors for Helm values `values` of chart `chart` at the release profile's pin; [] means fine."""
     if not isinstance(values, dict):
         return [f"{chart}: values must be a map, got {_kind(values)}"]
-    errors = _check_keys(chart, values, _tree(chart), (), (chart, ()))
-    schema_errors, merged = _check_schema(chart, values, chart, "")
+    errors = _check_keys(chart, values, _tree(chart, profile), (), (chart, ()), profile)
+    schema_errors, merged = _check_schema(chart, values, chart, "", profile)
     errors += schema_errors
     # Helm also validates each enabled subchart's values (parent defaults + ours) against its own schema.
     for key, sub in VENDORED_SUBCHARTS.get(chart, {}).items():
         sub_values = merged.get(key) if key in merged else values.get(key)
         if isinstance(sub_values, dict) and sub_values.get("enabled", True) is not False:
-            errors += _check_schema(sub, sub_values, f"{chart} (subchart {sub})", key)[0]
+            errors += _check_schema(sub, sub_values, f"{chart} (subchart {sub})", key, profile)[0]
     return list(dict.fromkeys(errors))

@@ -87,7 +87,6 @@ class PlatformConfig:
     allow_public_endpoint_anywhere: bool = False
     admin_principal_arns: tuple[str, ...] = ()
     viewer_principal_arns: tuple[str, ...] = ()
-    kubernetes_version: str = "1.29"
     system_node_instance_types: tuple[str, ...] = ("m6i.large", "m6a.large", "m5.large")
     system_node_min: int = 2
     system_node_desired: int = 2
@@ -106,9 +105,14 @@ class PlatformConfig:
     karpenter_on_demand_weight: int = 10
     karpenter_expire_after: str = "720h"
     karpenter_consolidate_after: str = "1m"
-    ami_alias: str = versions.AMI_ALIAS
+    # "" = the release profile's pinned alias (filled in __post_init__, so ami_alias is always the one used).
+    ami_alias: str = ""
     release: str = versions.DEFAULT_PROFILE
     alert_sns_topic_arn: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.ami_alias and self.release in versions.PROFILES:
+            object.__setattr__(self, "ami_alias", versions.PROFILES[self.release].ami_alias)
 
     @property
     def profile(self) -> versions.ReleaseProfile:
@@ -117,8 +121,8 @@ class PlatformConfig:
 
     @property
     def kubernetes(self) -> versions.KubernetesRelease:
-        """The pinned Kubernetes release (version validated in from_context)."""
-        return versions.KUBERNETES[self.kubernetes_version]
+        """The profile's Kubernetes release: version, kubectl layer and EKS support calendar."""
+        return self.profile.kubernetes
 
     @property
     def public_endpoint(self) -> bool:
@@ -136,6 +140,7 @@ class PlatformConfig:
         """
         env = env or {}
         if isinstance(context, Mapping):
+            check_removed_keys(context)
             check_raw(context, known_keys())
             get: Callable[[str], Any] = context.get
         else:
@@ -313,12 +318,6 @@ class PlatformConfig:
                 f"accepted is one of {', '.join(sorted(versions.PROFILES))} (a release profile in "
                 "platform_config/versions.py)",
             )
-        if self.kubernetes_version not in versions.KUBERNETES:
-            raise ConfigError(
-                "kubernetes_version",
-                self.kubernetes_version,
-                f"accepted is one of {sorted(versions.KUBERNETES)} (a version with a pinned kubectl layer)",
-            )
         if not self.system_node_instance_types:
             raise ConfigError("system_node_instance_types", [], "accepted is at least one instance type")
         for itype in self.system_node_instance_types:
@@ -477,6 +476,24 @@ def known_keys() -> set[str]:
     return {f.name for f in fields(PlatformConfig)}
 
 
+def _removed_keys() -> dict[str, str]:
+    """Keys older versions of this repo read, with what replaced them (a fork's cdk.json may still set them)."""
+    releases = ", ".join(f"{name} is {p.kubernetes.version}" for name, p in sorted(versions.PROFILES.items()))
+    return {
+        "kubernetes_version": "removed: the Kubernetes version follows the release profile, so the kubectl "
+        f"layer, Karpenter and every chart pin agree with it; set `release` instead ({releases})",
+    }
+
+
 def check_unknown_keys(context: Mapping[str, Any]) -> None:
     """Refuse any context key that is neither ours nor CDK's own, whatever its case or separators."""
+    check_removed_keys(context)
     check_raw({k: v for k, v in context.items() if k not in known_keys()}, known_keys())
+
+
+def check_removed_keys(context: Mapping[str, Any]) -> None:
+    """A key this repo no longer reads is refused with what replaced it, not as an unknown key."""
+    removed = _removed_keys()
+    for key in sorted(context):
+        if key in removed:
+            raise ConfigError(key, context[key], removed[key])

@@ -22,6 +22,11 @@ class KubernetesRelease:
         """The Python module of the kubectl layer package (aws_cdk.lambda_layer_kubectl_v29 for 1.29)."""
         return "aws_cdk.lambda_layer_kubectl_v" + self.version.split(".")[1]
 
+    @property
+    def layer_class(self) -> str:
+        """The layer construct in `layer_module` (KubectlV29Layer for 1.29)."""
+        return f"KubectlV{self.version.split('.')[1]}Layer"
+
 
 @dataclass(frozen=True)
 class ChartPin:
@@ -115,15 +120,8 @@ PROFILES: dict[str, ReleaseProfile] = {
         ),
     ),
 }
-# The profile a fresh checkout builds (issue 10 moves this to "current" once its content is complete).
-DEFAULT_PROFILE = "seed"
-
-# Transitional aliases for the default profile, while consumers move to `config.profile` (issue 10).
-_DEFAULT = PROFILES[DEFAULT_PROFILE]
-KUBERNETES: dict[str, KubernetesRelease] = {_DEFAULT.kubernetes.version: _DEFAULT.kubernetes}
-KARPENTER_VERSION = _DEFAULT.karpenter_version
-CHARTS: dict[str, ChartPin] = _DEFAULT.charts
-AMI_ALIAS = _DEFAULT.ami_alias
+# The profile a fresh checkout builds (cdk.json's `release` says the same; tests assert they agree).
+DEFAULT_PROFILE = "current"
 
 # EKS managed add-ons. None = EKS's default version for the cluster's Kubernetes version at create
 # time (we cannot query DescribeAddonVersions offline; pin here once an account has confirmed one).

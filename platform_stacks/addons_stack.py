@@ -37,6 +37,7 @@ class AddonsStack(Stack):
             self,
             "Monitoring",
             cluster=icluster,
+            profile=config.profile,
             chart="kube-prometheus-stack",
             release="kube-prometheus-stack",
             namespace="monitoring",
@@ -48,9 +49,17 @@ class AddonsStack(Stack):
         if self.alerting.pod_identity is not None:
             # Pod Identity credentials are injected when a pod starts: the association must come first.
             self.monitoring.node.add_dependency(self.alerting.pod_identity)
-        self.kyverno = HelmAddon(self, "Kyverno", cluster=icluster, chart="kyverno", namespace="kyverno")
+        self.kyverno = HelmAddon(
+            self, "Kyverno", cluster=icluster, profile=config.profile, chart="kyverno", namespace="kyverno"
+        )
         self.argocd = HelmAddon(
-            self, "ArgoCd", cluster=icluster, chart="argo-cd", release="argocd", namespace=ARGOCD_NAMESPACE
+            self,
+            "ArgoCd",
+            cluster=icluster,
+            profile=config.profile,
+            chart="argo-cd",
+            release="argocd",
+            namespace=ARGOCD_NAMESPACE,
         )
         for addon in (self.monitoring, self.kyverno, self.argocd):
             addon.node.add_dependency(self.guards)

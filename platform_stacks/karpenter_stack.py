@@ -29,6 +29,7 @@ class KarpenterStack(Stack):
             cluster=as_icluster(cluster),
             cluster_name=config.cluster_name,
             queue=self.interruption.queue,
+            karpenter_version=config.profile.karpenter_version,
         )
         self.install = KarpenterInstall(
             self,

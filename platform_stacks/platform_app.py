@@ -11,7 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from platform_config import raw_context
+from platform_config import raw_context, versions
 from platform_config.config import PLACEHOLDER_REPO, ConfigError, PlatformConfig
 from platform_stacks.addons_stack import AddonsStack
 from platform_stacks.cluster_stack import ClusterStack
@@ -39,19 +39,26 @@ def cdk_json_context(path: Path = ROOT / "cdk.json") -> dict[str, Any]:
 
 
 def support_warnings(config: PlatformConfig, today: dt.date) -> list[str]:
-    """Plain warnings when the Kubernetes version is past EKS standard or extended support."""
+    """Plain warnings when the profile's Kubernetes version is past EKS standard or extended support."""
     release = config.kubernetes
+    supported = sorted(name for name, p in versions.PROFILES.items() if today <= p.kubernetes.standard_support_end)
+    move = (
+        f"Select a supported release profile (release={' or '.join(supported)})."
+        if supported
+        else ("Add a release profile with a supported version to platform_config/versions.py.")
+    )
     out = []
     if today > release.extended_support_end:
         out.append(
-            f"Kubernetes {release.version} left EKS extended support on {release.extended_support_end}: "
-            "EKS no longer creates clusters at this version, so a new deploy will fail and existing clusters "
-            "are upgraded automatically. Move kubernetes_version to a supported release."
+            f"Release profile {config.release}: Kubernetes {release.version} left EKS extended support on "
+            f"{release.extended_support_end}: EKS no longer creates clusters at this version, so a new deploy "
+            f"will fail and existing clusters are upgraded automatically. {move}"
         )
     elif today > release.standard_support_end:
         out.append(
-            f"Kubernetes {release.version} left EKS standard support on {release.standard_support_end}: "
-            f"extended support is billed extra per cluster-hour until {release.extended_support_end}."
+            f"Release profile {config.release}: Kubernetes {release.version} left EKS standard support on "
+            f"{release.standard_support_end}: extended support is billed extra per cluster-hour until "
+            f"{release.extended_support_end}. {move}"
         )
     return out
 

@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None, today: dt.date | None = None) -> int:
         print(
             f"error: Kubernetes {release.version} left EKS extended support on {release.extended_support_end}: "
             "EKS no longer creates clusters at this version, so the deploy would fail. Select a supported "
-            "release (cdk.json 'release'/'kubernetes_version', see README: Versions and EKS support).",
+            "release profile (release=current: cdk.json 'release' or make deploy RELEASE=current; see README: "
+            "Release profiles).",
             file=sys.stderr,
         )
         return 1

@@ -30,6 +30,7 @@ Steps: 1 check prerequisites, 2 make deps (the project's .venv and pinned CDK CL
                          else us-east-1 (the same order the CDK app uses)
   --timeout SECONDS      how long to wait for platform-root (default 1800)
   -h, --help             show this help
+Environment: RELEASE=seed|current selects the release profile (default: cdk.json context release).
 Exit: 0 done, 1 a step failed or a prerequisite is missing, 2 bad usage.
 '@
 
@@ -104,11 +105,13 @@ if (-not $Region) {
 $env:AWS_REGION = $Region
 $env:AWS_DEFAULT_REGION = $Region
 $CdkCtx = @('-c', "cluster_name=$ClusterName", '-c', "region=$Region")
+# RELEASE selects the release profile (as `make deploy RELEASE=seed` does); unset = cdk.json's `release`.
+if ($env:RELEASE) { $CdkCtx += @('-c', "release=$($env:RELEASE)") }
 
 function Get-InstallHint([string]$Tool) {
     switch ($Tool) {
         'aws' { 'install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html' }
-        'kubectl' { 'install kubectl 1.29: https://kubernetes.io/docs/tasks/tools/ (make synth also unpacks one into .tools/bin)' }
+        'kubectl' { 'install kubectl within one minor of the cluster (1.36 for release current, 1.29 for seed): https://kubernetes.io/docs/tasks/tools/ (make test also unpacks both into .tools/)' }
         'node' { 'install Node.js 22 LTS: https://nodejs.org/en/download' }
         'npx' { 'it comes with npm: install Node.js 22 LTS (https://nodejs.org/en/download)' }
         'make' { 'install GNU make (Debian/Ubuntu: apt-get install make; macOS: xcode-select --install)' }

@@ -39,6 +39,7 @@ Steps: 1 check prerequisites, 2 make deps (the project's .venv and pinned CDK CL
                          else us-east-1 (the same order the CDK app uses)
   --timeout SECONDS      how long to wait for platform-root (default 1800)
   -h, --help             show this help
+Environment: RELEASE=seed|current selects the release profile (default: cdk.json context release).
 Exit: 0 done, 1 a step failed or a prerequisite is missing, 2 bad usage.
 USAGE
   printf '%s' "$text"

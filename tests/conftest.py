@@ -13,11 +13,14 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+from platform_config.versions import DEFAULT_PROFILE, PROFILES
 from platform_stacks.platform_app import Platform, build_app
-from tests.fixed_context import TEST_CONTEXT
+from tests.fixed_context import fixed_context
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 26)
+# Every profile-dependent test runs once per release profile (a profile is data: the same tests hold for both).
+PROFILE_NAMES = tuple(sorted(PROFILES))
 
 
 @dataclass
@@ -39,9 +42,16 @@ class Synthesized:
         return found[0]
 
 
-def synthesize(outdir: Path) -> Synthesized:
-    """The suite's entry: the whole app from the fixed test context (never cdk.json), cdk-nag on."""
-    platform = build_app(TEST_CONTEXT, env={}, today=TODAY, outdir=str(outdir))
+@pytest.fixture(scope="session", params=PROFILE_NAMES)
+def profile(request: pytest.FixtureRequest) -> str:
+    """The release profile under test (tests that take it, or `synthesized`, run once per profile)."""
+    name: str = request.param
+    return name
+
+
+def synthesize(outdir: Path, profile: str = DEFAULT_PROFILE) -> Synthesized:
+    """The suite's entry: the whole app of one profile from the fixed test context (never cdk.json), cdk-nag on."""
+    platform = build_app(fixed_context(release=profile), env={}, today=TODAY, outdir=str(outdir))
     assembly = platform.app.synth()
     templates = {}
     for stack in assembly.stacks:
@@ -51,5 +61,5 @@ def synthesize(outdir: Path) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize(tmp_path_factory.mktemp("cdk.out"))
+def synthesized(profile: str, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp(f"cdk.out-{profile}"), profile)

@@ -26,9 +26,12 @@ FEATURE_FLAGS: dict[str, Any] = {
 
 # Every setting spelled out at PlatformConfig's documented default (explicit, as cdk.json states them, so
 # CDK_DEFAULT_* never fill a gap), plus the zone cache key for the placeholder account.
+# ami_alias is left out: its default is the selected release profile's pin, so fixed_context(release=...) gets
+# that profile's alias.
 SETTINGS: dict[str, Any] = {
     f.name: list(value) if isinstance(value := getattr(_DEFAULTS, f.name), tuple) else value
     for f in fields(PlatformConfig)
+    if f.name != "ami_alias"
 }
 TEST_CONTEXT: dict[str, Any] = {
     **FEATURE_FLAGS,

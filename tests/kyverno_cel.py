@@ -1,8 +1,10 @@
-"""Offline evaluator of the platform's Kyverno 1.12 validate.cel policies: match, exclude, autogen, CEL."""
+"""Offline evaluator of the guardrails in both kinds (Kyverno 1.12 ClusterPolicy CEL rules, Kyverno 1.19
+ValidatingPolicy): match, namespace exclusion, autogen for Pod controllers, CEL."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -15,15 +17,18 @@ from celpy.evaluation import CELEvalError
 
 from platform_checks import load_yaml_documents
 from platform_checks.quantity import parse_quantity
+from tools.build_policies import GUARDRAIL, GUARDRAIL_RULE, RESOURCES, out_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-POLICY_DIR = ROOT / "infra" / "policies"
 FIXTURE_DIR = ROOT / "tests" / "fixtures" / "policies"
 
 # Kyverno 1.12 autogen (pkg/autogen): a rule that matches only Pod is copied for these controllers
 # (rule "autogen-<name>") and for CronJob (rule "autogen-cronjob-<name>").
 POD_CONTROLLERS = ("DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet", "ReplicationController")
 POD_KINDS = frozenset((*POD_CONTROLLERS, "CronJob", "Pod"))
+# Kyverno 1.19 ValidatingPolicy autogen (pkg/cel/autogen, data.go): no ReplicationController.
+VPOL_CONTROLLERS = ("DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet")
+KIND_OF_RESOURCE = {(group, version, resource): kind for kind, (group, version, resource) in RESOURCES.items()}
 
 
 class CelEvaluationError(Exception):
@@ -139,15 +144,60 @@ def eval_cel(expression: str, activation: dict[str, Any]) -> Any:
 # ---------------------------------------------------------------------------------------------------
 
 
-def policy_files() -> list[Path]:
-    """The ClusterPolicy files listed in infra/policies/kustomization.yaml, in its order."""
-    kustomization = load_yaml_documents(POLICY_DIR / "kustomization.yaml")[0]
-    files = [POLICY_DIR / name for name in kustomization["resources"]]
-    return [f for f in files if load_yaml_documents(f)[0]["kind"] == "ClusterPolicy"]
+def policy_files(profile: str) -> list[Path]:
+    """The policy files a profile's generated kustomization lists, in its order."""
+    directory = out_dir(profile)
+    kustomization = load_yaml_documents(directory / "kustomization.yaml")[0]
+    return [directory / name for name in kustomization["resources"] if name.endswith(".yaml")]
 
 
-def load_policies() -> list[dict[str, Any]]:
-    return [load_yaml_documents(path)[0] for path in policy_files()]
+def load_policies(profile: str) -> list[dict[str, Any]]:
+    return [load_yaml_documents(path)[0] for path in policy_files(profile)]
+
+
+def guardrail(policy: dict[str, Any]) -> str:
+    """The guardrail (definition name) a policy object implements: a ValidatingPolicy names it."""
+    return str(policy["metadata"].get("annotations", {}).get(GUARDRAIL, policy["metadata"]["name"]))
+
+
+def rule_view(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    """A policy's rules in the ClusterPolicy shape (match kinds, excluded namespaces, validate.cel);
+    a ValidatingPolicy is one rule named by its guardrail-rule annotation."""
+    if policy["kind"] == "ClusterPolicy":
+        return list(policy["spec"]["rules"])
+    spec = policy["spec"]
+    constraints = spec["matchConstraints"]
+    kinds = [
+        KIND_OF_RESOURCE[(group, version, resource)]
+        for rr in constraints["resourceRules"]
+        for group in rr["apiGroups"]
+        for version in rr["apiVersions"]
+        for resource in rr["resources"]
+    ]
+    excluded = [
+        value
+        for expr in constraints.get("namespaceSelector", {}).get("matchExpressions", [])
+        if expr["key"] == "kubernetes.io/metadata.name" and expr["operator"] == "NotIn"
+        for value in expr["values"]
+    ]
+    rule: dict[str, Any] = {
+        "name": policy["metadata"]["annotations"].get(GUARDRAIL_RULE, policy["metadata"]["name"]),
+        "match": {"any": [{"resources": {"kinds": kinds}}]},
+        "validate": {
+            "message": "",
+            "cel": {"variables": list(spec.get("variables", [])), "expressions": list(spec["validations"])},
+        },
+    }
+    if excluded:
+        rule["exclude"] = {"any": [{"resources": {"namespaces": excluded}}]}
+    return [rule]
+
+
+def action(policy: dict[str, Any]) -> str:
+    """Enforce or Audit, from either kind."""
+    if policy["kind"] == "ClusterPolicy":
+        return str(policy["spec"].get("validationFailureAction", "Audit"))
+    return "Enforce" if "Deny" in policy["spec"]["validationActions"] else "Audit"
 
 
 def _descriptions(block: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -158,7 +208,18 @@ def _descriptions(block: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def _can_autogen(policy: dict[str, Any]) -> bool:
-    """Kyverno's CanAutoGen: no names/selectors/annotations, no rule mixing Pod with other kinds."""
+    """Kyverno's CanAutoGen: no names/selectors/annotations, no rule mixing Pod with other kinds (1.12);
+    exactly one resource rule, core/v1 pods, no object selector or excluded resources (1.19)."""
+    if policy["kind"] == "ValidatingPolicy":
+        constraints = policy["spec"]["matchConstraints"]
+        rules = constraints["resourceRules"]
+        return (
+            len(rules) == 1
+            and (rules[0]["apiGroups"], rules[0]["apiVersions"], rules[0]["resources"]) == ([""], ["v1"], ["pods"])
+            and not rules[0].get("resourceNames")
+            and not constraints.get("excludeResourceRules")
+            and not constraints.get("objectSelector")
+        )
     needed = False
     for rule in policy["spec"]["rules"]:
         for desc in _descriptions(rule.get("match")) + _descriptions(rule.get("exclude")):
@@ -171,13 +232,15 @@ def _can_autogen(policy: dict[str, Any]) -> bool:
     return needed
 
 
-def _shift(rule: dict[str, Any], kind: str) -> dict[str, Any]:
-    """Kyverno's updateCELFields: plain text replacement over the rule's JSON, in Kyverno's order."""
+def _shift(rule: dict[str, Any], kind: str, protect_namespace: bool = False) -> dict[str, Any]:
+    """Kyverno's updateCELFields (1.12) / autogen.Apply (1.19): plain text replacement over the rule's JSON,
+    in Kyverno's order; 1.19 leaves `object.metadata.namespace` alone (its protected suffix)."""
     text = json.dumps(rule)
     prefix = "spec.template" if kind == "Pod" else "spec.jobTemplate.spec.template"
     for old in ("object.spec", "oldObject.spec", "object.metadata", "oldObject.metadata"):
         root, field = old.split(".")
-        text = text.replace(old, f"{root}.{prefix}.{field}")
+        pattern = re.escape(old) + (r"(?!\.namespace(?![A-Za-z0-9_]))" if protect_namespace else "")
+        text = re.sub(pattern, f"{root}.{prefix}.{field}", text)
     result: dict[str, Any] = json.loads(text)
     return result
 
@@ -194,18 +257,21 @@ def _retarget(rule: dict[str, Any], name: str, kinds: list[str], kind_from: str)
 
 
 def effective_rules(policy: dict[str, Any]) -> list[dict[str, Any]]:
-    """The policy's rules plus the autogen-* rules Kyverno 1.12 adds for Pod controllers."""
-    rules: list[dict[str, Any]] = list(policy["spec"]["rules"])
+    """The policy's rules plus the autogen-* rules Kyverno adds for Pod controllers."""
+    rules = rule_view(policy)
     if not _can_autogen(policy):
         return rules
+    vpol = policy["kind"] == "ValidatingPolicy"
     generated = []
     for rule in rules:
         kinds = [k for d in _descriptions(rule.get("match")) for k in d.get("kinds", [])]
         if "Pod" not in kinds:
             continue
-        controllers = _retarget(rule, "autogen-" + rule["name"], list(POD_CONTROLLERS), "Pod")
+        controllers = _retarget(
+            rule, "autogen-" + rule["name"], list(VPOL_CONTROLLERS if vpol else POD_CONTROLLERS), "Pod"
+        )
         cronjob = _retarget(controllers, "autogen-cronjob-" + rule["name"], ["CronJob"], "Job")
-        generated += [_shift(controllers, "Pod"), _shift(cronjob, "Cronjob")]
+        generated += [_shift(controllers, "Pod", vpol), _shift(cronjob, "Cronjob", vpol)]
     return rules + generated
 
 
@@ -238,12 +304,13 @@ def rule_applies(rule: dict[str, Any], obj: dict[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class RuleResult:
-    policy: str
+    policy: str  # the guardrail (ClusterPolicy name, or a ValidatingPolicy's guardrail annotation)
     rule: str
     action: str
     passed: bool
     message: str
     failed_expression: int  # index into validate.cel.expressions, -1 when the rule passed
+    policy_object: str = ""  # metadata.name of the policy object (a ValidatingPolicy's own name)
 
     @property
     def base_rule(self) -> str:
@@ -287,16 +354,35 @@ def evaluate_rule(rule: dict[str, Any], obj: dict[str, Any]) -> tuple[bool, str,
     return True, "", -1
 
 
+def without_nulls(value: Any) -> Any:
+    """The object as admission sees it: the API server decodes `field: null` as an absent field (a rendered
+    chart often has `volumes: null`), so CEL's has() is false for it rather than a null to iterate."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
 def evaluate(policies: list[dict[str, Any]], obj: dict[str, Any]) -> list[RuleResult]:
     """Every applicable rule (autogen included) of every policy, evaluated against obj."""
+    obj = without_nulls(obj)
     results = []
     for policy in policies:
-        action = policy["spec"].get("validationFailureAction", "Audit")
         for rule in effective_rules(policy):
             if rule_applies(rule, obj):
                 passed, message, index = evaluate_rule(rule, obj)
-                name = policy["metadata"]["name"]
-                results.append(RuleResult(name, rule["name"], action, passed, message, index))
+                results.append(
+                    RuleResult(
+                        guardrail(policy),
+                        rule["name"],
+                        action(policy),
+                        passed,
+                        message,
+                        index,
+                        policy["metadata"]["name"],
+                    )
+                )
     return results
 
 
@@ -331,11 +417,21 @@ def load_fixtures() -> list[Fixture]:
 def cli_test_results(policies: list[dict[str, Any]], fixtures: list[Fixture]) -> list[dict[str, Any]]:
     """kyverno-test.yaml results: every rule of a fixture's own policy that applies to it, pass or fail."""
     grouped: dict[tuple[str, str, str, str], list[str]] = {}
+    vpol = bool(policies) and policies[0]["kind"] == "ValidatingPolicy"
     for fixture in fixtures:
-        own = [p for p in policies if p["metadata"]["name"] == fixture.policy]
+        own = [p for p in policies if guardrail(p) == fixture.policy]
         for result in evaluate(own, fixture.obj):
-            key = (result.policy, result.rule, fixture.obj["kind"], "pass" if result.passed else "fail")
-            grouped.setdefault(key, []).append(fixture.obj["metadata"]["name"])
+            # The CLI reports a ValidatingPolicy by its name alone (it has no rules).
+            rule = "" if vpol else result.rule
+            key = (result.policy_object, rule, fixture.obj["kind"], "pass" if result.passed else "fail")
+            names = grouped.setdefault(key, [])
+            if fixture.obj["metadata"]["name"] not in names:
+                names.append(fixture.obj["metadata"]["name"])
+    if vpol:
+        return [
+            {"isValidatingPolicy": True, "kind": k, "policy": p, "resources": sorted(names), "result": res}
+            for (p, _, k, res), names in sorted(grouped.items())
+        ]
     return [
         {"policy": p, "rule": r, "kind": k, "result": res, "resources": sorted(names)}
         for (p, r, k, res), names in sorted(grouped.items())

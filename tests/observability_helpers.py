@@ -1,12 +1,16 @@
-"""Helpers for the observability tests: Applications and rules from the repo, PromQL walking, Karpenter metric facts."""
+"""Helpers for the observability tests: Applications and rules from the repo, PromQL walking, Karpenter metric
+facts and the astronomy shop's chart facts, per release profile."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from platform_checks import load_yaml_documents
+from platform_checks.kustomize import kustomize_build
 from platform_checks.quantity import parse_quantity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,7 +21,7 @@ PROMTOOL_TESTS = ROOT / "tests" / "promtool"
 # website/content/en/v1.0/reference/metrics.md and the collectors' label constants (see infra/README.md).
 # A rule or dashboard may read only these raw Karpenter metrics, and only these labels of each.
 _NODE_LABELS = frozenset({"nodepool", "capacity_type", "instance_type", "zone", "region", "arch", "os"})
-KARPENTER_METRIC_LABELS: dict[str, frozenset[str]] = {
+_KARPENTER_1_0: dict[str, frozenset[str]] = {
     "karpenter_nodes_allocatable": _NODE_LABELS | {"resource_type", "node_name"},
     "karpenter_nodepools_usage": frozenset({"nodepool", "resource_type"}),
     "karpenter_nodepools_limit": frozenset({"nodepool", "resource_type"}),
@@ -26,18 +30,70 @@ KARPENTER_METRIC_LABELS: dict[str, frozenset[str]] = {
     ),
     # A Summary without labels in 1.0.x: only the quantile label of the Summary itself.
     "karpenter_pods_startup_duration_seconds": frozenset({"quantile"}),
-    "karpenter_nodeclaims_created_total": frozenset({"reason", "nodepool"}),
-    "karpenter_nodeclaims_disrupted_total": frozenset({"reason", "nodepool"}),
+    "karpenter_nodeclaims_created_total": frozenset({"reason", "nodepool", "capacity_type"}),
+    "karpenter_nodeclaims_disrupted_total": frozenset({"reason", "nodepool", "capacity_type"}),
     "karpenter_interruption_received_messages_total": frozenset({"message_type"}),
     "karpenter_cloudprovider_errors_total": frozenset({"controller", "method", "provider", "error"}),
 }
+# Karpenter 1.14.1 (core v1.14.1 + the AWS provider v1.14.1, docs/reference/metrics.md at the tag): every metric
+# above keeps its name and type (the start-up Summary still has no labels); nodeclaims_created_total dropped
+# capacity_type for min_values_relaxed, and node gauges gained phase and managed. Renamed or new metrics
+# (pods_provisioning_*, nodes_drained_total, ...) are not read by the rules.
+_KARPENTER_1_14 = {
+    **_KARPENTER_1_0,
+    "karpenter_nodes_allocatable": _KARPENTER_1_0["karpenter_nodes_allocatable"] | {"phase", "managed"},
+    "karpenter_nodeclaims_created_total": frozenset({"reason", "nodepool", "min_values_relaxed"}),
+}
+# By Karpenter version (versions.PROFILES[...].karpenter_version).
+KARPENTER_METRICS: dict[str, dict[str, frozenset[str]]] = {"1.0.14": _KARPENTER_1_0, "1.14.1": _KARPENTER_1_14}
 
 
-def application(path: Path, name: str) -> dict[str, Any]:
-    """The ArgoCD Application called `name` in a manifest file."""
-    found = [d for d in load_yaml_documents(path) if d.get("kind") == "Application" and d["metadata"]["name"] == name]
-    assert len(found) == 1, f"expected one Application {name} in {path}, found {len(found)}"
+@cache
+def synced(root: str, profile: str) -> list[dict[str, Any]]:
+    """What the root Application syncs from `root` (infra or apps) for a release profile."""
+    return kustomize_build(ROOT / root / "overlays" / profile)
+
+
+def application(root: str, profile: str, name: str) -> dict[str, Any]:
+    """The ArgoCD Application called `name` that the profile's overlay of `root` builds."""
+    found = [d for d in synced(root, profile) if d.get("kind") == "Application" and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one Application {name} in {root}/overlays/{profile}, found {len(found)}"
     return found[0]
+
+
+def helm_values(root: str, profile: str, name: str) -> dict[str, Any]:
+    """The valuesObject of an Application, as the profile's overlay builds it."""
+    values: dict[str, Any] = application(root, profile, name)["spec"]["source"]["helm"]["valuesObject"]
+    return values
+
+
+@dataclass(frozen=True)
+class DemoChart:
+    """Facts of one opentelemetry-demo release that our values depend on."""
+
+    stateful: frozenset[str]  # components that keep state (On-Demand by the placement contract)
+    frontends: frozenset[str]  # components run highly available (2 replicas, zonal anti-affinity, PDB)
+    disabled: frozenset[str]  # components we (or the chart) turn off
+    pod_label: Callable[[str], str]  # the opentelemetry.io/name label of a component's pods
+
+
+DEMO: dict[str, DemoChart] = {
+    # 0.33.8 (demo 1.12): names are "<release>-<component lower-cased>"; no database component.
+    "seed": DemoChart(
+        stateful=frozenset({"kafka", "valkey"}),
+        frontends=frozenset({"frontend", "frontendProxy"}),
+        disabled=frozenset(),
+        pod_label=lambda name: f"astronomy-shop-{name.lower()}",
+    ),
+    # 0.41.0 (demo 3.0): names are the bare component names; Postgres astronomy-db holds the catalog; the
+    # AI components need an LLM endpoint and key (off), firepit is off in the chart.
+    "current": DemoChart(
+        stateful=frozenset({"kafka", "valkey-cart", "astronomy-db"}),
+        frontends=frozenset({"frontend", "frontend-proxy"}),
+        disabled=frozenset({"agent", "chatbot", "mcp", "firepit"}),
+        pod_label=lambda name: name.lower(),
+    ),
+}
 
 
 def prometheus_rules() -> list[dict[str, Any]]:
@@ -94,11 +150,11 @@ def metric_names(expr: Any) -> set[str]:
     return {s.name for s in selectors(expr) if s.name}
 
 
-def label_problems(expr: Any) -> list[str]:
-    """Raw Karpenter metrics read with a label (matcher or `by` over them) that 1.0.14 does not export."""
+def label_problems(expr: Any, metrics: dict[str, frozenset[str]] = _KARPENTER_1_0) -> list[str]:
+    """Raw Karpenter metrics read with a label (matcher or `by` over them) that the version does not export."""
     problems = []
     for sel in selectors(expr):
-        allowed = KARPENTER_METRIC_LABELS.get(sel.name or "")
+        allowed = metrics.get(sel.name or "")
         if allowed is None:
             continue
         for matcher in sel.matchers.matchers:
@@ -110,7 +166,7 @@ def label_problems(expr: Any) -> list[str]:
         if grouping is None or len(inner) != 1 or type(grouping).__name__ != "AggModifier":
             continue
         (name,) = inner
-        allowed = KARPENTER_METRIC_LABELS.get(name or "")
+        allowed = metrics.get(name or "")
         if allowed is None or "Without" in str(grouping.type):
             continue
         problems += [f"{name} has no label {label!r}" for label in grouping.labels if label not in allowed]
@@ -122,12 +178,11 @@ def quantity(value: str | int | float) -> float:
     return float(parse_quantity(str(value)))
 
 
-def astronomy_shop_values() -> dict[str, Any]:
-    """The astronomy shop's chart defaults merged with our valuesObject, the way Helm merges them."""
+def astronomy_shop_values(profile: str) -> dict[str, Any]:
+    """The profile's demo chart defaults merged with our valuesObject, the way Helm merges them."""
     from platform_checks._facts import load_fact
     from platform_checks.values import coalesce
 
-    app = application(ROOT / "apps" / "astronomy-shop" / "application.yaml", "astronomy-shop")
-    values = app["spec"]["source"]["helm"]["valuesObject"]
-    merged: dict[str, Any] = coalesce(load_fact("values/opentelemetry-demo.defaults.json"), values)
+    values = helm_values("apps", profile, "astronomy-shop")
+    merged: dict[str, Any] = coalesce(load_fact("values/opentelemetry-demo.defaults.json", profile), values)
     return merged

@@ -3,28 +3,42 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk import Duration
 
 from constructs_lib.gitops import app_project, root_application
-from constructs_lib.helm_addon import HelmAddon, HelmValuesError
+from constructs_lib.helm_addon import (
+    HelmAddon,
+    HelmValuesError,
+    deep_merge,
+    load_values_file,
+    resolved_values,
+    values_files,
+)
 from platform_checks import validate_manifest
+from platform_config.versions import PROFILES
 from platform_stacks.platform_app import build_app
-from tests.conftest import Synthesized
+from tests.conftest import ROOT, Synthesized
 from tests.fixed_context import fixed_context
+from tests.gitops_overlays import built_overlays
 from tests.stack_fixtures import config, stack
 
+# Release -> (chart, repository, namespace); the version is the profile's pin (issue 10's table).
 EXPECTED = {
-    "argocd": ("argo-cd", "https://argoproj.github.io/argo-helm", "6.7.18", "argocd"),
-    "kyverno": ("kyverno", "https://kyverno.github.io/kyverno/", "3.2.9", "kyverno"),
+    "argocd": ("argo-cd", "https://argoproj.github.io/argo-helm", "argocd"),
+    "kyverno": ("kyverno", "https://kyverno.github.io/kyverno/", "kyverno"),
     "kube-prometheus-stack": (
         "kube-prometheus-stack",
         "https://prometheus-community.github.io/helm-charts",
-        "65.8.1",
         "monitoring",
     ),
+}
+VERSIONS = {
+    "seed": {"argocd": "6.7.18", "kyverno": "3.2.9", "kube-prometheus-stack": "65.8.1"},
+    "current": {"argocd": "10.1.1", "kyverno": "3.9.0", "kube-prometheus-stack": "88.5.3"},
 }
 
 
@@ -43,7 +57,8 @@ def charts(s: Synthesized) -> dict[str, dict[str, Any]]:
 
 def test_three_releases_with_pinned_chart_repo_version_and_namespace(synthesized: Synthesized) -> None:
     found = charts(synthesized)
-    assert {r: (c["Chart"], c["Repository"], c["Version"], c["Namespace"]) for r, c in found.items()} == EXPECTED
+    assert {r: (c["Chart"], c["Repository"], c["Namespace"]) for r, c in found.items()} == EXPECTED
+    assert {r: c["Version"] for r, c in found.items()} == VERSIONS[synthesized.platform.config.release]
 
 
 def test_charts_install_in_parallel_and_wait_less_than_the_handler(synthesized: Synthesized) -> None:
@@ -87,8 +102,10 @@ def test_kyverno_is_highly_available_and_accepts_exceptions_only_from_its_namesp
     assert admission["podDisruptionBudget"]["enabled"] is True
     assert admission["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
     assert values["features"]["policyExceptions"] == {"enabled": True, "namespace": "kyverno"}
-    excluded = values["config"]["webhooks"][0]["namespaceSelector"]["matchExpressions"][0]["values"]
-    assert excluded == ["kube-system", "kyverno"]
+    # Chart 3.2.9 (seed) takes a list of webhook overrides, chart 3.9.0 (current) one object for all webhooks.
+    webhooks = values["config"]["webhooks"]
+    selector = (webhooks[0] if synthesized.platform.config.release == "seed" else webhooks)["namespaceSelector"]
+    assert selector["matchExpressions"][0]["values"] == ["kube-system", "kyverno"]
 
 
 def test_prometheus_on_demand_with_gp3_volume_and_all_rule_selectors_open(synthesized: Synthesized) -> None:
@@ -118,8 +135,6 @@ def sidecar_scope_errors(grafana: dict[str, Any], dashboard_namespaces: set[str]
 def test_grafana_generates_its_admin_secret_and_reads_dashboards_only_where_they_live(
     synthesized: Synthesized,
 ) -> None:
-    from platform_checks.kustomize import kustomize_build
-    from tests.conftest import ROOT
 
     grafana = charts(synthesized)["kube-prometheus-stack"]["_values"]["grafana"]
     assert grafana["adminPassword"] == ""
@@ -127,7 +142,7 @@ def test_grafana_generates_its_admin_secret_and_reads_dashboards_only_where_they
     assert (sidecar["label"], sidecar["labelValue"]) == ("grafana_dashboard", "1")
     dashboards = {
         o["metadata"]["namespace"]
-        for o in kustomize_build(ROOT / "infra")
+        for o in built_overlays()
         if o["kind"] == "ConfigMap" and o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
     }
     assert sidecar_scope_errors(grafana, dashboards | {"monitoring"}) == []
@@ -144,24 +159,28 @@ def test_karpenter_argocd_and_kyverno_metrics_are_scraped(synthesized: Synthesiz
     assert {m["name"] for m in prometheus["additionalServiceMonitors"]} == {"argocd", "kyverno"}
 
 
-def test_app_project_and_root_application_validate_against_argocd_crds() -> None:
+def test_app_project_and_root_application_validate_against_argocd_crds(profile: str) -> None:
     cfg = config(git_repo_url="https://github.com/acme/platform.git")
-    assert validate_manifest(app_project(cfg)) == []
-    assert validate_manifest(root_application(cfg)) == []
+    assert validate_manifest(app_project(cfg), profile=profile) == []
+    assert validate_manifest(root_application(cfg), profile=profile) == []
 
 
-def test_argocd_schema_check_catches_a_typo() -> None:
+def test_argocd_schema_check_catches_a_typo(profile: str) -> None:
     app = root_application(config())
     app["spec"]["syncPolicy"]["automated"]["selfheal"] = True
-    assert validate_manifest(app) != []
+    assert validate_manifest(app, profile=profile) != []
 
 
-def test_root_application_syncs_infra_and_apps_with_prune_self_heal_and_retry() -> None:
-    spec = root_application(config(git_repo_url="https://github.com/acme/platform.git", git_revision="v1.2.0"))["spec"]
+def test_root_application_syncs_the_profiles_overlays_with_prune_self_heal_and_retry(profile: str) -> None:
+    spec = root_application(
+        config(git_repo_url="https://github.com/acme/platform.git", git_revision="v1.2.0", release=profile)
+    )["spec"]
     assert [(s["repoURL"], s["targetRevision"], s["path"]) for s in spec["sources"]] == [
-        ("https://github.com/acme/platform.git", "v1.2.0", "infra"),
-        ("https://github.com/acme/platform.git", "v1.2.0", "apps"),
+        ("https://github.com/acme/platform.git", "v1.2.0", f"infra/overlays/{profile}"),
+        ("https://github.com/acme/platform.git", "v1.2.0", f"apps/overlays/{profile}"),
     ]
+    for source in spec["sources"]:
+        assert (ROOT / source["path"] / "kustomization.yaml").is_file()
     assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
     assert spec["syncPolicy"]["retry"]["limit"] > 0
     assert spec["project"] == "platform-root"
@@ -191,6 +210,55 @@ def test_helm_addon_rejects_names_and_timeouts_helm_or_the_handler_cannot_take(
     from aws_cdk import aws_eks_v2 as eks
 
     cluster = eks.Cluster.from_cluster_attributes(s, "C", cluster_name="c")
-    args = {"cluster": cluster, "chart": "kyverno", "namespace": "kyverno", **kwargs}
+    args = {"cluster": cluster, "profile": PROFILES["seed"], "chart": "kyverno", "namespace": "kyverno", **kwargs}
     with pytest.raises(HelmValuesError, match=message):
         HelmAddon(s, "A", **args)
+
+
+def test_profile_values_file_merges_over_the_shared_one(tmp_path: Path) -> None:
+    (tmp_path / "kyverno.yaml").write_text(
+        "admissionController:\n  replicas: 3\nconfig:\n  excludeKyvernoNamespace: true\n"
+    )
+    (tmp_path / "current").mkdir()
+    (tmp_path / "current" / "kyverno.yaml").write_text("config:\n  webhooks:\n    namespaceSelector: {}\n")
+    values = resolved_values(chart="kyverno", release="kyverno", computed={}, values_dir=tmp_path, profile="current")
+    assert values == {
+        "admissionController": {"replicas": 3},
+        "config": {"excludeKyvernoNamespace": True, "webhooks": {"namespaceSelector": {}}},
+    }
+    # The seed profile has no override here: only the shared file applies.
+    seed = resolved_values(chart="kyverno", release="kyverno", computed={}, values_dir=tmp_path, profile="seed")
+    assert seed == {"admissionController": {"replicas": 3}, "config": {"excludeKyvernoNamespace": True}}
+
+
+def test_a_value_of_the_wrong_shape_for_the_profiles_chart_names_the_files_and_profile(tmp_path: Path) -> None:
+    (tmp_path / "kyverno.yaml").write_text("admissionController:\n  replicas: 3\n")
+    (tmp_path / "current").mkdir()
+    # chart 3.2.9's list form of config.webhooks is a type error against chart 3.9.0
+    (tmp_path / "current" / "kyverno.yaml").write_text("config:\n  webhooks:\n    - namespaceSelector: {}\n")
+    expected = r"kyverno.yaml \+ .*current/kyverno.yaml: current profile: kyverno: config.webhooks: is a list"
+    with pytest.raises(HelmValuesError, match=expected):
+        resolved_values(chart="kyverno", release="kyverno", computed={}, values_dir=tmp_path, profile="current")
+
+
+def _file_values(release: str, profile: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for path in values_files(release, profile):
+        values = deep_merge(values, load_values_file(path))
+    return values
+
+
+def test_argo_cd_3_keeps_its_default_exclusions_and_network_policies_that_admit_metrics() -> None:
+    """Argo CD 3 extends resource.exclusions with defaults that setting the key would replace; chart 10's
+    NetworkPolicies admit each component's metrics port from every namespace, so they stay on."""
+    for profile in ("seed", "current"):
+        values = _file_values("argocd", profile)
+        assert "resource.exclusions" not in values.get("configs", {}).get("cm", {}), profile
+        assert "repositories" not in values.get("configs", {}), "repositories are Secrets in Argo CD 3"
+    # Chart 10's per-component policies plus the shared default deny (issue 13).
+    assert _file_values("argocd", "current")["global"]["networkPolicy"] == {"create": True, "defaultDenyIngress": True}
+    # The ServiceMonitor scrapes the port the chart's metrics Services name http-metrics (targetPort metrics,
+    # which the NetworkPolicies admit).
+    kps = _file_values("kube-prometheus-stack", "current")["prometheus"]["additionalServiceMonitors"]
+    (argocd,) = [m for m in kps if m["name"] == "argocd"]
+    assert argocd["endpoints"] == [{"port": "http-metrics"}]

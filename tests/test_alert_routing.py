@@ -45,11 +45,12 @@ def test_with_a_topic_every_alert_but_watchdog_goes_to_sns_in_the_topics_region(
     assert (sns["topic_arn"], sns["sigv4"]) == (TOPIC, {"region": "eu-west-1"})
 
 
-def test_alertmanager_values_pass_the_chart_key_check() -> None:
+def test_alertmanager_values_pass_the_chart_key_check(profile: str) -> None:
     values = resolved_values(
         chart="kube-prometheus-stack",
         release="kube-prometheus-stack",
         computed={"alertmanager": {"config": alertmanager_config(TOPIC)}},
+        profile=profile,
     )
     assert values["alertmanager"]["config"]["route"]["receiver"] == "sns"
     # The values file's own alertmanager keys survive the merge.

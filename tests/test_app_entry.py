@@ -1,4 +1,5 @@
-"""app.py: the context the CLI passed (cdk.json only without the CLI), checked first; plain support warnings."""
+"""app.py: the context the CLI passed (cdk.json only without the CLI), checked first; plain support warnings
+per release profile."""
 
 from __future__ import annotations
 
@@ -57,25 +58,41 @@ def test_python_app_py_reports_bad_config_in_one_line(tmp_path: Path) -> None:
     )
 
 
-def test_kubernetes_129_past_extended_support_warns_that_eks_no_longer_creates_it() -> None:
-    (warning,) = support_warnings(config(), dt.date(2026, 11, 26))
-    assert "left EKS extended support on 2026-03-23" in warning
-    assert "EKS no longer creates clusters at this version" in warning
+def test_seed_past_extended_support_warns_that_eks_no_longer_creates_1_29() -> None:
+    (warning,) = support_warnings(config(release="seed"), dt.date(2026, 11, 26))
+    assert warning == (
+        "Release profile seed: Kubernetes 1.29 left EKS extended support on 2026-03-23: EKS no longer creates "
+        "clusters at this version, so a new deploy will fail and existing clusters are upgraded automatically. "
+        "Select a supported release profile (release=current)."
+    )
 
 
-def test_between_standard_and_extended_support_warns_of_extra_cost() -> None:
-    (warning,) = support_warnings(config(), dt.date(2025, 6, 1))
-    assert "left EKS standard support on 2025-03-23" in warning
+def test_seed_between_standard_and_extended_support_warns_of_extra_cost() -> None:
+    (warning,) = support_warnings(config(release="seed"), dt.date(2025, 6, 1))
+    assert "Kubernetes 1.29 left EKS standard support on 2025-03-23" in warning
 
 
-def test_no_warning_while_supported() -> None:
-    assert support_warnings(config(), dt.date(2024, 6, 1)) == []
+@pytest.mark.parametrize(
+    ("release", "today"),
+    [("seed", dt.date(2024, 6, 1)), ("current", dt.date(2026, 11, 26)), ("current", dt.date(2027, 8, 2))],
+)
+def test_no_warning_while_in_standard_support(release: str, today: dt.date) -> None:
+    assert support_warnings(config(release=release), today) == []
 
 
-def test_synth_carries_the_support_warning_as_a_cdk_warning(synthesized: Synthesized) -> None:
+def test_current_warns_the_day_after_standard_support_ends() -> None:
+    (warning,) = support_warnings(config(release="current"), dt.date(2027, 8, 3))
+    assert warning.startswith("Release profile current: Kubernetes 1.36 left EKS standard support on 2027-08-02")
+
+
+def test_synth_carries_the_profiles_support_warning_or_none(synthesized: Synthesized) -> None:
     metadata = synthesized.platform.cluster.node.metadata
-    warnings = [m.data for m in metadata if m.type == "aws:cdk:warning"]
-    assert any("no longer creates clusters" in str(w) for w in warnings), warnings
+    warnings = [str(m.data) for m in metadata if m.type == "aws:cdk:warning"]
+    eks_no_longer_creates = any("no longer creates clusters" in w for w in warnings)
+    # TODAY (conftest) is after 1.29's extended support and inside 1.36's standard support.
+    assert eks_no_longer_creates == (synthesized.platform.config.release == "seed"), warnings
+    if synthesized.platform.config.release == "current":
+        assert not any("Release profile" in w for w in warnings), warnings
 
 
 def test_stack_names_follow_the_cluster_name() -> None:

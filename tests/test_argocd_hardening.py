@@ -5,14 +5,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from constructs_lib.helm_addon import resolved_values
 
 # CVE-2024-31989 (unauthenticated Redis cache poisoning) is fixed from v2.10.10 on the 2.10 line.
 FIXED_210 = (2, 10, 10)
 
 
-def argocd_values() -> dict[str, Any]:
-    return resolved_values(chart="argo-cd", release="argocd", computed={})
+def argocd_values(profile: str = "seed") -> dict[str, Any]:
+    return resolved_values(chart="argo-cd", release="argocd", computed={}, profile=profile)
 
 
 def version(tag: str) -> tuple[int, ...]:
@@ -67,5 +69,15 @@ def test_the_secret_init_hook_runs_before_install_and_upgrade_with_least_privile
     assert weights["Job"] > max(w for k, w in weights.items() if k != "Job")
 
 
-def test_argocd_network_policies_are_on_with_a_default_deny() -> None:
-    assert argocd_values()["global"]["networkPolicy"] == {"create": True, "defaultDenyIngress": True}
+@pytest.mark.parametrize("profile", ["seed", "current"])
+def test_argocd_network_policies_are_on_with_a_default_deny(profile: str) -> None:
+    assert argocd_values(profile)["global"]["networkPolicy"] == {"create": True, "defaultDenyIngress": True}
+
+
+def test_current_profile_keeps_the_charts_redis_secret_init() -> None:
+    # Chart 10 generates the Redis password by its own pre-install hook (redisSecretInit, on by default);
+    # the seed workaround (global.env, extraObjects) must not leak into the current profile.
+    values = argocd_values("current")
+    assert values.get("redisSecretInit", {}).get("enabled", True) is True
+    assert "extraObjects" not in values and "env" not in values["global"]
+    assert "image" not in values["global"]

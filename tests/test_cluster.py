@@ -69,9 +69,10 @@ def test_api_authentication_without_standing_creator_admin(default: Template) ->
     assert access == {"AuthenticationMode": "API", "BootstrapClusterCreatorAdminPermissions": False}
 
 
-def test_kubernetes_129_without_auto_mode(default: Template) -> None:
-    props = cluster_props(default)
-    assert props["Version"] == "1.29"
+@pytest.mark.parametrize(("release", "version"), [("seed", "1.29"), ("current", "1.36")])
+def test_cluster_runs_the_profiles_kubernetes_without_auto_mode(release: str, version: str) -> None:
+    props = cluster_props(build(release=release))
+    assert props["Version"] == version
     assert props["ComputeConfig"] == {"Enabled": False}
 
 

@@ -40,6 +40,7 @@ def test_fixed_test_context_is_the_documented_defaults() -> None:
     assert config.availability_zones == ("us-east-1a", "us-east-1b", "us-east-1c")
     assert config.nat_gateways == 1
     assert config.endpoint_access == "private"
+    assert config.release in ("seed", "current")
 
 
 REAL_REPO = "https://github.com/acme/platform.git"
@@ -175,7 +176,10 @@ TYPOS = [
     ("type CDK cannot parse", {"system_node_instance_types": ["u-6tb1.metal"]}, "system_node", "x86_64"),
     ("retention that does not exist", {"flow_log_retention_days": 2}, "flow_log_retention_days", "RetentionDays"),
     ("retention past ten years", {"flow_log_retention_days": 4000}, "flow_log_retention_days", "3653"),
-    ("kubernetes version unknown", {"kubernetes_version": "1.31"}, "kubernetes_version", "pinned kubectl layer"),
+    ("kubernetes_version was removed", {"kubernetes_version": "1.31"}, "kubernetes_version", "set `release` instead"),
+    ("release profile unknown", {"release": "latest"}, "release", "accepted is one of current, seed"),
+    ("release profile empty", {"release": ""}, "release", "accepted is one of current, seed"),
+    ("release profile a number", {"release": 1}, "release", "accepted is a string"),
     ("endpoint mode", {"endpoint_access": "public"}, "endpoint_access", "'private' or 'public_and_private'"),
     ("karpenter category", {"karpenter_categories": ["c", "q"]}, "karpenter_categories", "accepted are c, m, r"),
     ("architecture", {"karpenter_architectures": ["x86_64"]}, "karpenter_architectures", "amd64 and arm64"),
@@ -406,6 +410,34 @@ def test_internet_guard_threshold_is_one_slash_8() -> None:
 def test_bad_config_fails_before_any_stack_is_built() -> None:
     with pytest.raises(ConfigError, match="nat_gateways"):
         build_app(fixed_context(nat_gateways=9), env={}, nag=False)
+
+
+def test_kubernetes_version_key_is_refused_with_what_replaced_it() -> None:
+    with pytest.raises(ConfigError) as err:
+        build_app(fixed_context(kubernetes_version="1.29"), env={}, nag=False)
+    assert str(err.value) == (
+        "config key 'kubernetes_version' = '1.29': removed: the Kubernetes version follows the release profile, "
+        "so the kubectl layer, Karpenter and every chart pin agree with it; set `release` instead "
+        "(current is 1.36, seed is 1.29)"
+    )
+
+
+@pytest.mark.parametrize(("release", "alias"), [("seed", "al2023@v20240807"), ("current", "al2023@v20260714")])
+def test_ami_alias_defaults_to_the_profiles_pin_and_an_explicit_one_wins(release: str, alias: str) -> None:
+    assert config_from(release=release).ami_alias == alias
+    assert PlatformConfig(release=release).ami_alias == alias
+    assert config_from(release=release, ami_alias="al2023@v20250101").ami_alias == "al2023@v20250101"
+
+
+@pytest.mark.parametrize(
+    ("release", "kubernetes", "karpenter"), [("seed", "1.29", "1.0.14"), ("current", "1.36", "1.14.1")]
+)
+def test_release_selects_one_profile_for_kubernetes_karpenter_and_charts(
+    release: str, kubernetes: str, karpenter: str
+) -> None:
+    config = config_from(release=release)
+    assert (config.kubernetes.version, config.profile.karpenter_version) == (kubernetes, karpenter)
+    assert config.profile.charts["karpenter"].version == karpenter
 
 
 def test_readme_table_states_the_accepted_sets_the_code_checks() -> None:

@@ -10,8 +10,9 @@ import promql_parser
 import pytest
 
 from platform_checks.kustomize import kustomize_build
+from platform_config import versions
 from tests.observability_helpers import (
-    KARPENTER_METRIC_LABELS,
+    KARPENTER_METRICS,
     ROOT,
     metric_names,
     recorded_names,
@@ -101,11 +102,13 @@ def test_every_panel_target_parses_as_promql() -> None:
             pytest.fail(f"{where}: {expr!r}: {err}")
 
 
-def test_every_series_a_dashboard_reads_is_recorded_or_exported_by_karpenter() -> None:
+@pytest.mark.parametrize("profile", sorted(versions.PROFILES))
+def test_every_series_a_dashboard_reads_is_recorded_or_exported_by_the_profiles_karpenter(profile: str) -> None:
+    karpenter = versions.PROFILES[profile].karpenter_version
     recorded = recorded_names()
     for where, expr in _targets():
         for name in metric_names(promql_parser.parse(expr)):
             if ":" in name:
                 assert name in recorded, f"{where} uses recording rule {name} that no rule defines"
             else:
-                assert name in KARPENTER_METRIC_LABELS, f"{where} reads {name}, not a Karpenter 1.0.14 metric"
+                assert name in KARPENTER_METRICS[karpenter], f"{where} reads {name}, not a Karpenter {karpenter} metric"

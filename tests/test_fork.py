@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from platform_config.versions import DEFAULT_PROFILE
 from platform_stacks.platform_app import cdk_json_context
 from tests.app_copy import app_copy
 from tests.conftest import Synthesized
@@ -55,6 +58,8 @@ def test_cdk_json_carries_the_feature_flags_the_suite_builds_with() -> None:
     assert flags == FEATURE_FLAGS
 
 
+# The probe's suite entry builds the default profile; compare it with the session's synth of that profile.
+@pytest.mark.parametrize("profile", [DEFAULT_PROFILE], indirect=True)
 def test_a_fork_configured_as_the_quick_start_says_gets_the_suites_own_templates(
     tmp_path: Path, synthesized: Synthesized
 ) -> None:

@@ -7,21 +7,21 @@ from typing import Any
 import pytest
 
 from constructs_lib.gitops import (
-    CHILD_CHART_REPOS,
     CONTENT_NAMESPACES,
     PROJECT,
     ROOT_PROJECT,
     app_project,
+    child_chart_repos,
     default_project,
     root_application,
     root_project,
 )
-from platform_checks import load_yaml_documents, validate_manifest
+from platform_checks import validate_manifest
 from platform_checks.gitops import group_kind, project_admits
-from platform_checks.kustomize import kustomize_build
 from platform_config.config import ConfigError
+from platform_config.versions import PROFILES
 from platform_stacks.platform_app import build_app, cdk_json_context
-from tests.conftest import ROOT
+from tests.gitops_overlays import built_overlays
 from tests.stack_fixtures import config
 
 FORBIDDEN = {"kube-system", "kyverno", "argocd", "*"}
@@ -29,16 +29,12 @@ REPO = "https://github.com/acme/platform.git"
 
 
 def built_content() -> list[dict[str, Any]]:
-    return [obj for root in ("infra", "apps") for obj in kustomize_build(ROOT / root)]
+    return list(built_overlays())
 
 
 def child_applications() -> list[dict[str, Any]]:
-    return [
-        doc
-        for path in sorted([*(ROOT / "infra").rglob("*.yaml"), *(ROOT / "apps").rglob("*.yaml")])
-        for doc in load_yaml_documents(path)
-        if doc.get("kind") == "Application"
-    ]
+    """The Applications the root app syncs, for every release profile."""
+    return [o for profile in PROFILES for o in built_overlays(profile) if o["kind"] == "Application"]
 
 
 def obj(api: str, kind: str, namespace: str | None = None) -> dict[str, Any]:
@@ -56,7 +52,7 @@ def kinds(entries: list[dict[str, str]]) -> set[tuple[str, str]]:
 def test_every_project_validates_against_the_argocd_crd() -> None:
     cfg = config(git_repo_url=REPO)
     for manifest in (root_project(cfg), app_project(cfg), default_project()):
-        assert validate_manifest(manifest) == [], manifest["metadata"]["name"]
+        assert validate_manifest(manifest, profile=cfg.release) == [], manifest["metadata"]["name"]
 
 
 def test_no_project_may_deploy_to_system_namespaces_or_everywhere() -> None:
@@ -120,7 +116,7 @@ def test_child_applications_use_the_child_project_its_repos_and_namespaces() -> 
         assert app["spec"]["destination"]["namespace"] in destinations, name
     # Every destination is used: the list is the child apps' namespaces, nothing more.
     assert destinations == {a["spec"]["destination"]["namespace"] for a in apps}
-    assert spec["sourceRepos"] == CHILD_CHART_REPOS
+    assert spec["sourceRepos"] == child_chart_repos(config().profile)
 
 
 def test_root_project_admits_only_this_repo_and_the_root_app_uses_it() -> None:

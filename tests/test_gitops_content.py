@@ -1,8 +1,10 @@
-"""Everything ArgoCD syncs builds with kubectl kustomize, validates (1.29 + pinned CRDs) and passes the guardrails."""
+"""Everything ArgoCD syncs, for every release profile, builds with kubectl kustomize, validates against the
+profile's Kubernetes release and CRDs, and passes the profile's guardrails."""
 
 from __future__ import annotations
 
 import copy
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,54 +15,100 @@ from platform_checks import validate_manifest
 from platform_checks.kustomize import kustomize_build
 from platform_config import versions
 from tests.conftest import ROOT
-from tests.observability_helpers import astronomy_shop_values
+from tests.observability_helpers import DEMO, astronomy_shop_values
 
-KUSTOMIZE_DIRS = sorted(p.parent for root in ("infra", "apps") for p in (ROOT / root).rglob("kustomization.yaml"))
-POLICIES = kc.load_policies()
+PROFILES = sorted(versions.PROFILES)
+ROOTS = ("infra", "apps")
+KUSTOMIZE_DIRS = sorted(p.parent for root in ROOTS for p in (ROOT / root).rglob("kustomization.yaml"))
+# Local-config only (the guardrail thresholds): read by the policies' kustomizations, never applied.
+SETTINGS_DIR = ROOT / "infra" / "policies" / "settings"
+# A directory outside infra/overlays/<profile> and apps/overlays/<profile> is shared by every profile.
+PROFILE_DIRS = [
+    (profile, d)
+    for d in KUSTOMIZE_DIRS
+    for profile in PROFILES
+    if d != SETTINGS_DIR and ("overlays" not in d.parts or d.parts[d.parts.index("overlays") + 1] == profile)
+]
+
+
+@cache
+def guardrails(profile: str) -> list[dict[str, Any]]:
+    return kc.load_policies(profile)
 
 
 def test_gitops_roots_and_every_concern_have_a_kustomization() -> None:
     relative = {str(p.relative_to(ROOT)) for p in KUSTOMIZE_DIRS}
     assert {
-        "infra",
-        "apps",
-        "infra/policies",
+        "infra/base",
+        "apps/base",
+        "infra/policies/settings",
         "infra/observability",
         "infra/dashboards",
         "apps/astronomy-shop",
     } <= relative
+    for profile in PROFILES:
+        assert {
+            f"infra/overlays/{profile}",
+            f"infra/overlays/{profile}/policies",
+            f"apps/overlays/{profile}",
+        } <= relative
+    overlays = {p.name for root in ROOTS for p in (ROOT / root / "overlays").iterdir() if p.is_dir()}
+    assert overlays == set(PROFILES), "an overlay without a release profile, or a profile without one"
 
 
-@pytest.mark.parametrize("directory", KUSTOMIZE_DIRS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_directory_builds_and_every_object_validates(directory: Path) -> None:
+@pytest.mark.parametrize(
+    ("profile", "directory"), PROFILE_DIRS, ids=[f"{p}-{d.relative_to(ROOT)}" for p, d in PROFILE_DIRS]
+)
+def test_directory_builds_and_every_object_validates(profile: str, directory: Path) -> None:
     objects = kustomize_build(directory)
     assert objects, f"{directory} builds to nothing"
-    errors = [e for obj in objects for e in validate_manifest(obj)]
+    errors = [e for obj in objects for e in validate_manifest(obj, profile=profile)]
     assert errors == []
 
 
-def enforce_failures(obj: dict[str, Any]) -> list[str]:
+def test_policy_settings_are_local_config_and_never_applied() -> None:
+    assert kustomize_build(SETTINGS_DIR) == []
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_overlays_differ_only_where_the_profiles_do(root: str) -> None:
+    """Each overlay is the shared base plus the profile's own parts, never a copy of the base."""
+    built = {profile: kustomize_build(ROOT / root / "overlays" / profile) for profile in PROFILES}
+    keys = {profile: {(d["kind"], d["metadata"]["name"]) for d in docs} for profile, docs in built.items()}
+    shared = set.intersection(*keys.values())
+    base = {(d["kind"], d["metadata"]["name"]) for d in kustomize_build(ROOT / root / "base")}
+    assert base <= shared
+    policy_kinds = {"ClusterPolicy", "ValidatingPolicy"}
+    for profile in PROFILES:
+        assert {k for k in keys[profile] - base if k[0] not in policy_kinds} == set(), profile
+    for path in (ROOT / root / "overlays").rglob("*.yaml"):
+        text = path.read_text()
+        assert "syncPolicy" not in text, f"{path} repeats the base Application instead of patching it"
+
+
+def enforce_failures(profile: str, obj: dict[str, Any]) -> list[str]:
     return [
         f"{r.policy}/{r.rule}: {r.message}"
-        for r in kc.evaluate(POLICIES, obj)
+        for r in kc.evaluate(guardrails(profile), obj)
         if not r.passed and r.action == "Enforce"
     ]
 
 
-@pytest.mark.parametrize("root", ["infra", "apps"])
-def test_every_synced_object_passes_every_enforced_guardrail(root: str) -> None:
-    for obj in kustomize_build(ROOT / root):
-        assert enforce_failures(obj) == [], f"{obj['kind']}/{obj['metadata']['name']}"
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("root", ROOTS)
+def test_every_synced_object_passes_every_enforced_guardrail(root: str, profile: str) -> None:
+    for obj in kustomize_build(ROOT / root / "overlays" / profile):
+        assert enforce_failures(profile, obj) == [], f"{obj['kind']}/{obj['metadata']['name']}"
 
 
 # --- The astronomy shop's pods, approximated from chart defaults + our values (chart templates are not
 # available offline, so this renders the fields the guardrails read: images, resources, placement). ---
 
 
-def shop_deployments() -> list[dict[str, Any]]:
-    values = astronomy_shop_values()
+def shop_deployments(profile: str) -> list[dict[str, Any]]:
+    values = astronomy_shop_values(profile)
     default = values["default"]
-    tag = default["image"].get("tag") or versions.CHARTS["opentelemetry-demo"].app_version
+    tag = default["image"].get("tag") or versions.PROFILES[profile].charts["opentelemetry-demo"].app_version
     out = []
     for name, component in sorted(values["components"].items()):
         if not component.get("enabled"):
@@ -102,20 +150,24 @@ def shop_deployments() -> list[dict[str, Any]]:
     return out
 
 
-def test_shop_render_covers_every_enabled_component() -> None:
-    deployments = shop_deployments()
+SHOP = [(profile, d) for profile in PROFILES for d in shop_deployments(profile)]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_shop_render_covers_every_enabled_component(profile: str) -> None:
+    deployments = shop_deployments(profile)
     assert len(deployments) >= 15
-    assert {"astronomy-shop-frontend", "astronomy-shop-kafka", "astronomy-shop-valkey"} <= {
-        d["metadata"]["name"] for d in deployments
-    }
+    expected = {f"astronomy-shop-{name.lower()}" for name in DEMO[profile].stateful | DEMO[profile].frontends}
+    assert expected <= {d["metadata"]["name"] for d in deployments}
 
 
-@pytest.mark.parametrize("deployment", shop_deployments(), ids=lambda d: d["metadata"]["name"])
-def test_astronomy_shop_component_passes_every_enforced_guardrail(deployment: dict[str, Any]) -> None:
-    assert enforce_failures(deployment) == []
+@pytest.mark.parametrize(("profile", "deployment"), SHOP, ids=[f"{p}-{d['metadata']['name']}" for p, d in SHOP])
+def test_astronomy_shop_component_passes_every_enforced_guardrail(profile: str, deployment: dict[str, Any]) -> None:
+    assert enforce_failures(profile, deployment) == []
 
 
-def test_guardrail_check_on_shop_components_can_fail() -> None:
-    broken = copy.deepcopy(shop_deployments()[0])
+@pytest.mark.parametrize("profile", PROFILES)
+def test_guardrail_check_on_shop_components_can_fail(profile: str) -> None:
+    broken = copy.deepcopy(shop_deployments(profile)[0])
     broken["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/open-telemetry/demo:latest"
-    assert any("disallow-latest-tag" in f for f in enforce_failures(broken))
+    assert any("disallow-latest-tag" in f for f in enforce_failures(profile, broken))

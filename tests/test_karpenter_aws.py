@@ -79,10 +79,12 @@ def test_node_role_has_reference_managed_policies_and_ec2_linux_access_entry(
     ]
     arns = roles[node_role_id]["Properties"]["ManagedPolicyArns"]
     names = {a["Fn::Join"][1][-1].rsplit("/", 1)[-1] for a in arns}
+    # Karpenter 1.14's reference narrows ECR access to pulls (AmazonEC2ContainerRegistryPullOnly).
+    ecr = {"seed": "AmazonEC2ContainerRegistryReadOnly", "current": "AmazonEC2ContainerRegistryPullOnly"}
     # No AmazonEKS_CNI_Policy: aws-node has its own Pod Identity role (issue 13).
     assert names == {
         "AmazonEKSWorkerNodePolicy",
-        "AmazonEC2ContainerRegistryReadOnly",
+        ecr[synthesized.platform.config.release],
         "AmazonSSMManagedInstanceCore",
     }
     entry = synthesized.only("karpenter", "AWS::EKS::AccessEntry")["Properties"]
@@ -108,8 +110,8 @@ def test_controller_role_is_assumed_only_through_pod_identity(synthesized: Synth
 
 @pytest.fixture(scope="module")
 def controller_statements(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
-    policy = synthesized.only("karpenter", "AWS::IAM::ManagedPolicy")["Properties"]["PolicyDocument"]
-    return {s["Sid"]: s for s in policy["Statement"]}
+    policies = synthesized.resources("karpenter", "AWS::IAM::ManagedPolicy").values()
+    return {s["Sid"]: s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]}
 
 
 def test_controller_policy_is_scoped_to_this_queue_and_node_role(
@@ -119,7 +121,9 @@ def test_controller_policy_is_scoped_to_this_queue_and_node_role(
     assert controller_statements["AllowInterruptionQueueActions"]["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     pass_role = controller_statements["AllowPassingInstanceRole"]
     assert pass_role["Resource"]["Fn::GetAtt"][1] == "Arn"
-    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
+    passed_to = pass_role["Condition"]["StringEquals"]["iam:PassedToService"]
+    # EC2 only: the commercial principal, plus the China partition's in Karpenter 1.14's reference.
+    assert passed_to in ("ec2.amazonaws.com", ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"])
 
 
 def test_controller_policy_mutations_are_conditioned_on_this_cluster_tag(

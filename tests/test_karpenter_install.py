@@ -13,7 +13,7 @@ import pytest
 from constructs_lib.helm_addon import HelmValuesError, resolved_values
 from constructs_lib.karpenter_iam import SERVICE_ACCOUNT
 from constructs_lib.karpenter_manifests import ec2_node_class, on_demand_node_pool, spot_node_pool
-from platform_checks import validate_manifest
+from platform_checks import check_values, validate_manifest
 from platform_config import placement
 from tests.conftest import ROOT, Synthesized
 from tests.stack_fixtures import config
@@ -29,9 +29,10 @@ def charts(s: Synthesized) -> dict[str, dict[str, Any]]:
 
 def test_crd_chart_then_controller_chart_pinned_in_kube_system(synthesized: Synthesized) -> None:
     found = charts(synthesized)
+    version = {"seed": "1.0.14", "current": "1.14.1"}[synthesized.platform.config.release]
     assert {r: (c["Chart"], c["Version"], c["Repository"], c["Namespace"]) for r, c in found.items()} == {
-        "karpenter-crd": ("karpenter-crd", "1.0.14", "oci://public.ecr.aws/karpenter", "kube-system"),
-        "karpenter": ("karpenter", "1.0.14", "oci://public.ecr.aws/karpenter", "kube-system"),
+        "karpenter-crd": ("karpenter-crd", version, "oci://public.ecr.aws/karpenter", "kube-system"),
+        "karpenter": ("karpenter", version, "oci://public.ecr.aws/karpenter", "kube-system"),
     }
     assert found["karpenter-crd"]["_id"] in found["karpenter"]["_deps"]
     assert found["karpenter"]["SkipCrds"] is True
@@ -67,8 +68,8 @@ def test_node_class_and_pools_depend_on_crds_and_controller(synthesized: Synthes
 
 
 @pytest.fixture(scope="module")
-def manifests() -> list[dict[str, Any]]:
-    cfg = config()
+def manifests(profile: str) -> list[dict[str, Any]]:
+    cfg = config(release=profile)
     return [
         ec2_node_class(cfg, node_role_name="KarpenterNodeRole", cluster_security_group_id="sg-0123456789abcdef0"),
         spot_node_pool(cfg),
@@ -76,20 +77,21 @@ def manifests() -> list[dict[str, Any]]:
     ]
 
 
-def test_manifests_validate_against_karpenter_1014_crds(manifests: list[dict[str, Any]]) -> None:
+def test_manifests_validate_against_the_profiles_karpenter_crds(profile: str, manifests: list[dict[str, Any]]) -> None:
     for manifest in manifests:
-        assert validate_manifest(manifest) == [], manifest["metadata"]["name"]
+        assert validate_manifest(manifest, profile=profile) == [], manifest["metadata"]["name"]
 
 
-def test_schema_check_catches_a_consolidation_policy_typo(manifests: list[dict[str, Any]]) -> None:
+def test_schema_check_catches_a_consolidation_policy_typo(profile: str, manifests: list[dict[str, Any]]) -> None:
     broken = json.loads(json.dumps(manifests[1]))
     broken["spec"]["disruption"]["consolidationPolicy"] = "WhenUnderutilized"  # the v1beta1 spelling
-    assert any("consolidationPolicy" in e for e in validate_manifest(broken))
+    assert any("consolidationPolicy" in e for e in validate_manifest(broken, profile=profile))
 
 
-def test_node_class_pins_ami_imdsv2_hop_one_and_encrypted_gp3(manifests: list[dict[str, Any]]) -> None:
+def test_node_class_pins_ami_imdsv2_hop_one_and_encrypted_gp3(profile: str, manifests: list[dict[str, Any]]) -> None:
     spec = manifests[0]["spec"]
-    assert spec["amiSelectorTerms"] == [{"alias": "al2023@v20240807"}]
+    alias = {"seed": "al2023@v20240807", "current": "al2023@v20260714"}[profile]
+    assert spec["amiSelectorTerms"] == [{"alias": alias}]
     assert spec["metadataOptions"]["httpTokens"] == "required"
     assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1
     ebs = spec["blockDeviceMappings"][0]["ebs"]
@@ -203,34 +205,51 @@ def test_diversification_counter_rejects_what_requirements_exclude(manifests: li
     assert not admitted(requirements, "m7i.metal-24xl")  # bare metal has no nitro hypervisor
 
 
-def test_values_file_typo_stops_synth_with_the_key(tmp_path: Path) -> None:
+def test_values_file_typo_stops_synth_with_the_key(profile: str, tmp_path: Path) -> None:
     (tmp_path / "karpenter.yaml").write_text("settings:\n  interruptionQueueName: x\n")
     with pytest.raises(HelmValuesError, match=r"karpenter.yaml: .*interruptionQueueName"):
-        resolved_values(chart="karpenter", release="karpenter", computed={}, values_dir=tmp_path)
+        resolved_values(chart="karpenter", release="karpenter", computed={}, values_dir=tmp_path, profile=profile)
 
 
-def test_values_for_a_chart_without_a_key_tree_are_refused(tmp_path: Path) -> None:
+def test_values_for_a_chart_without_a_key_tree_are_refused(profile: str, tmp_path: Path) -> None:
     (tmp_path / "karpenter-crd.yaml").write_text("webhook:\n  enabled: true\n")
     with pytest.raises(HelmValuesError, match="chart karpenter-crd has no key tree"):
-        resolved_values(chart="karpenter-crd", release="karpenter-crd", computed={}, values_dir=tmp_path)
+        resolved_values(
+            chart="karpenter-crd", release="karpenter-crd", computed={}, values_dir=tmp_path, profile=profile
+        )
     assert (
-        resolved_values(chart="karpenter-crd", release="karpenter-crd", computed={}, values_dir=tmp_path / "none") == {}
+        resolved_values(
+            chart="karpenter-crd", release="karpenter-crd", computed={}, values_dir=tmp_path / "none", profile=profile
+        )
+        == {}
     )
 
 
-def test_values_file_that_is_not_a_mapping_is_rejected(tmp_path: Path) -> None:
+def test_values_file_that_is_not_a_mapping_is_rejected(profile: str, tmp_path: Path) -> None:
     (tmp_path / "karpenter.yaml").write_text("- a\n- b\n")
     with pytest.raises(HelmValuesError, match="top level is list; accepted is a mapping"):
-        resolved_values(chart="karpenter", release="karpenter", computed={}, values_dir=tmp_path)
+        resolved_values(chart="karpenter", release="karpenter", computed={}, values_dir=tmp_path, profile=profile)
 
 
-def test_values_file_merges_over_computed_values(tmp_path: Path) -> None:
+def test_values_file_merges_over_computed_values(profile: str, tmp_path: Path) -> None:
     (tmp_path / "karpenter.yaml").write_text("settings:\n  clusterName: from-file\nreplicas: 3\n")
     values = resolved_values(
         chart="karpenter",
         release="karpenter",
         computed={"settings": {"clusterName": "computed", "interruptionQueue": "q"}},
         values_dir=tmp_path,
+        profile=profile,
     )
     assert values["settings"] == {"clusterName": "from-file", "interruptionQueue": "q"}
     assert values["replicas"] == 3
+
+
+def test_karpenter_1_14_has_no_webhook_values_so_setting_one_is_refused() -> None:
+    # Karpenter 1.0's chart still configures the conversion webhook; 1.14 removed it with v1beta1.
+    assert check_values("karpenter", {"webhook": {"enabled": False}}, profile="seed") == []
+    (error,) = check_values("karpenter", {"webhook": {"enabled": False}}, profile="current")
+    assert error.startswith("karpenter: webhook: unknown key (Helm would silently ignore it)")
+
+
+def test_computed_and_file_values_carry_no_webhook_key(synthesized: Synthesized) -> None:
+    assert "webhook" not in json_property(charts(synthesized)["karpenter"]["Values"])

@@ -1,4 +1,5 @@
-"""Our Karpenter controller policy grants exactly the reference template's actions, resources and conditions."""
+"""Our Karpenter controller policies grant exactly the profile's reference template's actions, resources and
+conditions, split into the same managed policies."""
 
 from __future__ import annotations
 
@@ -10,8 +11,19 @@ import pytest
 
 from tests.conftest import ROOT, Synthesized
 
-REFERENCE = json.loads((ROOT / "upstream_facts" / "karpenter" / "reference-cfn.json").read_text())["controller_policy"]
 CLUSTER = "eks-platform"
+
+
+def reference(profile: str) -> dict[str, Any]:
+    """upstream_facts/<profile>/karpenter/reference-cfn.json (derived from Karpenter's cloudformation.yaml)."""
+    facts: dict[str, Any] = json.loads(
+        (ROOT / "upstream_facts" / profile / "karpenter" / "reference-cfn.json").read_text()
+    )
+    return facts
+
+
+def reference_statements(profile: str) -> dict[str, dict[str, Any]]:
+    return {sid: s for p in reference(profile)["controller_policies"].values() for sid, s in p["statements"].items()}
 
 
 def render(value: Any, names: dict[str, str]) -> Any:
@@ -43,6 +55,13 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def policy_documents(synthesized: Synthesized) -> list[dict[str, Any]]:
+    return [
+        p["Properties"]["PolicyDocument"]
+        for p in synthesized.resources("karpenter", "AWS::IAM::ManagedPolicy").values()
+    ]
+
+
 @pytest.fixture(scope="module")
 def ours(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
     resources = synthesized.templates["karpenter"]["Resources"]
@@ -54,7 +73,6 @@ def ours(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
             res["Properties"]["AssumeRolePolicyDocument"]
         ):
             names[logical] = "KarpenterNodeRole"
-    policy = synthesized.only("karpenter", "AWS::IAM::ManagedPolicy")["Properties"]["PolicyDocument"]
     return {
         s["Sid"]: {
             "actions": sorted(as_list(s["Action"])),
@@ -62,11 +80,12 @@ def ours(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
             "conditions": render(s.get("Condition", {}), names),
             "effect": s["Effect"],
         }
-        for s in policy["Statement"]
+        for document in policy_documents(synthesized)
+        for s in document["Statement"]
     }
 
 
-def normalized_reference() -> dict[str, dict[str, Any]]:
+def normalized_reference(profile: str) -> dict[str, dict[str, Any]]:
     return {
         sid: {
             "actions": sorted(s["actions"]),
@@ -74,30 +93,43 @@ def normalized_reference() -> dict[str, dict[str, Any]]:
             "conditions": render(s["conditions"], {}),
             "effect": s["effect"],
         }
-        for sid, s in REFERENCE["statements"].items()
+        for sid, s in reference_statements(profile).items()
     }
 
 
-def test_policy_has_the_reference_statements_and_no_others(ours: dict[str, dict[str, Any]]) -> None:
-    assert sorted(ours) == sorted(REFERENCE["statements"])
-
-
-def test_policy_lacks_no_reference_action_and_adds_none(ours: dict[str, dict[str, Any]]) -> None:
-    granted = sorted({a for s in ours.values() for a in s["actions"]})
-    assert granted == sorted(REFERENCE["actions"])
-
-
-@pytest.mark.parametrize("sid", sorted(REFERENCE["statements"]))
-def test_each_statement_matches_reference_actions_resources_and_conditions(
-    ours: dict[str, dict[str, Any]], sid: str
+def test_policies_have_the_reference_statements_and_no_others(
+    synthesized: Synthesized, ours: dict[str, dict[str, Any]]
 ) -> None:
-    assert ours[sid] == normalized_reference()[sid]
+    assert sorted(ours) == sorted(reference_statements(synthesized.platform.config.release))
 
 
-def test_comparison_catches_a_broadened_statement(ours: dict[str, dict[str, Any]]) -> None:
+def test_policies_are_split_as_the_reference_splits_them(synthesized: Synthesized) -> None:
+    split = sorted(sorted(s["Sid"] for s in d["Statement"]) for d in policy_documents(synthesized))
+    policies = reference(synthesized.platform.config.release)["controller_policies"].values()
+    assert split == sorted(sorted(p["statements"]) for p in policies)
+
+
+def test_policies_lack_no_reference_action_and_add_none(
+    synthesized: Synthesized, ours: dict[str, dict[str, Any]]
+) -> None:
+    granted = sorted({a for s in ours.values() for a in s["actions"]})
+    assert granted == reference(synthesized.platform.config.release)["controller_actions"]
+
+
+def test_each_statement_matches_reference_actions_resources_and_conditions(
+    synthesized: Synthesized, ours: dict[str, dict[str, Any]]
+) -> None:
+    reference_by_sid = normalized_reference(synthesized.platform.config.release)
+    differing = {
+        sid: {"ours": ours.get(sid), "reference": ref} for sid, ref in reference_by_sid.items() if ours.get(sid) != ref
+    }
+    assert differing == {}
+
+
+def test_comparison_catches_a_broadened_statement(synthesized: Synthesized, ours: dict[str, dict[str, Any]]) -> None:
     broadened = json.loads(json.dumps(ours["AllowScopedDeletion"]))
     broadened["conditions"].pop("StringEquals")
-    assert broadened != normalized_reference()["AllowScopedDeletion"]
+    assert broadened != normalized_reference(synthesized.platform.config.release)["AllowScopedDeletion"]
 
 
 def test_reference_facts_name_their_source() -> None:

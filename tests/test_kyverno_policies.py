@@ -1,9 +1,11 @@
-"""Guardrail policies: valid Kyverno 1.12 CEL that passes pass fixtures and fails only its own fail ones."""
+"""Guardrail policies, for every release profile: the generated kind (Kyverno 1.12 ClusterPolicy, Kyverno 1.19
+ValidatingPolicy) passes pass fixtures and fails only its own fail ones, offline."""
 
 from __future__ import annotations
 
 import shutil
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +15,14 @@ import yaml
 
 from platform_checks import load_yaml_documents
 from platform_checks.kustomize import kustomize_build
+from platform_config import versions
+from tools import build_policies
 
-POLICIES = kc.load_policies()
-POLICY_NAMES = [p["metadata"]["name"] for p in POLICIES]
+PROFILES = sorted(versions.PROFILES)
 FIXTURES = kc.load_fixtures()
 PASS = [f for f in FIXTURES if f.outcome == "pass"]
 FAIL = [f for f in FIXTURES if f.outcome == "fail"]
+POLICY_SOURCE = kc.ROOT / "infra" / "policies"
 
 # Add-on namespaces each policy leaves alone, beyond kube-system and kyverno (reasons in README.md).
 ADDON_EXCLUDES = {
@@ -48,77 +52,154 @@ ACTIONS = {
     "restrict-loadbalancer-services": "Enforce",
     "restrict-pvc-size": "Enforce",
 }
-SETTINGS = load_yaml_documents(kc.POLICY_DIR / "settings.yaml")[0]
-KUSTOMIZATION = load_yaml_documents(kc.POLICY_DIR / "kustomization.yaml")[0]
+SETTINGS = load_yaml_documents(POLICY_SOURCE / "settings" / "settings.yaml")[0]
+
+
+@cache
+def policies(profile: str) -> list[dict[str, Any]]:
+    return kc.load_policies(profile)
+
+
+def kustomization(profile: str) -> dict[str, Any]:
+    return load_yaml_documents(build_policies.out_dir(profile) / "kustomization.yaml")[0]
+
+
+PROFILE_POLICIES = [(profile, p) for profile in PROFILES for p in policies(profile)]
+PROFILE_POLICY_IDS = [f"{profile}-{p['metadata']['name']}" for profile, p in PROFILE_POLICIES]
 
 
 def _ids(fixtures: list[kc.Fixture]) -> list[str]:
     return [f"{f.policy}/{f.path.stem}" for f in fixtures]
 
 
+def _by_profile(fixtures: list[kc.Fixture]) -> tuple[list[tuple[str, kc.Fixture]], list[str]]:
+    params = [(profile, f) for profile in PROFILES for f in fixtures]
+    return params, [f"{profile}-{f.policy}/{f.path.stem}" for profile, f in params]
+
+
+PASS_BY_PROFILE, PASS_IDS = _by_profile(PASS)
+FAIL_BY_PROFILE, FAIL_IDS = _by_profile(FAIL)
+
+
 def _kinds(rule: dict[str, Any]) -> list[str]:
     return [k for entry in rule["match"]["any"] for k in entry["resources"]["kinds"]]
+
+
+def _only(profile: str, guardrail: str) -> list[dict[str, Any]]:
+    return [p for p in policies(profile) if kc.guardrail(p) == guardrail]
 
 
 # --- the policies themselves -------------------------------------------------------------------------
 
 
-def test_kustomization_lists_every_policy_file_and_the_settings() -> None:
-    on_disk = {p.name for p in kc.POLICY_DIR.glob("*.yaml")} - {"kustomization.yaml", "kyverno-test.yaml"}
-    assert set(KUSTOMIZATION["resources"]) == on_disk
-    assert sorted(POLICY_NAMES) == sorted(ACTIONS)
+def test_every_profile_has_a_guardrail_kind_and_committed_policies_match_the_generator() -> None:
+    assert set(build_policies.KIND_BY_PROFILE) == set(versions.PROFILES)
+    assert build_policies.main(["--check"]) == 0
 
 
-@pytest.mark.parametrize("policy", POLICIES, ids=POLICY_NAMES)
-def test_policy_is_a_kyverno_1_12_cel_cluster_policy(policy: dict[str, Any]) -> None:
-    assert (policy["apiVersion"], policy["kind"]) == ("kyverno.io/v1", "ClusterPolicy")
-    assert policy["spec"]["background"] is True
-    for rule in policy["spec"]["rules"]:
-        validate = rule["validate"]
-        assert set(validate) == {"message", "cel"}, f"{rule['name']} must be CEL only"
-        assert "paramKind" not in validate["cel"], "configuration comes from settings.yaml, not params"
-        for check in validate["cel"]["expressions"]:
-            # Kyverno requires a message when an expression has line breaks; we always give one.
-            assert check["message"] and "\n" not in check["message"] and "\n" not in check["expression"]
+def test_generator_check_fails_on_a_hand_edited_policy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for profile in PROFILES:
+        shutil.copytree(build_policies.out_dir(profile), tmp_path / profile / "policies")
+    monkeypatch.setattr(build_policies, "out_dir", lambda profile: tmp_path / profile / "policies")
+    edited = tmp_path / "current" / "policies" / "disallow-latest-tag.yaml"
+    edited.write_text(edited.read_text().replace("Deny", "Audit"))
+    assert build_policies.main(["--check"]) == 1
 
 
-@pytest.mark.parametrize("policy", POLICIES, ids=POLICY_NAMES)
-def test_failure_action_is_the_documented_one(policy: dict[str, Any]) -> None:
-    action = ACTIONS[policy["metadata"]["name"]]
-    assert policy["spec"]["validationFailureAction"] == action
+def test_definition_errors_name_the_guardrail_and_what_is_accepted(tmp_path: Path) -> None:
+    bad = yaml.safe_load((POLICY_SOURCE / "guardrails.yaml").read_text())
+    bad[0]["rules"][0]["kinds"] = ["Ingress"]
+    path = tmp_path / "guardrails.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    with pytest.raises(build_policies.DefinitionError, match=r"disallow-privileged-containers.*Ingress.*accepted"):
+        build_policies.load_definitions(path)
+    bad[0]["rules"][0]["kinds"] = ["Pod"]
+    bad[0]["action"] = "Warn"
+    path.write_text(yaml.safe_dump(bad))
+    with pytest.raises(build_policies.DefinitionError, match="action 'Warn'; accepted is Enforce or Audit"):
+        build_policies.load_definitions(path)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_kustomization_lists_the_settings_and_every_policy_file(profile: str) -> None:
+    directory = build_policies.out_dir(profile)
+    on_disk = {p.name for p in directory.glob("*.yaml")} - {"kustomization.yaml", "kyverno-test.yaml"}
+    resources = kustomization(profile)["resources"]
+    assert resources[0] == "../../../policies/settings"
+    assert set(resources[1:]) == on_disk
+    assert {kc.guardrail(p) for p in policies(profile)} == set(ACTIONS)
+    assert {p["kind"] for p in policies(profile)} == {build_policies.KIND_BY_PROFILE[profile]}
+
+
+@pytest.mark.parametrize(("profile", "policy"), PROFILE_POLICIES, ids=PROFILE_POLICY_IDS)
+def test_policy_is_cel_only_in_the_kind_its_kyverno_runs(profile: str, policy: dict[str, Any]) -> None:
+    kyverno = versions.PROFILES[profile].charts["kyverno"].app_version.lstrip("v")
+    assert policy["metadata"]["annotations"]["kyverno.io/kyverno-version"] == kyverno
+    if policy["kind"] == "ClusterPolicy":
+        assert policy["apiVersion"] == "kyverno.io/v1"
+        assert policy["spec"]["background"] is True
+        checks = []
+        for rule in policy["spec"]["rules"]:
+            validate = rule["validate"]
+            assert set(validate) == {"message", "cel"}, f"{rule['name']} must be CEL only"
+            assert "paramKind" not in validate["cel"], "configuration comes from settings.yaml, not params"
+            checks += validate["cel"]["expressions"]
+    else:
+        assert policy["apiVersion"] == "policies.kyverno.io/v1"
+        assert policy["spec"]["evaluation"] == {"background": {"enabled": True}}
+        assert "paramKind" not in policy["spec"], "configuration comes from settings.yaml, not params"
+        checks = policy["spec"]["validations"]
+    for check in checks:
+        # Kyverno requires a message when an expression has line breaks; we always give one.
+        assert check["message"] and "\n" not in check["message"] and "\n" not in check["expression"]
+
+
+@pytest.mark.parametrize(("profile", "policy"), PROFILE_POLICIES, ids=PROFILE_POLICY_IDS)
+def test_failure_action_is_the_documented_one(profile: str, policy: dict[str, Any]) -> None:
+    action = ACTIONS[kc.guardrail(policy)]
+    assert kc.action(policy) == action
+    if policy["kind"] == "ValidatingPolicy":
+        assert policy["spec"]["validationActions"] == [{"Enforce": "Deny", "Audit": "Audit"}[action]]
     assert f"Failure action {action}" in policy["metadata"]["annotations"]["policies.kyverno.io/description"]
-    readme = (kc.POLICY_DIR / "README.md").read_text()
-    row = next(line for line in readme.splitlines() if line.startswith(f"| `{policy['metadata']['name']}`"))
+    readme = (POLICY_SOURCE / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith(f"| `{kc.guardrail(policy)}`"))
     assert f"| {action} |" in row
 
 
-@pytest.mark.parametrize("policy", POLICIES, ids=POLICY_NAMES)
-def test_policy_validates_against_the_kyverno_3_2_9_crd_schema(policy: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("profile", "policy"), PROFILE_POLICIES, ids=PROFILE_POLICY_IDS)
+def test_policy_validates_against_the_profiles_kyverno_crd_schema(profile: str, policy: dict[str, Any]) -> None:
     from platform_checks.manifests import validate_manifest
 
-    assert validate_manifest(policy) == []
+    assert validate_manifest(policy, profile=profile) == []
 
 
-def test_crd_schema_check_rejects_a_misspelt_field() -> None:
+@pytest.mark.parametrize("profile", PROFILES)
+def test_crd_schema_check_rejects_a_misspelt_field(profile: str) -> None:
     from platform_checks.manifests import validate_manifest
 
-    broken = yaml.safe_load(yaml.safe_dump(POLICIES[0]))
+    broken = yaml.safe_load(yaml.safe_dump(policies(profile)[0]))
     broken["spec"]["validationFailureActon"] = "Enforce"
-    assert any("validationFailureActon" in e for e in validate_manifest(broken))
+    assert any("validationFailureActon" in e for e in validate_manifest(broken, profile=profile))
 
 
-@pytest.mark.parametrize("policy", POLICIES, ids=POLICY_NAMES)
-def test_every_rule_excludes_system_namespaces_and_the_documented_add_ons(policy: dict[str, Any]) -> None:
-    expected = {"kube-system", "kyverno"} | ADDON_EXCLUDES[policy["metadata"]["name"]]
-    for rule in policy["spec"]["rules"]:
+@pytest.mark.parametrize(("profile", "policy"), PROFILE_POLICIES, ids=PROFILE_POLICY_IDS)
+def test_every_rule_excludes_system_namespaces_and_the_documented_add_ons(profile: str, policy: dict[str, Any]) -> None:
+    expected = {"kube-system", "kyverno"} | ADDON_EXCLUDES[kc.guardrail(policy)]
+    if policy["kind"] == "ValidatingPolicy":
+        selector = policy["spec"]["matchConstraints"]["namespaceSelector"]
+        (expression,) = selector["matchExpressions"]
+        assert set(selector) == {"matchExpressions"}
+        assert (expression["key"], expression["operator"]) == ("kubernetes.io/metadata.name", "NotIn")
+        assert set(expression["values"]) == expected
+    for rule in kc.rule_view(policy):
         (entry,) = rule["exclude"]["any"]
         assert set(entry["resources"]["namespaces"]) == expected, rule["name"]
         assert set(entry["resources"]) == {"namespaces"}
 
 
-@pytest.mark.parametrize("policy", POLICIES, ids=POLICY_NAMES)
-def test_pod_rules_get_autogen_copies_for_controllers_and_cronjobs(policy: dict[str, Any]) -> None:
-    pod_rules = [r["name"] for r in policy["spec"]["rules"] if _kinds(r) == ["Pod"]]
+@pytest.mark.parametrize(("profile", "policy"), PROFILE_POLICIES, ids=PROFILE_POLICY_IDS)
+def test_pod_rules_get_autogen_copies_for_controllers_and_cronjobs(profile: str, policy: dict[str, Any]) -> None:
+    pod_rules = [r["name"] for r in kc.rule_view(policy) if _kinds(r) == ["Pod"]]
     names = [r["name"] for r in kc.effective_rules(policy)]
     for rule in pod_rules:
         assert f"autogen-{rule}" in names and f"autogen-cronjob-{rule}" in names
@@ -132,71 +213,105 @@ def test_pod_rules_get_autogen_copies_for_controllers_and_cronjobs(policy: dict[
             assert "object.spec.template.spec" in text and "jobTemplate" not in text
 
 
+def test_validating_policy_autogen_follows_kyverno_1_19() -> None:
+    (policy,) = _only("current", "disallow-latest-tag")
+    kinds = {k for r in kc.effective_rules(policy) for k in _kinds(r)}
+    # Kyverno 1.19's autogen targets (pkg/cel/autogen): no ReplicationController, unlike 1.12.
+    assert kinds == {"Pod", "DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet", "CronJob"}
+    # ...and it leaves object.metadata.namespace alone where 1.12 rewrote it.
+    rule = {"validate": {"cel": {"expressions": [{"expression": "object.metadata.namespace == object.spec.x"}]}}}
+    shifted = kc._shift(rule, "Pod", protect_namespace=True)
+    assert shifted["validate"]["cel"]["expressions"][0]["expression"] == (
+        "object.metadata.namespace == object.spec.template.spec.x"
+    )
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_policies_of_both_kinds_hold_the_same_checks(profile: str) -> None:
+    """The generator's promise: every profile enforces the same expressions with the same messages."""
+    seen = {
+        (kc.guardrail(p), r["name"], c["expression"], c["message"])
+        for p in policies(profile)
+        for r in kc.rule_view(p)
+        for c in r["validate"]["cel"]["expressions"]
+    }
+    reference = {
+        (kc.guardrail(p), r["name"], c["expression"], c["message"])
+        for p in policies("seed")
+        for r in kc.rule_view(p)
+        for c in r["validate"]["cel"]["expressions"]
+    }
+    assert seen == reference and len(seen) > 11
+
+
 # --- fixtures ---------------------------------------------------------------------------------------
 
 
 def test_every_policy_has_pass_and_fail_fixtures() -> None:
-    for name in POLICY_NAMES:
+    for name in ACTIONS:
         assert {f.outcome for f in FIXTURES if f.policy == name} == {"pass", "fail"}, name
-    assert {f.policy for f in FIXTURES} == set(POLICY_NAMES)
+    assert {f.policy for f in FIXTURES} == set(ACTIONS)
     names = [f.obj["metadata"]["name"] for f in FIXTURES]
     assert len(names) == len(set(names)), "the Kyverno CLI test identifies fixtures by name"
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=_ids(FIXTURES))
-def test_fixture_is_a_valid_kubernetes_1_29_object(fixture: kc.Fixture) -> None:
+def test_fixture_is_a_valid_object_for_every_profiles_kubernetes(fixture: kc.Fixture) -> None:
     from platform_checks.manifests import validate_manifest
 
-    assert validate_manifest(fixture.obj) == []
+    for profile in PROFILES:
+        assert validate_manifest(fixture.obj, profile=profile) == [], profile
 
 
-@pytest.mark.parametrize("fixture", PASS, ids=_ids(PASS))
-def test_pass_fixture_passes_every_policy(fixture: kc.Fixture) -> None:
-    results = kc.evaluate(POLICIES, fixture.obj)
+@pytest.mark.parametrize(("profile", "fixture"), PASS_BY_PROFILE, ids=PASS_IDS)
+def test_pass_fixture_passes_every_policy(profile: str, fixture: kc.Fixture) -> None:
+    results = kc.evaluate(policies(profile), fixture.obj)
     # A pass fixture either reaches its own policy or demonstrates one of its add-on exclusions.
     excluded = fixture.obj["metadata"]["namespace"] in ADDON_EXCLUDES[fixture.policy]
     assert excluded != any(r.policy == fixture.policy for r in results)
     assert [r for r in results if not r.passed] == []
 
 
-@pytest.mark.parametrize("fixture", FAIL, ids=_ids(FAIL))
-def test_fail_fixture_fails_only_its_own_policy_with_its_message(fixture: kc.Fixture) -> None:
-    failed = [r for r in kc.evaluate(POLICIES, fixture.obj) if not r.passed]
+@pytest.mark.parametrize(("profile", "fixture"), FAIL_BY_PROFILE, ids=FAIL_IDS)
+def test_fail_fixture_fails_only_its_own_policy_with_its_message(profile: str, fixture: kc.Fixture) -> None:
+    failed = [r for r in kc.evaluate(policies(profile), fixture.obj) if not r.passed]
     assert failed, "the fixture must fail"
     assert {r.policy for r in failed} == {fixture.policy}
     assert fixture.expected_message
     assert all(r.message.startswith(fixture.expected_message) for r in failed), [r.message for r in failed]
 
 
-def test_every_cel_expression_fails_for_some_fail_fixture() -> None:
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_cel_expression_fails_for_some_fail_fixture(profile: str) -> None:
     every = {
-        (p["metadata"]["name"], r["name"], i)
-        for p in POLICIES
-        for r in p["spec"]["rules"]
+        (kc.guardrail(p), r["name"], i)
+        for p in policies(profile)
+        for r in kc.rule_view(p)
         for i in range(len(r["validate"]["cel"]["expressions"]))
     }
-    failed = [r for f in FAIL for r in kc.evaluate(POLICIES, f.obj) if not r.passed]
+    failed = [r for f in FAIL for r in kc.evaluate(policies(profile), f.obj) if not r.passed]
     seen = {(r.policy, r.base_rule, r.failed_expression) for r in failed}
     assert seen == every
 
 
-@pytest.mark.parametrize("fixture", FAIL, ids=_ids(FAIL))
-def test_fail_fixture_is_skipped_in_system_namespaces(fixture: kc.Fixture) -> None:
+@pytest.mark.parametrize(("profile", "fixture"), FAIL_BY_PROFILE, ids=FAIL_IDS)
+def test_fail_fixture_is_skipped_in_system_namespaces(profile: str, fixture: kc.Fixture) -> None:
     for namespace in ("kube-system", "kyverno"):
         moved = yaml.safe_load(yaml.safe_dump(fixture.obj))
         moved["metadata"]["namespace"] = namespace
-        assert kc.evaluate(POLICIES, moved) == []
+        assert kc.evaluate(policies(profile), moved) == []
 
 
-def test_add_on_namespace_exclusion_is_honoured() -> None:
+@pytest.mark.parametrize("profile", PROFILES)
+def test_add_on_namespace_exclusion_is_honoured(profile: str) -> None:
     (fixture,) = [f for f in FAIL if f.path.stem == "pod-host-network"]
     moved = yaml.safe_load(yaml.safe_dump(fixture.obj))
     moved["metadata"]["namespace"] = "node-exporter"
-    assert not any(r.policy == "disallow-host-access" for r in kc.evaluate(POLICIES, moved))
+    assert not any(r.policy == "disallow-host-access" for r in kc.evaluate(policies(profile), moved))
     moved["metadata"]["namespace"] = "monitoring"
-    assert any(not r.passed and r.policy == "disallow-host-access" for r in kc.evaluate(POLICIES, moved))
+    assert any(not r.passed and r.policy == "disallow-host-access" for r in kc.evaluate(policies(profile), moved))
     moved["metadata"]["namespace"] = "argocd"
-    assert any(not r.passed and r.policy == "disallow-host-access" for r in kc.evaluate(POLICIES, moved))
+    assert any(not r.passed and r.policy == "disallow-host-access" for r in kc.evaluate(policies(profile), moved))
 
 
 def _pod(image: str) -> dict[str, Any]:
@@ -217,9 +332,9 @@ def _pod(image: str) -> dict[str, Any]:
         ("public.ecr.aws/nginx/nginx:latest", False),
     ],
 )
-def test_image_tag_rule_parses_registry_ports_and_digests(image: str, pinned: bool) -> None:
-    (policy,) = [p for p in POLICIES if p["metadata"]["name"] == "disallow-latest-tag"]
-    (result,) = kc.evaluate([policy], _pod(image))
+@pytest.mark.parametrize("profile", PROFILES)
+def test_image_tag_rule_parses_registry_ports_and_digests(profile: str, image: str, pinned: bool) -> None:
+    (result,) = kc.evaluate(_only(profile, "disallow-latest-tag"), _pod(image))
     assert result.passed is pinned
 
 
@@ -233,11 +348,15 @@ def test_image_tag_rule_parses_registry_ports_and_digests(image: str, pinned: bo
         ("quay.io.attacker.example/app:1.0", False),
         ("localhost/app:1.0", False),
         ("gcr.io/distroless/static:nonroot", False),
+        # Kyverno 1.19's default registry (its own images, and any chart that follows its default).
+        ("reg.kyverno.io/kyverno/kyverno:v1.19.0", True),
+        ("ecr-public.aws.com/docker/library/redis:8.2.3-alpine", True),  # Argo CD 3.4's redis
+        ("ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib:0.158.0", True),
     ],
 )
-def test_registry_rule_normalises_docker_hub_short_names(image: str, allowed: bool) -> None:
-    (policy,) = [p for p in POLICIES if p["metadata"]["name"] == "restrict-image-registries"]
-    (result,) = kc.evaluate([policy], _pod(image))
+@pytest.mark.parametrize("profile", PROFILES)
+def test_registry_rule_normalises_docker_hub_short_names(profile: str, image: str, allowed: bool) -> None:
+    (result,) = kc.evaluate(_only(profile, "restrict-image-registries"), _pod(image))
     assert result.passed is allowed
 
 
@@ -328,6 +447,16 @@ def test_cel_errors_are_reported_not_treated_as_pass() -> None:
         kc.evaluate_rule(rule, PASS[0].obj)
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+def test_null_fields_are_absent_as_the_api_server_decodes_them(profile: str) -> None:
+    """A rendered chart's `volumes: null` is no volume at all, not a CEL error."""
+    (fixture,) = [f for f in PASS if f.path.stem == "pod-unprivileged"]
+    pod = yaml.safe_load(yaml.safe_dump(fixture.obj))
+    pod["spec"]["volumes"] = None
+    pod["spec"]["containers"][0]["volumeMounts"] = None
+    assert [r for r in kc.evaluate(policies(profile), pod) if not r.passed] == []
+
+
 def test_harness_uses_the_rule_message_when_an_expression_has_none() -> None:
     rule = {"validate": {"message": "fallback", "cel": {"expressions": [{"expression": "false"}]}}}
     assert kc.evaluate_rule(rule, PASS[0].obj) == (False, "fallback", 0)
@@ -336,32 +465,36 @@ def test_harness_uses_the_rule_message_when_an_expression_has_none() -> None:
 # --- kustomize build and settings -------------------------------------------------------------------
 
 
-def _replacement_targets() -> list[tuple[str, str, str, str]]:
-    """(settings key, policy, rule, variable) for every replacement in kustomization.yaml."""
+def _replacement_targets(profile: str) -> list[tuple[str, str, str]]:
+    """(settings key, policy object name, field path) for every replacement in a profile's kustomization."""
     targets = []
-    for replacement in KUSTOMIZATION["replacements"]:
+    for replacement in kustomization(profile)["replacements"]:
         key = replacement["source"]["fieldPath"].removeprefix("data.")
         for target in replacement["targets"]:
             assert target["options"] == {"delimiter": "'", "index": 1}
-            for path in target["fieldPaths"]:
-                rule = path.split("[name=")[1].split("]")[0]
-                variable = path.split("[name=")[2].split("]")[0]
-                targets.append((key, target["select"]["name"], rule, variable))
+            assert target["select"]["kind"] == build_policies.KIND_BY_PROFILE[profile]
+            targets += [(key, target["select"]["name"], path) for path in target["fieldPaths"]]
     return targets
 
 
-def _variable(policy: dict[str, Any], rule: str, variable: str) -> str:
-    (r,) = [r for r in policy["spec"]["rules"] if r["name"] == rule]
-    (v,) = [v for v in r["validate"]["cel"]["variables"] if v["name"] == variable]
-    return str(v["expression"])
+def _field(policy: dict[str, Any], path: str) -> str:
+    """The value at a kustomize fieldPath such as spec.rules.[name=r].validate.cel.variables.[name=v].expression."""
+    node: Any = policy
+    for part in path.split("."):
+        if part.startswith("[name="):
+            (node,) = [item for item in node if item["name"] == part.removeprefix("[name=").removesuffix("]")]
+        else:
+            node = node[part]
+    return str(node)
 
 
-def test_every_setting_is_wired_and_source_defaults_equal_the_settings() -> None:
-    targets = _replacement_targets()
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_setting_is_wired_and_source_defaults_equal_the_settings(profile: str) -> None:
+    targets = _replacement_targets(profile)
     assert {t[0] for t in targets} == set(SETTINGS["data"])
-    by_name = dict(zip(POLICY_NAMES, POLICIES, strict=True))
-    for key, policy, rule, variable in targets:
-        assert _variable(by_name[policy], rule, variable) == f"'{SETTINGS['data'][key]}'"
+    by_name = {p["metadata"]["name"]: p for p in policies(profile)}
+    for key, name, path in targets:
+        assert _field(by_name[name], path) == f"'{SETTINGS['data'][key]}'"
 
 
 def test_settings_values_are_safe_cel_string_literals() -> None:
@@ -373,25 +506,29 @@ def test_settings_values_are_safe_cel_string_literals() -> None:
     assert all(r.endswith("/") for r in SETTINGS["data"]["allowedRegistries"].split(","))
 
 
-def test_kustomize_build_emits_exactly_the_policies_as_written() -> None:
-    built = kustomize_build(kc.POLICY_DIR)
-    assert [d["kind"] for d in built] == ["ClusterPolicy"] * len(POLICIES)  # settings.yaml is local-config
-    by_name = {d["metadata"]["name"]: d for d in built}
-    assert by_name == dict(zip(POLICY_NAMES, POLICIES, strict=True))
+@pytest.mark.parametrize("profile", PROFILES)
+def test_kustomize_build_emits_exactly_the_policies_as_written(profile: str) -> None:
+    built = kustomize_build(build_policies.out_dir(profile))
+    kind = build_policies.KIND_BY_PROFILE[profile]
+    assert [d["kind"] for d in built] == [kind] * len(policies(profile))  # settings.yaml is local-config
+    assert {d["metadata"]["name"]: d for d in built} == {p["metadata"]["name"]: p for p in policies(profile)}
 
 
-def test_changed_settings_reach_the_cel_of_the_built_policies(tmp_path: Path) -> None:
-    work = tmp_path / "policies"
-    shutil.copytree(kc.POLICY_DIR, work)
-    settings = yaml.safe_load((work / "settings.yaml").read_text())
+@pytest.mark.parametrize("profile", PROFILES)
+def test_changed_settings_reach_the_cel_of_the_built_policies(profile: str, tmp_path: Path) -> None:
+    work = tmp_path / "infra"
+    shutil.copytree(POLICY_SOURCE, work / "policies")
+    shutil.copytree(build_policies.out_dir(profile), work / "overlays" / profile / "policies")
+    settings_file = work / "policies" / "settings" / "settings.yaml"
+    settings = yaml.safe_load(settings_file.read_text())
     settings["data"].update(
         maxContainerCpuRequest="250m",
         allowedRegistries="public.ecr.aws/",
         acceleratorNamespaces="team-a,ml-workloads",
         maxPvcStorage="10Gi",
     )
-    (work / "settings.yaml").write_text(yaml.safe_dump(settings))
-    built = kustomize_build(work)
+    settings_file.write_text(yaml.safe_dump(settings))
+    built = kustomize_build(work / "overlays" / profile / "policies")
 
     def failures(stem: str, policy: str) -> list[str]:
         (fixture,) = [f for f in FIXTURES if f.path.stem == stem]
@@ -414,24 +551,34 @@ def test_changed_settings_reach_the_cel_of_the_built_policies(tmp_path: Path) ->
 # --- Kyverno CLI test file and exception mechanism -----------------------------------------------------
 
 
-def test_kyverno_cli_test_file_covers_every_policy_fixture_and_result() -> None:
-    (test,) = load_yaml_documents(kc.POLICY_DIR / "kyverno-test.yaml")
+@pytest.mark.parametrize("profile", PROFILES)
+def test_kyverno_cli_test_file_covers_every_policy_fixture_and_result(profile: str) -> None:
+    directory = build_policies.out_dir(profile)
+    (test,) = load_yaml_documents(directory / "kyverno-test.yaml")
     assert (test["apiVersion"], test["kind"]) == ("cli.kyverno.io/v1alpha1", "Test")
-    assert test["policies"] == [p.name for p in kc.policy_files()]
-    listed = sorted((kc.POLICY_DIR / r).resolve() for r in test["resources"])
+    assert test["policies"] == [p.name for p in kc.policy_files(profile)]
+    listed = sorted((directory / r).resolve() for r in test["resources"])
     assert listed == sorted(f.path for f in FIXTURES)
-    assert test["results"] == kc.cli_test_results(POLICIES, FIXTURES)
+    assert test["results"] == kc.cli_test_results(policies(profile), FIXTURES)
     assert {r["result"] for r in test["results"]} == {"pass", "fail"}
+    # The CLI names a ValidatingPolicy result by the policy alone (isValidatingPolicy, no rule).
+    if build_policies.KIND_BY_PROFILE[profile] == "ValidatingPolicy":
+        assert all(r["isValidatingPolicy"] is True and "rule" not in r for r in test["results"])
+    else:
+        assert all(r["rule"] for r in test["results"])
 
 
-def test_policy_exception_chart_keys_exist_in_kyverno_3_2_9() -> None:
+@pytest.mark.parametrize("profile", PROFILES)
+def test_policy_exception_chart_keys_exist_in_the_profiles_kyverno(profile: str) -> None:
     from platform_checks.values import check_values
 
     values = {"features": {"policyExceptions": {"enabled": True, "namespace": "kyverno"}}}
-    assert check_values("kyverno", values) == []
-    readme = (kc.POLICY_DIR / "README.md").read_text()
+    assert check_values("kyverno", values, profile=profile) == []
+    readme = (POLICY_SOURCE / "README.md").read_text()
     for text in (
         "kyverno.io/v2beta1",
+        "policies.kyverno.io/v1",
+        "policyRefs",
         "features.policyExceptions.enabled: true",
         "features.policyExceptions.namespace: kyverno",
     ):

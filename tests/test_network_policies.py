@@ -8,9 +8,8 @@ import pytest
 
 from constructs_lib.helm_addon import resolved_values
 from constructs_lib.namespace_guards import CDK_NAMESPACES, NODE_EXPORTER_NAMESPACE, PROMETHEUS_POD, guard_manifests
-from platform_checks.kustomize import kustomize_build
 from platform_checks.netpol import Flow, admits, blocked, policies_in, scrape_flows
-from tests.conftest import ROOT
+from tests.gitops_overlays import built_overlays
 
 PROMETHEUS = {"src_namespace": "monitoring", "src_labels": PROMETHEUS_POD}
 SHOP_PROXY = {
@@ -76,7 +75,7 @@ PLATFORM_FLOWS = [
 
 
 def all_policies() -> list[dict[str, Any]]:
-    git = [o for root in ("infra", "apps") for o in kustomize_build(ROOT / root)]
+    git = list(built_overlays())
     return policies_in([*guard_manifests(), *git])
 
 
@@ -109,7 +108,9 @@ def test_every_platform_namespace_denies_ingress_by_default() -> None:
     }
     # argocd's default deny is the chart's (global.networkPolicy.defaultDenyIngress); node-exporter runs on
     # the host network, where NetworkPolicies do not apply.
-    assert resolved_values(chart="argo-cd", release="argocd", computed={})["global"]["networkPolicy"] == {
+    assert resolved_values(chart="argo-cd", release="argocd", computed={}, profile="current")["global"][
+        "networkPolicy"
+    ] == {
         "create": True,
         "defaultDenyIngress": True,
     }

@@ -1,4 +1,5 @@
-"""The OpenTelemetry collector and Jaeger Applications: pinned charts, valid values, wired to each other."""
+"""The OpenTelemetry collector and Jaeger Applications, per release profile: pinned charts, valid values,
+wired to each other."""
 
 from __future__ import annotations
 
@@ -8,14 +9,26 @@ import pytest
 
 from platform_checks import load_yaml_documents
 from platform_checks.kustomize import kustomize_build
-from tests.observability_helpers import ROOT, application, quantity
+from platform_config import versions
+from tests.observability_helpers import ROOT, application, helm_values, quantity
 
 OBS_DIR = ROOT / "infra" / "observability"
+PROFILES = sorted(versions.PROFILES)
+# Where traces go, by Jaeger chart major: Jaeger v1 (chart 3) has a collector Service "<release>-collector";
+# Jaeger v2 (chart 4) has one Service "<release>" with OTLP on 4317. The collector names its OTLP gRPC
+# exporter otlp_grpc since 0.144 (otlp is a deprecated alias). Image: Docker Hub until the collector moved.
+TRACES = {
+    "seed": ("otlp/jaeger", "jaeger-collector.observability.svc:4317", "otel/opentelemetry-collector-contrib"),
+    "current": (
+        "otlp_grpc/jaeger",
+        "jaeger.observability.svc:4317",
+        "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib",
+    ),
+}
 
 
-def _values(name: str) -> dict[str, Any]:
-    values: dict[str, Any] = application(OBS_DIR / f"{name}.yaml", name)["spec"]["source"]["helm"]["valuesObject"]
-    return values
+def _values(profile: str, name: str) -> dict[str, Any]:
+    return helm_values("infra", profile, name)
 
 
 def test_kustomize_builds_namespace_applications_and_rules() -> None:
@@ -34,70 +47,78 @@ def test_kustomize_builds_namespace_applications_and_rules() -> None:
         ("NetworkPolicy", "default-deny-ingress"),
         ("PrometheusRule", "karpenter-platform"),
     ]
-    assert validate_documents(built) == []
+    for profile in PROFILES:
+        assert validate_documents(built, profile=profile) == []
 
 
+@pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize(
-    ("name", "repo", "chart", "version"),
+    ("name", "repo", "chart"),
     [
-        (
-            "otel-collector",
-            "https://open-telemetry.github.io/opentelemetry-helm-charts",
-            "opentelemetry-collector",
-            "0.110.3",
-        ),
-        ("jaeger", "https://jaegertracing.github.io/helm-charts", "jaeger", "3.3.3"),
+        ("otel-collector", "https://open-telemetry.github.io/opentelemetry-helm-charts", "opentelemetry-collector"),
+        ("jaeger", "https://jaegertracing.github.io/helm-charts", "jaeger"),
     ],
 )
-def test_applications_pin_their_chart_and_sync_automatically(name: str, repo: str, chart: str, version: str) -> None:
-    app = application(OBS_DIR / f"{name}.yaml", name)
+def test_applications_pin_the_profiles_chart_and_sync_automatically(
+    name: str, repo: str, chart: str, profile: str
+) -> None:
+    app = application("infra", profile, name)
     spec = app["spec"]
+    pin = versions.PROFILES[profile].charts[chart]
     assert app["metadata"]["namespace"] == "argocd"
     assert spec["project"] == "platform"
     assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "observability"}
     assert (spec["source"]["repoURL"], spec["source"]["chart"], spec["source"]["targetRevision"]) == (
         repo,
         chart,
-        version,
+        pin.version,
     )
+    assert pin.repository == repo
     assert spec["source"]["helm"]["releaseName"] == name
     assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
     assert {"CreateNamespace=true", "ServerSideApply=true"} <= set(spec["syncPolicy"]["syncOptions"])
 
 
-def test_collector_values_exist_in_the_chart_and_pass_its_schema() -> None:
+@pytest.mark.parametrize("profile", PROFILES)
+def test_collector_values_exist_in_the_chart_and_pass_its_schema(profile: str) -> None:
     from platform_checks.values import check_values
 
-    assert check_values("opentelemetry-collector", _values("otel-collector")) == []
+    assert check_values("opentelemetry-collector", _values(profile, "otel-collector"), profile=profile) == []
 
 
-def test_jaeger_values_exist_in_the_chart() -> None:
+@pytest.mark.parametrize("profile", PROFILES)
+def test_jaeger_values_exist_in_the_chart(profile: str) -> None:
     from platform_checks.values import check_values
 
-    assert check_values("jaeger", _values("jaeger")) == []
+    assert check_values("jaeger", _values(profile, "jaeger"), profile=profile) == []
 
 
-def test_collector_is_a_two_replica_contrib_deployment_named_for_the_platform() -> None:
-    values = _values("otel-collector")
+@pytest.mark.parametrize("profile", PROFILES)
+def test_collector_is_a_two_replica_contrib_deployment_named_for_the_platform(profile: str) -> None:
+    values = _values(profile, "otel-collector")
     assert values["mode"] == "deployment"
     assert values["replicaCount"] == 2
     assert values["fullnameOverride"] == "otel-collector"
-    assert values["image"]["repository"] == "otel/opentelemetry-collector-contrib"
+    assert values["image"]["repository"] == TRACES[profile][2]
     assert values["podDisruptionBudget"] == {"enabled": True, "minAvailable": 1}
     spread = values["topologySpreadConstraints"][0]
     assert spread["topologyKey"] == "topology.kubernetes.io/zone"
     assert spread["labelSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "otel-collector"
 
 
-def test_collector_receives_otlp_and_exports_traces_to_jaeger_and_metrics_to_prometheus() -> None:
-    values = _values("otel-collector")
+@pytest.mark.parametrize("profile", PROFILES)
+def test_collector_receives_otlp_and_exports_traces_to_jaeger_and_metrics_to_prometheus(profile: str) -> None:
+    exporter, endpoint, _ = TRACES[profile]
+    values = _values(profile, "otel-collector")
     config = values["config"]
     assert set(config["receivers"]["otlp"]["protocols"]) == {"grpc", "http"}
     assert config["receivers"]["jaeger"] is None and config["receivers"]["zipkin"] is None
-    assert config["exporters"]["otlp/jaeger"]["endpoint"] == "jaeger-collector.observability.svc:4317"
+    assert config["exporters"][exporter]["endpoint"] == endpoint
+    traces = [name for name in config["exporters"] if "jaeger" in name]
+    assert traces == [exporter], "one trace exporter, named for the profile's collector"
     pipelines = config["service"]["pipelines"]
     assert pipelines["traces"]["receivers"] == ["otlp"]
-    assert pipelines["traces"]["exporters"] == ["otlp/jaeger"]
+    assert pipelines["traces"]["exporters"] == [exporter]
     assert pipelines["metrics"]["exporters"] == ["prometheus"]
     port = config["exporters"]["prometheus"]["endpoint"].rsplit(":", 1)[1]
     assert values["ports"]["prom-exporter"] == {
@@ -112,17 +133,25 @@ def test_collector_receives_otlp_and_exports_traces_to_jaeger_and_metrics_to_pro
     assert scraped == {"metrics", "prom-exporter"}
 
 
-@pytest.mark.parametrize(("name", "path"), [("otel-collector", ("resources",)), ("jaeger", ("allInOne", "resources"))])
-def test_workloads_have_cpu_and_memory_requests_and_limits(name: str, path: tuple[str, ...]) -> None:
-    resources: Any = _values(name)
+JAEGER_RESOURCES = {"seed": ("allInOne", "resources"), "current": ("jaeger", "resources")}
+WORKLOADS = [
+    (profile, name, path)
+    for profile in PROFILES
+    for name, path in (("otel-collector", ("resources",)), ("jaeger", JAEGER_RESOURCES[profile]))
+]
+
+
+@pytest.mark.parametrize(("profile", "name", "path"), WORKLOADS, ids=[f"{p}-{n}" for p, n, _ in WORKLOADS])
+def test_workloads_have_cpu_and_memory_requests_and_limits(profile: str, name: str, path: tuple[str, ...]) -> None:
+    resources: Any = _values(profile, name)
     for key in path:
         resources = resources[key]
     for resource in ("cpu", "memory"):
         assert quantity(resources["limits"][resource]) >= quantity(resources["requests"][resource]) > 0
 
 
-def test_jaeger_is_all_in_one_with_bounded_memory_storage_and_no_cassandra() -> None:
-    values = _values("jaeger")
+def test_seed_jaeger_v1_is_all_in_one_with_bounded_memory_storage_and_no_cassandra() -> None:
+    values = _values("seed", "jaeger")
     assert values["provisionDataStore"]["cassandra"] is False
     assert values["storage"]["type"] == "memory"
     assert values["allInOne"]["enabled"] is True
@@ -131,8 +160,27 @@ def test_jaeger_is_all_in_one_with_bounded_memory_storage_and_no_cassandra() -> 
         assert values[component] == {"enabled": False}, component
 
 
-def test_root_kustomizations_list_the_gitops_directories() -> None:
-    infra = load_yaml_documents(ROOT / "infra" / "kustomization.yaml")[0]
-    apps = load_yaml_documents(ROOT / "apps" / "kustomization.yaml")[0]
-    assert infra["resources"] == ["policies", "observability", "dashboards"]
-    assert apps["resources"] == ["astronomy-shop"]
+def test_current_jaeger_v2_keeps_a_bounded_memory_store_and_takes_otlp() -> None:
+    values = _values("current", "jaeger")
+    assert values["jaeger"]["replicas"] == 1
+    config = values["userconfig"]
+    backends = config["extensions"]["jaeger_storage"]["backends"]
+    (store,) = backends
+    assert set(backends[store]) == {"memory"} and backends[store]["memory"]["max_traces"] > 0
+    assert config["extensions"]["jaeger_query"]["storage"]["traces"] == store
+    assert config["exporters"]["jaeger_storage_exporter"]["trace_storage"] == store
+    assert config["service"]["pipelines"]["traces"]["receivers"] == ["otlp"]
+    protocols = config["receivers"]["otlp"]["protocols"]
+    assert (protocols["grpc"]["endpoint"], protocols["http"]["endpoint"]) == ("0.0.0.0:4317", "0.0.0.0:4318")
+    # The chart's probes call /status on 13133: the health check extension must serve it.
+    assert "healthcheckv2" in config["service"]["extensions"]
+    assert config["extensions"]["healthcheckv2"]["http"]["endpoint"].endswith(":13133")
+
+
+@pytest.mark.parametrize("root", ["infra", "apps"])
+def test_base_and_overlays_list_the_gitops_directories(root: str) -> None:
+    base = load_yaml_documents(ROOT / root / "base" / "kustomization.yaml")[0]
+    assert base["resources"] == (["../observability", "../dashboards"] if root == "infra" else ["../astronomy-shop"])
+    for profile in PROFILES:
+        overlay = load_yaml_documents(ROOT / root / "overlays" / profile / "kustomization.yaml")[0]
+        assert overlay["resources"] == (["../../base", "policies"] if root == "infra" else ["../../base"])

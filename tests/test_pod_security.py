@@ -9,9 +9,8 @@ import pytest
 
 from constructs_lib.helm_addon import resolved_values
 from constructs_lib.namespace_guards import CDK_NAMESPACES, NODE_EXPORTER_NAMESPACE, guard_manifests
-from platform_checks.kustomize import kustomize_build
 from platform_checks.pss import namespace_label_errors, violations, workload_violations
-from tests.conftest import ROOT
+from tests.gitops_overlays import built_overlays
 
 RESTRICTED_POD: dict[str, Any] = {
     "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
@@ -27,7 +26,7 @@ RESTRICTED_POD: dict[str, Any] = {
 
 
 def platform_namespaces() -> list[dict[str, Any]]:
-    git = [o for root in ("infra", "apps") for o in kustomize_build(ROOT / root) if o["kind"] == "Namespace"]
+    git = [o for o in built_overlays() if o["kind"] == "Namespace"]
     return [m for m in guard_manifests() if m["kind"] == "Namespace"] + git
 
 
@@ -48,7 +47,7 @@ def test_every_platform_namespace_enforces_baseline_and_warns_at_restricted() ->
 def test_only_node_exporter_runs_privileged() -> None:
     assert {name for name, level in levels().items() if level == "privileged"} == {NODE_EXPORTER_NAMESPACE}
     assert (
-        resolved_values(chart="kube-prometheus-stack", release="kube-prometheus-stack", computed={})[
+        resolved_values(chart="kube-prometheus-stack", release="kube-prometheus-stack", computed={}, profile="seed")[
             "prometheus-node-exporter"
         ]["namespaceOverride"]
         == NODE_EXPORTER_NAMESPACE
@@ -127,7 +126,7 @@ def test_each_restricted_control_is_enforced_only_at_restricted(name: str, break
 
 
 def test_argocd_redis_secret_init_job_passes_its_namespace_level() -> None:
-    objects = resolved_values(chart="argo-cd", release="argocd", computed={})["extraObjects"]
+    objects = resolved_values(chart="argo-cd", release="argocd", computed={}, profile="seed")["extraObjects"]
     assert workload_violations(objects, levels(), default_namespace="argocd") == []
     # It even meets restricted, the level argocd warns at.
     assert workload_violations(objects, {"argocd": "restricted"}, default_namespace="argocd") == []

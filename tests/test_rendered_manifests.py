@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from constructs_lib.helm_addon import deep_merge, load_values_file, values_files
 from platform_checks import check_values, validate_manifest
+from platform_config.versions import PROFILES
 from tests.conftest import ROOT, Synthesized
 from tools.synth_summary import json_property
 
@@ -66,21 +67,31 @@ def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
     ]
 
 
-def test_every_applied_manifest_validates_against_kubernetes_129_and_pinned_crds(synthesized: Synthesized) -> None:
-    errors = [e for doc in all_manifests(synthesized) for e in validate_manifest(doc)]
+def test_every_applied_manifest_validates_against_the_profiles_kubernetes_and_crds(
+    profile: str, synthesized: Synthesized
+) -> None:
+    errors = [e for doc in all_manifests(synthesized) for e in validate_manifest(doc, profile=profile)]
     assert errors == []
 
 
 def test_every_values_file_is_installed_and_checked() -> None:
-    assert {p.stem for p in (ROOT / "helm_values").glob("*.yaml")} == set(VALUES_FILES)
+    values_dir = ROOT / "helm_values"
+    assert {p.stem for p in values_dir.glob("*.yaml")} == set(VALUES_FILES)
+    # helm_values/<profile>/<release>.yaml: only for a known profile and release (a typo would be ignored).
+    assert {p.name for p in values_dir.iterdir() if p.is_dir()} <= set(PROFILES)
+    assert {p.stem for p in values_dir.glob("*/*.yaml")} <= set(VALUES_FILES)
 
 
 @pytest.mark.parametrize(("release", "chart"), sorted(VALUES_FILES.items()))
-def test_values_file_keys_exist_in_the_chart(release: str, chart: str) -> None:
-    values = yaml.safe_load((ROOT / "helm_values" / f"{release}.yaml").read_text())
-    assert check_values(chart, values) == []
+def test_values_files_keys_exist_in_the_profiles_chart(profile: str, release: str, chart: str) -> None:
+    """The shared file with the profile's file merged over it, as HelmAddon installs them."""
+    values: dict[str, Any] = {}
+    for path in values_files(release, profile):
+        values = deep_merge(values, load_values_file(path))
+    assert values
+    assert check_values(chart, values, profile=profile) == []
 
 
-def test_values_check_catches_the_wrong_karpenter_queue_key(tmp_path: Path) -> None:
-    errors = check_values("karpenter", {"settings": {"interruptionQueueName": "q"}})
+def test_values_check_catches_the_wrong_karpenter_queue_key(profile: str, tmp_path: Path) -> None:
+    errors = check_values("karpenter", {"settings": {"interruptionQueueName": "q"}}, profile=profile)
     assert any("interruptionQueueName" in e for e in errors)

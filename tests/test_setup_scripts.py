@@ -184,7 +184,7 @@ def test_dry_run_reports_missing_tools_with_install_hints_and_goes_on(tmp_path: 
     repo = make_repo(tmp_path, {"cluster_name": "c", "region": "eu-west-1"}, with_venv=False)
     result = run_script(repo / "scripts" / "setup-cluster.sh", ["--dry-run"], bindir, tmp_path)
     assert result.returncode == 0
-    assert "MISSING kubectl: install kubectl 1.29" in result.stderr
+    assert "MISSING kubectl: install kubectl within one minor of the cluster (1.36 for release current" in result.stderr
     assert "MISSING node: install Node.js 22 LTS" in result.stderr
     assert "MISSING npx: it comes with npm" in result.stderr
     assert "MISSING make: install GNU make" in result.stderr

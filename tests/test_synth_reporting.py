@@ -19,14 +19,21 @@ from tools.synth_summary import summarize, warnings
 WARNING_KEYS = ("nobody will be able to use kubectl", "no longer creates clusters", "git_repo_url is the placeholder")
 
 
+def expected_warnings(synthesized: Synthesized) -> tuple[str, ...]:
+    """Seed's Kubernetes 1.29 is past EKS support on the suite's TODAY; current's 1.36 is not."""
+    release = synthesized.platform.config.release
+    return tuple(k for k in WARNING_KEYS if release == "seed" or k != "no longer creates clusters")
+
+
 def test_summary_starts_with_profile_account_region_version_nat_and_endpoint(synthesized: Synthesized) -> None:
     text, passed = summarize(synthesized.outdir)
     assert passed
+    config = synthesized.platform.config
     assert text.splitlines()[:6] == [
-        "Profile: seed",
+        f"Profile: {config.release}",
         "Account: 111111111111",
         "Region: us-east-1",
-        "Kubernetes: 1.29",
+        f"Kubernetes: {config.kubernetes.version}",
         "NAT gateways: 1",
         "API endpoint: private (kubectl only from inside the VPC: docs/runbook.md, Private endpoint access)",
     ]
@@ -34,9 +41,10 @@ def test_summary_starts_with_profile_account_region_version_nat_and_endpoint(syn
 
 def test_summary_repeats_every_warning(synthesized: Synthesized) -> None:
     text, _ = summarize(synthesized.outdir)
-    tail = text.split("\nWarnings: 3\n", 1)[1].splitlines()
-    assert len(tail) == 3
-    for key in WARNING_KEYS:
+    keys = expected_warnings(synthesized)
+    tail = text.split(f"\nWarnings: {len(keys)}\n", 1)[1].splitlines()
+    assert len(tail) == len(keys)
+    for key in keys:
         assert sum(key in line for line in tail) == 1, key
     assert all(line.startswith("  WARNING eks-platform-") for line in tail)
 
@@ -59,7 +67,8 @@ def test_verify_lists_the_synth_warnings_under_its_table(tmp_path: Path, synthes
     found: list[str] = []
     results = v.verify([copy], tmp_path, found)
     assert [r.passed for r in results] == [True]
-    assert len(found) == 3 and all(any(k in w for w in found) for k in WARNING_KEYS)
+    keys = expected_warnings(synthesized)
+    assert len(found) == len(keys) and all(any(k in w for w in found) for k in keys)
 
 
 def write_cdk_json(tmp_path: Path, **context: object) -> Path:
@@ -69,11 +78,18 @@ def write_cdk_json(tmp_path: Path, **context: object) -> Path:
 
 
 def test_preflight_refuses_a_version_eks_no_longer_creates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = preflight(["--cdk-json", str(write_cdk_json(tmp_path))], today=dt.date(2026, 11, 26))
+    code = preflight(["--cdk-json", str(write_cdk_json(tmp_path, release="seed"))], today=dt.date(2026, 11, 26))
     assert code == 1
     err = capsys.readouterr().err
     assert "error: Kubernetes 1.29 left EKS extended support on 2026-03-23" in err
     assert "EKS no longer creates clusters at this version" in err
+    assert "release=current" in err
+
+
+def test_preflight_lets_the_current_profile_deploy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(write_cdk_json(tmp_path, release="seed"))
+    assert preflight(["--cdk-json", path, "-c", "release=current"], today=dt.date(2026, 11, 26)) == 0
+    assert "release=current kubernetes=1.36" in capsys.readouterr().out
 
 
 def test_preflight_counts_admins_with_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

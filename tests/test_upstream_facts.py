@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from platform_config.versions import PROFILES
+from tests.conftest import PROFILE_NAMES
 from tools import derive_upstream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,8 +20,8 @@ FACTS = ROOT / "upstream_facts"
 SHARED = ROOT.parent / "shared" / "upstream"
 
 
-def _json(rel: str) -> Any:
-    return json.loads((FACTS / rel).read_text())
+def _json(rel: str, profile: str) -> Any:
+    return json.loads((FACTS / profile / rel).read_text())
 
 
 def _string_keys(node: Any, names: set[str], path: str = "") -> list[str]:
@@ -36,30 +38,60 @@ def _string_keys(node: Any, names: set[str], path: str = "") -> list[str]:
     return found
 
 
-def test_every_used_crd_is_derived_with_its_served_versions() -> None:
-    expected = {
+COMMON_CRDS = {
+    "argoproj.io_applications": ("Application", "Namespaced", {"v1alpha1"}),
+    "argoproj.io_appprojects": ("AppProject", "Namespaced", {"v1alpha1"}),
+    "kyverno.io_clusterpolicies": ("ClusterPolicy", "Cluster", {"v1", "v2beta1"}),
+    "kyverno.io_policies": ("Policy", "Namespaced", {"v1", "v2beta1"}),
+    "monitoring.coreos.com_servicemonitors": ("ServiceMonitor", "Namespaced", {"v1"}),
+    "monitoring.coreos.com_podmonitors": ("PodMonitor", "Namespaced", {"v1"}),
+    "monitoring.coreos.com_prometheusrules": ("PrometheusRule", "Namespaced", {"v1"}),
+}
+EXPECTED_CRDS = {
+    # Karpenter 1.0 still serves v1beta1 beside v1.
+    "seed": COMMON_CRDS
+    | {
         "karpenter.sh_nodepools": ("NodePool", "Cluster", {"v1", "v1beta1"}),
         "karpenter.sh_nodeclaims": ("NodeClaim", "Cluster", {"v1", "v1beta1"}),
         "karpenter.k8s.aws_ec2nodeclasses": ("EC2NodeClass", "Cluster", {"v1", "v1beta1"}),
-        "argoproj.io_applications": ("Application", "Namespaced", {"v1alpha1"}),
-        "argoproj.io_appprojects": ("AppProject", "Namespaced", {"v1alpha1"}),
-        "kyverno.io_clusterpolicies": ("ClusterPolicy", "Cluster", {"v1", "v2beta1"}),
-        "kyverno.io_policies": ("Policy", "Namespaced", {"v1", "v2beta1"}),
-        "monitoring.coreos.com_servicemonitors": ("ServiceMonitor", "Namespaced", {"v1"}),
-        "monitoring.coreos.com_podmonitors": ("PodMonitor", "Namespaced", {"v1"}),
-        "monitoring.coreos.com_prometheusrules": ("PrometheusRule", "Namespaced", {"v1"}),
-    }
-    derived = {p.stem for p in (FACTS / "crds").glob("*.json")}
+    },
+    # Karpenter 1.14 serves v1 only and ships two more CRDs; Kyverno 1.19 adds the policies.kyverno.io types.
+    "current": COMMON_CRDS
+    | {
+        "karpenter.sh_nodepools": ("NodePool", "Cluster", {"v1"}),
+        "karpenter.sh_nodeclaims": ("NodeClaim", "Cluster", {"v1"}),
+        "karpenter.k8s.aws_ec2nodeclasses": ("EC2NodeClass", "Cluster", {"v1"}),
+        "karpenter.sh_nodeoverlays": ("NodeOverlay", "Cluster", {"v1alpha1"}),
+        "autoscaling.x-k8s.io_capacitybuffers": ("CapacityBuffer", "Namespaced", {"v1beta1"}),
+        "policies.kyverno.io_validatingpolicies": ("ValidatingPolicy", "Cluster", {"v1", "v1alpha1", "v1beta1"}),
+        "policies.kyverno.io_namespacedvalidatingpolicies": (
+            "NamespacedValidatingPolicy",
+            "Namespaced",
+            {"v1", "v1beta1"},
+        ),
+        "policies.kyverno.io_policyexceptions": ("PolicyException", "Namespaced", {"v1", "v1alpha1", "v1beta1"}),
+    },
+}
+
+
+def test_facts_hold_one_folder_per_release_profile_and_one_notice() -> None:
+    assert sorted(p.name for p in FACTS.iterdir()) == sorted(["NOTICE", *PROFILE_NAMES])
+
+
+@pytest.mark.parametrize("profile", sorted(EXPECTED_CRDS))
+def test_every_used_crd_is_derived_with_its_served_versions(profile: str) -> None:
+    expected = EXPECTED_CRDS[profile]
+    derived = {p.stem for p in (FACTS / profile / "crds").glob("*.json")}
     assert derived == set(expected), "ApplicationSet must stay out; every used CRD must be in"
     for stem, (kind, scope, versions) in expected.items():
-        fact = _json(f"crds/{stem}.json")
+        fact = _json(f"crds/{stem}.json", profile)
         assert (fact["kind"], fact["scope"], set(fact["versions"])) == (kind, scope, versions), stem
 
 
-def test_crd_facts_keep_structure_enums_and_cel_rules() -> None:
-    spec = _json("crds/karpenter.sh_nodepools.json")["versions"]["v1"]["schema"]["properties"]["spec"]
+def test_crd_facts_keep_structure_enums_and_cel_rules(profile: str) -> None:
+    spec = _json("crds/karpenter.sh_nodepools.json", profile)["versions"]["v1"]["schema"]["properties"]["spec"]
     policy = spec["properties"]["disruption"]["properties"]["consolidationPolicy"]
-    assert policy["enum"] == ["WhenEmpty", "WhenEmptyOrUnderutilized"]
+    assert policy["enum"][:2] == ["WhenEmpty", "WhenEmptyOrUnderutilized"]  # 1.14 adds Balanced
     assert "template" in spec["required"]
     budgets = spec["properties"]["disruption"]["properties"]["budgets"]
     assert budgets["x-kubernetes-validations"][0]["rule"].startswith("self.all(")
@@ -72,7 +104,7 @@ def test_no_prose_annotation_anywhere_in_upstream_facts() -> None:
         offenders += [f"{path.relative_to(FACTS)}{p}" for p in found[:3]]
     assert offenders == []
     # the strip is schema-aware: AppProject's *field* named description survives as a field schema
-    project = _json("crds/argoproj.io_appprojects.json")["versions"]["v1alpha1"]["schema"]
+    project = _json("crds/argoproj.io_appprojects.json", "seed")["versions"]["v1alpha1"]["schema"]
     assert project["properties"]["spec"]["properties"]["description"] == {"type": "string"}
 
 
@@ -82,73 +114,114 @@ def test_strip_schema_drops_annotations_and_keeps_fields_named_like_them() -> No
         "type": "object",
         "properties": {"description": {"description": "more prose", "type": "string", "enum": ["a"]}},
         "items": {"title": "t", "pattern": "^x$"},
+        # a subschema under a keyword the schema misspells (opentelemetry-collector 0.170) loses its prose too,
+        # while data keywords keep theirs
+        "logs": {"enabled": {"description": "prose", "type": "boolean"}},
+        "default": {"description": "data"},
     }
     assert derive_upstream.strip_schema(schema) == {
         "type": "object",
         "properties": {"description": {"type": "string", "enum": ["a"]}},
         "items": {"pattern": "^x$"},
+        "logs": {"enabled": {"type": "boolean"}},
+        "default": {"description": "data"},
     }
 
 
-def test_reference_has_the_four_interruption_rules_from_aws_health_and_aws_ec2() -> None:
-    rules = _json("karpenter/reference-cfn.json")["event_rules"]
-    # The v1.0.14 reference defines 4 rules (not 5): scheduled change, spot, rebalance, state change.
-    assert {name: (r["source"], r["detail-type"]) for name, r in rules.items()} == {
+def test_reference_has_the_interruption_rules_from_aws_health_and_aws_ec2(profile: str) -> None:
+    rules = _json("karpenter/reference-cfn.json", profile)["event_rules"]
+    # The v1.0.14 reference defines 4 rules: scheduled change, spot, rebalance, state change; v1.14.1 adds
+    # capacity-reservation interruptions (our queue has all five in both profiles).
+    expected = {
         "ScheduledChangeRule": (["aws.health"], ["AWS Health Event"]),
         "SpotInterruptionRule": (["aws.ec2"], ["EC2 Spot Instance Interruption Warning"]),
         "RebalanceRule": (["aws.ec2"], ["EC2 Instance Rebalance Recommendation"]),
         "InstanceStateChangeRule": (["aws.ec2"], ["EC2 Instance State-change Notification"]),
     }
+    if profile == "current":
+        expected["CapacityReservationInterruptionRule"] = (
+            ["aws.ec2"],
+            ["EC2 Capacity Reservation Instance Interruption Warning"],
+        )
+    assert {name: (r["source"], r["detail-type"]) for name, r in rules.items()} == expected
     assert all(r["targets"] == ["${KarpenterInterruptionQueue.Arn}"] for r in rules.values())
 
 
-def test_reference_controller_policy_lists_actions_with_their_conditions() -> None:
-    policy = _json("karpenter/reference-cfn.json")["controller_policy"]
-    assert {"ec2:CreateFleet", "iam:PassRole", "sqs:ReceiveMessage"} <= set(policy["actions"])
-    assert len(policy["statements"]) == 16
-    pass_role = policy["statements"]["AllowPassingInstanceRole"]
+def test_seed_reference_has_one_controller_policy_of_16_statements() -> None:
+    policies = _json("karpenter/reference-cfn.json", "seed")["controller_policies"]
+    assert {name: len(p["statements"]) for name, p in policies.items()} == {"KarpenterControllerPolicy": 16}
+    pass_role = policies["KarpenterControllerPolicy"]["statements"]["AllowPassingInstanceRole"]
     assert pass_role["conditions"] == {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
     assert pass_role["resources"] == ["${KarpenterNodeRole.Arn}"]
-    tagging = policy["statements"]["AllowScopedResourceCreationTagging"]["conditions"]["StringEquals"]
+
+
+def test_current_reference_splits_the_controller_policy_in_six_with_new_actions() -> None:
+    ref = _json("karpenter/reference-cfn.json", "current")
+    assert {name: len(p["statements"]) for name, p in ref["controller_policies"].items()} == {
+        "NodeLifecyclePolicy": 6,
+        "IAMIntegrationPolicy": 4,
+        "EKSIntegrationPolicy": 1,
+        "InterruptionPolicy": 1,
+        "ZonalShiftPolicy": 1,
+        "ResourceDiscoveryPolicy": 5,
+    }
+    seed = set(_json("karpenter/reference-cfn.json", "seed")["controller_actions"])
+    current = set(ref["controller_actions"])
+    assert current - seed == {
+        "arc-zonal-shift:GetManagedResource",
+        "ec2:DescribeCapacityReservations",
+        "ec2:DescribeInstanceStatus",
+        "ec2:DescribePlacementGroups",
+        "iam:ListInstanceProfiles",
+    }
+    assert seed - current == {"ec2:DescribeAvailabilityZones"}
+
+
+def test_reference_controller_policies_list_actions_with_their_conditions(profile: str) -> None:
+    ref = _json("karpenter/reference-cfn.json", profile)
+    statements = {sid: s for p in ref["controller_policies"].values() for sid, s in p["statements"].items()}
+    assert {"ec2:CreateFleet", "iam:PassRole", "sqs:ReceiveMessage"} <= set(ref["controller_actions"])
+    tagging = statements["AllowScopedResourceCreationTagging"]["conditions"]["StringEquals"]
     assert tagging["ec2:CreateAction"] == ["CreateFleet", "CreateLaunchTemplate", "RunInstances"]
     assert tagging["aws:RequestTag/kubernetes.io/cluster/${ClusterName}"] == "owned"
 
 
-def test_reference_queue_and_node_role_facts() -> None:
-    ref = _json("karpenter/reference-cfn.json")
+def test_reference_queue_and_node_role_facts(profile: str) -> None:
+    ref = _json("karpenter/reference-cfn.json", profile)
     queue = ref["interruption_queue"]
     assert (queue["MessageRetentionPeriod"], queue["SqsManagedSseEnabled"]) == (300, True)
     deny = [s for s in ref["interruption_queue_policy"]["statements"] if s["effect"] == "Deny"]
     assert deny[0]["conditions"] == {"Bool": {"aws:SecureTransport": False}}
+    ecr = {"seed": "AmazonEC2ContainerRegistryReadOnly", "current": "AmazonEC2ContainerRegistryPullOnly"}[profile]
     assert ref["node_role"]["managed_policies"] == [
-        "AmazonEC2ContainerRegistryReadOnly",
+        ecr,
         "AmazonEKSWorkerNodePolicy",
         "AmazonEKS_CNI_Policy",
         "AmazonSSMManagedInstanceCore",
     ]
 
 
-def test_chart_pins_are_the_platform_versions() -> None:
-    pins = _json("chart_pins.json")
+def test_chart_pins_in_upstream_chart_yaml_are_the_profiles_pins(profile: str) -> None:
+    pins = _json("chart_pins.json", profile)
+    charts = PROFILES[profile].charts
     assert {c: (p["version"], p["appVersion"]) for c, p in pins.items()} == {
-        "karpenter": ("1.0.14", "1.0.14"),
-        "argo-cd": ("6.7.18", "v2.10.9"),
-        "kyverno": ("3.2.9", "v1.12.7"),
-        "kube-prometheus-stack": ("65.8.1", "v0.77.2"),
-        "opentelemetry-demo": ("0.33.8", "1.12.0"),
-        "opentelemetry-collector": ("0.110.3", "0.114.0"),
-        "jaeger": ("3.3.3", "1.53.0"),
+        c: (charts[c].version, charts[c].app_version) for c in pins
     }
+    assert set(charts) - set(pins) == {"karpenter-crd"}  # same version as karpenter; takes no values
+
+
+def test_seed_demo_pins_the_collector_and_jaeger_versions_of_the_seed_profile() -> None:
+    pins = _json("chart_pins.json", "seed")
     demo_deps = {d["name"]: d["version"] for d in pins["opentelemetry-demo"]["dependencies"]}
     assert demo_deps["opentelemetry-collector"] == "0.110.3" and demo_deps["jaeger"] == "3.3.3"
 
 
-def test_key_trees_mark_empty_default_maps_as_free_form() -> None:
-    tree = _json("values/karpenter.keys.json")["tree"]["keys"]
+def test_key_trees_mark_empty_default_maps_as_free_form(profile: str) -> None:
+    tree = _json("values/karpenter.keys.json", profile)["tree"]["keys"]
     assert tree["podAnnotations"] == {"type": "map", "free_form": True}
     assert tree["replicas"] == {"type": "int"}
     assert "clusterName" in tree["settings"]["keys"]
-    schemas = {p.name for p in (FACTS / "values").glob("*.schema.json")}
+    schemas = {p.name for p in (FACTS / profile / "values").glob("*.schema.json")}
     assert schemas == {"opentelemetry-collector.schema.json", "opentelemetry-demo.schema.json"}
 
 
@@ -156,6 +229,10 @@ def test_notice_names_every_source_its_commit_and_licence() -> None:
     notice = (FACTS / "NOTICE").read_text()
     for needle in (
         "github.com/aws/karpenter-provider-aws @ tag v1.0.14 (093ba9dfbcaf7c09d6a2fac7a060fae465a90206)",
+        "github.com/aws/karpenter-provider-aws @ tag v1.14.1 (bde00654cd316fddb3dccfba3f5ac07039865429)",
+        "Sources of the seed profile:",
+        "Sources of the current profile:",
+        "The NOTICE file of kyverno (kyverno-3.9.0) reads:",
         "github.com/argoproj/argo-helm",
         "github.com/kyverno/kyverno",
         "github.com/prometheus-community/helm-charts",
@@ -165,7 +242,7 @@ def test_notice_names_every_source_its_commit_and_licence() -> None:
         "derived facts",
     ):
         assert needle in notice, needle
-    assert notice.count("[Apache-2.0]") == 27
+    assert notice.count("[Apache-2.0]") == 27 + 32
 
 
 def test_check_reports_stale_missing_and_leftover_facts(tmp_path: Path) -> None:

@@ -12,41 +12,76 @@ from typing import Any
 
 import yaml
 
+if __package__ in (None, ""):  # run as a script: the repo root holds platform_config
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from platform_config.versions import PROFILES, ReleaseProfile
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = ROOT.parent / "shared" / "upstream"
 OUT = ROOT / "upstream_facts"
 
-KARPENTER = "karpenter-1.0.14"
-ARGOCD = "argo-cd-6.7.18/charts/argo-cd"
-KPS = "kube-prometheus-stack-65.8.1/charts/kube-prometheus-stack"
-
-# Source CRD files (relative to shared/upstream). ApplicationSet is left out on purpose: ~0.9 MB, unused here.
-CRD_FILES = [
-    f"{KARPENTER}/pkg/apis/crds/karpenter.sh_nodepools.yaml",
-    f"{KARPENTER}/pkg/apis/crds/karpenter.sh_nodeclaims.yaml",
-    f"{KARPENTER}/pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml",
-    f"{ARGOCD}/templates/crds/crd-application.yaml",
-    f"{ARGOCD}/templates/crds/crd-project.yaml",
-    "kyverno-3.2.9/config/crds/kyverno/kyverno.io_clusterpolicies.yaml",
-    "kyverno-3.2.9/config/crds/kyverno/kyverno.io_policies.yaml",
-    f"{KPS}/charts/crds/crds/crd-servicemonitors.yaml",
-    f"{KPS}/charts/crds/crds/crd-podmonitors.yaml",
-    f"{KPS}/charts/crds/crds/crd-prometheusrules.yaml",
-]
-
-# chart name -> chart directory (relative to shared/upstream)
-CHARTS = {
-    "karpenter": f"{KARPENTER}/charts/karpenter",
-    "argo-cd": ARGOCD,
-    "kyverno": "kyverno-3.2.9/charts/kyverno",
-    "kube-prometheus-stack": KPS,
-    "opentelemetry-demo": "opentelemetry-demo-0.33.8/charts/opentelemetry-demo",
-    "opentelemetry-collector": "opentelemetry-collector-0.110.3/charts/opentelemetry-collector",
-    "jaeger": "jaeger-3.3.3/charts/jaeger",
+# Upstream file layout that differs between the profiles' versions (everything else follows from the pins).
+# Argo CD renamed crd-project.yaml to crd-appproject.yaml; Karpenter 1.14 ships two more CRDs; Kyverno 1.19's
+# policies.kyverno.io types (ValidatingPolicy, ...) replace the deprecated kyverno.io ClusterPolicy.
+# ApplicationSet is left out on purpose in both: ~0.9-1.4 MB, unused here.
+ARGOCD_PROJECT_CRD = {"seed": "crd-project.yaml", "current": "crd-appproject.yaml"}
+EXTRA_KARPENTER_CRDS = {"seed": [], "current": ["karpenter.sh_nodeoverlays", "autoscaling.x-k8s.io_capacitybuffers"]}
+KYVERNO_POLICY_CRDS = {
+    "seed": [],
+    "current": [
+        "policies.kyverno.io_validatingpolicies",
+        "policies.kyverno.io_namespacedvalidatingpolicies",
+        "policies.kyverno.io_policyexceptions",
+    ],
 }
-
+# Charts whose values.yaml we derive a key tree for (karpenter-crd takes no values).
+VALUE_CHARTS = (
+    "karpenter",
+    "argo-cd",
+    "kyverno",
+    "kube-prometheus-stack",
+    "opentelemetry-demo",
+    "opentelemetry-collector",
+    "jaeger",
+)
 CFN_DIR = "website/content/en/preview/getting-started/getting-started-with-karpenter"
-CFN_FILE = f"{KARPENTER}/{CFN_DIR}/cloudformation.yaml"
+
+
+def karpenter_dir(profile: ReleaseProfile) -> str:
+    return f"karpenter-{profile.karpenter_version}"
+
+
+def chart_dir(profile: ReleaseProfile, chart: str) -> str:
+    """shared/upstream/<chart>-<version>/charts/<chart> (MANIFEST.md's layout), for the profile's pin."""
+    if chart == "karpenter":
+        return f"{karpenter_dir(profile)}/charts/karpenter"
+    return f"{chart}-{profile.charts[chart].version}/charts/{chart}"
+
+
+def crd_files(profile: ReleaseProfile) -> list[str]:
+    """Source CRD files (relative to shared/upstream) of one profile."""
+    karpenter = f"{karpenter_dir(profile)}/pkg/apis/crds"
+    kyverno = f"kyverno-{profile.charts['kyverno'].version}/config/crds"
+    argocd = f"{chart_dir(profile, 'argo-cd')}/templates/crds"
+    kps = f"{chart_dir(profile, 'kube-prometheus-stack')}/charts/crds/crds"
+    karpenter_crds = ["karpenter.sh_nodepools", "karpenter.sh_nodeclaims", "karpenter.k8s.aws_ec2nodeclasses"]
+    return [
+        *(f"{karpenter}/{name}.yaml" for name in karpenter_crds + EXTRA_KARPENTER_CRDS[profile.name]),
+        f"{argocd}/crd-application.yaml",
+        f"{argocd}/{ARGOCD_PROJECT_CRD[profile.name]}",
+        f"{kyverno}/kyverno/kyverno.io_clusterpolicies.yaml",
+        f"{kyverno}/kyverno/kyverno.io_policies.yaml",
+        *(f"{kyverno}/policies.kyverno.io/{name}.yaml" for name in KYVERNO_POLICY_CRDS[profile.name]),
+        f"{kps}/crd-servicemonitors.yaml",
+        f"{kps}/crd-podmonitors.yaml",
+        f"{kps}/crd-prometheusrules.yaml",
+    ]
+
+
+def cfn_file(profile: ReleaseProfile) -> str:
+    return f"{karpenter_dir(profile)}/{CFN_DIR}/cloudformation.yaml"
+
 
 # JSON-schema annotation keywords that carry prose, not structure.
 PROSE_KEYS = {"description", "title", "example", "examples", "$comment"}
@@ -55,6 +90,8 @@ SCHEMA_MAPS = {"properties", "patternProperties", "definitions", "$defs", "depen
 # Keywords whose value is one subschema (or a list of them).
 SCHEMA_ONE = {"items", "additionalProperties", "additionalItems", "not", "if", "then", "else", "contains"}
 SCHEMA_LIST = {"allOf", "anyOf", "oneOf", "prefixItems"}
+# Keywords whose value is data, kept verbatim even when it is a map.
+DATA_KEYS = {"default", "const", "enum"}
 
 
 def strip_schema(node: Any) -> Any:
@@ -75,6 +112,10 @@ def strip_schema(node: Any) -> Any:
             out[key] = [strip_schema(v) for v in value] if isinstance(value, list) else strip_schema(value)
         elif key in SCHEMA_LIST and isinstance(value, list):
             out[key] = [strip_schema(v) for v in value]
+        elif isinstance(value, dict) and key not in DATA_KEYS and not key.startswith("x-kubernetes-"):
+            # An unknown keyword holding a subschema (opentelemetry-collector 0.170's schema nests
+            # `logs: {enabled: {description, type}}` without `properties`): strip its prose too.
+            out[key] = strip_schema(value)
         else:
             # enums, patterns, required, x-kubernetes-* markers and CEL rules are kept verbatim
             out[key] = value
@@ -211,6 +252,7 @@ def derive_cfn(path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {
         "parameters": sorted(template.get("Parameters", {})),
         "resources": {name: res["Type"] for name, res in sorted(resources.items())},
+        "controller_policies": {},
         "event_rules": {},
     }
     for name, res in sorted(resources.items()):
@@ -218,17 +260,16 @@ def derive_cfn(path: Path) -> dict[str, Any]:
         rtype = res["Type"]
         if rtype == "AWS::IAM::ManagedPolicy":
             doc = props["PolicyDocument"]
-            # The reference writes this policy as a !Sub'd JSON string; ${...} placeholders stay as patterns.
+            # The reference writes policies as !Sub'd JSON strings; ${...} placeholders stay as patterns.
             doc = json.loads(doc["Fn::Sub"]) if isinstance(doc, dict) and "Fn::Sub" in doc else doc
             statements = {s["Sid"]: _statement_facts(s) for s in doc["Statement"]}
             if len(statements) != len(doc["Statement"]):
-                raise SystemExit(f"{path}: controller policy Sids are not unique; facts are keyed by Sid")
-            actions = sorted({a for s in statements.values() for a in s["actions"]})
-            out["controller_policy"] = {
-                "resource": name,
+                raise SystemExit(f"{path}: {name} Sids are not unique; facts are keyed by Sid")
+            # Karpenter 1.0 has one controller policy; 1.14 splits it into six (same Sid namespace).
+            out["controller_policies"][name] = {
                 "name": _cfn_str(props.get("ManagedPolicyName")),
                 "statements": statements,
-                "actions": actions,
+                "actions": sorted({a for s in statements.values() for a in s["actions"]}),
             }
         elif rtype == "AWS::IAM::Role":
             arns = [_cfn_str(a) for a in props.get("ManagedPolicyArns", [])]
@@ -259,12 +300,17 @@ def derive_cfn(path: Path) -> dict[str, Any]:
                 "detail-type": sorted(pattern["detail-type"]),
                 "targets": sorted(_cfn_str(t["Arn"]) for t in props.get("Targets", [])),
             }
+    sids = [sid for policy in out["controller_policies"].values() for sid in policy["statements"]]
+    if len(sids) != len(set(sids)):
+        raise SystemExit(f"{path}: controller policy Sids repeat across policies; facts are keyed by Sid")
+    out["controller_actions"] = sorted({a for p in out["controller_policies"].values() for a in p["actions"]})
     return out
 
 
-def derive_pins(shared: Path) -> dict[str, Any]:
+def derive_pins(shared: Path, profile: ReleaseProfile) -> dict[str, Any]:
     pins: dict[str, Any] = {}
-    for chart, rel in sorted(CHARTS.items()):
+    for chart in sorted(VALUE_CHARTS):
+        rel = chart_dir(profile, chart)
         meta = _load_yaml((shared / rel / "Chart.yaml").read_text())
         pins[chart] = {
             "name": meta["name"],
@@ -291,7 +337,7 @@ def _manifest_sources(shared: Path) -> list[dict[str, str]]:
     return rows
 
 
-def notice_text(shared: Path, used: list[str]) -> str:
+def notice_text(shared: Path, used: dict[str, list[str]]) -> str:
     rows = {r["file"]: r for r in _manifest_sources(shared)}
     lines = [
         "upstream_facts/ - derived facts from pinned upstream files",
@@ -306,17 +352,27 @@ def notice_text(shared: Path, used: list[str]) -> str:
         "action/condition/resource lists, event patterns and chart version pins. Upstream prose",
         "(descriptions, titles, examples, comments) is removed.",
         "",
-        "Each source is licensed under the Apache License 2.0 by its authors:",
-        "",
+        "One folder per release profile (upstream_facts/<profile>/, see platform_config/versions.py).",
+        "Each source is licensed under the Apache License 2.0 by its authors.",
     ]
-    for rel in sorted(used):
-        row = rows.get(rel)
-        if row is None:
-            raise SystemExit(f"{rel} is not listed in {shared / 'MANIFEST.md'}")
-        lines.append(f"- {row['repo']} @ {row['ref']} ({row['commit']}): {row['path']} [{row['license']}]")
+    notices: dict[str, list[str]] = {}
+    for profile in sorted(used):
+        lines += ["", f"Sources of the {profile} profile:", ""]
+        for rel in sorted(used[profile]):
+            row = rows.get(rel)
+            if row is None:
+                raise SystemExit(f"{rel} is not listed in {shared / 'MANIFEST.md'}")
+            lines.append(f"- {row['repo']} @ {row['ref']} ({row['commit']}): {row['path']} [{row['license']}]")
+            notice = shared / rel.split("/", 1)[0] / "NOTICE"
+            if notice.is_file():
+                text = notice.read_text().strip()
+                notices.setdefault(text, []).append(rel.split("/", 1)[0])
     # Apache-2.0 section 4(d): a source's NOTICE file travels with derivative works.
-    lines += ["", "Karpenter's NOTICE file reads:", ""]
-    lines += ["    " + line for line in (shared / KARPENTER / "NOTICE").read_text().strip().splitlines()]
+    for text, dirs in notices.items():
+        projects = sorted({re.sub(r"-[0-9.]+$", "", d) for d in dirs})
+        versions = ", ".join(sorted(set(dirs)))
+        lines += ["", f"The NOTICE file of {' and '.join(projects)} ({versions}) reads:", ""]
+        lines += ["    " + line if line else "" for line in text.splitlines()]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -328,15 +384,16 @@ def dump(obj: Any, compact: bool = False) -> str:
     return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
-def derive(shared: Path) -> dict[str, str]:
-    """Return {relative output path: file content} for everything in upstream_facts/."""
+def derive_profile(shared: Path, profile: ReleaseProfile) -> tuple[dict[str, str], list[str]]:
+    """({path under upstream_facts/<profile>/: content}, source files used) for one release profile."""
     files: dict[str, str] = {}
     used: list[str] = []
-    for rel in CRD_FILES:
+    for rel in crd_files(profile):
         name, fact = derive_crd(shared / rel)
         files[f"crds/{name}.json"] = dump(fact, compact=True)
         used.append(rel)
-    for chart, rel in CHARTS.items():
+    for chart in VALUE_CHARTS:
+        rel = chart_dir(profile, chart)
         values_path = shared / rel / "values.yaml"
         values = _load_yaml(values_path.read_text()) or {}
         files[f"values/{chart}.keys.json"] = dump({"chart": chart, "tree": key_tree(values)})
@@ -347,9 +404,19 @@ def derive(shared: Path) -> dict[str, str]:
             # Helm validates the schema against defaults merged with user values: the defaults are needed.
             files[f"values/{chart}.defaults.json"] = dump(values)
             used.append(f"{rel}/values.schema.json")
-    files["karpenter/reference-cfn.json"] = dump(derive_cfn(shared / CFN_FILE))
-    used.append(CFN_FILE)
-    files["chart_pins.json"] = dump(derive_pins(shared))
+    files["karpenter/reference-cfn.json"] = dump(derive_cfn(shared / cfn_file(profile)))
+    used.append(cfn_file(profile))
+    files["chart_pins.json"] = dump(derive_pins(shared, profile))
+    return files, used
+
+
+def derive(shared: Path) -> dict[str, str]:
+    """Return {relative output path: file content} for everything in upstream_facts/ (every profile)."""
+    files: dict[str, str] = {}
+    used: dict[str, list[str]] = {}
+    for name, profile in sorted(PROFILES.items()):
+        profile_files, used[name] = derive_profile(shared, profile)
+        files.update({f"{name}/{rel}": content for rel, content in profile_files.items()})
     files["NOTICE"] = notice_text(shared, used)
     return files
 

@@ -35,6 +35,8 @@ resolve_cluster_and_region() {
   export AWS_REGION="$region" AWS_DEFAULT_REGION="$region"
   # shellcheck disable=SC2034 # read by the sourcing script
   cdk_ctx=(-c "cluster_name=$cluster_name" -c "region=$region")
+  # RELEASE (as in `make deploy RELEASE=seed`) selects the release profile; unset = cdk.json's `release`.
+  if [[ -n "${RELEASE:-}" ]]; then cdk_ctx+=(-c "release=$RELEASE"); fi
 }
 
 # Prints the numbered title of the next step.
@@ -120,7 +122,7 @@ check_aws_identity() {
 install_hint() {
   case "$1" in
     aws) echo "install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html" ;;
-    kubectl) echo "install kubectl 1.29: https://kubernetes.io/docs/tasks/tools/ (make synth also unpacks one into .tools/bin)" ;;
+    kubectl) echo "install kubectl within one minor of the cluster (1.36 for release current, 1.29 for seed): https://kubernetes.io/docs/tasks/tools/ (make test also unpacks both into .tools/)" ;;
     node) echo "install Node.js 22 LTS: https://nodejs.org/en/download" ;;
     npx) echo "it comes with npm: install Node.js 22 LTS (https://nodejs.org/en/download)" ;;
     make) echo "install GNU make (Debian/Ubuntu: apt-get install make; macOS: xcode-select --install)" ;;

@@ -24,7 +24,7 @@ ARGS ?=
 # IAM and security-group widening waits for a yes; unattended CI passes DEPLOY_FLAGS explicitly.
 DEPLOY_FLAGS ?= --require-approval broadening
 
-.PHONY: help deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive clean
+.PHONY: help deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive clean diagram
 
 help: ## list every target with one line
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1\t\2/' | expand -t 24
@@ -68,6 +68,12 @@ snapshot-update: deps ## rewrite the template snapshots (review the diff like co
 
 derive: deps ## regenerate upstream_facts/ from ../shared/upstream
 	$(PY) tools/derive_upstream.py
+
+# The architecture picture (docs/architecture.{dot,png,svg}) drawn from cdk.out and the GitOps content;
+# tests/test_architecture_diagram.py fails when the committed one is stale.
+DIAGRAM_OUT ?= docs
+diagram: synth .tools/.installed ## draw docs/architecture.{png,svg,dot} from cdk.out and the GitOps content
+	$(PY) tools/diagram.py cdk.out --out $(DIAGRAM_OUT)
 
 # Real account only: credentials and region come from the environment (AWS_PROFILE, AWS_REGION, ...).
 # The pinned CLI's diff has no --all: without stack names it diffs every stack.

@@ -1,5 +1,5 @@
-"""tools/install_system_tools.sh installs promtool the platform's way: apt without sudo as root, Homebrew on macOS,
-one clear message elsewhere; it never leaves `make test` to skip the promtool checks."""
+"""tools/install_system_tools.sh installs promtool and Graphviz `dot` the platform's way: apt without sudo as root,
+Homebrew on macOS, one clear message elsewhere; it never leaves `make test` to skip the promtool checks."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from tests.pinned_tools import shellcheck
 
 SCRIPT = Path(__file__).resolve().parent.parent / "tools" / "install_system_tools.sh"
 BASH = shutil.which("bash") or "/bin/bash"
-# Shims log "<name> <args>"; an installer shim also creates a promtool shim, as the real package would.
+# Shims log "<name> <args>"; an installer shim also creates the promtool and dot shims, as the packages would.
 LOGGING = '#!/bin/sh\necho "{name} $*" >> "$LOG"\n'
-INSTALLS = (
-    LOGGING + 'case "$*" in *install*) printf "#!/bin/sh\\n" > "$BIN/promtool"; chmod +x "$BIN/promtool" ;; esac\n'
+INSTALLS = LOGGING + (
+    'case "$*" in *install*) for t in promtool dot; do printf "#!/bin/sh\\n" > "$BIN/$t"; chmod +x "$BIN/$t"; done ;;'
+    " esac\n"
 )
 
 
@@ -44,7 +45,7 @@ def test_debian_as_root_uses_apt_without_sudo(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert log(tmp_path) == [
         "apt-get update -qq",
-        "apt-get install -y -qq --no-install-recommends prometheus",
+        "apt-get install -y -qq --no-install-recommends prometheus graphviz",
     ]
 
 
@@ -58,22 +59,32 @@ def test_debian_as_a_user_uses_sudo_without_a_password_prompt(tmp_path: Path) ->
 def test_macos_uses_homebrew(tmp_path: Path) -> None:
     result = run(tmp_path, "501", "Darwin", {"brew": INSTALLS})
     assert result.returncode == 0, result.stderr
-    assert log(tmp_path) == ["brew install prometheus"]
+    assert log(tmp_path) == ["brew install prometheus graphviz"]
 
 
 @pytest.mark.parametrize("system", ["Darwin", "FreeBSD"])
 def test_elsewhere_one_clear_message_and_failure(tmp_path: Path, system: str) -> None:
     result = run(tmp_path, "501", system, {})
     assert result.returncode == 1
-    assert result.stderr.startswith("error: promtool (from Prometheus) is needed by make test; install it:")
-    assert "brew install prometheus" in result.stderr and "apt-get install prometheus" in result.stderr
+    assert result.stderr.startswith(
+        "error: make test needs promtool (Prometheus) and make diagram needs dot (Graphviz)"
+    )
+    assert "brew install prometheus graphviz" in result.stderr
+    assert "apt-get install prometheus graphviz" in result.stderr
     assert log(tmp_path) == []
 
 
-def test_installed_promtool_means_nothing_to_do(tmp_path: Path) -> None:
-    result = run(tmp_path, "0", "Linux", {"promtool": LOGGING, "apt-get": LOGGING})
+def test_installed_promtool_and_dot_mean_nothing_to_do(tmp_path: Path) -> None:
+    result = run(tmp_path, "0", "Linux", {"promtool": LOGGING, "dot": LOGGING, "apt-get": LOGGING})
     assert result.returncode == 0
     assert log(tmp_path) == []
+
+
+@pytest.mark.parametrize(("present", "package"), [("promtool", "graphviz"), ("dot", "prometheus")])
+def test_only_the_missing_tool_is_installed(tmp_path: Path, present: str, package: str) -> None:
+    result = run(tmp_path, "0", "Linux", {present: LOGGING, "apt-get": INSTALLS})
+    assert result.returncode == 0, result.stderr
+    assert log(tmp_path)[-1] == f"apt-get install -y -qq --no-install-recommends {package}"
 
 
 def test_script_is_shellcheck_clean() -> None:

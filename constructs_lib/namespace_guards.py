@@ -83,12 +83,12 @@ def cdk_network_policies() -> list[dict[str, Any]]:
         ]
     }
     return [
-        network_policy("kyverno", "default-deny-ingress", {}),
+        network_policy("kyverno", "kyverno-default-deny-ingress", {}),
         # The API server calls the webhooks from its ENIs in the VPC (not a pod), so no peer is named.
         network_policy("kyverno", "allow-webhooks-from-api-server", kyverno_webhooks, [{"ports": ports("https")}]),
         # By number: the controllers name their 8000 port differently (metrics-port, metrics), the render showed.
         prometheus_scrape("kyverno", {"matchLabels": {"app.kubernetes.io/part-of": "kyverno"}}, 8000),
-        network_policy("monitoring", "default-deny-ingress", {}),
+        network_policy("monitoring", "monitoring-default-deny-ingress", {}),
         # Prometheus scrapes Alertmanager, Grafana, kube-state-metrics and the operator; Grafana queries
         # Prometheus; Prometheus alerts Alertmanager: all inside the namespace.
         network_policy("monitoring", "allow-same-namespace", {}, [{"from": [{"podSelector": {}}]}]),

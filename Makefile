@@ -102,8 +102,10 @@ diagram: synth .tools/.installed ## draw docs/architecture.{png,svg,dot} from cd
 
 # Real account only: credentials and region come from the environment (AWS_PROFILE, AWS_REGION, ...).
 # The pinned CLI's diff has no --all: without stack names it diffs every stack.
+# DIFF_FLAGS=--method=template diffs with read-only credentials (no change set, no deploy role).
+DIFF_FLAGS ?=
 diff: deps ## cdk diff of every stack against the account (needs credentials)
-	$(CDK) diff $(CDK_FLAGS) $(ARGS)
+	$(CDK) diff $(CDK_FLAGS) $(DIFF_FLAGS) $(ARGS)
 
 # The preflight refuses a Kubernetes version EKS no longer creates before CloudFormation is touched.
 deploy: deps ## cdk deploy --all; asks before IAM or security-group widening (DEPLOY_FLAGS)

@@ -9,7 +9,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib.eks_addons import pod_identity_role
+from constructs_lib.identities import pod_identity
 
 # The ServiceAccount kube-prometheus-stack gives Alertmanager for release "kube-prometheus-stack".
 ALERTMANAGER_SERVICE_ACCOUNT = ("monitoring", "kube-prometheus-stack-alertmanager")
@@ -55,20 +55,22 @@ def alertmanager_config(topic_arn: str) -> dict[str, Any]:
 class AlertRouting(Construct):
     """Exposes `values` (kube-prometheus-stack values) and, with a topic, `role` and `pod_identity`."""
 
-    def __init__(self, scope: Construct, id_: str, *, cluster: eks.ICluster, topic_arn: str) -> None:
+    def __init__(self, scope: Construct, id_: str, *, cluster: eks.ICluster, cluster_name: str, topic_arn: str) -> None:
         super().__init__(scope, id_)
         self.values: dict[str, Any] = {"alertmanager": {"config": alertmanager_config(topic_arn)}}
         self.role: iam.Role | None = None
         self.pod_identity: eks_l1.CfnPodIdentityAssociation | None = None
         if not topic_arn:
             return
-        self.role = pod_identity_role(self, "Role", description="Alertmanager publishes alerts to one SNS topic")
-        self.role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[topic_arn]))
-        self.pod_identity = eks_l1.CfnPodIdentityAssociation(
+        identity = pod_identity(
             self,
-            "PodIdentity",
-            cluster_name=cluster.cluster_name,
-            namespace=ALERTMANAGER_SERVICE_ACCOUNT[0],
-            service_account=ALERTMANAGER_SERVICE_ACCOUNT[1],
-            role_arn=self.role.role_arn,
+            "Alertmanager",
+            description="Alertmanager publishes alerts to one SNS topic",
+            cluster_name=cluster_name,
+            association_cluster_name=cluster.cluster_name,
+            service_account=ALERTMANAGER_SERVICE_ACCOUNT,
+            role_id="Role",
+            association_id="PodIdentity",
         )
+        self.role, self.pod_identity = identity.role, identity.association
+        self.role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[topic_arn]))

@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-from aws_cdk import aws_eks as eks_l1
+from typing import Any
+
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.eks_cluster import as_icluster
+from constructs_lib.identities import pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config import versions
 
-POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
-
-
-def pod_identity_role(scope: Construct, id_: str, *, description: str) -> iam.Role:
-    """A role only EKS Pod Identity can assume (it needs AssumeRole and TagSession)."""
-    role = iam.Role(scope, id_, assumed_by=iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL), description=description)
-    role.assume_role_policy.add_statements(  # type: ignore[union-attr]
-        iam.PolicyStatement(actions=["sts:TagSession"], principals=[iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL)])
-    )
-    return role
+# Network policy enforcement by the VPC CNI's node agent (off by default): NetworkPolicies take effect.
+ADDON_CONFIGURATION: dict[str, dict[str, Any]] = {"vpc-cni": {"enableNetworkPolicy": "true"}}
+EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
+# aws-node gets the CNI's AWS permissions through Pod Identity, so the node roles do without them.
+VPC_CNI_SERVICE_ACCOUNT = ("kube-system", "aws-node")
 
 
 class ManagedAddons(Construct):
-    """vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-ebs-csi-driver; exposes `addons`, `ebs_csi_role`."""
+    """vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-ebs-csi-driver; exposes `addons`, `ebs_csi_role`,
+    `vpc_cni_role` and `vpc_cni_association` (nodes must be created after it: their role has no CNI policy)."""
 
-    def __init__(self, scope: Construct, id_: str, *, cluster: eks.Cluster, nodes: Construct) -> None:
+    def __init__(self, scope: Construct, id_: str, *, cluster: eks.Cluster, cluster_name: str) -> None:
         super().__init__(scope, id_)
         self.addons: dict[str, eks.Addon] = {}
         for name, version in versions.EKS_ADDONS.items():
@@ -36,11 +34,35 @@ class ManagedAddons(Construct):
                 cluster=as_icluster(cluster),
                 addon_name=name,
                 addon_version=version,
+                configuration_values=ADDON_CONFIGURATION.get(name),
                 preserve_on_delete=False,
             )
-        self.ebs_csi_role = pod_identity_role(
-            self, "EbsCsiRole", description="EBS CSI controller, assumed through EKS Pod Identity"
+        vpc_cni = pod_identity(
+            self,
+            "VpcCni",
+            description="VPC CNI (aws-node), assumed through EKS Pod Identity",
+            cluster_name=cluster_name,
+            association_cluster_name=cluster.cluster_name,
+            service_account=VPC_CNI_SERVICE_ACCOUNT,
         )
+        self.vpc_cni_role, self.vpc_cni_association = vpc_cni.role, vpc_cni.association
+        self.vpc_cni_role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKS_CNI_Policy"))
+        acknowledge(
+            self.vpc_cni_role,
+            managed_policy_finding("AmazonEKS_CNI_Policy"),
+            "EKS documents the AWS managed AmazonEKS_CNI_Policy for the VPC CNI's own role; AWS updates it with "
+            "the CNI. Only aws-node in kube-system of this cluster can assume this role.",
+        )
+        self.addons["vpc-cni"].node.add_dependency(self.vpc_cni_association)
+        ebs_csi = pod_identity(
+            self,
+            "EbsCsi",
+            description="EBS CSI controller, assumed through EKS Pod Identity",
+            cluster_name=cluster_name,
+            association_cluster_name=cluster.cluster_name,
+            service_account=EBS_CSI_SERVICE_ACCOUNT,
+        )
+        self.ebs_csi_role, self.ebs_csi_association = ebs_csi.role, ebs_csi.association
         self.ebs_csi_role.add_managed_policy(
             iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEBSCSIDriverPolicy")
         )
@@ -50,19 +72,13 @@ class ManagedAddons(Construct):
             "The EBS CSI driver's AWS managed policy is tag-scoped to volumes the driver creates and is "
             "updated by AWS with the driver.",
         )
-        self.ebs_csi_association = eks_l1.CfnPodIdentityAssociation(
-            self,
-            "EbsCsiPodIdentity",
-            cluster_name=cluster.cluster_name,
-            namespace="kube-system",
-            service_account="ebs-csi-controller-sa",
-            role_arn=self.ebs_csi_role.role_arn,
-        )
-        # Add-ons whose pods need nodes wait for them, else EKS reports them DEGRADED and CFN fails.
-        for name in ("coredns", "aws-ebs-csi-driver"):
-            self.addons[name].node.add_dependency(nodes)
         self.addons["aws-ebs-csi-driver"].node.add_dependency(self.addons["eks-pod-identity-agent"])
         self.addons["aws-ebs-csi-driver"].node.add_dependency(self.ebs_csi_association)
+
+    def wait_for(self, nodes: Construct) -> None:
+        """Add-ons whose pods need nodes wait for them, else EKS reports them DEGRADED and CFN fails."""
+        for name in ("coredns", "aws-ebs-csi-driver"):
+            self.addons[name].node.add_dependency(nodes)
 
 
 def _pascal(name: str) -> str:

@@ -11,6 +11,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from constructs_lib.log_groups import log_group, logs_key, route_function_logs
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config.config import PlatformConfig
 from platform_config.versions import KubernetesRelease
@@ -23,6 +24,8 @@ ALL_LOG_TYPES = [
     eks.ClusterLoggingTypes.SCHEDULER,
 ]
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+# Read-only across the cluster (no Secrets): for people who look, not change.
+VIEW_POLICY = "AmazonEKSViewPolicy"
 
 
 def kubectl_layer(scope: Construct, id_: str, *, release: KubernetesRelease) -> aws_lambda.ILayerVersion:
@@ -37,7 +40,8 @@ def as_icluster(cluster: eks.Cluster) -> eks.ICluster:
 
 
 class PlatformCluster(Construct):
-    """The EKS control plane; exposes `cluster`, `secrets_key` and `admin_entries`."""
+    """The EKS control plane; exposes `cluster`, `secrets_key`, `logs_key`, `control_plane_log_group`,
+    `handler_log_groups`, `admin_entries` and `viewer_entries`."""
 
     def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, vpc: ec2.IVpc) -> None:
         super().__init__(scope, id_)
@@ -47,6 +51,15 @@ class PlatformCluster(Construct):
             description=f"EKS secrets envelope encryption for {config.cluster_name}",
             enable_key_rotation=True,
             pending_window=Duration.days(30),
+        )
+        self.logs_key = logs_key(self, "LogsKey", description=f"CloudWatch Logs of {config.cluster_name}")
+        # EKS writes control-plane logs here; declared first so it has a retention and the key.
+        self.control_plane_log_group = log_group(
+            self,
+            "ControlPlaneLogs",
+            name=f"/aws/eks/{config.cluster_name}/cluster",
+            retention_days=config.log_retention_days,
+            key=self.logs_key,
         )
         private = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         endpoint = (
@@ -77,6 +90,7 @@ class PlatformCluster(Construct):
             ),
             tags={"eks-platform.io/cluster": config.cluster_name},
         )
+        self.cluster.node.add_dependency(self.control_plane_log_group)
         self.admin_entries = [
             self.cluster.grant_access(
                 f"Admin{index}",
@@ -89,7 +103,29 @@ class PlatformCluster(Construct):
             )
             for index, arn in enumerate(config.admin_principal_arns)
         ]
+        self.viewer_entries = [
+            self.cluster.grant_access(
+                f"Viewer{index}",
+                arn,
+                [eks.AccessPolicy.from_access_policy_name(VIEW_POLICY, access_scope_type=eks.AccessScopeType.CLUSTER)],
+            )
+            for index, arn in enumerate(config.viewer_principal_arns)
+        ]
         self._acknowledge_cdk_internals()
+        self._declare_handler_logs(config)
+
+    def _declare_handler_logs(self, config: PlatformConfig) -> None:
+        """The kubectl handler and its provider framework log to declared, encrypted, expiring groups."""
+        provider = self.cluster.node.find_child("KubectlProvider")
+        functions = {
+            "KubectlHandlerLogs": provider.node.find_child("Handler"),
+            "KubectlProviderLogs": provider.node.find_child("Provider").node.find_child("framework-onEvent"),
+        }
+        self.handler_log_groups = {}
+        for id_, function in functions.items():
+            group = log_group(self, id_, retention_days=config.log_retention_days, key=self.logs_key)
+            route_function_logs(function, group)
+            self.handler_log_groups[id_] = group
 
     def _acknowledge_cdk_internals(self) -> None:
         """Findings on roles and functions aws_eks_v2 creates for us, each on its own construct."""

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Aws
-from aws_cdk import aws_eks as eks_l1
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.eks_addons import pod_identity_role
+from constructs_lib.identities import node_role, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
 
 
@@ -43,6 +42,7 @@ _SEED_READS = (
     "ec2:DescribeSpotPriceHistory",
     "ec2:DescribeSubnets",
 )
+CNI_POLICY = "AmazonEKS_CNI_Policy"
 _NODE_POLICIES = ("AmazonEKS_CNI_Policy", "AmazonEKSWorkerNodePolicy", "{ecr}", "AmazonSSMManagedInstanceCore")
 # Keyed by Karpenter version (platform_config/versions.py pins one per profile); tests compare each statement
 # with upstream_facts/<profile>/karpenter/reference-cfn.json.
@@ -374,20 +374,17 @@ class KarpenterIam(Construct):
     ) -> None:
         super().__init__(scope, id_)
         shape = reference_iam(karpenter_version)
-        self.node_role = iam.Role(
-            self,
-            "NodeRole",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            description=f"Nodes Karpenter launches for {cluster_name}",
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in shape.node_managed_policies
-            ],
+        # The reference's node policies minus AmazonEKS_CNI_Policy: aws-node has its own Pod Identity role.
+        node_policies = tuple(p for p in shape.node_managed_policies if p != CNI_POLICY)
+        self.node_role = node_role(
+            self, "NodeRole", description=f"Nodes Karpenter launches for {cluster_name}", policies=node_policies
         )
-        for policy in shape.node_managed_policies:
+        for policy in node_policies:
             acknowledge(
                 self.node_role,
                 managed_policy_finding(policy),
-                f"Karpenter's reference node role attaches the AWS managed {policy}; nodes need it to join.",
+                f"Karpenter's reference node role attaches the AWS managed {policy}; nodes need it to join, pull "
+                "images and register with SSM (the CNI policy is on aws-node's own Pod Identity role instead).",
             )
         # EC2_LINUX entries let kubelets of this role join; no access policy may be attached to them.
         self.node_access_entry = eks.AccessEntry(
@@ -398,9 +395,16 @@ class KarpenterIam(Construct):
             access_entry_type=eks.AccessEntryType.EC2_LINUX,
             access_policies=[],
         )
-        self.controller_role = pod_identity_role(
-            self, "ControllerRole", description=f"Karpenter controller of {cluster_name} (EKS Pod Identity)"
+        controller = pod_identity(
+            self,
+            "Controller",
+            description=f"Karpenter controller of {cluster_name} (EKS Pod Identity)",
+            cluster_name=cluster_name,
+            association_cluster_name=cluster.cluster_name,
+            service_account=SERVICE_ACCOUNT,
+            association_id="PodIdentity",
         )
+        self.controller_role, self.pod_identity = controller.role, controller.association
         policies = controller_statements(
             shape=shape, cluster_name=cluster_name, queue_arn=queue.queue_arn, node_role_arn=self.node_role.role_arn
         )
@@ -427,11 +431,3 @@ class KarpenterIam(Construct):
             for resource, why in wildcard_reasons(as_nag[policy_id]).items():
                 acknowledge(managed, f"AwsSolutions-IAM5[Resource::{resource}]", f"Karpenter: {why}.")
             self.controller_policies[policy_id] = managed
-        self.pod_identity = eks_l1.CfnPodIdentityAssociation(
-            self,
-            "PodIdentity",
-            cluster_name=cluster.cluster_name,
-            namespace=SERVICE_ACCOUNT[0],
-            service_account=SERVICE_ACCOUNT[1],
-            role_arn=self.controller_role.role_arn,
-        )

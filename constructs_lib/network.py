@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 
-from aws_cdk import RemovalPolicy, Tags
+from aws_cdk import Stack, Tags
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from platform_config.config import LOG_RETENTION_DAYS, PlatformConfig
+from constructs_lib.log_groups import log_group, logs_key, route_function_logs
+from platform_config.config import PlatformConfig
 
 # Endpoints that keep node bootstrap and Karpenter traffic off NAT (each costs per AZ-hour).
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
@@ -23,7 +23,7 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
 
 
 class PlatformVpc(Construct):
-    """VPC with public/private subnets in 3 AZs; `vpc`, `flow_log_group` and `endpoints` are exposed."""
+    """VPC with public/private subnets in 3 AZs; `vpc`, `flow_log_group`, `logs_key` and `endpoints` are exposed."""
 
     def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
         super().__init__(scope, id_)
@@ -45,17 +45,21 @@ class PlatformVpc(Construct):
                 ),
             ],
         )
-        self.flow_log_group = logs.LogGroup(
-            self,
-            "FlowLogs",
-            retention=logs.RetentionDays[LOG_RETENTION_DAYS[config.flow_log_retention_days]],
-            removal_policy=RemovalPolicy.DESTROY,
+        self.logs_key = logs_key(self, "LogsKey", description=f"CloudWatch Logs of {config.cluster_name}'s network")
+        self.flow_log_group = log_group(
+            self, "FlowLogs", retention_days=config.flow_log_retention_days, key=self.logs_key
         )
         self.vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
             traffic_type=ec2.FlowLogTrafficType.REJECT,
         )
+        # restrict_default_security_group runs a CDK provider Lambda; its logs get a declared group too.
+        provider = Stack.of(self).node.find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
+        self.handler_log_group = log_group(
+            self, "RestrictDefaultSgLogs", retention_days=config.log_retention_days, key=self.logs_key
+        )
+        route_function_logs(provider.node.find_child("Handler"), self.handler_log_group)
         # Gateway endpoints are free: image layers from ECR are served from S3.
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}

@@ -7,11 +7,13 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from constructs_lib.eks_cluster import as_icluster
+from constructs_lib.identities import node_role
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config.config import PlatformConfig
 
-# AWS-maintained worker policies EKS documents as required for managed node groups.
-NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+# AWS-maintained worker policies EKS documents for managed node groups, without AmazonEKS_CNI_Policy:
+# the VPC CNI (aws-node) has its own role through Pod Identity (constructs_lib/eks_addons.py).
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly")
 SYSTEM_LABEL = {"eks-platform.io/node-role": "system"}
 # Only pods that tolerate CriticalAddonsOnly (CoreDNS, Karpenter, the add-ons we install) land here;
 # everything else goes to Karpenter capacity.
@@ -19,7 +21,7 @@ SYSTEM_TAINT = eks.TaintSpec(key="CriticalAddonsOnly", value="true", effect=eks.
 
 
 class SystemNodeGroup(Construct):
-    """Managed node group across the private subnets; exposes `nodegroup` and `launch_template`."""
+    """Managed node group across the private subnets; exposes `nodegroup`, `node_role` and `launch_template`."""
 
     def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, cluster: eks.Cluster) -> None:
         super().__init__(scope, id_)
@@ -38,6 +40,9 @@ class SystemNodeGroup(Construct):
                 )
             ],
         )
+        self.node_role = node_role(
+            self, "NodeRole", description=f"System node group of {config.cluster_name}", policies=NODE_POLICIES
+        )
         self.nodegroup = eks.Nodegroup(
             self,
             "Nodegroup",
@@ -48,6 +53,7 @@ class SystemNodeGroup(Construct):
             min_size=config.system_node_min,
             desired_size=config.system_node_desired,
             max_size=config.system_node_max,
+            node_role=self.node_role,
             labels=SYSTEM_LABEL,
             taints=[SYSTEM_TAINT],
             subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
@@ -58,7 +64,8 @@ class SystemNodeGroup(Construct):
         )
         for policy in NODE_POLICIES:
             acknowledge(
-                self.nodegroup.role,
+                self.node_role,
                 managed_policy_finding(policy),
-                f"Managed node groups need the AWS managed {policy}; EKS documents it as the node minimum.",
+                f"Nodes need the AWS managed {policy} to join the cluster and pull images; EKS documents it for "
+                "node roles (the CNI policy is on aws-node's own Pod Identity role instead).",
             )

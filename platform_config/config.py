@@ -31,9 +31,10 @@ LONGEST_STACK_SUFFIX = "-Karpenter"
 CLUSTER_NAME_MAX = min(100, 128 - len(LONGEST_STACK_SUFFIX), 80)
 CLUSTER_NAME_RE = re.compile(rf"[A-Za-z][A-Za-z0-9-]{{0,{CLUSTER_NAME_MAX - 1}}}")
 ACCOUNT_RE = re.compile(r"[0-9]{12}")
-# IAM role/user ARN: optional path of printable ASCII, a name of at most 64 of IAM's name characters.
+# IAM role ARN: optional path of printable ASCII, a name of at most 64 of IAM's name characters. Access
+# entries go to roles only: a role is assumed with short-lived credentials, an IAM user holds long-lived keys.
 IAM_PRINCIPAL_ARN_RE = re.compile(
-    r"arn:(?P<partition>[a-z-]+):iam::[0-9]{12}:(?:role|user)/(?:[!-~]{0,510}/)?[A-Za-z0-9+=,.@_-]{1,64}"
+    r"arn:(?P<partition>[a-z-]+):iam::[0-9]{12}:role/(?:[!-~]{0,510}/)?[A-Za-z0-9+=,.@_-]{1,64}"
 )
 # A standard SNS topic for Alertmanager (FIFO topics need a message group id Alertmanager does not send).
 SNS_TOPIC_ARN_RE = re.compile(r"arn:(?P<partition>[a-z-]+):sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}")
@@ -80,10 +81,12 @@ class PlatformConfig:
     nat_gateways: int = 1
     interface_endpoints: bool = False
     flow_log_retention_days: int = 30
+    log_retention_days: int = 90
     endpoint_access: str = "private"
     public_access_cidrs: tuple[str, ...] = ()
     allow_public_endpoint_anywhere: bool = False
     admin_principal_arns: tuple[str, ...] = ()
+    viewer_principal_arns: tuple[str, ...] = ()
     system_node_instance_types: tuple[str, ...] = ("m6i.large", "m6a.large", "m5.large")
     system_node_min: int = 2
     system_node_desired: int = 2
@@ -251,13 +254,15 @@ class PlatformConfig:
             raise ConfigError(
                 "nat_gateways", self.nat_gateways, f"accepted is 1 (cheap) to {n_azs} (one per AZ, zonal HA)"
             )
-        if self.flow_log_retention_days not in LOG_RETENTION_DAYS:
-            raise ConfigError(
-                "flow_log_retention_days",
-                self.flow_log_retention_days,
-                "accepted is a CloudWatch Logs retention in days (aws_logs.RetentionDays): "
-                + ", ".join(map(str, LOG_RETENTION_DAYS)),
-            )
+        # Flow logs, and the control-plane and handler log groups (log_retention_days).
+        for key in ("flow_log_retention_days", "log_retention_days"):
+            if getattr(self, key) not in LOG_RETENTION_DAYS:
+                raise ConfigError(
+                    key,
+                    getattr(self, key),
+                    "accepted is a CloudWatch Logs retention in days (aws_logs.RetentionDays): "
+                    + ", ".join(map(str, LOG_RETENTION_DAYS)),
+                )
 
     def _validate_endpoint(self) -> None:
         if self.endpoint_access not in ("private", "public_and_private"):
@@ -293,15 +298,17 @@ class PlatformConfig:
                 "opening the API to the internet needs allow_public_endpoint_anywhere=true",
             )
         partition = EKS_REGIONS[self.region]
-        for arn in self.admin_principal_arns:
-            match = IAM_PRINCIPAL_ARN_RE.fullmatch(arn)
-            if not match or match["partition"] != partition:
-                raise ConfigError(
-                    "admin_principal_arns",
-                    arn,
-                    f"accepted is an IAM role or user ARN of the region's partition: arn:{partition}:iam::<12 digits>:"
-                    "role/<name> (a path is allowed)",
-                )
+        for key in ("admin_principal_arns", "viewer_principal_arns"):
+            for arn in getattr(self, key):
+                match = IAM_PRINCIPAL_ARN_RE.fullmatch(arn)
+                if not match or match["partition"] != partition:
+                    raise ConfigError(
+                        key,
+                        arn,
+                        f"accepted is an IAM role ARN of the region's partition: arn:{partition}:iam::<12 digits>:"
+                        "role/<name> (a path is allowed); IAM users are refused: they hold long-lived keys, give "
+                        "people a role to assume",
+                    )
 
     def _validate_nodes(self) -> None:
         if self.release not in versions.PROFILES:

@@ -13,12 +13,13 @@ from constructs_lib.alert_routing import AlertRouting
 from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.gitops import ARGOCD_NAMESPACE, GitOpsBootstrap
 from constructs_lib.helm_addon import HelmAddon
+from constructs_lib.namespace_guards import NamespaceGuards
 from constructs_lib.storage import Gp3StorageClass
 from platform_config.config import PlatformConfig
 
 
 class AddonsStack(Stack):
-    """Exposes `argocd`, `kyverno`, `monitoring` (HelmAddons), `alerting`, `storage` and `gitops`."""
+    """Exposes `argocd`, `kyverno`, `monitoring` (HelmAddons), `guards`, `alerting`, `storage` and `gitops`."""
 
     def __init__(
         self, scope: Construct, id_: str, *, config: PlatformConfig, cluster: eks.Cluster, **kwargs: Any
@@ -26,7 +27,11 @@ class AddonsStack(Stack):
         super().__init__(scope, id_, **kwargs)
         icluster = as_icluster(cluster)
         self.storage = Gp3StorageClass(self, "Storage", cluster=icluster)
-        self.alerting = AlertRouting(self, "Alerting", cluster=icluster, topic_arn=config.alert_sns_topic_arn)
+        # Namespaces with Pod Security labels and default-deny ingress exist before any chart installs.
+        self.guards = NamespaceGuards(self, "NamespaceGuards", cluster=icluster)
+        self.alerting = AlertRouting(
+            self, "Alerting", cluster=icluster, cluster_name=config.cluster_name, topic_arn=config.alert_sns_topic_arn
+        )
         # The three charts are independent, so CloudFormation installs them in parallel.
         self.monitoring = HelmAddon(
             self,
@@ -56,6 +61,8 @@ class AddonsStack(Stack):
             release="argocd",
             namespace=ARGOCD_NAMESPACE,
         )
+        for addon in (self.monitoring, self.kyverno, self.argocd):
+            addon.node.add_dependency(self.guards)
         # The root app syncs PrometheusRules, ClusterPolicies and Applications: every CRD must exist first.
         self.gitops = GitOpsBootstrap(self, "GitOps", config=config, cluster=icluster)
         self.gitops.node.add_dependency(self.argocd, self.kyverno, self.monitoring)

@@ -24,8 +24,11 @@ class ClusterStack(Stack):
         self.template_options.metadata = {"EksPlatform": {"Release": config.release}}
         self.control_plane = PlatformCluster(self, "ControlPlane", config=config, vpc=vpc)
         self.cluster = self.control_plane.cluster
+        self.addons = ManagedAddons(self, "Addons", cluster=self.cluster, cluster_name=config.cluster_name)
         self.system_nodes = SystemNodeGroup(self, "SystemNodes", config=config, cluster=self.cluster)
-        self.addons = ManagedAddons(self, "Addons", cluster=self.cluster, nodes=self.system_nodes.nodegroup)
+        # Node roles carry no CNI policy: aws-node's Pod Identity association exists before any node joins.
+        self.system_nodes.nodegroup.node.add_dependency(self.addons.vpc_cni_association)
+        self.addons.wait_for(self.system_nodes.nodegroup)
         # What a user needs after deploy (scripts/setup-cluster.sh prints them): literals from config, no tokens.
         CfnOutput(self, "ClusterName", value=config.cluster_name, description="EKS cluster name")
         CfnOutput(self, "Region", value=config.region, description="AWS region of the cluster")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk import Duration
 
-from constructs_lib.gitops import app_project, child_chart_repos, overlay_paths, root_application
+from constructs_lib.gitops import app_project, root_application
 from constructs_lib.helm_addon import (
     HelmAddon,
     HelmValuesError,
@@ -19,11 +19,11 @@ from constructs_lib.helm_addon import (
     values_files,
 )
 from platform_checks import validate_manifest
-from platform_config.guardrails import GUARDRAIL_KIND
 from platform_config.versions import PROFILES
 from platform_stacks.platform_app import build_app
 from tests.conftest import ROOT, Synthesized
 from tests.fixed_context import fixed_context
+from tests.gitops_overlays import built_overlays
 from tests.stack_fixtures import config, stack
 
 # Release -> (chart, repository, namespace); the version is the profile's pin (issue 10's table).
@@ -119,11 +119,38 @@ def test_prometheus_on_demand_with_gp3_volume_and_all_rule_selectors_open(synthe
         assert spec[f"{key}SelectorNilUsesHelmValues"] is False, key
 
 
-def test_grafana_generates_its_admin_secret_and_watches_dashboards_everywhere(synthesized: Synthesized) -> None:
+def sidecar_scope_errors(grafana: dict[str, Any], dashboard_namespaces: set[str]) -> list[str]:
+    """The dashboard sidecar reads only the namespaces holding dashboards, through a namespaced Role."""
+    errors = []
+    searched = grafana["sidecar"]["dashboards"].get("searchNamespace")
+    if searched == "ALL" or "ALL" in (searched or []):
+        errors.append("searchNamespace ALL needs a ClusterRole reading every Secret and ConfigMap")
+    elif set(searched or ["monitoring"]) != dashboard_namespaces:
+        errors.append(f"searchNamespace {searched} is not {sorted(dashboard_namespaces)}")
+    if not grafana.get("rbac", {}).get("namespaced"):
+        errors.append("rbac.namespaced is not true")
+    return errors
+
+
+def test_grafana_generates_its_admin_secret_and_reads_dashboards_only_where_they_live(
+    synthesized: Synthesized,
+) -> None:
+
     grafana = charts(synthesized)["kube-prometheus-stack"]["_values"]["grafana"]
     assert grafana["adminPassword"] == ""
     sidecar = grafana["sidecar"]["dashboards"]
-    assert (sidecar["label"], sidecar["labelValue"], sidecar["searchNamespace"]) == ("grafana_dashboard", "1", "ALL")
+    assert (sidecar["label"], sidecar["labelValue"]) == ("grafana_dashboard", "1")
+    dashboards = {
+        o["metadata"]["namespace"]
+        for o in built_overlays()
+        if o["kind"] == "ConfigMap" and o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+    }
+    assert sidecar_scope_errors(grafana, dashboards | {"monitoring"}) == []
+    everywhere = {**grafana, "rbac": {}, "sidecar": {"dashboards": {"searchNamespace": "ALL"}}}
+    assert sidecar_scope_errors(everywhere, {"monitoring"}) == [
+        "searchNamespace ALL needs a ClusterRole reading every Secret and ConfigMap",
+        "rbac.namespaced is not true",
+    ]
 
 
 def test_karpenter_argocd_and_kyverno_metrics_are_scraped(synthesized: Synthesized) -> None:
@@ -156,32 +183,7 @@ def test_root_application_syncs_the_profiles_overlays_with_prune_self_heal_and_r
         assert (ROOT / source["path"] / "kustomization.yaml").is_file()
     assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
     assert spec["syncPolicy"]["retry"]["limit"] > 0
-    assert spec["project"] == "platform"
-
-
-def test_app_project_is_limited_to_this_repo_its_chart_repos_and_this_cluster(profile: str) -> None:
-    cfg = config(git_repo_url="https://github.com/acme/platform.git", release=profile)
-    spec = app_project(cfg)["spec"]
-    assert spec["sourceRepos"] == ["https://github.com/acme/platform.git", *child_chart_repos(cfg.profile)]
-    assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "*"}]
-    assert "*" not in json.dumps(spec["clusterResourceWhitelist"])
-
-
-def test_child_applications_and_guardrails_are_what_the_project_admits(profile: str) -> None:
-    from platform_checks.kustomize import kustomize_build
-
-    spec = app_project(config(release=profile))["spec"]
-    admitted = set(spec["sourceRepos"])
-    cluster_kinds = {(k["group"], k["kind"]) for k in spec["clusterResourceWhitelist"]}
-    synced = [doc for path in overlay_paths(profile) for doc in kustomize_build(ROOT / path)]
-    applications = [doc for doc in synced if doc["kind"] == "Application"]
-    assert len(applications) == 3
-    for app in applications:
-        assert app["spec"]["source"]["repoURL"] in admitted, app["metadata"]["name"]
-        assert app["spec"]["project"] == "platform", app["metadata"]["name"]
-    policies = {(d["apiVersion"].split("/")[0], d["kind"]) for d in synced if "kyverno.io" in d["apiVersion"]}
-    assert policies == {GUARDRAIL_KIND[profile]}
-    assert policies <= cluster_kinds
+    assert spec["project"] == "platform-root"
 
 
 def test_placeholder_repo_url_warns_until_configured() -> None:
@@ -253,7 +255,8 @@ def test_argo_cd_3_keeps_its_default_exclusions_and_network_policies_that_admit_
         values = _file_values("argocd", profile)
         assert "resource.exclusions" not in values.get("configs", {}).get("cm", {}), profile
         assert "repositories" not in values.get("configs", {}), "repositories are Secrets in Argo CD 3"
-    assert _file_values("argocd", "current")["global"]["networkPolicy"] == {"create": True}
+    # Chart 10's per-component policies plus the shared default deny (issue 13).
+    assert _file_values("argocd", "current")["global"]["networkPolicy"] == {"create": True, "defaultDenyIngress": True}
     # The ServiceMonitor scrapes the port the chart's metrics Services name http-metrics (targetPort metrics,
     # which the NetworkPolicies admit).
     kps = _file_values("kube-prometheus-stack", "current")["prometheus"]["additionalServiceMonitors"]

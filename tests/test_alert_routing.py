@@ -59,7 +59,7 @@ def test_alertmanager_values_pass_the_chart_key_check(profile: str) -> None:
 
 def test_the_topic_gets_a_pod_identity_role_that_may_only_publish_to_it() -> None:
     s = stack()
-    routing = AlertRouting(s, "Alerting", cluster=_cluster(s), topic_arn=TOPIC)
+    routing = AlertRouting(s, "Alerting", cluster=_cluster(s), cluster_name="eks-platform", topic_arn=TOPIC)
     t = template(s)
     t.has_resource_properties(
         "AWS::IAM::Policy",
@@ -70,6 +70,11 @@ def test_the_topic_gets_a_pod_identity_role_that_may_only_publish_to_it() -> Non
         {"Namespace": ALERTMANAGER_SERVICE_ACCOUNT[0], "ServiceAccount": ALERTMANAGER_SERVICE_ACCOUNT[1]},
     )
     assert routing.role is not None
+    # Only Alertmanager's service account of this cluster can assume it (issue 13).
+    (role,) = list(t.find_resources("AWS::IAM::Role").values())
+    equals = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+    assert equals["aws:RequestTag/kubernetes-service-account"] == ALERTMANAGER_SERVICE_ACCOUNT[1]
+    assert equals["aws:RequestTag/kubernetes-namespace"] == ALERTMANAGER_SERVICE_ACCOUNT[0]
 
 
 def test_no_topic_means_no_role(synthesized: Synthesized) -> None:

@@ -202,8 +202,11 @@ def test_documented_edge_values_synthesize_through_app_py(tmp_path: Path) -> Non
     assert sorted(stacks) == sorted(f"{name}-{s}" for s in ("Network", "Cluster", "Karpenter", "Addons"))
     assert {v["environment"] for v in stacks.values()} == {"aws://111111111111/eu-west-1"}
     network = json.loads((tmp_path / "out" / f"{name}-Network.template.json").read_text())
-    (group,) = [r for r in network["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"]
-    assert group["Properties"]["RetentionInDays"] == 3653
+    # The flow log group (flow_log_retention_days); the default-SG handler's group keeps log_retention_days.
+    retentions = sorted(
+        r["Properties"]["RetentionInDays"] for r in network["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"
+    )
+    assert retentions == sorted([3653, context.get("log_retention_days", 90)])
     karpenter = json.loads((tmp_path / "out" / f"{name}-Karpenter.template.json").read_text())
     (queue,) = [r for r in karpenter["Resources"].values() if r["Type"] == "AWS::SQS::Queue"]
     assert queue["Properties"]["QueueName"] == name
@@ -216,7 +219,7 @@ def test_documented_edges_of_another_partition_synthesize(tmp_path: Path) -> Non
             "cluster_name": "a",
             "region": "cn-north-1",
             "availability_zones": ["cn-north-1a", "cn-north-1b", "cn-north-1d"],
-            "admin_principal_arns": ["arn:aws-cn:iam::123456789012:user/ops@example.com"],
+            "admin_principal_arns": ["arn:aws-cn:iam::123456789012:role/ops@example.com"],
             "git_repo_url": "ssh://git@example.com:2222/o/r.git",
             "git_revision": "refs/tags/v1.2.3",
             "flow_log_retention_days": 1,
@@ -229,7 +232,7 @@ def test_documented_edges_of_another_partition_synthesize(tmp_path: Path) -> Non
     assert sorted(s.stack_name for s in assembly.stacks) == ["a-Addons", "a-Cluster", "a-Karpenter", "a-Network"]
     entries = assembly.get_stack_by_name("a-Cluster").template["Resources"].values()
     principals = [r["Properties"]["PrincipalArn"] for r in entries if r["Type"] == "AWS::EKS::AccessEntry"]
-    assert "arn:aws-cn:iam::123456789012:user/ops@example.com" in principals
+    assert "arn:aws-cn:iam::123456789012:role/ops@example.com" in principals
 
 
 # --- the real CLI: a region set in cdk.json wins over the CDK_DEFAULT_REGION the CLI always exports ---

@@ -46,6 +46,8 @@ def test_kustomize_builds_namespace_application_and_pdbs(profile: str) -> None:
     assert kinds == [
         ("Application", "astronomy-shop"),
         ("Namespace", "astronomy-shop"),
+        ("NetworkPolicy", "allow-same-namespace"),
+        ("NetworkPolicy", "default-deny-ingress"),
         ("PodDisruptionBudget", "astronomy-shop-frontend"),
         ("PodDisruptionBudget", "astronomy-shop-frontendproxy"),
     ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 
 from constructs_lib.eks_addons import ManagedAddons
 from constructs_lib.eks_cluster import PlatformCluster
@@ -21,8 +22,10 @@ def build(**overrides: Any) -> Template:
     s = stack(cfg)
     vpc = PlatformVpc(s, "Net", config=cfg).vpc
     cp = PlatformCluster(s, "ControlPlane", config=cfg, vpc=vpc)
+    addons = ManagedAddons(s, "Addons", cluster=cp.cluster, cluster_name=cfg.cluster_name)
     nodes = SystemNodeGroup(s, "System", config=cfg, cluster=cp.cluster)
-    ManagedAddons(s, "Addons", cluster=cp.cluster, nodes=nodes.nodegroup)
+    nodes.nodegroup.node.add_dependency(addons.vpc_cni_association)
+    addons.wait_for(nodes.nodegroup)
     return template(s)
 
 
@@ -81,6 +84,17 @@ def test_admin_principals_get_cluster_admin_access_entries(default: Template) ->
     assert policy["PolicyArn"]["Fn::Join"][1][-1].endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
 
 
+def test_viewer_principals_get_view_only_access_entries() -> None:
+    viewer = "arn:aws:iam::123456789012:role/platform-viewers"
+    entries = [
+        e["Properties"] for e in build(viewer_principal_arns=[viewer]).find_resources("AWS::EKS::AccessEntry").values()
+    ]
+    (entry,) = [e for e in entries if e["PrincipalArn"] == viewer]
+    (policy,) = entry["AccessPolicies"]
+    assert policy["AccessScope"] == {"Type": "cluster"}
+    assert policy["PolicyArn"]["Fn::Join"][1][-1].endswith(":cluster-access-policy/AmazonEKSViewPolicy")
+
+
 def test_system_nodes_require_imdsv2_with_hop_limit_one_and_encrypted_gp3(default: Template) -> None:
     (lt,) = default.find_resources("AWS::EC2::LaunchTemplate").values()
     data = lt["Properties"]["LaunchTemplateData"]
@@ -109,23 +123,84 @@ def test_managed_addons_installed_and_ebs_csi_uses_pod_identity(default: Templat
         "AWS::EKS::PodIdentityAssociation",
         {"Namespace": "kube-system", "ServiceAccount": "ebs-csi-controller-sa"},
     )
-    default.has_resource_properties(
-        "AWS::IAM::Role",
-        {
-            "AssumeRolePolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {"Action": "sts:AssumeRole", "Principal": {"Service": "pods.eks.amazonaws.com"}}
-                        ),
-                        Match.object_like(
-                            {"Action": "sts:TagSession", "Principal": {"Service": "pods.eks.amazonaws.com"}}
-                        ),
-                    ]
-                )
-            }
-        },
-    )
+    trust = pod_identity_trust(default, "ebs-csi-controller-sa")
+    assert set(trust["Action"]) == {"sts:AssumeRole", "sts:TagSession"}
+
+
+def pod_identity_trust(t: Template, service_account: str) -> dict[str, Any]:
+    """The one trust statement of the role a Pod Identity association names."""
+    (assoc,) = [
+        a["Properties"]
+        for a in t.find_resources("AWS::EKS::PodIdentityAssociation").values()
+        if a["Properties"]["ServiceAccount"] == service_account
+    ]
+    role = t.to_json()["Resources"][assoc["RoleArn"]["Fn::GetAtt"][0]]
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    return dict(statement)
+
+
+@pytest.mark.parametrize("service_account", ["aws-node", "ebs-csi-controller-sa"])
+def test_pod_identity_trust_is_bound_to_account_cluster_namespace_and_service_account(
+    default: Template, service_account: str
+) -> None:
+    statement = pod_identity_trust(default, service_account)
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    equals = statement["Condition"]["StringEquals"]
+    assert equals["aws:RequestTag/kubernetes-namespace"] == "kube-system"
+    assert equals["aws:RequestTag/kubernetes-service-account"] == service_account
+    assert equals["aws:SourceAccount"] == "111111111111"
+    assert ":cluster/eks-platform" in str(equals["aws:RequestTag/eks-cluster-arn"])
+
+
+def binding(statement: dict[str, Any]) -> tuple[str, str] | None:
+    """(namespace, service account) a Pod Identity trust statement is bound to, or None if any pod could use it."""
+    equals = statement.get("Condition", {}).get("StringEquals", {})
+    keys = ("aws:RequestTag/kubernetes-namespace", "aws:RequestTag/kubernetes-service-account")
+    if not all(k in equals for k in (*keys, "aws:SourceAccount", "aws:RequestTag/eks-cluster-arn")):
+        return None
+    return equals[keys[0]], equals[keys[1]]
+
+
+def test_trust_binding_check_refuses_a_role_any_association_could_assume(default: Template) -> None:
+    assert binding(pod_identity_trust(default, "aws-node")) == ("kube-system", "aws-node")
+    unbound = {"Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+    assert binding(unbound) is None
+
+
+def test_aws_node_has_its_own_pod_identity_role_with_the_cni_policy(default: Template) -> None:
+    statement = pod_identity_trust(default, "aws-node")
+    assert statement["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-service-account"] == "aws-node"
+    (assoc_id,) = [
+        k
+        for k, a in default.find_resources("AWS::EKS::PodIdentityAssociation").items()
+        if a["Properties"]["ServiceAccount"] == "aws-node"
+    ]
+    resources = default.to_json()["Resources"]
+    role = resources[resources[assoc_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]]
+    assert [a["Fn::Join"][1][-1] for a in role["Properties"]["ManagedPolicyArns"]] == [
+        ":iam::aws:policy/AmazonEKS_CNI_Policy"
+    ]
+    # Nodes join only after the association exists (their role has no CNI policy).
+    (ng,) = default.find_resources("AWS::EKS::Nodegroup").values()
+    assert assoc_id in ng["DependsOn"]
+
+
+def test_vpc_cni_enforces_network_policies(default: Template) -> None:
+    (cni,) = [
+        a for a in default.find_resources("AWS::EKS::Addon").values() if a["Properties"]["AddonName"] == "vpc-cni"
+    ]
+    assert json.loads(cni["Properties"]["ConfigurationValues"]) == {"enableNetworkPolicy": "true"}
+    others = [
+        a for a in default.find_resources("AWS::EKS::Addon").values() if a["Properties"]["AddonName"] != "vpc-cni"
+    ]
+    assert all("ConfigurationValues" not in a["Properties"] for a in others)
+
+
+def test_system_node_role_has_no_cni_policy(default: Template) -> None:
+    (ng,) = default.find_resources("AWS::EKS::Nodegroup").values()
+    role = default.to_json()["Resources"][ng["Properties"]["NodeRole"]["Fn::GetAtt"][0]]
+    names = {a["Fn::Join"][1][-1].rsplit("/", 1)[-1] for a in role["Properties"]["ManagedPolicyArns"]}
+    assert names == {"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"}
 
 
 def test_addons_that_need_nodes_wait_for_the_node_group(default: Template) -> None:

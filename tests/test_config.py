@@ -43,10 +43,14 @@ def test_fixed_test_context_is_the_documented_defaults() -> None:
     assert config.release in ("seed", "current")
 
 
+REAL_REPO = "https://github.com/acme/platform.git"
+
+
 def test_configured_zones_answer_the_cdk_az_lookup_for_any_region_and_account() -> None:
     zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     platform = build_app(
-        fixed_context(region="eu-west-1", availability_zones=zones),
+        # A real repository URL: with credentials the placeholder one is refused (issue 13).
+        fixed_context(region="eu-west-1", availability_zones=zones, git_repo_url=REAL_REPO),
         env={"CDK_DEFAULT_ACCOUNT": "222222222222"},
         nag=False,
     )
@@ -189,7 +193,15 @@ TYPOS = [
         "admin",
         "arn:aws:",
     ),
-    ("arn with short account", {"admin_principal_arns": ["arn:aws:iam::123:role/admin"]}, "admin", "IAM role or user"),
+    ("arn with short account", {"admin_principal_arns": ["arn:aws:iam::123:role/admin"]}, "admin", "IAM role ARN"),
+    (
+        "admin an IAM user",
+        {"admin_principal_arns": ["arn:aws:iam::123456789012:user/alice"]},
+        "admin",
+        "users are refused",
+    ),
+    ("viewer an IAM user", {"viewer_principal_arns": ["arn:aws:iam::123456789012:user/bob"]}, "viewer", "users are"),
+    ("log retention", {"log_retention_days": 45}, "log_retention_days", "RetentionDays"),
 ]
 
 NUMBERS = [
@@ -354,7 +366,8 @@ EDGES: list[tuple[str, dict[str, Any]]] = [
     ("public cidrs exactly at the guard", {**PUBLIC, "public_access_cidrs": ["11.0.0.0/8"]}),
     ("internet with opt-in", {**PUBLIC, "public_access_cidrs": ["0.0.0.0/0"], "allow_public_endpoint_anywhere": True}),
     ("admin role with a path", {"admin_principal_arns": ["arn:aws:iam::123456789012:role/team/ops/Admin+1"]}),
-    ("admin user", {"admin_principal_arns": ["arn:aws:iam::123456789012:user/alice@example.com"]}),
+    ("viewer role", {"viewer_principal_arns": ["arn:aws:iam::123456789012:role/viewers"]}),
+    ("log retention of a year", {"log_retention_days": 365}),
     (
         "china region and partition",
         {

@@ -81,8 +81,8 @@ def test_node_role_has_reference_managed_policies_and_ec2_linux_access_entry(
     names = {a["Fn::Join"][1][-1].rsplit("/", 1)[-1] for a in arns}
     # Karpenter 1.14's reference narrows ECR access to pulls (AmazonEC2ContainerRegistryPullOnly).
     ecr = {"seed": "AmazonEC2ContainerRegistryReadOnly", "current": "AmazonEC2ContainerRegistryPullOnly"}
+    # No AmazonEKS_CNI_Policy: aws-node has its own Pod Identity role (issue 13).
     assert names == {
-        "AmazonEKS_CNI_Policy",
         "AmazonEKSWorkerNodePolicy",
         ecr[synthesized.platform.config.release],
         "AmazonSSMManagedInstanceCore",
@@ -102,6 +102,9 @@ def test_controller_role_is_assumed_only_through_pod_identity(synthesized: Synth
     for statement in trust["Statement"]:
         assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
         actions.update([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        equals = statement["Condition"]["StringEquals"]
+        assert equals["aws:RequestTag/kubernetes-namespace"] == "kube-system"
+        assert equals["aws:RequestTag/kubernetes-service-account"] == "karpenter"
     assert actions == {"sts:AssumeRole", "sts:TagSession"}
 
 

@@ -27,14 +27,15 @@ POLICY_SOURCE = kc.ROOT / "infra" / "policies"
 # Add-on namespaces each policy leaves alone, beyond kube-system and kyverno (reasons in README.md).
 ADDON_EXCLUDES = {
     "disallow-privileged-containers": set(),
-    "disallow-host-access": {"monitoring"},
+    # Only node-exporter's own namespace: monitoring stays covered (issue 13).
+    "disallow-host-access": {"node-exporter"},
     "disallow-latest-tag": set(),
-    "require-requests-limits": {"argocd", "monitoring"},
-    "require-run-as-non-root": {"argocd", "monitoring"},
+    "require-requests-limits": {"argocd", "monitoring", "node-exporter"},
+    "require-run-as-non-root": {"argocd", "monitoring", "node-exporter"},
     "restrict-image-registries": set(),
     "restrict-container-requests": set(),
     "restrict-expensive-instances": set(),
-    "require-stateful-placement": {"argocd", "monitoring"},
+    "require-stateful-placement": {"argocd", "monitoring", "node-exporter"},
     "restrict-loadbalancer-services": set(),
     "restrict-pvc-size": set(),
 }
@@ -305,8 +306,10 @@ def test_fail_fixture_is_skipped_in_system_namespaces(profile: str, fixture: kc.
 def test_add_on_namespace_exclusion_is_honoured(profile: str) -> None:
     (fixture,) = [f for f in FAIL if f.path.stem == "pod-host-network"]
     moved = yaml.safe_load(yaml.safe_dump(fixture.obj))
-    moved["metadata"]["namespace"] = "monitoring"
+    moved["metadata"]["namespace"] = "node-exporter"
     assert not any(r.policy == "disallow-host-access" for r in kc.evaluate(policies(profile), moved))
+    moved["metadata"]["namespace"] = "monitoring"
+    assert any(not r.passed and r.policy == "disallow-host-access" for r in kc.evaluate(policies(profile), moved))
     moved["metadata"]["namespace"] = "argocd"
     assert any(not r.passed and r.policy == "disallow-host-access" for r in kc.evaluate(policies(profile), moved))
 

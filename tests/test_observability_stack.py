@@ -40,6 +40,11 @@ def test_kustomize_builds_namespace_applications_and_rules() -> None:
         ("Application", "jaeger"),
         ("Application", "otel-collector"),
         ("Namespace", "observability"),
+        ("NetworkPolicy", "allow-jaeger-otlp-from-collector"),
+        ("NetworkPolicy", "allow-jaeger-query-from-shop-proxy"),
+        ("NetworkPolicy", "allow-otlp-from-shop"),
+        ("NetworkPolicy", "allow-prometheus-scrape"),
+        ("NetworkPolicy", "default-deny-ingress"),
         ("PrometheusRule", "karpenter-platform"),
     ]
     for profile in PROFILES:

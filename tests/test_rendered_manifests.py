@@ -45,9 +45,22 @@ def all_manifests(s: Synthesized) -> list[dict[str, Any]]:
 def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
     kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in all_manifests(synthesized))
     assert kinds == [
+        "AppProject/default",
         "AppProject/platform",
+        "AppProject/platform-root",
         "Application/platform-root",
         "EC2NodeClass/default",
+        "Namespace/argocd",
+        "Namespace/kyverno",
+        "Namespace/monitoring",
+        "Namespace/node-exporter",
+        "NetworkPolicy/allow-grafana-from-shop-proxy",
+        "NetworkPolicy/allow-operator-webhook-from-api-server",
+        "NetworkPolicy/allow-prometheus-scrape",
+        "NetworkPolicy/allow-same-namespace",
+        "NetworkPolicy/allow-webhooks-from-api-server",
+        "NetworkPolicy/kyverno-default-deny-ingress",
+        "NetworkPolicy/monitoring-default-deny-ingress",
         "NodePool/on-demand",
         "NodePool/spot",
         "StorageClass/gp3",

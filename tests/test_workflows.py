@@ -48,10 +48,26 @@ def runs(job: dict[str, Any]) -> str:
     return "\n".join(str(s.get("run", "")) for s in steps(job))
 
 
+# Each action at one commit, with the release tag it was at (read from the action's own repository at
+# that tag: `git rev-parse <tag>^{commit}`). A tag can be moved; a commit cannot.
+ACTION_PINS = {
+    "actions/checkout": ("11d5960a326750d5838078e36cf38b85af677262", "v4.4.0"),
+    "actions/setup-python": ("a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"),
+    "actions/setup-node": ("49933ea5288caeca8642d1e84afbd3f7d6820020", "v4.4.0"),
+    "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "actions/download-artifact": ("d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
+    "aws-actions/configure-aws-credentials": ("7474bc4690e29a8392af63c5b98e7449536d5c3a", "v4.3.1"),
+}
+
+
 def unpinned_actions(text: str) -> list[str]:
-    """`uses:` references not pinned to a major version tag like actions/checkout@v4."""
-    refs = re.findall(r"uses:\s*(\S+)", text)
-    return [r for r in refs if not re.fullmatch(r"[\w.-]+/[\w./-]+@v\d+", r)]
+    """`uses:` lines not pinned to a reviewed commit SHA with its version comment (`@<sha> # vX.Y.Z`)."""
+    out = []
+    for line in re.findall(r"uses:\s*(.+)", text):
+        match = re.fullmatch(r"([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)", line.strip())
+        if not match or ACTION_PINS.get(match[1]) != (match[2], match[3]):
+            out.append(line.strip())
+    return out
 
 
 def stored_aws_keys(text: str) -> list[str]:
@@ -91,13 +107,24 @@ def test_actionlint_rejects_a_broken_workflow(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", [CI, DEPLOY], ids=lambda p: p.name)
-def test_actions_are_pinned_to_major_versions(path: Path) -> None:
+def test_actions_are_pinned_by_commit_sha_with_the_version_comment(path: Path) -> None:
     assert unpinned_actions(path.read_text()) == []
 
 
-def test_unpinned_action_detector_catches_branches_and_missing_refs() -> None:
-    text = "- uses: actions/checkout@main\n- uses: actions/setup-node\n- uses: actions/cache@v4\n"
-    assert unpinned_actions(text) == ["actions/checkout@main", "actions/setup-node"]
+def test_unpinned_action_detector_catches_tags_branches_and_unreviewed_shas() -> None:
+    sha, tag = ACTION_PINS["actions/checkout"]
+    text = (
+        "- uses: actions/checkout@main\n- uses: actions/setup-node\n- uses: actions/cache@v4\n"
+        f"- uses: actions/checkout@{sha} # {tag}\n- uses: actions/checkout@{'0' * 40} # {tag}\n"
+        f"- uses: actions/checkout@{sha}\n"
+    )
+    assert unpinned_actions(text) == [
+        "actions/checkout@main",
+        "actions/setup-node",
+        "actions/cache@v4",
+        f"actions/checkout@{'0' * 40} # {tag}",
+        f"actions/checkout@{sha}",
+    ]
 
 
 @pytest.mark.parametrize("path", [CI, DEPLOY], ids=lambda p: p.name)
@@ -195,14 +222,19 @@ def test_deploys_never_overlap_nor_cancel_each_other() -> None:
     assert load(DEPLOY)["concurrency"] == {"group": "deploy-production", "cancel-in-progress": False}
 
 
-def test_every_deploy_job_assumes_the_role_from_repository_variables() -> None:
+def test_diff_assumes_the_read_only_role_and_only_the_gated_job_the_deploy_role() -> None:
     jobs = load(DEPLOY)["jobs"]
+    roles = {}
     for name in ("diff", "deploy"):
         creds = uses(jobs[name], "aws-actions/configure-aws-credentials")
         assert len(creds) == 1, name
-        assert creds[0]["uses"] == "aws-actions/configure-aws-credentials@v4"
-        assert creds[0]["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
         assert creds[0]["with"]["aws-region"] == "${{ vars.AWS_REGION }}"
+        roles[name] = creds[0]["with"]["role-to-assume"]
+    assert roles == {"diff": "${{ vars.AWS_DIFF_ROLE_ARN }}", "deploy": "${{ vars.AWS_DEPLOY_ROLE_ARN }}"}
+    gated = [n for n, job in jobs.items() if "AWS_DEPLOY_ROLE_ARN" in str(job)]
+    assert gated == ["deploy"] and jobs["deploy"]["environment"] == "production"
+    # A template diff reads deployed templates only: no change set, so the read-only role suffices.
+    assert "make diff DIFF_FLAGS=--method=template" in runs(jobs["diff"])
 
 
 def test_deploy_needs_the_diff_and_runs_in_the_production_environment() -> None:
@@ -218,7 +250,7 @@ def test_deploy_needs_the_diff_and_runs_in_the_production_environment() -> None:
 
 def test_deploy_diff_is_published_to_the_step_summary() -> None:
     script = runs(load(DEPLOY)["jobs"]["diff"])
-    assert "set -o pipefail" in script and "make diff 2>&1 | tee" in script
+    assert "set -o pipefail" in script and "make diff DIFF_FLAGS=--method=template 2>&1 | tee" in script
     assert '>>"$GITHUB_STEP_SUMMARY"' in script
 
 

@@ -1,0 +1,127 @@
+"""NamespaceGuards: the namespaces CDK installs charts into, with Pod Security labels and default-deny ingress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import aws_eks_v2 as eks
+from constructs import Construct
+
+NAMESPACE_NAME = "kubernetes.io/metadata.name"
+PROMETHEUS_NAMESPACE = "monitoring"
+# The Prometheus pods the operator creates carry this label (ServiceMonitor scrapes come from them).
+PROMETHEUS_POD = {"app.kubernetes.io/name": "prometheus"}
+# node-exporter needs hostNetwork, hostPID and hostPath mounts of /proc, /sys and /: it alone runs here.
+NODE_EXPORTER_NAMESPACE = "node-exporter"
+# Pod Security level per namespace CDK creates (GitOps namespaces carry theirs in infra/ and apps/).
+CDK_NAMESPACES = {
+    "argocd": "baseline",
+    "kyverno": "baseline",
+    "monitoring": "baseline",
+    NODE_EXPORTER_NAMESPACE: "privileged",
+}
+
+
+def pss_labels(level: str) -> dict[str, str]:
+    """Enforce `level`; warn and audit at restricted. Versions `latest`: the standard of the cluster's release."""
+    version = "latest"
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/enforce-version": version,
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": version,
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": version,
+    }
+
+
+def namespace(name: str, level: str) -> dict[str, Any]:
+    """A Namespace with its Pod Security labels."""
+    labels = {"app.kubernetes.io/part-of": "eks-platform", **pss_labels(level)}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def network_policy(
+    ns: str, name: str, pods: dict[str, Any], ingress: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """An Ingress NetworkPolicy; no rules means deny (the default deny of the namespace)."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"podSelector": pods, "policyTypes": ["Ingress"], "ingress": ingress or []},
+    }
+
+
+def from_namespace(ns: str, pods: dict[str, str] | None = None) -> dict[str, Any]:
+    """A peer: pods (all, or those labelled `pods`) of namespace `ns`."""
+    peer: dict[str, Any] = {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: ns}}}
+    if pods is not None:
+        peer["podSelector"] = {"matchLabels": pods}
+    return peer
+
+
+def ports(*items: int | str) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": item} for item in items]
+
+
+def prometheus_scrape(ns: str, pods: dict[str, Any], *metrics_ports: int | str) -> dict[str, Any]:
+    """Prometheus (in monitoring) may scrape these ports."""
+    rule = {"from": [from_namespace(PROMETHEUS_NAMESPACE, PROMETHEUS_POD)], "ports": ports(*metrics_ports)}
+    return network_policy(ns, "allow-prometheus-scrape", pods, [rule])
+
+
+def cdk_network_policies() -> list[dict[str, Any]]:
+    """argocd's come from its chart (global.networkPolicy); kyverno and monitoring get theirs here."""
+    kyverno_webhooks = {
+        "matchExpressions": [
+            {
+                "key": "app.kubernetes.io/component",
+                "operator": "In",
+                "values": ["admission-controller", "cleanup-controller"],
+            }
+        ]
+    }
+    return [
+        network_policy("kyverno", "kyverno-default-deny-ingress", {}),
+        # The API server calls the webhooks from its ENIs in the VPC (not a pod), so no peer is named.
+        network_policy("kyverno", "allow-webhooks-from-api-server", kyverno_webhooks, [{"ports": ports("https")}]),
+        # By number: the controllers name their 8000 port differently (metrics-port, metrics), the render showed.
+        prometheus_scrape("kyverno", {"matchLabels": {"app.kubernetes.io/part-of": "kyverno"}}, 8000),
+        network_policy("monitoring", "monitoring-default-deny-ingress", {}),
+        # Prometheus scrapes Alertmanager, Grafana, kube-state-metrics and the operator; Grafana queries
+        # Prometheus; Prometheus alerts Alertmanager: all inside the namespace.
+        network_policy("monitoring", "allow-same-namespace", {}, [{"from": [{"podSelector": {}}]}]),
+        network_policy(
+            "monitoring",
+            "allow-operator-webhook-from-api-server",
+            {"matchLabels": {"app": "kube-prometheus-stack-operator"}},
+            [{"ports": ports("https")}],
+        ),
+        # The shop's frontend-proxy serves Grafana under /grafana.
+        network_policy(
+            "monitoring",
+            "allow-grafana-from-shop-proxy",
+            {"matchLabels": {"app.kubernetes.io/name": "grafana"}},
+            [
+                {
+                    "from": [from_namespace("astronomy-shop", {"app.kubernetes.io/component": "frontendproxy"})],
+                    "ports": ports("grafana"),
+                }
+            ],
+        ),
+    ]
+
+
+def guard_manifests() -> list[dict[str, Any]]:
+    """Namespaces first (kubectl applies in order), then their NetworkPolicies."""
+    return [*(namespace(name, level) for name, level in CDK_NAMESPACES.items()), *cdk_network_policies()]
+
+
+class NamespaceGuards(Construct):
+    """Exposes `manifests` (Namespaces, then NetworkPolicies) and `resource`; charts install after it."""
+
+    def __init__(self, scope: Construct, id_: str, *, cluster: eks.ICluster) -> None:
+        super().__init__(scope, id_)
+        self.manifests = guard_manifests()
+        self.resource = eks.KubernetesManifest(self, "Manifests", cluster=cluster, manifest=self.manifests)

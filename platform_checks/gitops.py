@@ -1,0 +1,54 @@
+"""project_admits: Argo CD's AppProject rules (destinations, cluster whitelist, namespaced lists) for one object."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Any
+
+# Kinds that have no namespace (the ones our charts, policies and content could create).
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "APIService",
+        "ClusterCleanupPolicy",
+        "ClusterPolicy",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "IngressClass",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "PersistentVolume",
+        "PriorityClass",
+        "StorageClass",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingPolicy",
+        "ValidatingWebhookConfiguration",
+    }
+)
+
+
+def group_kind(obj: dict[str, Any]) -> tuple[str, str]:
+    """(API group, kind) of a manifest; the core group is ''."""
+    api = str(obj.get("apiVersion", ""))
+    return (api.split("/")[0] if "/" in api else "", str(obj.get("kind", "")))
+
+
+def _listed(entries: list[dict[str, str]] | None, group: str, kind: str) -> bool:
+    return any(fnmatchcase(group, e.get("group", "")) and fnmatchcase(kind, e.get("kind", "")) for e in entries or [])
+
+
+def project_admits(project: dict[str, Any], obj: dict[str, Any], namespace: str | None = None) -> bool:
+    """Whether Argo CD lets `project` sync `obj` (namespaced objects without a namespace land in `namespace`)."""
+    spec = project.get("spec", {})
+    group, kind = group_kind(obj)
+    if kind in CLUSTER_SCOPED_KINDS:
+        allowed = _listed(spec.get("clusterResourceWhitelist"), group, kind)
+        return allowed and not _listed(spec.get("clusterResourceBlacklist"), group, kind)
+    ns = obj.get("metadata", {}).get("namespace") or namespace or ""
+    if not any(fnmatchcase(ns, d.get("namespace", "")) for d in spec.get("destinations") or []):
+        return False
+    whitelist = spec.get("namespaceResourceWhitelist")
+    if whitelist is not None and not _listed(whitelist, group, kind):
+        return False
+    return not _listed(spec.get("namespaceResourceBlacklist"), group, kind)

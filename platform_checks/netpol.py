@@ -1,0 +1,210 @@
+"""Ingress NetworkPolicy semantics over manifests: which flows the policies admit, and the scrape flows to check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A connection the platform needs: from a pod (or None: outside the cluster) to a pod's port."""
+
+    what: str
+    dst_namespace: str
+    dst_labels: Mapping[str, str]
+    port: int
+    port_name: str | None = None
+    src_namespace: str | None = None
+    src_labels: Mapping[str, str] = field(default_factory=dict)
+    protocol: str = "TCP"
+
+
+def _matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """Label selector semantics (matchLabels and matchExpressions); {} selects everything."""
+    selector = selector or {}
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr["key"], expr["operator"], expr.get("values") or []
+        present = key in labels
+        if op == "In" and not (present and labels[key] in values):
+            return False
+        if op == "NotIn" and present and labels[key] in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def _peer_admits(peer: Mapping[str, Any], policy_ns: str, flow: Flow) -> bool:
+    if "ipBlock" in peer:
+        # Traffic from outside the pod network (the API server's ENIs, load balancers) is matched by CIDR.
+        return flow.src_namespace is None
+    if flow.src_namespace is None:
+        return False
+    ns_selector = peer.get("namespaceSelector")
+    if ns_selector is None:
+        if flow.src_namespace != policy_ns:
+            return False
+    elif not _matches(ns_selector, {NAMESPACE_NAME_LABEL: flow.src_namespace}):
+        return False
+    return "podSelector" not in peer or _matches(peer["podSelector"], flow.src_labels)
+
+
+def _port_admits(ports: list[Mapping[str, Any]] | None, flow: Flow) -> bool:
+    if not ports:
+        return True
+    for entry in ports:
+        if entry.get("protocol", "TCP") != flow.protocol:
+            continue
+        port = entry.get("port")
+        if port is None or port == flow.port or (flow.port_name is not None and port == flow.port_name):
+            return True
+        end = entry.get("endPort")
+        if isinstance(port, int) and end is not None and port <= flow.port <= end:
+            return True
+    return False
+
+
+def policies_in(manifests: Iterable[Mapping[str, Any]], namespace: str | None = None) -> list[Mapping[str, Any]]:
+    """The NetworkPolicies among manifests (objects without a namespace are placed in `namespace`)."""
+    out = []
+    for obj in manifests:
+        if obj.get("kind") != "NetworkPolicy":
+            continue
+        if namespace and not obj["metadata"].get("namespace"):
+            obj = {**obj, "metadata": {**obj["metadata"], "namespace": namespace}}
+        out.append(obj)
+    return out
+
+
+def admits(policies: Iterable[Mapping[str, Any]], flow: Flow) -> bool:
+    """Kubernetes semantics: a pod no Ingress policy selects takes everything; else some rule must match."""
+    selecting = [
+        p
+        for p in policies
+        if p["metadata"].get("namespace") == flow.dst_namespace
+        and "Ingress" in (p["spec"].get("policyTypes") or ["Ingress"])
+        and _matches(p["spec"].get("podSelector"), flow.dst_labels)
+    ]
+    if not selecting:
+        return True
+    for policy in selecting:
+        for rule in policy["spec"].get("ingress") or []:
+            peers = rule.get("from")
+            peer_ok = not peers or any(_peer_admits(peer, policy["metadata"]["namespace"], flow) for peer in peers)
+            if peer_ok and _port_admits(rule.get("ports"), flow):
+                return True
+    return False
+
+
+def blocked(policies: Iterable[Mapping[str, Any]], flows: Iterable[Flow]) -> list[str]:
+    """One line per flow the policies would drop."""
+    policies = list(policies)
+    return [
+        f"{f.what}: {f.src_namespace or 'outside'} -> {f.dst_namespace}:{f.port}"
+        for f in flows
+        if not admits(policies, f)
+    ]
+
+
+def _pod_templates(manifests: Iterable[Mapping[str, Any]]) -> list[tuple[str | None, dict[str, Any]]]:
+    out = []
+    for obj in manifests:
+        if obj.get("kind") in WORKLOAD_KINDS:
+            out.append((obj["metadata"].get("namespace"), obj["spec"]["template"]))
+        elif obj.get("kind") == "Pod":
+            out.append((obj["metadata"].get("namespace"), obj))
+    return out
+
+
+def service_port_flows(
+    manifests: Iterable[Mapping[str, Any]],
+    *,
+    what: str,
+    namespace: str,
+    selector: Mapping[str, Any],
+    port_names: Iterable[str],
+    src_namespace: str | None,
+    src_labels: Mapping[str, str],
+) -> list[Flow]:
+    """Flows to the pods behind the Services `selector` picks in `namespace`, on the named Service ports."""
+    manifests = list(manifests)
+    templates = _pod_templates(manifests)
+    flows = []
+    names = set(port_names)
+    for svc in manifests:
+        if svc.get("kind") != "Service" or (svc["metadata"].get("namespace") or namespace) != namespace:
+            continue
+        if not _matches(selector, svc["metadata"].get("labels") or {}):
+            continue
+        svc_selector = svc["spec"].get("selector") or {}
+        pods = [
+            t
+            for ns, t in templates
+            if (ns or namespace) == namespace
+            and _matches({"matchLabels": svc_selector}, (t.get("metadata") or {}).get("labels") or {})
+        ]
+        for port in svc["spec"].get("ports") or []:
+            if port.get("name") not in names:
+                continue
+            # targetPort 0 or absent means the Service port itself.
+            target = port.get("targetPort") or port["port"]
+            for pod in pods or [{"metadata": {"labels": svc_selector}, "spec": {"containers": []}}]:
+                number, name = _resolve(pod, target)
+                flows.append(
+                    Flow(
+                        what=f"{what} {svc['metadata']['name']}:{port['name']}",
+                        dst_namespace=namespace,
+                        dst_labels=(pod.get("metadata") or {}).get("labels") or svc_selector,
+                        port=number,
+                        port_name=name,
+                        src_namespace=src_namespace,
+                        src_labels=src_labels,
+                        protocol=port.get("protocol", "TCP"),
+                    )
+                )
+    return flows
+
+
+def _resolve(pod: Mapping[str, Any], target: int | str) -> tuple[int, str | None]:
+    """A Service targetPort as (number, container port name); a name no container declares resolves to 0."""
+    for container in pod["spec"].get("containers") or []:
+        for cport in container.get("ports") or []:
+            if target in (cport.get("name"), cport.get("containerPort")):
+                return int(cport["containerPort"]), cport.get("name")
+    return (target, None) if isinstance(target, int) else (0, str(target))
+
+
+def scrape_flows(
+    manifests: Iterable[Mapping[str, Any]], *, prometheus_namespace: str, prometheus_labels: Mapping[str, str]
+) -> list[Flow]:
+    """Every ServiceMonitor endpoint among manifests as a flow from Prometheus to the pods it scrapes."""
+    manifests = list(manifests)
+    flows = []
+    for monitor in manifests:
+        if monitor.get("kind") != "ServiceMonitor":
+            continue
+        home = monitor["metadata"].get("namespace") or prometheus_namespace
+        ns_selector = monitor["spec"].get("namespaceSelector") or {}
+        namespaces = ns_selector.get("matchNames") or [home]
+        ports = [e["port"] for e in monitor["spec"].get("endpoints") or [] if "port" in e]
+        for ns in namespaces:
+            flows += service_port_flows(
+                manifests,
+                what=f"scrape {monitor['metadata']['name']}",
+                namespace=ns,
+                selector=monitor["spec"].get("selector") or {},
+                port_names=ports,
+                src_namespace=prometheus_namespace,
+                src_labels=prometheus_labels,
+            )
+    return flows

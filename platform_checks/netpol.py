@@ -187,10 +187,12 @@ def _resolve(pod: Mapping[str, Any], target: int | str) -> tuple[int, str | None
 def scrape_flows(
     manifests: Iterable[Mapping[str, Any]], *, prometheus_namespace: str, prometheus_labels: Mapping[str, str]
 ) -> list[Flow]:
-    """Every ServiceMonitor endpoint among manifests as a flow from Prometheus to the pods it scrapes."""
+    """Every ServiceMonitor and PodMonitor endpoint among manifests as a flow from Prometheus to the pods it scrapes."""
     manifests = list(manifests)
     flows = []
     for monitor in manifests:
+        if monitor.get("kind") == "PodMonitor":
+            flows += pod_monitor_flows(manifests, monitor, prometheus_namespace, prometheus_labels)
         if monitor.get("kind") != "ServiceMonitor":
             continue
         home = monitor["metadata"].get("namespace") or prometheus_namespace
@@ -206,5 +208,40 @@ def scrape_flows(
                 port_names=ports,
                 src_namespace=prometheus_namespace,
                 src_labels=prometheus_labels,
+            )
+    return flows
+
+
+def pod_monitor_flows(
+    manifests: list[Mapping[str, Any]],
+    monitor: Mapping[str, Any],
+    prometheus_namespace: str,
+    prometheus_labels: Mapping[str, str],
+) -> list[Flow]:
+    """A PodMonitor's endpoints as flows from Prometheus to the selected pods' named (or numbered) ports."""
+    spec = monitor["spec"]
+    home = monitor["metadata"].get("namespace") or prometheus_namespace
+    namespaces = (spec.get("namespaceSelector") or {}).get("matchNames") or [home]
+    flows = []
+    for pod_ns, pod in _pod_templates(manifests):
+        ns = pod_ns or home
+        labels = (pod.get("metadata") or {}).get("labels") or {}
+        if ns not in namespaces or not _matches(spec.get("selector"), labels):
+            continue
+        for endpoint in spec.get("podMetricsEndpoints") or []:
+            target = endpoint.get("port") or endpoint.get("portNumber") or endpoint.get("targetPort")
+            if target is None:
+                continue
+            number, name = _resolve(pod, target)
+            flows.append(
+                Flow(
+                    what=f"scrape {monitor['metadata']['name']} {target}",
+                    dst_namespace=ns,
+                    dst_labels=labels,
+                    port=number,
+                    port_name=name,
+                    src_namespace=prometheus_namespace,
+                    src_labels=prometheus_labels,
+                )
             )
     return flows

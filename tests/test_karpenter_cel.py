@@ -68,4 +68,7 @@ def test_an_empty_in_requirement_breaks_a_cel_rule(profile: str, manifests: dict
     bad["spec"]["template"]["spec"]["requirements"][1]["values"] = []
     violations, _ = cel_violations(bad, profile=profile)
     name = bad["metadata"]["name"]
-    assert f"NodePool/{name}: spec.template.spec.requirements: requirements with operator 'In' must have a value defined" in violations, violations
+    expected = (
+        f"NodePool/{name}: spec.template.spec.requirements: requirements with operator 'In' must have a value defined"
+    )
+    assert expected in violations, violations

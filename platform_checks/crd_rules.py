@@ -100,11 +100,18 @@ def unsupported_functions(rule: str) -> set[str]:
 
 def cel_errors(schema: dict[str, Any], obj: dict[str, Any]) -> list[str]:
     """`<kind>/<name>: <path>: <message>` for every CEL rule the (defaulted) object breaks or cannot evaluate."""
+    return cel_report(schema, obj)[0]
+
+
+def cel_report(schema: dict[str, Any], obj: dict[str, Any]) -> tuple[list[str], int]:
+    """(cel_errors, number of rules evaluated): the count lets a test prove the rules were reached at all."""
     prefix = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
     errors = []
+    evaluated = 0
     for path, rule, value in rules_at(schema, apply_defaults(schema, obj)):
         if is_transition_rule(rule):
             continue
+        evaluated += 1
         missing = unsupported_functions(rule["rule"])
         if missing:
             errors.append(f"{prefix}: {path}: rule {rule['rule']!r} calls unsupported {sorted(missing)}")
@@ -119,4 +126,4 @@ def cel_errors(schema: dict[str, Any], obj: dict[str, Any]) -> list[str]:
         elif not result:
             message = rule.get("message") or f"failed rule: {rule['rule']}"
             errors.append(f"{prefix}: {path}: {message}")
-    return errors
+    return errors, evaluated

@@ -58,8 +58,7 @@ def crd_to_jsonschema(node: Any, root: bool = False) -> Any:
     - x-kubernetes-int-or-string: integer or string (a pattern then only constrains the string form)
     - x-kubernetes-embedded-resource: apiVersion/kind/metadata are allowed as in any object
     - nullable: null allowed; otherwise null is an error (our manifests never rely on null pruning)
-    - CEL x-kubernetes-validations are not evaluated here; the rules stay in the facts and tests/crd_cel.py
-      evaluates them for our Karpenter manifests.
+    - CEL x-kubernetes-validations are not evaluated here; platform_checks/crd_rules.py evaluates them.
     """
     if not isinstance(node, dict):
         return node

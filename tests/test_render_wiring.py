@@ -121,22 +121,31 @@ def test_shop_stateful_components_are_on_demand_and_the_rest_on_spot(platform_re
 def test_shop_stateful_components_are_not_disrupted_by_consolidation(platform_render: PlatformRender) -> None:
     demo = DEMO[platform_render.profile]
     stateful = {demo.pod_label(n) for n in demo.stateful}
+    checked = set()
     for label, obj, _spec in shop_workloads(platform_render):
         if label in stateful:
             annotations = obj["spec"]["template"]["metadata"].get("annotations") or {}
             assert annotations.get(DO_NOT_DISRUPT) == "true", label
+            checked.add(label)
+    assert checked == stateful, "a stateful component's pod label matched no rendered workload"
+
+
+def shop_workload(render: PlatformRender, component: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The one rendered workload of a demo component, by the profile's pod label (an error if none or several)."""
+    label = DEMO[render.profile].pod_label(component)
+    found = [w for w in shop_workloads(render) if w[0] == label]
+    assert len(found) == 1, f"{render.profile}: expected one workload labelled {label}, found {len(found)}"
+    return found[0]
 
 
 def test_a_dropped_toleration_on_a_stateful_shop_component_is_caught(platform_render: PlatformRender) -> None:
-    kafka = DEMO[platform_render.profile].pod_label("kafka")
-    label, obj, spec = next(w for w in shop_workloads(platform_render) if w[0] == kafka)
+    label, obj, spec = shop_workload(platform_render, "kafka")
     errors = shop_placement_errors(platform_render, label, obj, {**spec, "tolerations": []})
     assert errors == [f"{name_of(obj)}: has no toleration for {STATEFUL_TOLERATION} (tolerations: [])"]
 
 
 def test_a_stateless_shop_component_with_a_toleration_is_caught(platform_render: PlatformRender) -> None:
-    frontend = DEMO[platform_render.profile].pod_label("frontend")
-    label, obj, spec = next(w for w in shop_workloads(platform_render) if w[0] == frontend)
+    label, obj, spec = shop_workload(platform_render, "frontend")
     errors = shop_placement_errors(platform_render, label, obj, {**spec, "tolerations": [STATEFUL_TOLERATION]})
     assert any("accepted is no toleration" in e for e in errors)
 
@@ -214,11 +223,8 @@ def test_enforced_policies_admit_every_object_the_platform_deploys(
 def test_shop_guardrail_on_the_real_render_can_fail(
     platform_render: PlatformRender, enforced_policies: list[dict[str, Any]]
 ) -> None:
-    obj = next(
-        o
-        for o in platform_render.in_release("astronomy-shop")
-        if o["kind"] == "Deployment" and o["metadata"]["name"].removeprefix("astronomy-shop-") == "frontend"
-    )
+    _label, obj, _spec = shop_workload(platform_render, "frontend")
+    assert obj["kind"] == "Deployment"
     broken = copy.deepcopy(obj)
     broken["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/open-telemetry/demo:latest"
     assert any(f.startswith("disallow-latest-tag/") for f in enforce_failures(enforced_policies, broken))

@@ -133,3 +133,16 @@ def test_keys_documented_only_in_comments_are_accepted_by_name(profile: str) -> 
     assert check_values("jaeger", {parent: {"resourcez": {}}}, profile=profile) != []
     other = {"seed": "jaeger", "current": "allInOne"}[profile]
     assert check_values("jaeger", {other: {"resources": {}}}, profile=profile) != [], "only the profile's chart key"
+
+
+def test_kyverno_32_cleanup_job_keys_belong_to_the_seed_file_only() -> None:
+    """Chart 3.2 tolerates each cleanup job per key; 3.9 dropped policyReportsCleanup and cleanupJobs (it uses
+    global.tolerations), so those keys live in helm_values/seed/ and the current profile rejects them by name."""
+    from constructs_lib.helm_addon import load_values_file, values_files
+
+    shared, seed_file = (load_values_file(p) for p in values_files("kyverno", "seed"))
+    seed_only = {"policyReportsCleanup", "cleanupJobs"}
+    assert seed_only <= set(seed_file) and not seed_only & set(shared)
+    assert check_values("kyverno", seed_file, profile="seed") == []
+    errors = check_values("kyverno", seed_file, profile="current")
+    assert [e.split(":")[1].strip() for e in errors if "unknown key" in e] == ["policyReportsCleanup", "cleanupJobs"]

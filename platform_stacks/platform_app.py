@@ -137,7 +137,8 @@ def build_app(
         cdk.Annotations.of(cluster).add_warning_v2(
             "platform:no-admin-principals",
             "admin_principal_arns is empty: nobody will be able to use kubectl on this cluster. Add your IAM role "
-            "or user ARN (cdk.json, or -c admin_principal_arns=arn:aws:iam::<account>:role/<name>); "
+            "ARN (access entries here are for roles only; cdk.json, or "
+            "-c admin_principal_arns=arn:aws:iam::<account>:role/<name>); "
             "scripts/setup-cluster.sh offers the deploying principal.",
         )
     for message in support_warnings(config, today or dt.date.today()):

@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.eks_cluster import as_icluster
-from constructs_lib.identities import pod_identity
+from constructs_lib.identities import PodIdentity, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config import versions
 
@@ -37,43 +37,55 @@ class ManagedAddons(Construct):
                 configuration_values=ADDON_CONFIGURATION.get(name),
                 preserve_on_delete=False,
             )
-        vpc_cni = pod_identity(
-            self,
+        vpc_cni = self._addon_identity(
             "VpcCni",
-            description="VPC CNI (aws-node), assumed through EKS Pod Identity",
+            "VPC CNI (aws-node)",
+            cluster=cluster,
             cluster_name=cluster_name,
-            association_cluster_name=cluster.cluster_name,
             service_account=VPC_CNI_SERVICE_ACCOUNT,
+            managed_policy="AmazonEKS_CNI_Policy",
+            reason="EKS documents the AWS managed AmazonEKS_CNI_Policy for the VPC CNI's own role; AWS updates it "
+            "with the CNI. Only aws-node in kube-system of this cluster can assume this role.",
         )
         self.vpc_cni_role, self.vpc_cni_association = vpc_cni.role, vpc_cni.association
-        self.vpc_cni_role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKS_CNI_Policy"))
-        acknowledge(
-            self.vpc_cni_role,
-            managed_policy_finding("AmazonEKS_CNI_Policy"),
-            "EKS documents the AWS managed AmazonEKS_CNI_Policy for the VPC CNI's own role; AWS updates it with "
-            "the CNI. Only aws-node in kube-system of this cluster can assume this role.",
-        )
         self.addons["vpc-cni"].node.add_dependency(self.vpc_cni_association)
-        ebs_csi = pod_identity(
-            self,
+        ebs_csi = self._addon_identity(
             "EbsCsi",
-            description="EBS CSI controller, assumed through EKS Pod Identity",
+            "EBS CSI controller",
+            cluster=cluster,
             cluster_name=cluster_name,
-            association_cluster_name=cluster.cluster_name,
             service_account=EBS_CSI_SERVICE_ACCOUNT,
-        )
-        self.ebs_csi_role, self.ebs_csi_association = ebs_csi.role, ebs_csi.association
-        self.ebs_csi_role.add_managed_policy(
-            iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEBSCSIDriverPolicy")
-        )
-        acknowledge(
-            self.ebs_csi_role,
-            managed_policy_finding("service-role/AmazonEBSCSIDriverPolicy"),
-            "The EBS CSI driver's AWS managed policy is tag-scoped to volumes the driver creates and is "
+            managed_policy="service-role/AmazonEBSCSIDriverPolicy",
+            reason="The EBS CSI driver's AWS managed policy is tag-scoped to volumes the driver creates and is "
             "updated by AWS with the driver.",
         )
+        self.ebs_csi_role, self.ebs_csi_association = ebs_csi.role, ebs_csi.association
         self.addons["aws-ebs-csi-driver"].node.add_dependency(self.addons["eks-pod-identity-agent"])
         self.addons["aws-ebs-csi-driver"].node.add_dependency(self.ebs_csi_association)
+
+    def _addon_identity(
+        self,
+        id_: str,
+        who: str,
+        *,
+        cluster: eks.Cluster,
+        cluster_name: str,
+        service_account: tuple[str, str],
+        managed_policy: str,
+        reason: str,
+    ) -> PodIdentity:
+        """An add-on's own Pod Identity role with one AWS managed policy, acknowledged with its reason."""
+        identity = pod_identity(
+            self,
+            id_,
+            description=f"{who}, assumed through EKS Pod Identity",
+            cluster_name=cluster_name,
+            association_cluster_name=cluster.cluster_name,
+            service_account=service_account,
+        )
+        identity.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(managed_policy))
+        acknowledge(identity.role, managed_policy_finding(managed_policy), reason)
+        return identity
 
     def wait_for(self, nodes: Construct) -> None:
         """Add-ons whose pods need nodes wait for them, else EKS reports them DEGRADED and CFN fails."""

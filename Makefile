@@ -85,8 +85,8 @@ lint: deps ## ruff lint and format check
 typecheck: deps ## mypy
 	$(VENV)/bin/mypy
 
-unit: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## pytest only
-	$(VENV)/bin/pytest
+unit: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## pytest only, one worker per core (pytest-xdist)
+	$(VENV)/bin/pytest -n auto
 
 snapshot-update: deps ## rewrite the template snapshots (review the diff like code)
 	$(VENV)/bin/pytest tests/test_snapshots.py --snapshot-update

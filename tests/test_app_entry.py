@@ -258,6 +258,11 @@ def test_pinned_cdk_cli_synthesizes_a_non_default_region_offline_with_no_aws_con
     del env["CDK_OUTDIR"]
     env.update(
         HOME=str(home),
+        # jsii keeps its unpacked packages under HOME; an empty HOME would unpack aws-cdk-lib again (about 7 s).
+        # The cache holds npm packages only, no AWS or CDK configuration.
+        JSII_RUNTIME_PACKAGE_CACHE_ROOT=os.environ.get(
+            "JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
+        ),
         PATH=f"{Path(sys.executable).parent}:{env['PATH']}",
         CDK_HOME=str(tmp_path / "cdk-home"),
         CDK_DISABLE_VERSION_CHECK="1",

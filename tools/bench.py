@@ -1,5 +1,6 @@
 """`make bench`: median `cdk synth` per release profile beside a one-bucket Python CDK app through the same CLI,
-and the test suite. Targets: one profile's synth within 1.25x the one-bucket app's; the suite within 90 s."""
+the test suite, and where one synth's time goes. Targets: one profile's synth within 1.25x the one-bucket app's;
+the suite within 90 s."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ if __package__ in (None, ""):  # run as a script: the repo root holds platform_c
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from platform_config.versions import PROFILES
+from tools import synth_phases
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK = [str(ROOT / "node_modules" / ".bin" / "cdk")]
@@ -31,6 +33,7 @@ app.synth()
 """
 SYNTH_RATIO_TARGET = 1.25
 SUITE_TARGET_S = 90.0
+PHASE_RUNS = 3
 
 
 def run_timed(label: str, cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
@@ -69,8 +72,15 @@ def synth_times(runs: int) -> dict[str, tuple[float, float]]:
 
 
 def main(runs: int = 5) -> int:
-    print(f"bench: {runs} rounds of cdk synth (one-bucket app, then each profile), then the test suite", flush=True)
+    print(
+        f"bench: {runs} rounds of cdk synth (one-bucket app, then each profile), {PHASE_RUNS} rounds of the phase "
+        "breakdown, then the test suite",
+        flush=True,
+    )
     times = synth_times(runs)
+    apps = ("one-bucket", *sorted(PROFILES))
+    with tempfile.TemporaryDirectory() as out:
+        phases = synth_phases.measure(apps, PHASE_RUNS, Path(out))
     baseline, baseline_cpu = times.pop("one-bucket")
     # The suite exactly as `make test` runs it (one pytest worker per core), without the lint and typecheck steps.
     suite = timed("test suite 1/1", ["make", "--no-print-directory", "unit"])
@@ -84,6 +94,8 @@ def main(runs: int = 5) -> int:
             f"(target <= {SYNTH_RATIO_TARGET}x); CPU {cpu:.1f} s = {cpu / baseline_cpu:.2f}x"
         )
     print(f"test suite (make unit, both profiles), 1 run: {suite:.1f} s (target <= {SUITE_TARGET_S:.0f} s)")
+    print(f"where one synth's time goes (python app directly, no CLI), median of {PHASE_RUNS}:")
+    print(synth_phases.table(phases, apps))
     return 0 if ok else 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -362,3 +363,45 @@ def test_make_diagram_reports_a_missing_assembly_in_one_line(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "run `make synth` first" in err and err.count("\n") == 1
     assert not (tmp_path / "docs").exists()
+
+
+# --- make diagram draws the reference configuration; a fork's own picture goes elsewhere ------------------------
+
+
+def _make_dry_run(*args: str) -> str:
+    cmd = ["make", "--no-print-directory", "-n", "diagram", *args]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
+def test_make_diagram_draws_the_reference_configuration_unless_told_an_assembly() -> None:
+    assert "tools/diagram.py --reference --out docs" in _make_dry_run()
+    assert "tools/diagram.py --reference --release seed --out /tmp/s" in _make_dry_run(
+        "RELEASE=seed", "DIAGRAM_OUT=/tmp/s"
+    )
+    assert "tools/diagram.py cdk.out --out /tmp/mine" in _make_dry_run("DIAGRAM_FROM=cdk.out", "DIAGRAM_OUT=/tmp/mine")
+
+
+def test_the_reference_assembly_draws_the_committed_picture_whatever_the_fork_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a configured fork's shell may hold; the reference synth must not read it (nor cdk.json).
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps({"nat_gateways": 3, "git_repo_url": "https://x.example/y.git"}))
+    monkeypatch.setenv("CDK_DEFAULT_REGION", "eu-west-1")
+    source = diagram.graph_source(diagram_model.extract_model(diagram.reference_assembly(tmp_path)))
+    assert not diagram.stale(source, DOCS)
+
+
+def test_an_own_configuration_is_refused_in_the_committed_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert diagram.main([str(tmp_path / "cdk.out"), "--out", str(DOCS)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {DOCS} holds the committed picture") and err.count("\n") == 1
+    assert "make diagram DIAGRAM_FROM=cdk.out DIAGRAM_OUT=<dir>" in err
+
+
+def test_release_without_the_reference_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        diagram.main(["cdk.out", "--release", "seed", "--out", "/tmp/x"])
+    assert exit_.value.code == 2
+    assert "--release chooses the reference configuration's profile" in capsys.readouterr().err

@@ -5,7 +5,8 @@ Kept apart so a test regenerates the source in a second without rendering: `extr
 byte-for-byte deterministic: stable node ids, icon paths relative to the `diagrams` package, no timestamps)
 and `render` (source -> PNG and SVG with Graphviz `dot`, each recording the digest of its source).
 
-    python tools/diagram.py [cdk.out] [--out docs]
+    python tools/diagram.py --reference [--release seed] [--out docs]   # the committed picture
+    python tools/diagram.py cdk.out --out <dir>                         # your configuration's, elsewhere
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -315,13 +317,46 @@ def _self_contained_svg(svg: str, root: Path, digest: str) -> str:
     return svg.replace("<svg ", f"<!-- {SOURCE_DIGEST_KEY}: {digest} -->\n<svg ", 1)
 
 
+COMMITTED_DIR = ROOT / "docs"
+
+
+def reference_assembly(outdir: Path, release: str | None = None) -> Path:
+    """Synthesize the reference configuration (documented defaults, never cdk.json) of a profile into outdir."""
+    from platform_config.reference_context import reference_context
+    from platform_stacks.platform_app import build_app
+
+    overrides = {"release": release} if release else {}
+    build_app(reference_context(**overrides), env={}, outdir=str(outdir)).app.synth()
+    return outdir
+
+
+def refuse_own_configuration_in_docs(assembly: Path | None, out: Path) -> None:
+    """The committed picture is the reference configuration's: a fork's own one goes elsewhere."""
+    if assembly is not None and out.resolve() == COMMITTED_DIR.resolve():
+        raise DiagramError(
+            f"{out} holds the committed picture, which is drawn from the reference configuration (make diagram, "
+            f"no DIAGRAM_FROM): tests/test_architecture_diagram.py fails on any other. Draw {assembly} elsewhere: "
+            "make diagram DIAGRAM_FROM=cdk.out DIAGRAM_OUT=<dir>"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("assembly", nargs="?", default="cdk.out", type=Path, help="synthesized cloud assembly")
-    parser.add_argument("--out", default=ROOT / "docs", type=Path, help="directory for architecture.{dot,png,svg}")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("assembly", nargs="?", type=Path, help="a synthesized cloud assembly (your configuration)")
+    what.add_argument("--reference", action="store_true", help="synthesize the reference configuration and draw it")
+    parser.add_argument("--release", help="release profile of the reference configuration (default: the default)")
+    parser.add_argument("--out", default=COMMITTED_DIR, type=Path, help="directory for architecture.{dot,png,svg}")
     args = parser.parse_args(argv)
+    if args.release and not args.reference:
+        parser.error("--release chooses the reference configuration's profile; an assembly has its own")
     try:
-        source = graph_source(extract_model(args.assembly))
+        refuse_own_configuration_in_docs(args.assembly, args.out)
+        if args.reference:
+            with tempfile.TemporaryDirectory() as out:
+                source = graph_source(extract_model(reference_assembly(Path(out), args.release)))
+        else:
+            source = graph_source(extract_model(args.assembly))
         render(source, args.out)
     except DiagramError as err:
         print(f"error: {err}", file=sys.stderr)

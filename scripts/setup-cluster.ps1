@@ -231,10 +231,10 @@ if ($Admins -eq '0') {
     # The cluster gives its creator no admin: without an access entry nobody can use kubectl.
     $Principal = ''
     if ($CallerArn -match '^arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/') { $Principal = "arn:$($Matches[1]):iam::$($Matches[2]):role/$($Matches[3])" }
-    elseif ($CallerArn -match '^arn:([^:]+):iam::(\d{12}):((role|user)/.+)$') { $Principal = $CallerArn }
+    elseif ($CallerArn -match '^arn:([^:]+):iam::(\d{12}):(role/.+)$') { $Principal = $CallerArn }
     Write-Output '    admin_principal_arns is empty: nobody would be able to use kubectl on the cluster'
     if (-not $Principal) {
-        [Console]::Error.WriteLine("setup-cluster: error: cannot derive an IAM role or user from $CallerArn; set admin_principal_arns")
+        [Console]::Error.WriteLine("setup-cluster: error: cannot derive an IAM role from $CallerArn; admin access entries accept IAM roles only: deploy through a role (aws sso login, or assume one) or set admin_principal_arns to a role ARN")
         exit 1
     }
     $answer = 'n'

@@ -101,7 +101,8 @@ if [[ "$admins" == 0 ]]; then
   principal="$(iam_principal "$caller_arn")"
   echo "    admin_principal_arns is empty: nobody would be able to use kubectl on the cluster"
   if [[ -z "$principal" ]]; then
-    echo "${script_name}: error: cannot derive an IAM role or user from $caller_arn; set admin_principal_arns" >&2
+    echo "${script_name}: error: cannot derive an IAM role from $caller_arn; admin access entries accept IAM" \
+      "roles only: deploy through a role (aws sso login, or assume one) or set admin_principal_arns to a role ARN" >&2
     exit 1
   fi
   answer=n

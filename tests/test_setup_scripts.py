@@ -292,6 +292,19 @@ def test_no_admin_principals_adds_the_deploying_role_with_add_me(tmp_path: Path)
     assert deploy.endswith("-c admin_principal_arns=arn:aws:iam::123456789012:role/Admin")
 
 
+def test_an_iam_user_is_told_that_admin_access_needs_a_role_before_anything_is_deployed(tmp_path: Path) -> None:
+    result = run_real(
+        tmp_path, "--add-me", FAKE_PREFLIGHT="admin_principals=0", FAKE_ARN="arn:aws:iam::123456789012:user/ana"
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "setup-cluster: error: cannot derive an IAM role from arn:aws:iam::123456789012:user/ana; admin access "
+        "entries accept IAM roles only: deploy through a role (aws sso login, or assume one) or set "
+        "admin_principal_arns to a role ARN"
+    )
+    assert not any(c.startswith("npx") for c in calls(tmp_path))
+
+
 def test_no_admin_principals_without_a_terminal_or_add_me_stops(tmp_path: Path) -> None:
     result = run_real(tmp_path, FAKE_PREFLIGHT="admin_principals=0")
     assert result.returncode == 1
@@ -329,7 +342,10 @@ def test_final_message_prints_the_stack_outputs(tmp_path: Path) -> None:
     ("caller", "principal"),
     [
         ("arn:aws:sts::123456789012:assumed-role/Admin/me@example.com", "arn:aws:iam::123456789012:role/Admin"),
-        ("arn:aws:iam::123456789012:user/ana", "arn:aws:iam::123456789012:user/ana"),
+        ("arn:aws:iam::123456789012:role/ops/Deployer", "arn:aws:iam::123456789012:role/ops/Deployer"),
+        ("arn:aws-cn:sts::123456789012:assumed-role/Admin/s", "arn:aws-cn:iam::123456789012:role/Admin"),
+        # Admin access entries accept roles only (config refuses users): an IAM user gets no offer.
+        ("arn:aws:iam::123456789012:user/ana", ""),
         ("arn:aws:iam::123456789012:root", ""),
     ],
 )
@@ -475,6 +491,8 @@ def test_ps1_has_the_same_hints_and_errors_as_bash() -> None:
         "the configuration cannot be deployed",
         "nobody would be able to use kubectl",
         "no admin principal; set admin_principal_arns in cdk.json or run with --add-me",
+        "cannot derive an IAM role from ",
+        "deploy through a role (aws sso login, or assume one) or set admin_principal_arns to a role ARN",
         "kubectl was refused: ",
         "the cluster API endpoint is unreachable: ",
         "make deps did not create ",

@@ -151,14 +151,15 @@ check_prerequisites() {
   fi
 }
 
-# The IAM role or user behind a caller ARN (an access entry needs the role, not the STS session):
-# arn:aws:sts::1:assumed-role/Admin/me -> arn:aws:iam::1:role/Admin; prints nothing for root or others.
+# The IAM role behind a caller ARN (an access entry needs the role, not the STS session):
+# arn:aws:sts::1:assumed-role/Admin/me -> arn:aws:iam::1:role/Admin; prints nothing for IAM users (admin access
+# entries accept roles only: config refuses users), root or others.
 iam_principal() {
   local arn="$1" partition account rest
   IFS=: read -r _ partition _ _ account rest <<<"$arn"
   case "$rest" in
     assumed-role/*/*) rest="${rest#assumed-role/}"; echo "arn:$partition:iam::$account:role/${rest%%/*}" ;;
-    role/* | user/*) echo "arn:$partition:iam::$account:$rest" ;;
+    role/*) echo "arn:$partition:iam::$account:$rest" ;;
   esac
 }
 

@@ -142,6 +142,7 @@ def test_checks_cover_synth_nag_lint_and_every_test_file_exactly_once() -> None:
     (rest,) = [c for c in v.CHECKS if c.name == "tests: stacks and rest"]
     assert {a.removeprefix("--ignore=") for a in rest.argv if a.startswith("--ignore=")} == set(named)
     assert "tests" in rest.argv
+    assert rest.argv[rest.argv.index("-n") + 1] == "auto"  # most of the suite: on every core, as make unit runs it
 
 
 def test_list_prints_every_check_and_runs_nothing() -> None:

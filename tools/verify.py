@@ -162,9 +162,11 @@ PYTEST_GROUPS = [
 
 
 def rest_check(groups: Sequence[Check]) -> Check:
-    """Every test file no group names, so a new test file is verified without touching this list."""
+    """Every test file no group names, so a new test file is verified without touching this list. It is most of
+    the suite, so it runs on every core as `make unit` does (the small groups would only pay the workers' start)."""
     grouped = [a for check in groups for a in check.argv if a.startswith("tests/")]
-    return pytest_check("tests: stacks and rest", "tests", *(f"--ignore={path}" for path in grouped))
+    ignored = (f"--ignore={path}" for path in grouped)
+    return pytest_check("tests: stacks and rest", "-n", "auto", "tests", *ignored)
 
 
 SYNTH = ("npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--no-version-reporting")

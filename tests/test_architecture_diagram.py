@@ -405,3 +405,10 @@ def test_release_without_the_reference_is_a_usage_error(capsys: pytest.CaptureFi
         diagram.main(["cdk.out", "--release", "seed", "--out", "/tmp/x"])
     assert exit_.value.code == 2
     assert "--release chooses the reference configuration's profile" in capsys.readouterr().err
+
+
+def test_an_unknown_release_is_one_line_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert diagram.main(["--reference", "--release", "stable", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: config key 'release' = 'stable': accepted is ") and err.count("\n") == 1
+    assert not list(tmp_path.iterdir())

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script (python tools/diagram.py) as well as a module
     sys.path.insert(0, str(ROOT))
 
+from platform_config.errors import ConfigError  # noqa: E402
 from tools.diagram_model import ON_DEMAND, SPOT, DiagramError, Group, Model, Part, extract_model  # noqa: E402
 
 STEM = "architecture"
@@ -358,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             source = graph_source(extract_model(args.assembly))
         render(source, args.out)
-    except DiagramError as err:
+    except (DiagramError, ConfigError) as err:  # ConfigError: a --release the profiles do not have
         print(f"error: {err}", file=sys.stderr)
         return 1
     for fmt in ("dot", "png", "svg"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +9,9 @@ import pytest
 
 from constructs_lib.helm_addon import deep_merge, load_values_file, values_files
 from platform_checks import check_values, validate_manifest
+from platform_checks.render import cdk_manifests
 from platform_config.versions import PROFILES
 from tests.conftest import ROOT, Synthesized
-from tools.synth_summary import json_property
 
 VALUES_FILES = {
     "karpenter": "karpenter",
@@ -22,28 +21,8 @@ VALUES_FILES = {
 }
 
 
-def placeholder(token: Any) -> str:
-    """A value of the shape the token resolves to at deploy time (schemas check some shapes)."""
-    if "ClusterSecurityGroupId" in json.dumps(token):
-        return "sg-0123456789abcdef0"
-    return "cfn-token"
-
-
-def manifest_documents(value: Any) -> list[dict[str, Any]]:
-    """The Manifest property of a KubernetesResource, with CloudFormation tokens as placeholder values."""
-    return list(json_property(value, placeholder))
-
-
-def all_manifests(s: Synthesized) -> list[dict[str, Any]]:
-    docs = []
-    for stack in s.templates:
-        for resource in s.resources(stack, "Custom::AWSCDK-EKS-KubernetesResource").values():
-            docs.extend(manifest_documents(resource["Properties"]["Manifest"]))
-    return docs
-
-
 def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
-    kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in all_manifests(synthesized))
+    kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in cdk_manifests(synthesized.templates))
     assert kinds == [
         "AppProject/default",
         "AppProject/platform",
@@ -70,7 +49,7 @@ def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
 def test_every_applied_manifest_validates_against_the_profiles_kubernetes_and_crds(
     profile: str, synthesized: Synthesized
 ) -> None:
-    errors = [e for doc in all_manifests(synthesized) for e in validate_manifest(doc, profile=profile)]
+    errors = [e for doc in cdk_manifests(synthesized.templates) for e in validate_manifest(doc, profile=profile)]
     assert errors == []
 
 

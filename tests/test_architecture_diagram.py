@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from platform_checks.kustomize import kustomize_build
 from platform_config.placement import STATEFUL_NODE_SELECTOR, STATEFUL_TOLERATION
 from platform_config.versions import DEFAULT_PROFILE
 from tests.conftest import ROOT, Synthesized
+from tests.make_plan import make_dry_run
 from tools import diagram, diagram_model
 from tools.synth_summary import json_property
 
@@ -368,17 +368,15 @@ def test_make_diagram_reports_a_missing_assembly_in_one_line(
 # --- make diagram draws the reference configuration; a fork's own picture goes elsewhere ------------------------
 
 
-def _make_dry_run(*args: str) -> str:
-    cmd = ["make", "--no-print-directory", "-n", "diagram", *args]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
-
-
 def test_make_diagram_draws_the_reference_configuration_unless_told_an_assembly() -> None:
-    assert "tools/diagram.py --reference --out docs" in _make_dry_run()
-    assert "tools/diagram.py --reference --release seed --out /tmp/s" in _make_dry_run(
-        "RELEASE=seed", "DIAGRAM_OUT=/tmp/s"
+    assert "tools/diagram.py --reference --out docs" in make_dry_run(
+        "diagram",
     )
-    assert "tools/diagram.py cdk.out --out /tmp/mine" in _make_dry_run("DIAGRAM_FROM=cdk.out", "DIAGRAM_OUT=/tmp/mine")
+    assert "tools/diagram.py --reference --release seed --out /tmp/s" in make_dry_run(
+        "diagram", "RELEASE=seed", "DIAGRAM_OUT=/tmp/s"
+    )
+    own = make_dry_run("diagram", "DIAGRAM_FROM=cdk.out", "DIAGRAM_OUT=/tmp/mine")
+    assert "tools/diagram.py cdk.out --out /tmp/mine" in own
 
 
 def test_the_reference_assembly_draws_the_committed_picture_whatever_the_fork_configured(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from dataclasses import fields
@@ -11,6 +10,7 @@ import pytest
 
 from platform_config.config import PlatformConfig
 from tests.conftest import ROOT
+from tests.make_plan import make_dry_run, make_env
 
 README = (ROOT / "README.md").read_text()
 MAKEFILE = (ROOT / "Makefile").read_text()
@@ -46,17 +46,6 @@ def test_every_config_key_is_in_the_readme_table_with_its_default(field: str) ->
 
 def test_readme_table_names_no_key_the_config_lacks() -> None:
     assert set(config_table_rows()) <= {f.name for f in fields(PlatformConfig)}
-
-
-def make_env() -> dict[str, str]:
-    """The environment without the calling make's flags (under `make test` they add "Entering directory")."""
-    return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
-
-
-def make_dry_run(target: str, *args: str) -> str:
-    cmd = ["make", "--no-print-directory", "-n", target, *args]
-    result = subprocess.run(cmd, cwd=ROOT, env=make_env(), capture_output=True, text=True, check=True)
-    return result.stdout
 
 
 def test_second_run_reinstalls_nothing() -> None:

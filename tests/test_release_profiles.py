@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from platform_config.versions import DEFAULT_PROFILE, PROFILES
 from tests.conftest import ROOT
+from tests.make_plan import make_dry_run
 from tests.test_setup_scripts import ALL_TOOLS, BASH_SCRIPT, make_bin, run_script, steps_and_commands
-
-
-def make_dry_run(target: str, *args: str) -> str:
-    result = subprocess.run(["make", "-n", target, *args], cwd=ROOT, capture_output=True, text=True, check=True)
-    return result.stdout
 
 
 @pytest.mark.parametrize("target", ["synth", "diff", "deploy"])

@@ -7,17 +7,18 @@ import os
 import sys
 from pathlib import Path
 
-from platform_config.config import ConfigError, PlatformConfig
+from platform_config.config import ConfigError, app_config
 from platform_config.raw_context import app_context
 
 
 def main() -> None:
     # The context is read as aws-cdk-lib's App reads it (CDK_CONTEXT_JSON and its overflow file), or from
-    # cdk.json when run without the CLI, and checked before the CDK's JavaScript bridge starts: a value
-    # nested too deep would crash it, and a bad value gets one line instead of a traceback.
+    # cdk.json when run without the CLI, and checked (app_config: everything build_app refuses) before the
+    # CDK's JavaScript bridge starts: a value nested too deep would crash it, and a bad value gets one line
+    # instead of a traceback.
     try:
         context = app_context(os.environ, Path(__file__).resolve().parent / "cdk.json")
-        PlatformConfig.from_context(context, os.environ)
+        app_config(context, os.environ)
     except ConfigError as err:
         sys.exit(f"error: {err}")
     from platform_stacks.platform_app import build_app  # loads the CDK: only for a valid configuration

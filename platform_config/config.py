@@ -497,3 +497,22 @@ def check_removed_keys(context: Mapping[str, Any]) -> None:
     for key in sorted(context):
         if key in removed:
             raise ConfigError(key, context[key], removed[key])
+
+
+def refuse_placeholder_repo_against_account(config: PlatformConfig, env: Mapping[str, str]) -> None:
+    """With credentials (the CLI sets CDK_DEFAULT_ACCOUNT) the placeholder repo would be synced from a stranger."""
+    if config.git_repo_url == PLACEHOLDER_REPO and env.get("CDK_DEFAULT_ACCOUNT"):
+        raise ConfigError(
+            "git_repo_url",
+            config.git_repo_url,
+            "accepted is your fork's URL before `cdk diff`/`cdk deploy` against an account "
+            f"(CDK_DEFAULT_ACCOUNT={env['CDK_DEFAULT_ACCOUNT']} is set): ArgoCD would apply whatever that repository "
+            "holds as cluster content. Set git_repo_url in cdk.json or pass -c git_repo_url=https://...",
+        )
+
+
+def app_config(context: Mapping[str, Any], env: Mapping[str, str]) -> PlatformConfig:
+    """Everything the app refuses before it builds (app.py calls it before the CDK is loaded, build_app again)."""
+    config = PlatformConfig.from_context(context, env)
+    refuse_placeholder_repo_against_account(config, env)
+    return config

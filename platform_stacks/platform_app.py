@@ -11,8 +11,8 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from platform_config import raw_context, versions
-from platform_config.config import PLACEHOLDER_REPO, ConfigError, PlatformConfig
+from platform_config import versions
+from platform_config.config import PLACEHOLDER_REPO, PlatformConfig, app_config
 from platform_stacks.addons_stack import AddonsStack
 from platform_stacks.cluster_stack import ClusterStack
 from platform_stacks.karpenter_stack import KarpenterStack
@@ -31,11 +31,6 @@ class Platform:
     cluster: ClusterStack
     karpenter: KarpenterStack
     addons: AddonsStack
-
-
-def cdk_json_context(path: Path = ROOT / "cdk.json") -> dict[str, Any]:
-    """The `context` block of cdk.json (what `cdk synth` passes; `python app.py` must read it itself)."""
-    return raw_context.cdk_json_context(path)
 
 
 def support_warnings(config: PlatformConfig, today: dt.date) -> list[str]:
@@ -63,34 +58,17 @@ def support_warnings(config: PlatformConfig, today: dt.date) -> list[str]:
     return out
 
 
-def refuse_placeholder_repo_against_account(config: PlatformConfig, env: Mapping[str, str]) -> None:
-    """With credentials (the CLI sets CDK_DEFAULT_ACCOUNT) the placeholder repo would be synced from a stranger."""
-    if config.git_repo_url == PLACEHOLDER_REPO and env.get("CDK_DEFAULT_ACCOUNT"):
-        raise ConfigError(
-            "git_repo_url",
-            config.git_repo_url,
-            "accepted is your fork's URL before `cdk diff`/`cdk deploy` against an account "
-            f"(CDK_DEFAULT_ACCOUNT={env['CDK_DEFAULT_ACCOUNT']} is set): ArgoCD would apply whatever that repository "
-            "holds as cluster content. Set git_repo_url in cdk.json or pass -c git_repo_url=https://...",
-        )
-
-
 def build_app(
-    context: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any],
     *,
     env: Mapping[str, str] | None = None,
     today: dt.date | None = None,
     outdir: str | None = None,
     nag: bool = True,
 ) -> Platform:
-    """Validate the raw context, then build the four stacks; raises ConfigError before cdk.App exists.
-
-    Without `context`, it is what the CLI passed in `env` (or cdk.json without the CLI).
-    """
-    if context is None:
-        context = raw_context.app_context(env or {}, ROOT / "cdk.json")
-    config = PlatformConfig.from_context(context, env)
-    refuse_placeholder_repo_against_account(config, env or {})
+    """Validate the raw context (app.py reads it: platform_config.raw_context.app_context), then build the four
+    stacks; raises ConfigError before cdk.App exists."""
+    config = app_config(context, env or {})
     # CDK's VPC checks the configured zones against an AZ lookup for the stack's account and region; answer it
     # with the configured zones, so no region or account (placeholder or real) ever needs an AWS call.
     zones = {f"availability-zones:account={config.account}:region={config.region}": list(config.availability_zones)}

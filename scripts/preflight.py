@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from platform_config.config import ConfigError, PlatformConfig  # noqa: E402
-from platform_stacks.platform_app import cdk_json_context, support_warnings  # noqa: E402
+from platform_config.raw_context import cdk_json_context  # noqa: E402
+from platform_stacks.platform_app import support_warnings  # noqa: E402
 
 
 def main(argv: list[str] | None = None, today: dt.date | None = None) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from platform_config.raw_context import app_context, cli_context
-from platform_stacks.platform_app import build_app, cdk_json_context, support_warnings
+from platform_stacks.platform_app import build_app, support_warnings
 from tests.app_copy import app_copy
 from tests.conftest import ROOT, Synthesized
 from tests.fixed_context import TEST_CONTEXT, fixed_context
@@ -131,6 +131,17 @@ def test_app_py_refuses_bad_cli_context_in_one_line_without_traceback(
     assert "Traceback" not in result.stderr and TOKEN not in result.stderr
 
 
+def test_app_py_refuses_the_placeholder_repo_against_an_account_in_one_line(tmp_path: Path) -> None:
+    # What `cdk diff` of an unconfigured clone with credentials passes: the CLI sets CDK_DEFAULT_ACCOUNT.
+    env = clean_env(tmp_path)
+    env.update(CDK_CONTEXT_JSON=json.dumps(fixed_context()), CDK_DEFAULT_ACCOUNT="222233334444")
+    result = run_app(env)
+    assert result.returncode == 1, result.stderr[-2000:]
+    (line,) = [x for x in result.stderr.splitlines() if x.strip() and "JSII" not in x]
+    assert line.startswith("error: config key 'git_repo_url' = 'https://github.com/example-org/eks-platform.git'")
+    assert "accepted is your fork's URL" in line and "Traceback" not in result.stderr
+
+
 def test_cli_context_is_read_like_aws_cdk_lib_reads_it(tmp_path: Path) -> None:
     overflow = tmp_path / "context-overflow.json"
     overflow.write_text(json.dumps({"cluster_name": "from-file", "git_revision": "v1"}))
@@ -142,8 +153,11 @@ def test_cli_context_is_read_like_aws_cdk_lib_reads_it(tmp_path: Path) -> None:
 
 
 def test_context_passed_by_the_cli_is_never_mixed_with_cdk_json(tmp_path: Path) -> None:
-    assert app_context({"CDK_CONTEXT_JSON": "{}"}, ROOT / "cdk.json") == {}
-    assert app_context({}, ROOT / "cdk.json") == cdk_json_context()
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(json.dumps({"app": "x", "context": {"cluster_name": "from-file"}}))
+    assert app_context({"CDK_CONTEXT_JSON": "{}"}, cdk_json) == {}
+    assert app_context({"CDK_CONTEXT_JSON": '{"nat_gateways": 2}'}, cdk_json) == {"nat_gateways": 2}
+    assert app_context({}, cdk_json) == {"cluster_name": "from-file"}
     assert cli_context({}) is None
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from platform_config.raw_context import cdk_json_context
 from platform_config.versions import DEFAULT_PROFILE
-from platform_stacks.platform_app import cdk_json_context
 from tests.app_copy import app_copy
-from tests.conftest import Synthesized
+from tests.conftest import ROOT, Synthesized
 from tests.fixed_context import FEATURE_FLAGS
 
 # What the README's quick start tells a fork to set in cdk.json, plus the zonal-HA NAT option.
@@ -32,12 +32,13 @@ PROBE = """
 import json, sys
 from pathlib import Path
 from platform_config.config import PlatformConfig
-from platform_stacks.platform_app import build_app, cdk_json_context
+from platform_config.raw_context import cdk_json_context
+from platform_stacks.platform_app import build_app
 from tests import conftest, stack_fixtures
 from tests.fixed_context import TEST_CONTEXT
 
 out = Path(sys.argv[1])
-fork = build_app(cdk_json_context(), env={}, today=conftest.TODAY, outdir=str(out / "fork"))
+fork = build_app(cdk_json_context(Path("cdk.json").resolve()), env={}, today=conftest.TODAY, outdir=str(out / "fork"))
 fork_templates = {s.stack_name.rsplit("-", 1)[-1].lower(): s.template for s in fork.app.synth().stacks}
 suite = conftest.synthesize(out / "suite")
 (out / "result.json").write_text(json.dumps({
@@ -49,12 +50,12 @@ suite = conftest.synthesize(out / "suite")
 
 
 def forked_context() -> dict[str, Any]:
-    return {**cdk_json_context(), **QUICK_START}
+    return {**cdk_json_context(ROOT / "cdk.json"), **QUICK_START}
 
 
 def test_cdk_json_carries_the_feature_flags_the_suite_builds_with() -> None:
     # Feature flags are code, not configuration: the suite copies them, so they must not drift apart.
-    flags = {k: v for k, v in cdk_json_context().items() if k.startswith("@")}
+    flags = {k: v for k, v in cdk_json_context(ROOT / "cdk.json").items() if k.startswith("@")}
     assert flags == FEATURE_FLAGS
 
 

@@ -20,7 +20,8 @@ from platform_checks import validate_manifest
 from platform_checks.gitops import group_kind, project_admits
 from platform_config.config import ConfigError
 from platform_config.versions import PROFILES
-from platform_stacks.platform_app import build_app, cdk_json_context
+from platform_stacks.platform_app import build_app
+from tests.fixed_context import fixed_context
 from tests.gitops_overlays import built_overlays
 from tests.stack_fixtures import config
 
@@ -144,7 +145,7 @@ def test_bootstrap_applies_the_projects_before_the_root_app(synthesized: Any) ->
 
 
 def test_placeholder_repo_is_refused_against_an_account_and_warns_offline() -> None:
-    context = cdk_json_context()
+    context = fixed_context()  # the placeholder repo, whatever a fork's cdk.json says
     with pytest.raises(ConfigError, match=r"config key 'git_repo_url' = .*accepted is your fork's URL"):
         build_app(context, env={"CDK_DEFAULT_ACCOUNT": "222222222222"}, nag=False)
     offline = build_app(context, env={}, nag=False)

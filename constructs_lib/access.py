@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -26,15 +26,26 @@ class Ui:
 
 
 # Service names are what the pinned charts render for our release names (argocd, kube-prometheus-stack,
-# jaeger, astronomy-shop); local ports differ so every UI can be forwarded at once.
+# jaeger, astronomy-shop); local ports differ so every UI can be forwarded at once. Jaeger v2 and demo 3.0 (the
+# current profile) name their Services differently: tests/test_render_wiring.py checks each against the render.
 UIS: dict[str, Ui] = {
     "ArgoCd": Ui("Argo CD", "argocd", "argocd-server", 8080, 443, "https"),
     "Grafana": Ui("Grafana", "monitoring", "kube-prometheus-stack-grafana", 3000, 80),
     "Prometheus": Ui("Prometheus", "monitoring", "kube-prometheus-stack-prometheus", 9090, 9090),
     "Alertmanager": Ui("Alertmanager", "monitoring", "kube-prometheus-stack-alertmanager", 9093, 9093),
-    "Jaeger": Ui("Jaeger", "observability", "jaeger-query", 16686, 16686),
-    "ShopFrontend": Ui("Shop frontend", "astronomy-shop", "astronomy-shop-frontendproxy", 8090, 8080),
+    "Jaeger": Ui("Jaeger", "observability", "jaeger", 16686, 16686),
+    "ShopFrontend": Ui("Shop frontend", "astronomy-shop", "frontend-proxy", 8090, 8080),
 }
+# Where a profile's charts name a UI's Service otherwise (seed: Jaeger v1's query Service, demo 1.x prefixes).
+SERVICE_OVERRIDES: dict[str, dict[str, str]] = {
+    "seed": {"Jaeger": "jaeger-query", "ShopFrontend": "astronomy-shop-frontendproxy"},
+}
+
+
+def uis(profile: str) -> dict[str, Ui]:
+    """The UIs of a release profile."""
+    services = SERVICE_OVERRIDES.get(profile, {})
+    return {key: replace(ui, service=services.get(key, ui.service)) for key, ui in UIS.items()}
 
 
 def update_kubeconfig_command(cluster_name: str, region: str) -> str:

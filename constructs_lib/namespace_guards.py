@@ -53,12 +53,21 @@ def network_policy(
     }
 
 
-def from_namespace(ns: str, pods: dict[str, str] | None = None) -> dict[str, Any]:
-    """A peer: pods (all, or those labelled `pods`) of namespace `ns`."""
+def from_namespace(ns: str, pods: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A peer: pods (all, or those `pods` selects: a label selector) of namespace `ns`."""
     peer: dict[str, Any] = {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: ns}}}
     if pods is not None:
-        peer["podSelector"] = {"matchLabels": pods}
+        peer["podSelector"] = pods
     return peer
+
+
+# The shop's frontend-proxy pods: demo 1.x (seed) labels the component `frontendproxy`, demo 3.0 (current)
+# `frontend-proxy`; infra/observability/network-policies.yaml selects it the same way.
+SHOP_PROXY_PODS: dict[str, Any] = {
+    "matchExpressions": [
+        {"key": "app.kubernetes.io/component", "operator": "In", "values": ["frontendproxy", "frontend-proxy"]}
+    ]
+}
 
 
 def ports(*items: int | str) -> list[dict[str, Any]]:
@@ -67,7 +76,8 @@ def ports(*items: int | str) -> list[dict[str, Any]]:
 
 def prometheus_scrape(ns: str, pods: dict[str, Any], *metrics_ports: int | str) -> dict[str, Any]:
     """Prometheus (in monitoring) may scrape these ports."""
-    rule = {"from": [from_namespace(PROMETHEUS_NAMESPACE, PROMETHEUS_POD)], "ports": ports(*metrics_ports)}
+    prometheus = from_namespace(PROMETHEUS_NAMESPACE, {"matchLabels": PROMETHEUS_POD})
+    rule = {"from": [prometheus], "ports": ports(*metrics_ports)}
     return network_policy(ns, "allow-prometheus-scrape", pods, [rule])
 
 
@@ -105,7 +115,7 @@ def cdk_network_policies() -> list[dict[str, Any]]:
             {"matchLabels": {"app.kubernetes.io/name": "grafana"}},
             [
                 {
-                    "from": [from_namespace("astronomy-shop", {"app.kubernetes.io/component": "frontendproxy"})],
+                    "from": [from_namespace("astronomy-shop", SHOP_PROXY_PODS)],
                     "ports": ports("grafana"),
                 }
             ],

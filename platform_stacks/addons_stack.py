@@ -8,7 +8,7 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
-from constructs_lib.access import UIS
+from constructs_lib.access import uis
 from constructs_lib.alert_routing import AlertRouting
 from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.gitops import ARGOCD_NAMESPACE, GitOpsBootstrap
@@ -63,11 +63,11 @@ class AddonsStack(Stack):
         )
         for addon in (self.monitoring, self.kyverno, self.argocd):
             addon.node.add_dependency(self.guards)
-        # The root app syncs PrometheusRules, ClusterPolicies and Applications: every CRD must exist first.
+        # The root app syncs PrometheusRules, the guardrail policies and Applications: every CRD must exist first.
         self.gitops = GitOpsBootstrap(self, "GitOps", config=config, cluster=icluster)
         self.gitops.node.add_dependency(self.argocd, self.kyverno, self.monitoring)
         for key in ("ArgoCd", "Grafana"):
-            ui = UIS[key]
+            ui = uis(config.release)[key]
             CfnOutput(
                 self,
                 f"{key}PortForward",

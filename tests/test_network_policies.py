@@ -9,12 +9,13 @@ import pytest
 from constructs_lib.helm_addon import resolved_values
 from constructs_lib.namespace_guards import CDK_NAMESPACES, NODE_EXPORTER_NAMESPACE, PROMETHEUS_POD, guard_manifests
 from platform_checks.netpol import Flow, admits, blocked, policies_in, scrape_flows
+from platform_checks.rendered import PlatformRender
 from tests.gitops_overlays import built_overlays
 
 PROMETHEUS = {"src_namespace": "monitoring", "src_labels": PROMETHEUS_POD}
 SHOP_PROXY = {
     "src_namespace": "astronomy-shop",
-    "src_labels": {"app.kubernetes.io/component": "frontendproxy", "app.kubernetes.io/instance": "astronomy-shop"},
+    "src_labels": {"app.kubernetes.io/component": "frontend-proxy", "app.kubernetes.io/name": "frontend-proxy"},
 }
 SHOP_POD = {"src_namespace": "astronomy-shop", "src_labels": {"app.kubernetes.io/component": "cartservice"}}
 COLLECTOR = {"app.kubernetes.io/name": "opentelemetry-collector", "app.kubernetes.io/instance": "otel-collector"}
@@ -158,3 +159,22 @@ def test_a_scraped_service_port_no_policy_allows_is_reported() -> None:
     assert blocked(all_policies(), flows) == [
         "scrape collector collector:debug: monitoring -> observability:55679",
     ]
+
+
+def test_the_rendered_shop_proxy_of_each_profile_reaches_grafana_and_jaeger(platform_render: PlatformRender) -> None:
+    # The proxy's pod labels differ by demo release (frontendproxy in 1.x, frontend-proxy in 3.0): take them
+    # from the profile's own render, not from a hand-typed fixture.
+    (proxy,) = [
+        obj
+        for _, obj in platform_render.objects()
+        if obj.get("kind") == "Deployment"
+        and obj["metadata"].get("namespace") == "astronomy-shop"
+        and obj["metadata"]["name"].replace("-", "").endswith("frontendproxy")
+    ]
+    source = {"src_namespace": "astronomy-shop", "src_labels": proxy["spec"]["template"]["metadata"]["labels"]}
+    flows = [
+        Flow("shop proxy serves Jaeger UI", "observability", JAEGER, 16686, None, **source),
+        Flow("shop proxy serves Grafana", "monitoring", GRAFANA, 3000, "grafana", **source),
+    ]
+    policies = policies_in([*guard_manifests(), *built_overlays(platform_render.profile)])
+    assert blocked(policies, flows) == []

@@ -173,11 +173,13 @@ def test_readme_and_runbook_name_the_addons_stack() -> None:
 
 
 def test_runbook_forwards_every_ui_and_costs_cover_every_item() -> None:
-    from constructs_lib.access import UIS
+    from constructs_lib.access import uis
+    from platform_config.versions import PROFILES
 
     runbook = (ROOT / "docs" / "runbook.md").read_text()
-    for ui in UIS.values():
-        assert f"`{ui.port_forward}`" in runbook, ui.name
+    for profile in PROFILES:
+        for ui in uis(profile).values():
+            assert f"`{ui.port_forward}`" in runbook, (profile, ui.name)
     costs = runbook.split("## 13. What it costs", 1)[1]
     for item in ("EKS control plane", "$0.10/h standard", "$0.60/h extended", "system nodes", "NAT gateways",
                  "interface endpoints", "EBS volumes", "CloudWatch Logs", "Karpenter Spot pool",

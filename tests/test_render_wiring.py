@@ -290,3 +290,16 @@ def test_pinned_images_pass_including_short_docker_hub_names_and_digests() -> No
 def test_the_registry_list_is_the_one_in_policy_settings(enforced_policies: list[dict[str, Any]]) -> None:
     settings = yaml.safe_load((ROOT / "infra" / "policies" / "settings" / "settings.yaml").read_text())
     assert allowed_registries(enforced_policies) == settings["data"]["allowedRegistries"].split(",")
+
+
+def test_every_ui_port_forward_names_a_rendered_service_and_port(platform_render: PlatformRender) -> None:
+    from constructs_lib.access import uis
+
+    services = {
+        (obj["metadata"].get("namespace"), obj["metadata"]["name"]): {p["port"] for p in obj["spec"].get("ports", [])}
+        for _, obj in platform_render.objects()
+        if obj.get("kind") == "Service"
+    }
+    for ui in uis(platform_render.profile).values():
+        assert (ui.namespace, ui.service) in services, f"{ui.name}: no Service {ui.namespace}/{ui.service}"
+        assert ui.service_port in services[(ui.namespace, ui.service)], f"{ui.name}: no port {ui.service_port}"

@@ -42,3 +42,9 @@ def test_each_profile_pins_karpenter_once_for_both_of_its_charts() -> None:
 
 def test_default_profile_is_a_profile() -> None:
     assert DEFAULT_PROFILE in PROFILES
+
+
+def test_a_release_exported_in_the_shell_does_not_change_the_tests_plans(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `export RELEASE=seed` is how a developer may work on seed; the plan tests must still see their own args.
+    monkeypatch.setenv("RELEASE", "seed")
+    assert "release=" not in make_dry_run("synth")

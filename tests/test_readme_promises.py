@@ -193,3 +193,15 @@ def test_runbook_exception_example_targets_an_enforce_policy() -> None:
     # The YAML example is the seed profile's kyverno.io PolicyException (policies are generated per profile).
     text = (ROOT / "infra" / "overlays" / "seed" / "policies" / f"{policy}.yaml").read_text()
     assert "validationFailureAction: Enforce" in text
+
+
+def test_readme_add_on_table_shows_each_profiles_chart_pins() -> None:
+    from platform_config.versions import PROFILES
+
+    table = r"^\| [^|]+ \| `([\w-]+)` \([^)]*\) \| ([^|]+; seed [^|]+) \|"  # the add-on table's version column
+    rows = {m[0]: m[1] for m in re.findall(table, README, re.M)}
+    current, seed = PROFILES["current"].charts, PROFILES["seed"].charts
+    assert set(rows) == set(current), sorted(rows)
+    for chart, cell in rows.items():
+        now, then = cell.strip().split("; seed ")
+        assert now.split(" ")[0] == current[chart].version and then.split(" ")[0] == seed[chart].version, chart

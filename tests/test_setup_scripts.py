@@ -160,7 +160,7 @@ def test_repo_script_dry_run_honours_flags_over_cdk_json(tmp_path: Path) -> None
     assert calls(tmp_path) == []
 
 
-def test_region_from_environment_wins_over_cdk_json_like_the_app(tmp_path: Path) -> None:
+def test_region_from_environment_wins_over_cdk_json_and_is_passed_to_cdk(tmp_path: Path) -> None:
     bindir = make_bin(tmp_path, ALL_TOOLS)
     repo = make_repo(tmp_path, {"cluster_name": "ctx-cluster", "region": "eu-west-1"})
     script = repo / "scripts" / "setup-cluster.sh"

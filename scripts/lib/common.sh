@@ -20,7 +20,8 @@ cdk_context() {
     "$repo_root/cdk.json" "$1" 2>/dev/null || true
 }
 
-# Fills in the cluster name and region the flags left empty, in the order the CDK app uses.
+# Fills in the cluster name and region the flags left empty: the AWS session's region first (then passed to cdk as
+# -c region=, so the app deploys where the AWS calls go), cdk.json only when the environment names none.
 resolve_cluster_and_region() {
   if [[ -z "$cluster_name" ]]; then
     cluster_name="$(cdk_context cluster_name)"

@@ -262,9 +262,11 @@ def test_check_reports_stale_missing_and_leftover_facts(tmp_path: Path) -> None:
 
 def test_committed_facts_match_a_fresh_derivation_from_shared() -> None:
     if not (SHARED / "MANIFEST.md").exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {SHARED} is missing: cannot prove upstream_facts/ is fresh")
-        pytest.skip(f"{SHARED} is absent outside CI (developers without ../shared)")
+        # .ci/run requires the data (the maintainers' CI has ../shared); a fork's CI and developers do not have
+        # it, and GitHub sets CI=true for every workflow, so CI alone cannot decide.
+        if os.environ.get("REQUIRE_UPSTREAM_DATA"):
+            pytest.fail(f"REQUIRE_UPSTREAM_DATA is set but {SHARED} is missing: cannot prove upstream_facts/ is fresh")
+        pytest.skip(f"{SHARED} is absent (a fork or a developer without the pinned upstream data)")
     result = subprocess.run(
         [sys.executable, "tools/derive_upstream.py", "--check", "--shared", str(SHARED)],
         cwd=ROOT,

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+import json
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
-# Kinds that have no namespace (the ones our charts, policies and content could create).
-CLUSTER_SCOPED_KINDS = frozenset(
+ROOT = Path(__file__).resolve().parent.parent
+# Built-in cluster-scoped kinds (everything else built in is namespaced).
+BUILTIN_CLUSTER_SCOPED = frozenset(
     {
-        "APIService",
-        "ClusterCleanupPolicy",
-        "ClusterPolicy",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "CustomResourceDefinition",
-        "IngressClass",
-        "MutatingWebhookConfiguration",
-        "Namespace",
-        "PersistentVolume",
-        "PriorityClass",
-        "StorageClass",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "ValidatingPolicy",
-        "ValidatingWebhookConfiguration",
+        "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "CSIDriver", "CSINode",
+        "CustomResourceDefinition", "FlowSchema", "IngressClass", "MutatingWebhookConfiguration", "Namespace",
+        "Node", "PersistentVolume", "PriorityClass", "PriorityLevelConfiguration", "RuntimeClass",
+        "StorageClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration", "VolumeAttachment",
     }
-)
+)  # fmt: skip
+
+
+def _crd_cluster_kinds() -> frozenset[str]:
+    """CRD kinds of Cluster scope in every profile's derived CRD facts (NodePool, ClusterPolicy, ...)."""
+    facts = (json.loads(path.read_text()) for path in sorted(ROOT.glob("upstream_facts/*/crds/*.json")))
+    return frozenset(fact["kind"] for fact in facts if fact["scope"] == "Cluster")
+
+
+# Kinds that have no namespace: built in, from the CRD facts, and Kyverno's cleanup policy (its CRD ships in the
+# chart, not in the facts).
+CLUSTER_SCOPED_KINDS = BUILTIN_CLUSTER_SCOPED | _crd_cluster_kinds() | {"ClusterCleanupPolicy"}
 
 
 def group_kind(obj: dict[str, Any]) -> tuple[str, str]:

@@ -12,22 +12,14 @@ from typing import Any
 
 import jsonschema
 
+from platform_checks.gitops import BUILTIN_CLUSTER_SCOPED
 from platform_checks.kustomize import kustomize_build
 from platform_checks.manifests import crd_fact_schema, crd_validator
 from platform_checks.render import Release, argocd_releases, cdk_manifests, cdk_releases, helm_template
 from platform_config.versions import PROFILES
 
 ROOT = Path(__file__).resolve().parent.parent
-# Built-in cluster-scoped kinds (everything else built in is namespaced); CRD kinds take the CRD's scope.
-CLUSTER_SCOPED = frozenset(
-    {
-        "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "CSIDriver", "CSINode",
-        "CustomResourceDefinition", "FlowSchema", "IngressClass", "MutatingWebhookConfiguration", "Namespace",
-        "Node", "PersistentVolume", "PriorityClass", "PriorityLevelConfiguration", "RuntimeClass",
-        "StorageClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-        "ValidatingWebhookConfiguration", "VolumeAttachment",
-    }
-)  # fmt: skip
+# Built-in kinds take platform_checks.gitops' list; CRD kinds take the CRD's scope.
 
 
 @dataclass(frozen=True)
@@ -151,7 +143,7 @@ def _is_namespaced(obj: Mapping[str, Any], crd_scopes: Mapping[str, str]) -> boo
     kind = str(obj.get("kind"))
     if kind in crd_scopes:
         return crd_scopes[kind] == "Namespaced"
-    return kind not in CLUSTER_SCOPED
+    return kind not in BUILTIN_CLUSTER_SCOPED
 
 
 def _place(objects: list[dict[str, Any]], namespace: str, crd_scopes: Mapping[str, str]) -> None:

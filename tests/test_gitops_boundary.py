@@ -151,3 +151,15 @@ def test_placeholder_repo_is_refused_against_an_account_and_warns_offline() -> N
     offline = build_app(context, env={}, nag=False)
     assert any("placeholder" in str(m.data) for m in offline.addons.node.metadata if m.type == "aws:cdk:warning")
     build_app({**context, "git_repo_url": REPO}, env={"CDK_DEFAULT_ACCOUNT": "222222222222"}, nag=False)
+
+
+def test_cluster_scoped_crd_kinds_need_the_cluster_whitelist() -> None:
+    # A NodePool has no namespace: a project's destinations never admit it, only its clusterResourceWhitelist
+    # (Argo CD's rule). Its scope comes from the CRD facts, not from a hand-kept list.
+    nodepool = {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "gpu"}}
+    open_namespaces = {"spec": {"destinations": [{"server": "https://kubernetes.default.svc", "namespace": "*"}]}}
+    assert not project_admits(open_namespaces, nodepool, "astronomy-shop")
+    whitelisted = {
+        "spec": {**open_namespaces["spec"], "clusterResourceWhitelist": [{"group": "karpenter.sh", "kind": "*"}]}
+    }
+    assert project_admits(whitelisted, nodepool)

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from platform_checks.wiring import monitor_namespaces
+
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet")
 
@@ -195,9 +197,7 @@ def scrape_flows(
             flows += pod_monitor_flows(manifests, monitor, prometheus_namespace, prometheus_labels)
         if monitor.get("kind") != "ServiceMonitor":
             continue
-        home = monitor["metadata"].get("namespace") or prometheus_namespace
-        ns_selector = monitor["spec"].get("namespaceSelector") or {}
-        namespaces = ns_selector.get("matchNames") or [home]
+        namespaces = _scraped_namespaces(monitor, manifests, prometheus_namespace)
         ports = [e["port"] for e in monitor["spec"].get("endpoints") or [] if "port" in e]
         for ns in namespaces:
             flows += service_port_flows(
@@ -212,6 +212,18 @@ def scrape_flows(
     return flows
 
 
+def _scraped_namespaces(
+    monitor: Mapping[str, Any], manifests: list[Mapping[str, Any]], prometheus_namespace: str
+) -> list[str]:
+    """The namespaces a monitor scrapes: its matchNames, its own namespace, or with `any: true` every namespace
+    the manifests use (wiring.monitor_namespaces reads the selector the same way)."""
+    home = monitor["metadata"].get("namespace") or prometheus_namespace
+    named = monitor_namespaces({**monitor, "metadata": {**monitor["metadata"], "namespace": home}})
+    if named is not None:
+        return named
+    return sorted({m["metadata"]["namespace"] for m in manifests if (m.get("metadata") or {}).get("namespace")})
+
+
 def pod_monitor_flows(
     manifests: list[Mapping[str, Any]],
     monitor: Mapping[str, Any],
@@ -221,7 +233,7 @@ def pod_monitor_flows(
     """A PodMonitor's endpoints as flows from Prometheus to the selected pods' named (or numbered) ports."""
     spec = monitor["spec"]
     home = monitor["metadata"].get("namespace") or prometheus_namespace
-    namespaces = (spec.get("namespaceSelector") or {}).get("matchNames") or [home]
+    namespaces = _scraped_namespaces(monitor, manifests, prometheus_namespace)
     flows = []
     for pod_ns, pod in _pod_templates(manifests):
         ns = pod_ns or home

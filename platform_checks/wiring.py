@@ -74,7 +74,7 @@ def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> 
     return True
 
 
-def _namespaces(monitor: Mapping[str, Any]) -> list[str] | None:
+def monitor_namespaces(monitor: Mapping[str, Any]) -> list[str] | None:
     """The namespaces a monitor looks in (None: any); default is the monitor's own namespace."""
     selector = monitor["spec"].get("namespaceSelector") or {}
     if selector.get("any"):
@@ -85,7 +85,7 @@ def _namespaces(monitor: Mapping[str, Any]) -> list[str] | None:
 def monitor_errors(monitor: Mapping[str, Any], objects: list[Mapping[str, Any]]) -> list[str]:
     """A ServiceMonitor's endpoints each name a port of a selected Service; a PodMonitor's podMetricsEndpoints
     each name a container port of a selected pod template. Selected = labels match, namespace allowed."""
-    namespaces = _namespaces(monitor)
+    namespaces = monitor_namespaces(monitor)
     selector = monitor["spec"].get("selector") or {}
     if monitor["kind"] == "ServiceMonitor":
         wanted = [e.get("port") for e in monitor["spec"].get("endpoints", [])]

@@ -178,3 +178,17 @@ def test_the_rendered_shop_proxy_of_each_profile_reaches_grafana_and_jaeger(plat
     ]
     policies = policies_in([*guard_manifests(), *built_overlays(platform_render.profile)])
     assert blocked(policies, flows) == []
+
+
+def test_a_monitor_of_any_namespace_scrapes_the_pods_wherever_they_are() -> None:
+    monitor = {
+        "kind": "ServiceMonitor",
+        "metadata": {"name": "anywhere", "namespace": "monitoring"},
+        "spec": {
+            "namespaceSelector": {"any": True},
+            "selector": {"matchLabels": {"app": "c"}},
+            "endpoints": [{"port": "metrics"}],
+        },
+    }
+    flows = scrape_flows([monitor, *SERVICE_FIXTURE[1:]], prometheus_namespace="monitoring", prometheus_labels={})
+    assert [(f.dst_namespace, f.port, f.port_name) for f in flows] == [("observability", 8888, "metrics")]

@@ -14,7 +14,8 @@ from constructs_lib.karpenter_iam import SERVICE_ACCOUNT
 from constructs_lib.karpenter_manifests import ec2_node_class, on_demand_node_pool, spot_node_pool
 from platform_config.config import PlatformConfig
 
-# Karpenter 1.0's conversion webhooks assume the controller runs in kube-system.
+# kube-system: Karpenter's documented namespace, which the Pod Identity association names (1.0's conversion
+# webhooks also assumed it).
 NAMESPACE = SERVICE_ACCOUNT[0]
 
 

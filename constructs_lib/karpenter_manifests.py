@@ -1,4 +1,5 @@
-"""Karpenter 1.0 manifests: the EC2NodeClass and the split Spot / On-Demand NodePools of the placement contract."""
+"""Karpenter v1 API manifests (1.0 and 1.14 alike): the EC2NodeClass and the split Spot / On-Demand NodePools of
+the placement contract."""
 
 from __future__ import annotations
 

@@ -23,7 +23,8 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
 
 
 class PlatformVpc(Construct):
-    """VPC with public/private subnets in 3 AZs; `vpc`, `flow_log_group`, `logs_key` and `endpoints` are exposed."""
+    """VPC with public/private subnets in 3 AZs; exposes `vpc`, `logs_key`, `flow_log_group`, `handler_log_group`,
+    `endpoints` and (with interface endpoints) `endpoint_security_group`."""
 
     def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
         super().__init__(scope, id_)

@@ -6,7 +6,7 @@ import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -22,7 +22,7 @@ from platform_config.errors import ConfigError
 from platform_config.git_settings import redacted, ref_name_problem, repo_url_problem
 from platform_config.raw_context import check_raw
 
-__all__ = ["LOG_RETENTION_DAYS", "ConfigError", "PlatformConfig", "check_unknown_keys", "known_keys"]
+__all__ = ["LOG_RETENTION_DAYS", "ConfigError", "PlatformConfig", "known_keys"]
 
 # Cluster names: what every consumer accepts. EKS allows 1-100 of [0-9A-Za-z_-] starting alphanumeric;
 # CloudFormation stack names (`<cluster_name>-Karpenter` is the longest) allow [A-Za-z0-9-] starting with a
@@ -130,21 +130,16 @@ class PlatformConfig:
         return self.endpoint_access == "public_and_private"
 
     @classmethod
-    def from_context(
-        cls, context: Mapping[str, Any] | Callable[[str], Any], env: Mapping[str, str] | None = None
-    ) -> PlatformConfig:
-        """Build from the raw context (a mapping, or a getter such as ``app.node.try_get_context``).
+    def from_context(cls, context: Mapping[str, Any], env: Mapping[str, str] | None = None) -> PlatformConfig:
+        """Build from the raw context (CDK_CONTEXT_JSON or cdk.json's `context`, as app_context reads it).
 
         Explicit beats implicit: CDK_DEFAULT_REGION fills only an unset region, CDK_DEFAULT_ACCOUNT only
         the placeholder account; credentials of another account than a configured one are an error.
         """
         env = env or {}
-        if isinstance(context, Mapping):
-            check_removed_keys(context)
-            check_raw(context, known_keys())
-            get: Callable[[str], Any] = context.get
-        else:
-            get = context
+        check_removed_keys(context)
+        check_raw(context, known_keys())
+        get = context.get
         values: dict[str, Any] = {}
         defaults = cls()
         for f in fields(cls):
@@ -483,12 +478,6 @@ def _removed_keys() -> dict[str, str]:
         "kubernetes_version": "removed: the Kubernetes version follows the release profile, so the kubectl "
         f"layer, Karpenter and every chart pin agree with it; set `release` instead ({releases})",
     }
-
-
-def check_unknown_keys(context: Mapping[str, Any]) -> None:
-    """Refuse any context key that is neither ours nor CDK's own, whatever its case or separators."""
-    check_removed_keys(context)
-    check_raw({k: v for k, v in context.items() if k not in known_keys()}, known_keys())
 
 
 def check_removed_keys(context: Mapping[str, Any]) -> None:

@@ -13,7 +13,6 @@ from platform_config.config import (
     PUBLIC_ADDRESSES_MAX,
     ConfigError,
     PlatformConfig,
-    check_unknown_keys,
 )
 from platform_config.errors import SHOWN_MAX
 from platform_stacks.platform_app import build_app
@@ -296,14 +295,15 @@ def test_deeply_nested_value_is_refused_naming_its_key_even_for_cdk_keys() -> No
 
 
 def test_unknown_key_check_lets_cdk_keys_through() -> None:
-    check_unknown_keys(
+    config = PlatformConfig.from_context(
         {
             "@aws-cdk/core:checkSecretUsage": True,
             "aws:cdk:enable-path-metadata": True,
             "availability-zones:account=1:region=r": [],
-            "nat_gateways": 1,
+            "nat_gateways": 2,
         }
     )
+    assert config.nat_gateways == 2
 
 
 # --- explicit beats implicit: the AWS environment fills only what the configuration leaves open ---

@@ -6,10 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from platform_checks.wiring import monitor_namespaces
+from platform_checks.wiring import monitor_namespaces, pod_template
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet")
 
 
 @dataclass(frozen=True)
@@ -119,12 +118,12 @@ def blocked(policies: Iterable[Mapping[str, Any]], flows: Iterable[Flow]) -> lis
 
 
 def _pod_templates(manifests: Iterable[Mapping[str, Any]]) -> list[tuple[str | None, dict[str, Any]]]:
+    """(namespace, pod template) of every Pod, workload and CronJob among manifests (wiring.pod_template)."""
     out = []
     for obj in manifests:
-        if obj.get("kind") in WORKLOAD_KINDS:
-            out.append((obj["metadata"].get("namespace"), obj["spec"]["template"]))
-        elif obj.get("kind") == "Pod":
-            out.append((obj["metadata"].get("namespace"), obj))
+        template = pod_template(obj)
+        if template is not None:
+            out.append(((obj.get("metadata") or {}).get("namespace"), dict(template)))
     return out
 
 

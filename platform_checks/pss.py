@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from platform_checks.wiring import pod_template
+
 LEVELS = ("privileged", "baseline", "restricted")
 BASELINE_CAPABILITIES = frozenset(
     {
@@ -41,7 +43,6 @@ SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm
 RESTRICTED_VOLUMES = frozenset(
     {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
 )
-POD_TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 
 
 def _containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -143,13 +144,9 @@ def violations(spec: Mapping[str, Any], level: str, annotations: Mapping[str, st
 def pod_specs(manifests: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
     """(object, pod template) for every Pod, workload and CronJob among manifests."""
     for obj in manifests:
-        kind = obj.get("kind")
-        if kind == "Pod":
-            yield obj, obj
-        elif kind in POD_TEMPLATE_KINDS:
-            yield obj, obj["spec"]["template"]
-        elif kind == "CronJob":
-            yield obj, obj["spec"]["jobTemplate"]["spec"]["template"]
+        template = pod_template(obj)
+        if template is not None:
+            yield obj, template
 
 
 def workload_violations(

@@ -18,19 +18,27 @@ def name_of(obj: Mapping[str, Any]) -> str:
     return f"{obj.get('kind')}/{namespace + '/' if namespace else ''}{meta.get('name')}"
 
 
-def pod_spec(obj: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]] | None:
-    """(pod spec, pod labels) of a Pod, a pod controller, a CronJob, or an operator-managed Prometheus/Alertmanager."""
+def pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The pod template (metadata and spec) of a Pod, a pod controller or a CronJob; None for anything else.
+    The one reading of "what makes pods" for the wiring, Pod Security and NetworkPolicy checks."""
     kind = obj.get("kind")
     spec = obj.get("spec") or {}
     if kind == "Pod":
-        return spec, dict((obj.get("metadata") or {}).get("labels") or {})
+        return obj
     if kind in POD_TEMPLATE_KINDS:
-        template = spec.get("template") or {}
-        return template.get("spec") or {}, dict((template.get("metadata") or {}).get("labels") or {})
+        return spec.get("template") or {}
     if kind == "CronJob":
-        template = spec.get("jobTemplate", {}).get("spec", {}).get("template", {})
+        return spec.get("jobTemplate", {}).get("spec", {}).get("template", {})
+    return None
+
+
+def pod_spec(obj: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """(pod spec, pod labels) of a Pod, a pod controller, a CronJob, or an operator-managed Prometheus/Alertmanager."""
+    template = pod_template(obj)
+    if template is not None:
         return template.get("spec") or {}, dict((template.get("metadata") or {}).get("labels") or {})
-    if (str(obj.get("apiVersion", "")).rpartition("/")[0], kind) in OPERATED_KINDS:
+    spec = obj.get("spec") or {}
+    if (str(obj.get("apiVersion", "")).rpartition("/")[0], obj.get("kind")) in OPERATED_KINDS:
         return spec, dict((spec.get("podMetadata") or {}).get("labels") or {})
     return None
 

@@ -192,3 +192,22 @@ def test_a_monitor_of_any_namespace_scrapes_the_pods_wherever_they_are() -> None
     }
     flows = scrape_flows([monitor, *SERVICE_FIXTURE[1:]], prometheus_namespace="monitoring", prometheus_labels={})
     assert [(f.dst_namespace, f.port, f.port_name) for f in flows] == [("observability", 8888, "metrics")]
+
+
+def test_a_cronjobs_pods_are_scrape_targets_like_any_workloads() -> None:
+    pods = {
+        "metadata": {"labels": {"app": "job"}},
+        "spec": {"containers": [{"name": "j", "ports": [{"name": "metrics", "containerPort": 9100}]}]},
+    }
+    cronjob = {
+        "kind": "CronJob",
+        "metadata": {"name": "report", "namespace": "observability"},
+        "spec": {"jobTemplate": {"spec": {"template": pods}}},
+    }
+    monitor = {
+        "kind": "PodMonitor",
+        "metadata": {"name": "report", "namespace": "observability"},
+        "spec": {"selector": {"matchLabels": {"app": "job"}}, "podMetricsEndpoints": [{"port": "metrics"}]},
+    }
+    flows = scrape_flows([monitor, cronjob], prometheus_namespace="monitoring", prometheus_labels={})
+    assert [(f.dst_namespace, f.port, f.port_name) for f in flows] == [("observability", 9100, "metrics")]

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from platform_checks.wiring import monitor_namespaces, pod_template
+from platform_checks.wiring import monitor_namespaces, pod_template, selector_matches
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -25,26 +25,6 @@ class Flow:
     protocol: str = "TCP"
 
 
-def _matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
-    """Label selector semantics (matchLabels and matchExpressions); {} selects everything."""
-    selector = selector or {}
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr["key"], expr["operator"], expr.get("values") or []
-        present = key in labels
-        if op == "In" and not (present and labels[key] in values):
-            return False
-        if op == "NotIn" and present and labels[key] in values:
-            return False
-        if op == "Exists" and not present:
-            return False
-        if op == "DoesNotExist" and present:
-            return False
-    return True
-
-
 def _peer_admits(peer: Mapping[str, Any], policy_ns: str, flow: Flow) -> bool:
     if "ipBlock" in peer:
         # Traffic from outside the pod network (the API server's ENIs, load balancers) is matched by CIDR.
@@ -55,9 +35,9 @@ def _peer_admits(peer: Mapping[str, Any], policy_ns: str, flow: Flow) -> bool:
     if ns_selector is None:
         if flow.src_namespace != policy_ns:
             return False
-    elif not _matches(ns_selector, {NAMESPACE_NAME_LABEL: flow.src_namespace}):
+    elif not selector_matches(ns_selector, {NAMESPACE_NAME_LABEL: flow.src_namespace}):
         return False
-    return "podSelector" not in peer or _matches(peer["podSelector"], flow.src_labels)
+    return "podSelector" not in peer or selector_matches(peer["podSelector"], flow.src_labels)
 
 
 def _port_admits(ports: list[Mapping[str, Any]] | None, flow: Flow) -> bool:
@@ -94,7 +74,7 @@ def admits(policies: Iterable[Mapping[str, Any]], flow: Flow) -> bool:
         for p in policies
         if p["metadata"].get("namespace") == flow.dst_namespace
         and "Ingress" in (p["spec"].get("policyTypes") or ["Ingress"])
-        and _matches(p["spec"].get("podSelector"), flow.dst_labels)
+        and selector_matches(p["spec"].get("podSelector"), flow.dst_labels)
     ]
     if not selecting:
         return True
@@ -145,14 +125,14 @@ def service_port_flows(
     for svc in manifests:
         if svc.get("kind") != "Service" or (svc["metadata"].get("namespace") or namespace) != namespace:
             continue
-        if not _matches(selector, svc["metadata"].get("labels") or {}):
+        if not selector_matches(selector, svc["metadata"].get("labels") or {}):
             continue
         svc_selector = svc["spec"].get("selector") or {}
         pods = [
             t
             for ns, t in templates
             if (ns or namespace) == namespace
-            and _matches({"matchLabels": svc_selector}, (t.get("metadata") or {}).get("labels") or {})
+            and selector_matches({"matchLabels": svc_selector}, (t.get("metadata") or {}).get("labels") or {})
         ]
         for port in svc["spec"].get("ports") or []:
             if port.get("name") not in names:
@@ -237,7 +217,7 @@ def pod_monitor_flows(
     for pod_ns, pod in _pod_templates(manifests):
         ns = pod_ns or home
         labels = (pod.get("metadata") or {}).get("labels") or {}
-        if ns not in namespaces or not _matches(spec.get("selector"), labels):
+        if ns not in namespaces or not selector_matches(spec.get("selector"), labels):
             continue
         for endpoint in spec.get("podMetricsEndpoints") or []:
             target = endpoint.get("port") or endpoint.get("portNumber") or endpoint.get("targetPort")

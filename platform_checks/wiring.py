@@ -64,14 +64,16 @@ def workloads(objects: Iterable[Mapping[str, Any]]) -> Iterator[Workload]:
 # ------------------------------------------------------------------------------------------------------------
 
 
-def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    """metav1.LabelSelector semantics (matchLabels AND matchExpressions); an empty selector selects everything."""
+def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """metav1.LabelSelector semantics (matchLabels AND matchExpressions); an empty or absent selector selects
+    everything. The one matcher of the wiring and NetworkPolicy checks."""
+    selector = selector or {}
     for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != value:
             return False
     for expr in selector.get("matchExpressions") or []:
         key, op, values = expr["key"], expr["operator"], expr.get("values") or []
-        if op == "In" and labels.get(key) not in values:
+        if op == "In" and not (key in labels and labels[key] in values):
             return False
         if op == "NotIn" and key in labels and labels[key] in values:
             return False

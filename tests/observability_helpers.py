@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from platform_checks import load_yaml_documents
-from platform_checks.kustomize import kustomize_build
 from platform_checks.quantity import parse_quantity
+from tests.gitops_overlays import built_root
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "infra" / "observability" / "rules"
@@ -48,10 +47,9 @@ _KARPENTER_1_14 = {
 KARPENTER_METRICS: dict[str, dict[str, frozenset[str]]] = {"1.0.14": _KARPENTER_1_0, "1.14.1": _KARPENTER_1_14}
 
 
-@cache
 def synced(root: str, profile: str) -> list[dict[str, Any]]:
-    """What the root Application syncs from `root` (infra or apps) for a release profile."""
-    return kustomize_build(ROOT / root / "overlays" / profile)
+    """What the root Application syncs from `root` (infra or apps) for a release profile (shared build)."""
+    return list(built_root(root, profile))
 
 
 def application(root: str, profile: str, name: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from platform_checks import validate_manifest
 from platform_checks.kustomize import kustomize_build
 from platform_config import versions
 from tests.conftest import ROOT
+from tests.gitops_overlays import built_root
 from tests.observability_helpers import DEMO, astronomy_shop_values
 
 PROFILES = sorted(versions.PROFILES)
@@ -73,7 +74,7 @@ def test_policy_settings_are_local_config_and_never_applied() -> None:
 @pytest.mark.parametrize("root", ROOTS)
 def test_overlays_differ_only_where_the_profiles_do(root: str) -> None:
     """Each overlay is the shared base plus the profile's own parts, never a copy of the base."""
-    built = {profile: kustomize_build(ROOT / root / "overlays" / profile) for profile in PROFILES}
+    built = {profile: list(built_root(root, profile)) for profile in PROFILES}
     keys = {profile: {(d["kind"], d["metadata"]["name"]) for d in docs} for profile, docs in built.items()}
     shared = set.intersection(*keys.values())
     base = {(d["kind"], d["metadata"]["name"]) for d in kustomize_build(ROOT / root / "base")}
@@ -97,7 +98,7 @@ def enforce_failures(profile: str, obj: dict[str, Any]) -> list[str]:
 @pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("root", ROOTS)
 def test_every_synced_object_passes_every_enforced_guardrail(root: str, profile: str) -> None:
-    for obj in kustomize_build(ROOT / root / "overlays" / profile):
+    for obj in built_root(root, profile):
         assert enforce_failures(profile, obj) == [], f"{obj['kind']}/{obj['metadata']['name']}"
 
 

@@ -8,9 +8,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import kyverno_cel as kc
 import pytest
 
+from platform_checks import kyverno_cel as kc
 from platform_checks import validate_manifest
 from platform_checks.kustomize import kustomize_build
 from platform_config import versions

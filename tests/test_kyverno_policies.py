@@ -9,10 +9,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import kyverno_cel as kc
 import pytest
 import yaml
 
+from platform_checks import kyverno_cel as kc
 from platform_checks import load_yaml_documents
 from platform_checks.kustomize import kustomize_build
 from platform_config import versions

@@ -8,10 +8,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import kyverno_cel as kc
 import pytest
 import yaml
 
+from platform_checks import kyverno_cel as kc
 from platform_checks.rendered import PlatformRender
 from platform_checks.wiring import (
     all_images,

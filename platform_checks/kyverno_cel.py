@@ -16,7 +16,7 @@ from celpy import celtypes
 from platform_checks import load_yaml_documents
 from platform_checks.k8s_cel import CelEvaluationError, eval_cel
 from platform_checks.quantity import parse_quantity
-from tools.build_policies import GUARDRAIL, GUARDRAIL_RULE, RESOURCES, out_dir
+from platform_config.guardrails import GUARDRAIL, GUARDRAIL_RULE, RESOURCES, out_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_DIR = ROOT / "tests" / "fixtures" / "policies"

@@ -14,7 +14,7 @@ import pytest
 from platform_checks.kustomize import kustomize_build
 from platform_config.placement import STATEFUL_NODE_SELECTOR, STATEFUL_TOLERATION
 from platform_config.versions import DEFAULT_PROFILE
-from tests.conftest import ROOT, Synthesized
+from tests.conftest import PROFILE_NAMES, ROOT, Synthesized
 from tests.make_plan import make_dry_run
 from tools import diagram, diagram_model
 from tools.synth_summary import json_property
@@ -222,10 +222,9 @@ def test_versions_come_from_the_assembly(synthesized: Synthesized, model: diagra
 def test_the_profile_recorded_in_the_cluster_template_names_the_picture(
     synthesized: Synthesized, tmp_path: Path
 ) -> None:
-    from platform_config.versions import PROFILES
 
     assembly = _copy_assembly(synthesized, tmp_path)
-    other = next(name for name in sorted(PROFILES) if name != synthesized.platform.config.release)
+    other = next(name for name in PROFILE_NAMES if name != synthesized.platform.config.release)
 
     def other_profile(template: dict[str, Any]) -> None:
         assert template["Metadata"]["EksPlatform"]["Release"] == synthesized.platform.config.release

@@ -10,15 +10,15 @@ import pytest
 from platform_checks.kustomize import kustomize_build
 from platform_config import versions
 from platform_config.placement import STATEFUL_NODE_SELECTOR, STATEFUL_TOLERATION
+from tests.conftest import PROFILE_NAMES
 from tests.observability_helpers import DEMO, ROOT, application, astronomy_shop_values, helm_values, quantity, synced
 
-PROFILES = sorted(versions.PROFILES)
 APP_DIR = ROOT / "apps" / "astronomy-shop"
 RELEASE = "astronomy-shop"
 SUBCHARTS = ("opentelemetry-collector", "jaeger", "prometheus", "grafana", "opensearch")
 COLLECTOR = "otel-collector.observability.svc"
-STATEFUL = [(p, name) for p in PROFILES for name in sorted(DEMO[p].stateful)]
-FRONTENDS = [(p, name) for p in PROFILES for name in sorted(DEMO[p].frontends)]
+STATEFUL = [(p, name) for p in PROFILE_NAMES for name in sorted(DEMO[p].stateful)]
+FRONTENDS = [(p, name) for p in PROFILE_NAMES for name in sorted(DEMO[p].frontends)]
 
 
 def _values(profile: str) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def _containers(name: str, component: dict[str, Any]) -> list[tuple[str, dict[st
     return found
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_kustomize_builds_namespace_application_and_pdbs(profile: str) -> None:
     from platform_checks.manifests import validate_documents
 
@@ -55,7 +55,7 @@ def test_kustomize_builds_namespace_application_and_pdbs(profile: str) -> None:
     assert {d["metadata"]["name"] for d in kustomize_build(APP_DIR)} >= {"astronomy-shop"}
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_application_pins_the_profiles_chart_and_syncs_automatically(profile: str) -> None:
     app = application("apps", profile, RELEASE)
     spec = app["spec"]
@@ -72,14 +72,14 @@ def test_application_pins_the_profiles_chart_and_syncs_automatically(profile: st
     assert {"CreateNamespace=true", "ServerSideApply=true"} <= set(spec["syncPolicy"]["syncOptions"])
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_values_keys_exist_and_validate_against_the_chart_schema(profile: str) -> None:
     from platform_checks.values import check_values
 
     assert check_values("opentelemetry-demo", _values(profile), profile=profile) == []
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_schema_check_rejects_a_key_the_chart_does_not_know(profile: str) -> None:
     from platform_checks.values import check_values
 
@@ -88,13 +88,13 @@ def test_schema_check_rejects_a_key_the_chart_does_not_know(profile: str) -> Non
     assert any("topologySpreadConstraints" in e for e in check_values("opentelemetry-demo", bad, profile=profile))
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 @pytest.mark.parametrize("subchart", SUBCHARTS)
 def test_the_charts_own_backends_are_off(subchart: str, profile: str) -> None:
     assert _values(profile)[subchart] == {"enabled": False}
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_telemetry_goes_to_the_platform_collector(profile: str) -> None:
     merged = astronomy_shop_values(profile)
     overrides = {e["name"]: e.get("value") for e in merged["default"]["envOverrides"]}
@@ -106,7 +106,7 @@ def test_telemetry_goes_to_the_platform_collector(profile: str) -> None:
                 assert env["value"].startswith("http://$(OTEL_COLLECTOR_NAME):43"), name
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_every_chart_component_is_classified_and_only_the_documented_ones_are_off(profile: str) -> None:
     from platform_checks._facts import load_fact
 
@@ -130,7 +130,7 @@ def test_stateful_components_run_on_demand_and_are_not_disrupted(profile: str, n
     assert component["podAnnotations"]["karpenter.sh/do-not-disrupt"] == "true"
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_stateless_components_carry_no_toleration_so_they_land_on_spot(profile: str) -> None:
     merged = astronomy_shop_values(profile)
     assert not merged["default"]["schedulingRules"].get("tolerations")
@@ -169,7 +169,7 @@ def test_frontends_have_a_pdb_selecting_the_chart_pod_label(profile: str, name: 
     assert 1 <= pdb["spec"]["minAvailable"] < _enabled_components(profile)[name]["replicas"]
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_every_enabled_container_has_cpu_and_memory_requests_and_limits(profile: str) -> None:
     for name, component in _enabled_components(profile).items():
         for where, container in _containers(name, component):
@@ -180,7 +180,7 @@ def test_every_enabled_container_has_cpu_and_memory_requests_and_limits(profile:
                     assert quantity(resources["limits"][resource]) >= quantity(resources["requests"][resource])
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_helper_containers_use_pinned_images(profile: str) -> None:
     for name, component in _enabled_components(profile).items():
         for where, container in _containers(name, component)[1:]:

@@ -11,6 +11,7 @@ import pytest
 
 from platform_checks.kustomize import kustomize_build
 from platform_config import versions
+from tests.conftest import PROFILE_NAMES
 from tests.observability_helpers import (
     KARPENTER_METRICS,
     ROOT,
@@ -102,7 +103,7 @@ def test_every_panel_target_parses_as_promql() -> None:
             pytest.fail(f"{where}: {expr!r}: {err}")
 
 
-@pytest.mark.parametrize("profile", sorted(versions.PROFILES))
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_every_series_a_dashboard_reads_is_recorded_or_exported_by_the_profiles_karpenter(profile: str) -> None:
     karpenter = versions.PROFILES[profile].karpenter_version
     recorded = recorded_names()

@@ -14,11 +14,10 @@ from platform_checks import kyverno_cel as kc
 from platform_checks import validate_manifest
 from platform_checks.kustomize import kustomize_build
 from platform_config import versions
-from tests.conftest import ROOT
+from tests.conftest import PROFILE_NAMES, ROOT
 from tests.gitops_overlays import built_root
 from tests.observability_helpers import DEMO, astronomy_shop_values
 
-PROFILES = sorted(versions.PROFILES)
 ROOTS = ("infra", "apps")
 KUSTOMIZE_DIRS = sorted(p.parent for root in ROOTS for p in (ROOT / root).rglob("kustomization.yaml"))
 # Local-config only (the guardrail thresholds): read by the policies' kustomizations, never applied.
@@ -27,7 +26,7 @@ SETTINGS_DIR = ROOT / "infra" / "policies" / "settings"
 PROFILE_DIRS = [
     (profile, d)
     for d in KUSTOMIZE_DIRS
-    for profile in PROFILES
+    for profile in PROFILE_NAMES
     if d != SETTINGS_DIR and ("overlays" not in d.parts or d.parts[d.parts.index("overlays") + 1] == profile)
 ]
 
@@ -47,14 +46,14 @@ def test_gitops_roots_and_every_concern_have_a_kustomization() -> None:
         "infra/dashboards",
         "apps/astronomy-shop",
     } <= relative
-    for profile in PROFILES:
+    for profile in PROFILE_NAMES:
         assert {
             f"infra/overlays/{profile}",
             f"infra/overlays/{profile}/policies",
             f"apps/overlays/{profile}",
         } <= relative
     overlays = {p.name for root in ROOTS for p in (ROOT / root / "overlays").iterdir() if p.is_dir()}
-    assert overlays == set(PROFILES), "an overlay without a release profile, or a profile without one"
+    assert overlays == set(PROFILE_NAMES), "an overlay without a release profile, or a profile without one"
 
 
 @pytest.mark.parametrize(
@@ -74,13 +73,13 @@ def test_policy_settings_are_local_config_and_never_applied() -> None:
 @pytest.mark.parametrize("root", ROOTS)
 def test_overlays_differ_only_where_the_profiles_do(root: str) -> None:
     """Each overlay is the shared base plus the profile's own parts, never a copy of the base."""
-    built = {profile: list(built_root(root, profile)) for profile in PROFILES}
+    built = {profile: list(built_root(root, profile)) for profile in PROFILE_NAMES}
     keys = {profile: {(d["kind"], d["metadata"]["name"]) for d in docs} for profile, docs in built.items()}
     shared = set.intersection(*keys.values())
     base = {(d["kind"], d["metadata"]["name"]) for d in kustomize_build(ROOT / root / "base")}
     assert base <= shared
     policy_kinds = {"ClusterPolicy", "ValidatingPolicy"}
-    for profile in PROFILES:
+    for profile in PROFILE_NAMES:
         assert {k for k in keys[profile] - base if k[0] not in policy_kinds} == set(), profile
     for path in (ROOT / root / "overlays").rglob("*.yaml"):
         text = path.read_text()
@@ -95,7 +94,7 @@ def enforce_failures(profile: str, obj: dict[str, Any]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 @pytest.mark.parametrize("root", ROOTS)
 def test_every_synced_object_passes_every_enforced_guardrail(root: str, profile: str) -> None:
     for obj in built_root(root, profile):
@@ -151,10 +150,10 @@ def shop_deployments(profile: str) -> list[dict[str, Any]]:
     return out
 
 
-SHOP = [(profile, d) for profile in PROFILES for d in shop_deployments(profile)]
+SHOP = [(profile, d) for profile in PROFILE_NAMES for d in shop_deployments(profile)]
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_shop_render_covers_every_enabled_component(profile: str) -> None:
     deployments = shop_deployments(profile)
     assert len(deployments) >= 15
@@ -167,7 +166,7 @@ def test_astronomy_shop_component_passes_every_enforced_guardrail(profile: str, 
     assert enforce_failures(profile, deployment) == []
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_guardrail_check_on_shop_components_can_fail(profile: str) -> None:
     broken = copy.deepcopy(shop_deployments(profile)[0])
     broken["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/open-telemetry/demo:latest"

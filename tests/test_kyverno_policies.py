@@ -16,9 +16,9 @@ from platform_checks import kyverno_cel as kc
 from platform_checks import load_yaml_documents
 from platform_checks.kustomize import kustomize_build
 from platform_config import versions
+from tests.conftest import PROFILE_NAMES
 from tools import build_policies
 
-PROFILES = sorted(versions.PROFILES)
 FIXTURES = kc.load_fixtures()
 PASS = [f for f in FIXTURES if f.outcome == "pass"]
 FAIL = [f for f in FIXTURES if f.outcome == "fail"]
@@ -64,7 +64,7 @@ def kustomization(profile: str) -> dict[str, Any]:
     return load_yaml_documents(build_policies.out_dir(profile) / "kustomization.yaml")[0]
 
 
-PROFILE_POLICIES = [(profile, p) for profile in PROFILES for p in policies(profile)]
+PROFILE_POLICIES = [(profile, p) for profile in PROFILE_NAMES for p in policies(profile)]
 PROFILE_POLICY_IDS = [f"{profile}-{p['metadata']['name']}" for profile, p in PROFILE_POLICIES]
 
 
@@ -73,7 +73,7 @@ def _ids(fixtures: list[kc.Fixture]) -> list[str]:
 
 
 def _by_profile(fixtures: list[kc.Fixture]) -> tuple[list[tuple[str, kc.Fixture]], list[str]]:
-    params = [(profile, f) for profile in PROFILES for f in fixtures]
+    params = [(profile, f) for profile in PROFILE_NAMES for f in fixtures]
     return params, [f"{profile}-{f.policy}/{f.path.stem}" for profile, f in params]
 
 
@@ -98,7 +98,7 @@ def test_every_profile_has_a_guardrail_kind_and_committed_policies_match_the_gen
 
 
 def test_generator_check_fails_on_a_hand_edited_policy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for profile in PROFILES:
+    for profile in PROFILE_NAMES:
         shutil.copytree(build_policies.out_dir(profile), tmp_path / profile / "policies")
     monkeypatch.setattr(build_policies, "out_dir", lambda profile: tmp_path / profile / "policies")
     edited = tmp_path / "current" / "policies" / "disallow-latest-tag.yaml"
@@ -120,7 +120,7 @@ def test_definition_errors_name_the_guardrail_and_what_is_accepted(tmp_path: Pat
         build_policies.load_definitions(path)
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_kustomization_lists_the_settings_and_every_policy_file(profile: str) -> None:
     directory = build_policies.out_dir(profile)
     on_disk = {p.name for p in directory.glob("*.yaml")} - {"kustomization.yaml", "kyverno-test.yaml"}
@@ -173,7 +173,7 @@ def test_policy_validates_against_the_profiles_kyverno_crd_schema(profile: str, 
     assert validate_manifest(policy, profile=profile) == []
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_crd_schema_check_rejects_a_misspelt_field(profile: str) -> None:
     from platform_checks.manifests import validate_manifest
 
@@ -226,7 +226,7 @@ def test_validating_policy_autogen_follows_kyverno_1_19() -> None:
     )
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_policies_of_both_kinds_hold_the_same_checks(profile: str) -> None:
     """The generator's promise: every profile enforces the same expressions with the same messages."""
     seen = {
@@ -259,7 +259,7 @@ def test_every_policy_has_pass_and_fail_fixtures() -> None:
 def test_fixture_is_a_valid_object_for_every_profiles_kubernetes(fixture: kc.Fixture) -> None:
     from platform_checks.manifests import validate_manifest
 
-    for profile in PROFILES:
+    for profile in PROFILE_NAMES:
         assert validate_manifest(fixture.obj, profile=profile) == [], profile
 
 
@@ -281,7 +281,7 @@ def test_fail_fixture_fails_only_its_own_policy_with_its_message(profile: str, f
     assert all(r.message.startswith(fixture.expected_message) for r in failed), [r.message for r in failed]
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_every_cel_expression_fails_for_some_fail_fixture(profile: str) -> None:
     every = {
         (kc.guardrail(p), r["name"], i)
@@ -302,7 +302,7 @@ def test_fail_fixture_is_skipped_in_system_namespaces(profile: str, fixture: kc.
         assert kc.evaluate(policies(profile), moved) == []
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_add_on_namespace_exclusion_is_honoured(profile: str) -> None:
     (fixture,) = [f for f in FAIL if f.path.stem == "pod-host-network"]
     moved = yaml.safe_load(yaml.safe_dump(fixture.obj))
@@ -332,7 +332,7 @@ def _pod(image: str) -> dict[str, Any]:
         ("public.ecr.aws/nginx/nginx:latest", False),
     ],
 )
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_image_tag_rule_parses_registry_ports_and_digests(profile: str, image: str, pinned: bool) -> None:
     (result,) = kc.evaluate(_only(profile, "disallow-latest-tag"), _pod(image))
     assert result.passed is pinned
@@ -354,7 +354,7 @@ def test_image_tag_rule_parses_registry_ports_and_digests(profile: str, image: s
         ("ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib:0.158.0", True),
     ],
 )
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_registry_rule_normalises_docker_hub_short_names(profile: str, image: str, allowed: bool) -> None:
     (result,) = kc.evaluate(_only(profile, "restrict-image-registries"), _pod(image))
     assert result.passed is allowed
@@ -447,7 +447,7 @@ def test_cel_errors_are_reported_not_treated_as_pass() -> None:
         kc.evaluate_rule(rule, PASS[0].obj)
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_null_fields_are_absent_as_the_api_server_decodes_them(profile: str) -> None:
     """A rendered chart's `volumes: null` is no volume at all, not a CEL error."""
     (fixture,) = [f for f in PASS if f.path.stem == "pod-unprivileged"]
@@ -488,7 +488,7 @@ def _field(policy: dict[str, Any], path: str) -> str:
     return str(node)
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_every_setting_is_wired_and_source_defaults_equal_the_settings(profile: str) -> None:
     targets = _replacement_targets(profile)
     assert {t[0] for t in targets} == set(SETTINGS["data"])
@@ -506,7 +506,7 @@ def test_settings_values_are_safe_cel_string_literals() -> None:
     assert all(r.endswith("/") for r in SETTINGS["data"]["allowedRegistries"].split(","))
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_kustomize_build_emits_exactly_the_policies_as_written(profile: str) -> None:
     built = kustomize_build(build_policies.out_dir(profile))
     kind = build_policies.KIND_BY_PROFILE[profile]
@@ -514,7 +514,7 @@ def test_kustomize_build_emits_exactly_the_policies_as_written(profile: str) -> 
     assert {d["metadata"]["name"]: d for d in built} == {p["metadata"]["name"]: p for p in policies(profile)}
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_changed_settings_reach_the_cel_of_the_built_policies(profile: str, tmp_path: Path) -> None:
     work = tmp_path / "infra"
     shutil.copytree(POLICY_SOURCE, work / "policies")
@@ -551,7 +551,7 @@ def test_changed_settings_reach_the_cel_of_the_built_policies(profile: str, tmp_
 # --- Kyverno CLI test file and exception mechanism -----------------------------------------------------
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_kyverno_cli_test_file_covers_every_policy_fixture_and_result(profile: str) -> None:
     directory = build_policies.out_dir(profile)
     (test,) = load_yaml_documents(directory / "kyverno-test.yaml")
@@ -568,7 +568,7 @@ def test_kyverno_cli_test_file_covers_every_policy_fixture_and_result(profile: s
         assert all(r["rule"] for r in test["results"])
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_policy_exception_chart_keys_exist_in_the_profiles_kyverno(profile: str) -> None:
     from platform_checks.values import check_values
 

@@ -10,10 +10,10 @@ import pytest
 from platform_checks import load_yaml_documents
 from platform_checks.kustomize import kustomize_build
 from platform_config import versions
+from tests.conftest import PROFILE_NAMES
 from tests.observability_helpers import ROOT, application, helm_values, quantity
 
 OBS_DIR = ROOT / "infra" / "observability"
-PROFILES = sorted(versions.PROFILES)
 # Where traces go, by Jaeger chart major: Jaeger v1 (chart 3) has a collector Service "<release>-collector";
 # Jaeger v2 (chart 4) has one Service "<release>" with OTLP on 4317. The collector names its OTLP gRPC
 # exporter otlp_grpc since 0.144 (otlp is a deprecated alias). Image: Docker Hub until the collector moved.
@@ -47,11 +47,11 @@ def test_kustomize_builds_namespace_applications_and_rules() -> None:
         ("NetworkPolicy", "default-deny-ingress"),
         ("PrometheusRule", "karpenter-platform"),
     ]
-    for profile in PROFILES:
+    for profile in PROFILE_NAMES:
         assert validate_documents(built, profile=profile) == []
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 @pytest.mark.parametrize(
     ("name", "repo", "chart"),
     [
@@ -79,21 +79,21 @@ def test_applications_pin_the_profiles_chart_and_sync_automatically(
     assert {"CreateNamespace=true", "ServerSideApply=true"} <= set(spec["syncPolicy"]["syncOptions"])
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_collector_values_exist_in_the_chart_and_pass_its_schema(profile: str) -> None:
     from platform_checks.values import check_values
 
     assert check_values("opentelemetry-collector", _values(profile, "otel-collector"), profile=profile) == []
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_jaeger_values_exist_in_the_chart(profile: str) -> None:
     from platform_checks.values import check_values
 
     assert check_values("jaeger", _values(profile, "jaeger"), profile=profile) == []
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_collector_is_a_two_replica_contrib_deployment_named_for_the_platform(profile: str) -> None:
     values = _values(profile, "otel-collector")
     assert values["mode"] == "deployment"
@@ -106,7 +106,7 @@ def test_collector_is_a_two_replica_contrib_deployment_named_for_the_platform(pr
     assert spread["labelSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "otel-collector"
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_collector_receives_otlp_and_exports_traces_to_jaeger_and_metrics_to_prometheus(profile: str) -> None:
     exporter, endpoint, _ = TRACES[profile]
     values = _values(profile, "otel-collector")
@@ -136,7 +136,7 @@ def test_collector_receives_otlp_and_exports_traces_to_jaeger_and_metrics_to_pro
 JAEGER_RESOURCES = {"seed": ("allInOne", "resources"), "current": ("jaeger", "resources")}
 WORKLOADS = [
     (profile, name, path)
-    for profile in PROFILES
+    for profile in PROFILE_NAMES
     for name, path in (("otel-collector", ("resources",)), ("jaeger", JAEGER_RESOURCES[profile]))
 ]
 
@@ -181,6 +181,6 @@ def test_current_jaeger_v2_keeps_a_bounded_memory_store_and_takes_otlp() -> None
 def test_base_and_overlays_list_the_gitops_directories(root: str) -> None:
     base = load_yaml_documents(ROOT / root / "base" / "kustomization.yaml")[0]
     assert base["resources"] == (["../observability", "../dashboards"] if root == "infra" else ["../astronomy-shop"])
-    for profile in PROFILES:
+    for profile in PROFILE_NAMES:
         overlay = load_yaml_documents(ROOT / root / "overlays" / profile / "kustomization.yaml")[0]
         assert overlay["resources"] == (["../../base", "policies"] if root == "infra" else ["../../base"])

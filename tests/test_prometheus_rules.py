@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from platform_config import versions
+from tests.conftest import PROFILE_NAMES
 from tests.observability_helpers import (
     KARPENTER_METRICS,
     PROMTOOL_TESTS,
@@ -114,7 +115,7 @@ def test_every_expression_parses_with_promql_parser() -> None:
             pytest.fail(f"{name}: {err}")
 
 
-@pytest.mark.parametrize("profile", sorted(versions.PROFILES))
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_rules_read_only_metrics_and_labels_the_profiles_karpenter_exports(profile: str) -> None:
     """One rule set serves both profiles: every metric and label it reads exists under the same name in
     Karpenter 1.0.14 and 1.14.1 (the 1.14 renames touch metrics the rules do not read)."""

@@ -24,6 +24,7 @@ from platform_checks.render import (
 )
 from platform_checks.rendered import PlatformRender, gitops_objects, profile_of, synced_paths
 from platform_config.versions import PROFILES
+from tests.conftest import PROFILE_NAMES
 
 CDK_RELEASES = {"karpenter-crd", "karpenter", "argocd", "kyverno", "kube-prometheus-stack"}
 GITOPS_RELEASES = {"jaeger", "otel-collector", "astronomy-shop"}
@@ -63,7 +64,7 @@ def test_placeholders_are_stable_and_shaped_like_their_values() -> None:
     assert placeholder({"Fn::GetAtt": ["Cluster", "ClusterSecurityGroupId"]}) == "sg-0123456789abcdef0"
 
 
-@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_the_helm_binary_is_the_one_in_the_profiles_kubectl_layer(profile: str) -> None:
     helm = extract(profile)["helm"]
     minor = PROFILES[profile].kubernetes.version.split(".")[1]

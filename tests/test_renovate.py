@@ -14,7 +14,7 @@ import re2
 
 from platform_config import versions
 from tests import renovate_coverage as rc
-from tests.conftest import ROOT
+from tests.conftest import PROFILE_NAMES, ROOT
 
 CONFIG = json.loads((ROOT / "renovate.json").read_text())
 VERSIONS_MODULE = "platform_config/versions.py"
@@ -299,7 +299,7 @@ def test_seed_profile_pins_are_disabled_and_every_other_pin_is_tracked() -> None
         assert rc.settings_for(CONFIG, dep).get("enabled", True) is not frozen, dep
 
 
-@pytest.mark.parametrize("profile", sorted(versions.PROFILES))
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_a_profiles_kubectl_layer_in_requirements_follows_the_profiles_freeze(profile: str) -> None:
     package, version = versions.PROFILES[profile].kubernetes.kubectl_layer_package.split("==")
     assert f"{package}=={version}" in (ROOT / "requirements.txt").read_text().splitlines()

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
+from platform_checks.cfn_json import json_property
 from platform_checks.kustomize import kustomize_build
 from platform_config.placement import STATEFUL_NODE_SELECTOR, STATEFUL_TOLERATION
 from platform_config.versions import DEFAULT_PROFILE
 from tests.conftest import PROFILE_NAMES, ROOT, Synthesized
 from tests.make_plan import make_dry_run
 from tools import diagram, diagram_model
-from tools.synth_summary import json_property
 
 DOCS = ROOT / "docs"
 

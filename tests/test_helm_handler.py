@@ -22,9 +22,9 @@ from typing import Any
 import aws_cdk
 import pytest
 
+from platform_checks.cfn_json import json_property
 from platform_checks.layer_tools import extract
 from tests.conftest import Synthesized
-from tools.synth_summary import json_property
 
 HANDLER = "package/custom-resource-handlers/dist/aws-eks-v2/kubectl-handler/helm/__init__.py"
 UNREACHABLE_KUBECONFIG = """apiVersion: v1

@@ -14,10 +14,10 @@ from constructs_lib.helm_addon import HelmValuesError, resolved_values
 from constructs_lib.karpenter_iam import SERVICE_ACCOUNT
 from constructs_lib.karpenter_manifests import ec2_node_class, on_demand_node_pool, spot_node_pool
 from platform_checks import check_values, validate_manifest
+from platform_checks.cfn_json import json_property, token_placeholder
 from platform_config import placement
 from tests.conftest import ROOT, Synthesized
 from tests.stack_fixtures import config
-from tools.synth_summary import json_property, token_placeholder
 
 
 def charts(s: Synthesized) -> dict[str, dict[str, Any]]:

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from platform_checks.cfn_json import json_property
 from platform_config.placement import (
     STATEFUL_NODE_SELECTOR,
     STATEFUL_TOLERATION,
     SYSTEM_NODE_SELECTOR,
     SYSTEM_TOLERATION,
 )
-from tools.synth_summary import json_property
 
 ROOT = Path(__file__).resolve().parent.parent
 HELM = "Custom::AWSCDK-EKS-HelmChart"

@@ -12,9 +12,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from platform_checks.cfn_json import json_property, token_placeholder
-
-__all__ = ["json_property", "summarize", "token_placeholder"]
+from platform_checks.cfn_json import json_property
 
 
 def _stacks(out: Path) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:

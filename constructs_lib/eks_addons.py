@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.eks_cluster import as_icluster
-from constructs_lib.identities import PodIdentity, pod_identity
+from constructs_lib.identities import CNI_POLICY, PodIdentity, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config import versions
 
@@ -43,7 +43,7 @@ class ManagedAddons(Construct):
             cluster=cluster,
             cluster_name=cluster_name,
             service_account=VPC_CNI_SERVICE_ACCOUNT,
-            managed_policy="AmazonEKS_CNI_Policy",
+            managed_policy=CNI_POLICY,
             reason="EKS documents the AWS managed AmazonEKS_CNI_Policy for the VPC CNI's own role; AWS updates it "
             "with the CNI. Only aws-node in kube-system of this cluster can assume this role.",
         )

@@ -68,17 +68,19 @@ def pod_identity(
     return PodIdentity(role=role, association=association)
 
 
-def node_policies(policies: tuple[str, ...]) -> list[iam.IManagedPolicy]:
-    """AWS managed policies for a node role (never AmazonEKS_CNI_Policy: aws-node has its own role)."""
-    return [iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in policies]
+# The VPC CNI's managed policy: only aws-node's own Pod Identity role gets it (constructs_lib/eks_addons.py).
+CNI_POLICY = "AmazonEKS_CNI_Policy"
 
 
 def node_role(scope: Construct, id_: str, *, description: str, policies: tuple[str, ...]) -> iam.Role:
-    """An EC2 instance role for nodes with the given AWS managed policies."""
+    """An EC2 instance role for nodes with the given AWS managed policies, never CNI_POLICY: with it every pod
+    on the node could manage the VPC's network interfaces through the instance role."""
+    if CNI_POLICY in policies:
+        raise ValueError(f"node role {id_}: {CNI_POLICY} belongs to aws-node's own role, not to a node role")
     return iam.Role(
         scope,
         id_,
         assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
         description=description,
-        managed_policies=node_policies(policies),
+        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(name) for name in policies],
     )

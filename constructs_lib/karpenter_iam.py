@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.identities import node_role, pod_identity
+from constructs_lib.identities import CNI_POLICY, node_role, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
 
 
@@ -42,8 +42,7 @@ _SEED_READS = (
     "ec2:DescribeSpotPriceHistory",
     "ec2:DescribeSubnets",
 )
-CNI_POLICY = "AmazonEKS_CNI_Policy"
-_NODE_POLICIES = ("AmazonEKS_CNI_Policy", "AmazonEKSWorkerNodePolicy", "{ecr}", "AmazonSSMManagedInstanceCore")
+_NODE_POLICIES = (CNI_POLICY, "AmazonEKSWorkerNodePolicy", "{ecr}", "AmazonSSMManagedInstanceCore")
 # Keyed by Karpenter version (platform_config/versions.py pins one per profile); tests compare each statement
 # with upstream_facts/<profile>/karpenter/reference-cfn.json.
 REFERENCE_IAM: dict[str, ReferenceIam] = {

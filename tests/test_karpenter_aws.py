@@ -140,3 +140,18 @@ def test_controller_policy_mutations_are_conditioned_on_this_cluster_tag(
         equals = controller_statements[sid]["Condition"]["StringEquals"]
         assert equals["aws:RequestTag/kubernetes.io/cluster/eks-platform"] == "owned", sid
         assert equals["aws:RequestTag/eks:eks-cluster-name"] == "eks-platform", sid
+
+
+def test_a_node_role_refuses_the_cni_policy() -> None:
+    # aws-node has its own Pod Identity role; on an instance role every pod on the node could use it.
+    import aws_cdk as cdk
+
+    from constructs_lib.identities import CNI_POLICY, node_role
+
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ValueError, match="node role Nodes: AmazonEKS_CNI_Policy belongs to aws-node's own role"):
+        node_role(stack, "Nodes", description="d", policies=(CNI_POLICY, "AmazonEKSWorkerNodePolicy"))
+    node_role(stack, "Ok", description="d", policies=("AmazonEKSWorkerNodePolicy",))
+    # Refused before anything is built: the template holds only the accepted role.
+    (logical_id,) = cdk.assertions.Template.from_stack(stack).find_resources("AWS::IAM::Role")
+    assert logical_id.startswith("Ok")

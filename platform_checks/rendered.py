@@ -16,7 +16,7 @@ from platform_checks.gitops import BUILTIN_CLUSTER_SCOPED
 from platform_checks.kustomize import kustomize_build
 from platform_checks.manifests import crd_fact_schema, crd_validator
 from platform_checks.render import Release, argocd_releases, cdk_manifests, cdk_releases, helm_template
-from platform_config.versions import PROFILES
+from platform_config.versions import PROFILES, profiles_pinning
 
 ROOT = Path(__file__).resolve().parent.parent
 # Built-in kinds take platform_checks.gitops' list; CRD kinds take the CRD's scope.
@@ -129,12 +129,17 @@ def gitops_objects(roots: list[dict[str, Any]], profile: str, root: Path = ROOT)
 
 
 def profile_of(templates: Mapping[str, Mapping[str, Any]]) -> str:
-    """The release profile whose chart pins every CDK Helm release of the templates uses (a synthesized cdk.out)."""
-    used = {(r.chart, r.version) for r in cdk_releases(templates)}
-    matches = [n for n, p in PROFILES.items() if used <= {(c.chart, c.version) for c in p.charts.values()}]
-    if len(matches) != 1 or not used:
+    """The release profile of a synthesized cdk.out: the one its cluster stack records (Metadata.EksPlatform.Release,
+    as the synth summary and the diagram read it), else the one whose pins every CDK Helm release uses."""
+    metadata = (t.get("Metadata", {}).get("EksPlatform", {}) for t in templates.values())
+    recorded = {str(m["Release"]) for m in metadata if m.get("Release")}
+    if len(recorded) == 1 and (profile := recorded.pop()) in PROFILES:
+        return profile
+    used = {r.chart: r.version for r in cdk_releases(templates)}
+    matches = profiles_pinning(used)
+    if len(matches) != 1:
         raise ValueError(
-            f"the templates' Helm releases {sorted(used)} match profiles {matches}; accepted is exactly one"
+            f"the templates' Helm releases {sorted(used.items())} match profiles {matches}; accepted is exactly one"
         )
     return matches[0]
 

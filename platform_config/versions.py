@@ -147,6 +147,17 @@ PROFILES: dict[str, ReleaseProfile] = {
 # The profile a fresh checkout builds (cdk.json's `release` says the same; tests assert they agree).
 DEFAULT_PROFILE = "current"
 
+
+def profiles_pinning(charts: dict[str, str]) -> list[str]:
+    """The profiles whose pins are the versions of every chart in `charts` ({chart: version}); how an assembly
+    without a recorded profile (an older cdk.out) is matched."""
+    return [
+        name
+        for name, profile in sorted(PROFILES.items())
+        if charts and all(c in profile.charts and profile.charts[c].version == v for c, v in charts.items())
+    ]
+
+
 # EKS managed add-ons. None = EKS's default version for the cluster's Kubernetes version at create
 # time (we cannot query DescribeAddonVersions offline; pin here once an account has confirmed one).
 EKS_ADDONS: dict[str, str | None] = {

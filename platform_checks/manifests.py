@@ -115,10 +115,7 @@ def crd_validator(schema: dict[str, Any], group: str, version: str, kind: str) -
 @cache
 def _crd_validator(group: str, version: str, kind: str, profile: str) -> jsonschema.protocols.Validator:
     rel, served = _crd_index(profile)[(group, version, kind)]
-    schema = crd_to_jsonschema(load_fact(rel, profile)["versions"][served]["schema"], root=True)
-    schema["properties"]["apiVersion"] = {"const": f"{group}/{version}"}
-    schema["properties"]["kind"] = {"const": kind}
-    return jsonschema.Draft202012Validator(schema)
+    return crd_validator(load_fact(rel, profile)["versions"][served]["schema"], group, version, kind)
 
 
 def _k8s_schema_root(profile: str) -> Any:

@@ -85,7 +85,7 @@ step "check AWS credentials, region and target account"
 check_aws_identity
 
 step "check the configuration (a Kubernetes version EKS still creates, admin access)"
-preflight_cmd=("$repo_root/.venv/bin/python" scripts/preflight.py "${cdk_ctx[@]}")
+preflight_cmd=("$venv_python" scripts/preflight.py "${cdk_ctx[@]}")
 show_cmd "${preflight_cmd[@]}"
 admins=1
 if [[ "$dry_run" == false ]]; then

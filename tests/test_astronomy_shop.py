@@ -182,11 +182,14 @@ def test_every_enabled_container_has_cpu_and_memory_requests_and_limits(profile:
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_helper_containers_use_pinned_images(profile: str) -> None:
+    checked = 0
     for name, component in _enabled_components(profile).items():
         for where, container in _containers(name, component)[1:]:
             image = container.get("image")
             if image:
                 assert ":" in image and not image.endswith(":latest"), f"{where} uses {image}"
+                checked += 1
+    assert checked >= 5, f"only {checked} helper containers with an image: the walk missed the demo's helpers"
 
 
 def test_no_literal_secret_reaches_the_demo_values() -> None:

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from constructs_lib.identities import CNI_POLICY, node_role, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
+from platform_config.addons import addon
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ UNSCOPED_ACTIONS = {
     "iam:ListInstanceProfiles": "iam:ListInstanceProfiles (names only; to find profiles it created)",
     "arc-zonal-shift:GetManagedResource": "arc-zonal-shift:GetManagedResource (limited to this cluster by condition)",
 }
-SERVICE_ACCOUNT = ("kube-system", "karpenter")
+SERVICE_ACCOUNT = (addon("karpenter").namespace, "karpenter")
 NAG_PSEUDO_PARAMETERS = ("<AWS::Partition>", "<AWS::Region>", "<AWS::AccountId>")
 
 

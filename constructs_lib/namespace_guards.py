@@ -7,19 +7,17 @@ from typing import Any
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from platform_config.addons import cdk_namespaces
+
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
 PROMETHEUS_NAMESPACE = "monitoring"
 # The Prometheus pods the operator creates carry this label (ServiceMonitor scrapes come from them).
 PROMETHEUS_POD = {"app.kubernetes.io/name": "prometheus"}
-# node-exporter needs hostNetwork, hostPID and hostPath mounts of /proc, /sys and /: it alone runs here.
+# node-exporter needs hostNetwork, hostPID and hostPath mounts of /proc, /sys and /: it alone runs here
+# (the registry's kube-prometheus-stack record names it).
 NODE_EXPORTER_NAMESPACE = "node-exporter"
-# Pod Security level per namespace CDK creates (GitOps namespaces carry theirs in infra/ and apps/).
-CDK_NAMESPACES = {
-    "argocd": "baseline",
-    "kyverno": "baseline",
-    "monitoring": "baseline",
-    NODE_EXPORTER_NAMESPACE: "privileged",
-}
+# Pod Security level per namespace CDK creates, from the registry (GitOps namespaces carry theirs in infra/ and apps/).
+CDK_NAMESPACES = cdk_namespaces()
 
 
 def pss_labels(level: str) -> dict[str, str]:

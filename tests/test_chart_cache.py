@@ -19,6 +19,7 @@ from platform_checks.charts import (
     chart_identity,
     source_dir,
 )
+from platform_config.addons import addons
 from platform_config.versions import PROFILES
 from tests.conftest import ROOT
 from tools.charts import fill, pull_command
@@ -44,7 +45,8 @@ def source_with_every_pin(directory: Path) -> Path:
 def test_pins_cover_every_chart_of_every_profile() -> None:
     wanted = {(c.chart, c.version) for p in PROFILES.values() for c in p.charts.values()}
     assert {(p.chart, p.version) for p in all_pins()} == wanted
-    assert len(wanted) == 16  # 8 charts in each of seed and current, no version shared
+    registry = {(a.pin(p).chart, a.pin(p).version) for p in PROFILES.values() for a in addons(p.name)}
+    assert registry == wanted, "every pin is a registry add-on's chart and every add-on's chart is pinned"
 
 
 def test_the_cache_holds_every_pinned_archive() -> None:

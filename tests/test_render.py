@@ -23,11 +23,9 @@ from platform_checks.render import (
     probed_capabilities,
 )
 from platform_checks.rendered import PlatformRender, gitops_objects, profile_of, synced_paths
+from platform_config.addons import addon, addons
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES
-
-CDK_RELEASES = {"karpenter-crd", "karpenter", "argocd", "kyverno", "kube-prometheus-stack"}
-GITOPS_RELEASES = {"jaeger", "otel-collector", "astronomy-shop"}
 
 
 def test_every_cdk_helm_chart_and_every_helm_application_is_rendered(platform_render: PlatformRender) -> None:
@@ -37,7 +35,11 @@ def test_every_cdk_helm_chart_and_every_helm_application_is_rendered(platform_re
     apps = [o for o in platform_render.gitops + platform_render.manifests if o["kind"] == "Application"]
     helm_apps = [a for a in apps if a["spec"].get("source", {}).get("chart")]
     assert len(platform_render.rendered) == len(helm_charts) + len(helm_apps)
-    assert {r.release for r in platform_render.releases.values()} == CDK_RELEASES | GITOPS_RELEASES
+    registry = {(a.release, a.namespace, a.chart) for a in addons(platform_render.profile)}
+    assert {(r.release, r.namespace, r.chart) for r in platform_render.releases.values()} == registry
+    for release in platform_render.releases.values():
+        record = addon(release.release)
+        assert release.origin.startswith("argocd" if record.installer == "argocd" else "cdk"), release.origin
     empty = [key for key, objects in platform_render.rendered.items() if not objects]
     assert empty == []
 

@@ -10,29 +10,24 @@ import pytest
 from constructs_lib.helm_addon import deep_merge, load_values_file, values_files
 from platform_checks import check_values, validate_manifest
 from platform_checks.render import cdk_manifests
+from platform_config.addons import addons, cdk_namespaces
 from platform_config.versions import PROFILES
 from tests.conftest import ROOT, Synthesized
 
-VALUES_FILES = {
-    "karpenter": "karpenter",
-    "argocd": "argo-cd",
-    "kyverno": "kyverno",
-    "kube-prometheus-stack": "kube-prometheus-stack",
-}
+# Release -> chart of every add-on CDK installs with values (helm_values/<release>.yaml).
+VALUES_FILES = {a.release: a.chart for a in addons() if a.by_cdk and a.takes_values}
 
 
 def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
     kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in cdk_manifests(synthesized.templates))
-    assert kinds == [
+    namespaces = [f"Namespace/{n}" for n in cdk_namespaces(synthesized.platform.config.release)]
+    assert [k for k in kinds if k.startswith("Namespace/")] == namespaces
+    assert [k for k in kinds if not k.startswith("Namespace/")] == [
         "AppProject/default",
         "AppProject/platform",
         "AppProject/platform-root",
         "Application/platform-root",
         "EC2NodeClass/default",
-        "Namespace/argocd",
-        "Namespace/kyverno",
-        "Namespace/monitoring",
-        "Namespace/node-exporter",
         "NetworkPolicy/allow-grafana-from-shop-proxy",
         "NetworkPolicy/allow-operator-webhook-from-api-server",
         "NetworkPolicy/allow-prometheus-scrape",

@@ -13,6 +13,7 @@ import pytest
 import re2
 
 from platform_config import versions
+from platform_config.addons import addons
 from tests import renovate_coverage as rc
 from tests.conftest import PROFILE_NAMES, ROOT
 
@@ -121,7 +122,7 @@ def test_every_pin_in_the_versions_module_and_gitops_content_is_matched_by_exact
     assert rc.coverage_problems(CONFIG, versions_files, gitops_files) == []
 
 
-def test_the_pins_found_include_every_pin_of_every_profile() -> None:
+def test_the_pins_found_include_every_pin_of_every_profile_and_every_argocd_add_ons_overlay_pin() -> None:
     versions_files, gitops_files = project_files()
     pins = rc.versions_module_pins(VERSIONS_MODULE, versions_files[VERSIONS_MODULE])
     for name, profile in versions.PROFILES.items():
@@ -133,10 +134,9 @@ def test_the_pins_found_include_every_pin_of_every_profile() -> None:
     gitops = [pin for pins in rc.gitops_pins(gitops_files).values() for pin in pins]
     for name in versions.PROFILES:
         in_overlay = {(p.name, p.version) for p in gitops if f"/overlays/{name}/" in p.file}
-        charts = versions.PROFILES[name].charts
-        assert {
-            (c, charts[c].version) for c in ("opentelemetry-collector", "jaeger", "opentelemetry-demo")
-        } <= in_overlay
+        # Every chart an Argo CD add-on installs is pinned again in that profile's overlay, where Renovate sees it.
+        argocd = {(a.chart, a.pin(versions.PROFILES[name]).version) for a in addons(name, installer="argocd")}
+        assert argocd <= in_overlay, name
 
 
 MODULE = '''"""Pins."""

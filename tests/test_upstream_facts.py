@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from platform_config.addons import addons
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES
 from tools import derive_upstream
@@ -207,7 +208,8 @@ def test_chart_pins_in_upstream_chart_yaml_are_the_profiles_pins(profile: str) -
     assert {c: (p["version"], p["appVersion"]) for c, p in pins.items()} == {
         c: (charts[c].version, charts[c].app_version) for c in pins
     }
-    assert set(charts) - set(pins) == {"karpenter-crd"}  # same version as karpenter; takes no values
+    # Every chart an add-on installs with values; a chart with no values (karpenter-crd) has no key tree either.
+    assert set(pins) == {a.chart for a in addons(profile) if a.takes_values}
 
 
 def test_seed_demo_pins_the_collector_and_jaeger_versions_of_the_seed_profile() -> None:

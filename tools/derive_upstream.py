@@ -15,72 +15,45 @@ import yaml
 if __package__ in (None, ""):  # run as a script: the repo root holds platform_config
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from platform_config.addons import Addon, addon, addons
 from platform_config.versions import PROFILES, ReleaseProfile
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = ROOT.parent / "shared" / "upstream"
 OUT = ROOT / "upstream_facts"
 
-# Upstream file layout that differs between the profiles' versions (everything else follows from the pins).
-# Argo CD renamed crd-project.yaml to crd-appproject.yaml; Karpenter 1.14 ships two more CRDs; Kyverno 1.19's
-# policies.kyverno.io types (ValidatingPolicy, ...) replace the deprecated kyverno.io ClusterPolicy.
-# ApplicationSet is left out on purpose in both: ~0.9-1.4 MB, unused here.
-ARGOCD_PROJECT_CRD = {"seed": "crd-project.yaml", "current": "crd-appproject.yaml"}
-EXTRA_KARPENTER_CRDS = {"seed": [], "current": ["karpenter.sh_nodeoverlays", "autoscaling.x-k8s.io_capacitybuffers"]}
-KYVERNO_POLICY_CRDS = {
-    "seed": [],
-    "current": [
-        "policies.kyverno.io_validatingpolicies",
-        "policies.kyverno.io_namespacedvalidatingpolicies",
-        "policies.kyverno.io_policyexceptions",
-    ],
-}
-# Charts whose values.yaml we derive a key tree for (karpenter-crd takes no values).
-VALUE_CHARTS = (
-    "karpenter",
-    "argo-cd",
-    "kyverno",
-    "kube-prometheus-stack",
-    "opentelemetry-demo",
-    "opentelemetry-collector",
-    "jaeger",
-)
+# Where each add-on's files sit in the pinned upstream data is the registry's (platform_config/addons.py): its
+# chart folder, the CRDs it provides (by the first chart version that has them) and whether it takes values.
 CFN_DIR = "website/content/en/preview/getting-started/getting-started-with-karpenter"
 
 
-def karpenter_dir(profile: ReleaseProfile) -> str:
-    return f"karpenter-{profile.karpenter_version}"
+def value_addons(profile: ReleaseProfile) -> list[Addon]:
+    """One add-on per chart the profile installs with values (karpenter-crd takes none), in registry order."""
+    seen: dict[str, Addon] = {}
+    for record in addons(profile.name):
+        if record.takes_values:
+            seen.setdefault(record.chart, record)
+    return list(seen.values())
 
 
-def chart_dir(profile: ReleaseProfile, chart: str) -> str:
-    """shared/upstream/<chart>-<version>/charts/<chart> (MANIFEST.md's layout), for the profile's pin."""
-    if chart == "karpenter":
-        return f"{karpenter_dir(profile)}/charts/karpenter"
-    return f"{chart}-{profile.charts[chart].version}/charts/{chart}"
-
-
-def crd_files(profile: ReleaseProfile) -> list[str]:
-    """Source CRD files (relative to shared/upstream) of one profile."""
-    karpenter = f"{karpenter_dir(profile)}/pkg/apis/crds"
-    kyverno = f"kyverno-{profile.charts['kyverno'].version}/config/crds"
-    argocd = f"{chart_dir(profile, 'argo-cd')}/templates/crds"
-    kps = f"{chart_dir(profile, 'kube-prometheus-stack')}/charts/crds/crds"
-    karpenter_crds = ["karpenter.sh_nodepools", "karpenter.sh_nodeclaims", "karpenter.k8s.aws_ec2nodeclasses"]
-    return [
-        *(f"{karpenter}/{name}.yaml" for name in karpenter_crds + EXTRA_KARPENTER_CRDS[profile.name]),
-        f"{argocd}/crd-application.yaml",
-        f"{argocd}/{ARGOCD_PROJECT_CRD[profile.name]}",
-        f"{kyverno}/kyverno/kyverno.io_clusterpolicies.yaml",
-        f"{kyverno}/kyverno/kyverno.io_policies.yaml",
-        *(f"{kyverno}/policies.kyverno.io/{name}.yaml" for name in KYVERNO_POLICY_CRDS[profile.name]),
-        f"{kps}/crd-servicemonitors.yaml",
-        f"{kps}/crd-podmonitors.yaml",
-        f"{kps}/crd-prometheusrules.yaml",
-    ]
+def crd_files(shared: Path, profile: ReleaseProfile) -> list[str]:
+    """Source CRD files (relative to shared/upstream) of one profile: each add-on's CRDs at its pin."""
+    out = []
+    for record in addons(profile.name):
+        for crd in record.crds_at(profile):
+            candidates = [f"{record.upstream_dir(profile)}/{path}" for path in crd.paths]
+            found = next((rel for rel in candidates if (shared / rel).is_file()), None)
+            if found is None:
+                raise SystemExit(
+                    f"{record.release}: CRD {crd.name} is in none of {candidates} under {shared}; "
+                    "fix its paths in platform_config/addons.py or the upstream data"
+                )
+            out.append(found)
+    return out
 
 
 def cfn_file(profile: ReleaseProfile) -> str:
-    return f"{karpenter_dir(profile)}/{CFN_DIR}/cloudformation.yaml"
+    return f"{addon('karpenter').upstream_dir(profile)}/{CFN_DIR}/cloudformation.yaml"
 
 
 # JSON-schema annotation keywords that carry prose, not structure.
@@ -309,8 +282,8 @@ def derive_cfn(path: Path) -> dict[str, Any]:
 
 def derive_pins(shared: Path, profile: ReleaseProfile) -> dict[str, Any]:
     pins: dict[str, Any] = {}
-    for chart in sorted(VALUE_CHARTS):
-        rel = chart_dir(profile, chart)
+    for record in sorted(value_addons(profile), key=lambda a: a.chart):
+        chart, rel = record.chart, record.chart_dir(profile)
         meta = _load_yaml((shared / rel / "Chart.yaml").read_text())
         pins[chart] = {
             "name": meta["name"],
@@ -388,12 +361,12 @@ def derive_profile(shared: Path, profile: ReleaseProfile) -> tuple[dict[str, str
     """({path under upstream_facts/<profile>/: content}, source files used) for one release profile."""
     files: dict[str, str] = {}
     used: list[str] = []
-    for rel in crd_files(profile):
+    for rel in crd_files(shared, profile):
         name, fact = derive_crd(shared / rel)
         files[f"crds/{name}.json"] = dump(fact, compact=True)
         used.append(rel)
-    for chart in VALUE_CHARTS:
-        rel = chart_dir(profile, chart)
+    for record in value_addons(profile):
+        chart, rel = record.chart, record.chart_dir(profile)
         values_path = shared / rel / "values.yaml"
         values = _load_yaml(values_path.read_text()) or {}
         files[f"values/{chart}.keys.json"] = dump({"chart": chart, "tree": key_tree(values)})

@@ -55,3 +55,43 @@ def project_admits(project: dict[str, Any], obj: dict[str, Any], namespace: str 
     if whitelist is not None and not _listed(whitelist, group, kind):
         return False
     return not _listed(spec.get("namespaceResourceBlacklist"), group, kind)
+
+
+def application_admitted(project: dict[str, Any], app: dict[str, Any]) -> bool:
+    """Argo CD's rule for an Application in `project`: every source repo is in sourceRepos, the destination in
+    destinations."""
+    spec, app_spec = project.get("spec", {}), app.get("spec", {})
+    sources = app_spec.get("sources") or [app_spec.get("source") or {}]
+    repos_ok = all(
+        any(fnmatchcase(str(s.get("repoURL", "")), pattern) for pattern in spec.get("sourceRepos") or [])
+        for s in sources
+    )
+    dest = app_spec.get("destination", {})
+    dest_ok = any(
+        fnmatchcase(str(dest.get("server", "")), d.get("server", ""))
+        and fnmatchcase(str(dest.get("namespace", "")), d.get("namespace", ""))
+        for d in spec.get("destinations") or []
+    )
+    return repos_ok and dest_ok
+
+
+def sync_refusals(
+    project: dict[str, Any],
+    objects: list[dict[str, Any]],
+    *,
+    namespace: str,
+    application_projects: tuple[str, ...] = (),
+) -> list[str]:
+    """What of `objects` (one Application's sync into `namespace`) `project` refuses, as `Kind/name: reason`.
+    Applications among them may name only `application_projects` (the API server enforces this for the root's
+    sync identity where Argo CD impersonates; constructs_lib.gitops.root_guard)."""
+    refused = []
+    for obj in objects:
+        name = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+        if not project_admits(project, obj, namespace):
+            refused.append(f"{name}: kind or namespace outside project {project['metadata']['name']}")
+        elif group_kind(obj) == ("argoproj.io", "Application"):
+            named = obj.get("spec", {}).get("project")
+            if named not in application_projects:
+                refused.append(f"{name}: names project {named!r}, accepted is {', '.join(application_projects)}")
+    return refused

@@ -167,6 +167,16 @@ def _tree(chart: str, profile: str) -> dict[str, Any]:
     return tree
 
 
+def chart_has_key(chart: str, path: tuple[str, ...], profile: str) -> bool:
+    """Whether the chart's default values of the profile's pin hold the key at `path`."""
+    tree = _tree(chart, profile)
+    for key in path:
+        tree = tree.get("keys", {}).get(key)
+        if tree is None:
+            return False
+    return True
+
+
 def _check_keys(chart: str, values: Any, tree: dict[str, Any], path: Path_, ctx: Ctx, profile: str) -> list[str]:
     """Walk `values` alongside `tree`; `path` is relative to `chart`; ctx = (error label, shown prefix)."""
     label, prefix = ctx

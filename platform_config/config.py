@@ -61,6 +61,10 @@ AMI_ALIAS_RE = re.compile(r"al2023@v[0-9]{8}")
 INT_RE = re.compile(r"-?[0-9]{1,18}")
 PLACEHOLDER_ACCOUNT = "111111111111"
 PLACEHOLDER_REPO = "https://github.com/example-org/eks-platform.git"
+# GPG key ids as Argo CD's signatureKeys take them (`gpg --list-keys --keyid-format long`): 16 hex digits.
+GPG_KEY_ID_RE = re.compile(r"[0-9A-F]{16}")
+# cdk-nag's rule packs, named by the rule-id prefix each pack uses (NIST.800.53.R5-..., PCI.DSS.321-...).
+COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 
 
 def _suggest(value: str, choices: list[str]) -> str:
@@ -94,6 +98,8 @@ class PlatformConfig:
     system_node_disk_gib: int = 50
     git_repo_url: str = PLACEHOLDER_REPO
     git_revision: str = "main"
+    # Empty: Argo CD syncs unsigned commits. Key ids: only commits signed by one of them (runbook).
+    gitops_signature_keys: tuple[str, ...] = ()
     karpenter_categories: tuple[str, ...] = ("c", "m", "r")
     karpenter_architectures: tuple[str, ...] = ("amd64",)
     karpenter_min_generation: int = 5
@@ -109,6 +115,8 @@ class PlatformConfig:
     ami_alias: str = ""
     release: str = versions.DEFAULT_PROFILE
     alert_sns_topic_arn: str = ""
+    # Opt-in cdk-nag compliance packs beside AwsSolutions (constructs_lib/nag.py).
+    compliance_packs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.ami_alias and self.release in versions.PROFILES:
@@ -180,6 +188,13 @@ class PlatformConfig:
         self._validate_git()
         self._validate_karpenter()
         self._validate_alerting()
+        self._validate_compliance()
+
+    def _validate_compliance(self) -> None:
+        for pack in self.compliance_packs:
+            if pack not in COMPLIANCE_PACKS:
+                accepted = f"accepted are {', '.join(COMPLIANCE_PACKS)} (cdk-nag's rule-id prefixes)"
+                raise ConfigError("compliance_packs", pack, accepted + _suggest(pack, list(COMPLIANCE_PACKS)))
 
     def _validate_alerting(self) -> None:
         if not self.alert_sns_topic_arn:
@@ -369,6 +384,13 @@ class PlatformConfig:
                 f"accepted is a branch or tag name git accepts (git check-ref-format) or a full commit id; "
                 f"refused because {problem}",
             )
+        for key_id in self.gitops_signature_keys:
+            if not GPG_KEY_ID_RE.fullmatch(key_id):
+                raise ConfigError(
+                    "gitops_signature_keys",
+                    key_id,
+                    "accepted is a GPG key id of 16 upper-case hex digits (gpg --list-keys --keyid-format long)",
+                )
 
     def _validate_karpenter(self) -> None:
         if not self.karpenter_categories:

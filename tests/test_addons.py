@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.gitops import app_project, root_application
+from constructs_lib.gitops import app_project, root_application, root_path
 from constructs_lib.helm_addon import (
     HelmAddon,
     HelmValuesError,
@@ -158,7 +158,7 @@ def test_karpenter_argocd_and_kyverno_metrics_are_scraped(synthesized: Synthesiz
 
 
 def test_app_project_and_root_application_validate_against_argocd_crds(profile: str) -> None:
-    cfg = config(git_repo_url="https://github.com/acme/platform.git")
+    cfg = config(git_repo_url="https://github.com/acme/platform.git", release=profile)
     assert validate_manifest(app_project(cfg), profile=profile) == []
     assert validate_manifest(root_application(cfg), profile=profile) == []
 
@@ -173,12 +173,10 @@ def test_root_application_syncs_the_profiles_overlays_with_prune_self_heal_and_r
     spec = root_application(
         config(git_repo_url="https://github.com/acme/platform.git", git_revision="v1.2.0", release=profile)
     )["spec"]
-    assert [(s["repoURL"], s["targetRevision"], s["path"]) for s in spec["sources"]] == [
-        ("https://github.com/acme/platform.git", "v1.2.0", f"infra/overlays/{profile}"),
-        ("https://github.com/acme/platform.git", "v1.2.0", f"apps/overlays/{profile}"),
-    ]
-    for source in spec["sources"]:
-        assert (ROOT / source["path"] / "kustomization.yaml").is_file()
+    source = spec["source"]
+    assert (source["repoURL"], source["targetRevision"]) == ("https://github.com/acme/platform.git", "v1.2.0")
+    assert source["path"] == root_path(profile)
+    assert (ROOT / source["path"] / "kustomization.yaml").is_file()
     assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
     assert spec["syncPolicy"]["retry"]["limit"] > 0
     assert spec["project"] == "platform-root"
@@ -253,8 +251,13 @@ def test_argo_cd_3_keeps_its_default_exclusions_and_network_policies_that_admit_
         values = _file_values("argocd", profile)
         assert "resource.exclusions" not in values.get("configs", {}).get("cm", {}), profile
         assert "repositories" not in values.get("configs", {}), "repositories are Secrets in Argo CD 3"
-    # Chart 10's per-component policies plus the shared default deny (issue 13).
-    assert _file_values("argocd", "current")["global"]["networkPolicy"] == {"create": True, "defaultDenyIngress": True}
+    # Chart 10's per-component policies (argocd-server's own replaced by one admitting only Prometheus, issue 23),
+    # plus the shared default deny (issue 13).
+    current = _file_values("argocd", "current")
+    assert all(current[c]["networkPolicy"] == {"create": True} for c in ("controller", "repoServer", "redis"))
+    assert current["server"]["networkPolicy"] == {"create": False}
+    denies = [o for o in current["extraObjects"] if o["kind"] == "NetworkPolicy" and o["spec"]["podSelector"] == {}]
+    assert denies and not denies[0]["spec"].get("ingress")
     # The ServiceMonitor scrapes the port the chart's metrics Services name http-metrics (targetPort metrics,
     # which the NetworkPolicies admit).
     kps = _file_values("kube-prometheus-stack", "current")["prometheus"]["additionalServiceMonitors"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
-
 from constructs_lib.helm_addon import resolved_values
+from platform_checks.values import chart_has_key
+from tests.conftest import ROOT
+
+SECURITY_MODEL = (ROOT / "docs" / "security-model.md").read_text()
 
 # CVE-2024-31989 (unauthenticated Redis cache poisoning) is fixed from v2.10.10 on the 2.10 line.
 FIXED_210 = (2, 10, 10)
@@ -69,9 +71,47 @@ def test_the_secret_init_hook_runs_before_install_and_upgrade_with_least_privile
     assert weights["Job"] > max(w for k, w in weights.items() if k != "Job")
 
 
-@pytest.mark.parametrize("profile", ["seed", "current"])
-def test_argocd_network_policies_are_on_with_a_default_deny(profile: str) -> None:
-    assert argocd_values(profile)["global"]["networkPolicy"] == {"create": True, "defaultDenyIngress": True}
+def server_policy_is_separate(profile: str) -> bool:
+    """Whether the profile's chart can switch argocd-server's allow-all NetworkPolicy off on its own
+    (server.networkPolicy, chart 7 and later); chart 6.7 ties it to global.networkPolicy.create."""
+    return chart_has_key("argo-cd", ("server", "networkPolicy"), profile)
+
+
+def selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
+    wanted = policy["spec"].get("podSelector", {}).get("matchLabels", {})
+    return all(labels.get(k) == v for k, v in wanted.items())
+
+
+def test_argocd_namespace_has_a_default_deny_and_every_pod_a_policy(platform_render: Any) -> None:
+    objects = platform_render.in_release("argocd")
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    assert any(p["spec"]["podSelector"] == {} and not p["spec"].get("ingress") for p in policies)
+    for workload in (o for o in objects if o["kind"] in ("Deployment", "StatefulSet")):
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert any(selects(p, labels) and p["spec"]["podSelector"] for p in policies), workload["metadata"]["name"]
+
+
+def test_argocd_server_admits_only_prometheus_on_its_metrics_port(platform_render: Any) -> None:
+    objects = platform_render.in_release("argocd")
+    server = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "argocd-server")
+    labels = server["spec"]["template"]["metadata"]["labels"]
+    rules = [
+        r for o in objects if o["kind"] == "NetworkPolicy" and selects(o, labels) for r in o["spec"].get("ingress", [])
+    ]
+    open_rules = [r for r in rules if not r.get("from") or not r.get("ports")]
+    if not server_policy_is_separate(platform_render.profile):
+        # Accepted on this profile only, with its reason in the security model.
+        assert open_rules and "argocd-server" in SECURITY_MODEL and "chart 6.7" in SECURITY_MODEL
+        return
+    assert rules and open_rules == []
+    sources = [peer for r in rules for peer in r["from"]]
+    assert all(p["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"} for p in sources)
+    assert {port["port"] for r in rules for port in r["ports"]} == {"metrics"}
+
+
+def test_the_unused_notifications_controller_is_not_installed(platform_render: Any) -> None:
+    names = [o["metadata"]["name"] for o in platform_render.in_release("argocd") if o["kind"] == "Deployment"]
+    assert "argocd-server" in names and not [n for n in names if "notifications" in n]
 
 
 def test_current_profile_keeps_the_charts_redis_secret_init() -> None:
@@ -79,5 +119,5 @@ def test_current_profile_keeps_the_charts_redis_secret_init() -> None:
     # the seed workaround (global.env, extraObjects) must not leak into the current profile.
     values = argocd_values("current")
     assert values.get("redisSecretInit", {}).get("enabled", True) is True
-    assert "extraObjects" not in values and "env" not in values["global"]
+    assert {o["kind"] for o in values.get("extraObjects", [])} <= {"NetworkPolicy"} and "env" not in values["global"]
     assert "image" not in values["global"]

@@ -182,6 +182,8 @@ TYPOS = [
     ("endpoint mode", {"endpoint_access": "public"}, "endpoint_access", "'private' or 'public_and_private'"),
     ("karpenter category", {"karpenter_categories": ["c", "q"]}, "karpenter_categories", "accepted are c, m, r"),
     ("architecture", {"karpenter_architectures": ["x86_64"]}, "karpenter_architectures", "amd64 and arm64"),
+    ("compliance pack", {"compliance_packs": ["NIST.800.53.R4"]}, "compliance_packs", "did you mean 'NIST.800.53.R5'"),
+    ("signature key", {"gitops_signature_keys": ["4aee18f8"]}, "gitops_signature_keys", "16 upper-case hex"),
     ("ami alias latest", {"ami_alias": "al2023@latest"}, "ami_alias", "not @latest"),
     ("az of another region", {"availability_zones": ["us-east-1a", "us-east-1b", "us-west-2c"]}, "availability", "us"),
     ("two zones", {"availability_zones": ["us-east-1a", "us-east-1b"]}, "availability_zones", "exactly 3"),

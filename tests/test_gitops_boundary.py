@@ -1,48 +1,70 @@
-"""The AppProjects are a boundary: listed namespaces, only the kinds the content creates, no Argo CD objects."""
+"""The AppProjects are a boundary: Git writes only Applications into argocd, each content tree only its own
+namespaces and kinds, no Argo CD object; where Argo CD impersonates, RBAC and the API server hold the same line."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+import celpy
 import pytest
 
 from constructs_lib.gitops import (
+    ARGOCD_NAMESPACE,
+    CHART_NAMESPACED_KINDS,
+    CONTENT,
     CONTENT_NAMESPACES,
+    GITOPS_ROOTS,
     PROJECT,
+    ROOT_APPLICATION_PROJECTS,
     ROOT_PROJECT,
     app_project,
     child_chart_repos,
+    content_applications,
+    content_path,
+    content_project,
     default_project,
+    impersonates,
+    projects,
+    resource_of,
     root_application,
+    root_guard,
+    root_path,
     root_project,
+    sync_account,
+    sync_identities,
 )
+from constructs_lib.helm_addon import resolved_values
 from platform_checks import validate_manifest
-from platform_checks.gitops import group_kind, project_admits
+from platform_checks.gitops import application_admitted, group_kind, project_admits, sync_refusals
+from platform_checks.k8s_cel import eval_cel
+from platform_checks.kustomize import kustomize_build
 from platform_config.config import ConfigError
 from platform_config.versions import PROFILES
 from platform_stacks.platform_app import build_app
+from tests.conftest import PROFILE_NAMES, ROOT
 from tests.fixed_context import fixed_context
 from tests.gitops_overlays import built_overlays
 from tests.stack_fixtures import config
 
 FORBIDDEN = {"kube-system", "kyverno", "argocd", "*"}
 REPO = "https://github.com/acme/platform.git"
+KEY = "4AEE18F83AFDEB23"
 
 
-def built_content() -> list[dict[str, Any]]:
-    return list(built_overlays())
+def cfg(profile: str, **overrides: Any) -> Any:
+    return config(git_repo_url=REPO, release=profile, **overrides)
 
 
-def child_applications() -> list[dict[str, Any]]:
-    """The Applications the root app syncs, for every release profile."""
-    return [o for profile in PROFILES for o in built_overlays(profile) if o["kind"] == "Application"]
+def built(path: str, profile: str) -> list[dict[str, Any]]:
+    return kustomize_build(ROOT / path, profile)
 
 
-def obj(api: str, kind: str, namespace: str | None = None) -> dict[str, Any]:
+def obj(api: str, kind: str, namespace: str | None = None, name: str = "x") -> dict[str, Any]:
     return {
         "apiVersion": api,
         "kind": kind,
-        "metadata": {"name": "x", **({"namespace": namespace} if namespace else {})},
+        "metadata": {"name": name, **({"namespace": namespace} if namespace else {})},
     }
 
 
@@ -50,98 +72,282 @@ def kinds(entries: list[dict[str, str]]) -> set[tuple[str, str]]:
     return {(e["group"], e["kind"]) for e in entries}
 
 
-def test_every_project_validates_against_the_argocd_crd() -> None:
-    cfg = config(git_repo_url=REPO)
-    for manifest in (root_project(cfg), app_project(cfg), default_project()):
-        assert validate_manifest(manifest, profile=cfg.release) == [], manifest["metadata"]["name"]
+def key(o: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (*group_kind(o), o["metadata"].get("namespace", ""), o["metadata"]["name"])
 
 
-def test_no_project_may_deploy_to_system_namespaces_or_everywhere() -> None:
-    cfg = config(git_repo_url=REPO)
-    child = {d["namespace"] for d in app_project(cfg)["spec"]["destinations"]}
-    root = {d["namespace"] for d in root_project(cfg)["spec"]["destinations"]}
-    assert child and not child & FORBIDDEN
-    # The root may write Applications (and nothing it does not list) to argocd, never kube-system or kyverno.
-    assert root - {"argocd"} == set(CONTENT_NAMESPACES)
-    assert not root & {"kube-system", "kyverno", "*"}
+def git_syncs(profile: str) -> list[tuple[dict[str, Any], str, list[dict[str, Any]]]]:
+    """(project, destination namespace, objects) of every Application CDK renders over this repository."""
+    c = cfg(profile)
+    by_name = {p["metadata"]["name"]: p for p in projects(c)}
+    apps = [root_application(c), *content_applications(c)]
+    return [
+        (
+            by_name[a["spec"]["project"]],
+            a["spec"]["destination"]["namespace"],
+            built(a["spec"]["source"]["path"], profile),
+        )
+        for a in apps
+    ]
 
 
-def test_root_project_whitelists_exactly_the_kinds_the_built_content_creates() -> None:
-    spec = root_project(config(git_repo_url=REPO))["spec"]
-    content = built_content()
-    cluster = {group_kind(o) for o in content if not o["metadata"].get("namespace")}
-    namespaced = {group_kind(o) for o in content if o["metadata"].get("namespace")}
-    assert kinds(spec["clusterResourceWhitelist"]) == cluster
-    assert kinds(spec["namespaceResourceWhitelist"]) == namespaced
-
-
-def test_root_content_stays_inside_its_project() -> None:
-    project = root_project(config(git_repo_url=REPO))
-    refused = [f"{o['kind']}/{o['metadata']['name']}" for o in built_content() if not project_admits(project, o)]
-    assert refused == []
-
-
-def test_project_check_refuses_an_appproject_a_clusterrole_and_kube_system() -> None:
-    project = root_project(config(git_repo_url=REPO))
-    app_proj = {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "AppProject",
-        "metadata": {"name": "x", "namespace": "argocd"},
+def application(project: str, repo: str = REPO, namespace: str = "astronomy-shop") -> dict[str, Any]:
+    return {
+        **obj("argoproj.io/v1alpha1", "Application", ARGOCD_NAMESPACE, "planted"),
+        "spec": {
+            "project": project,
+            "source": {"repoURL": repo, "path": "apps", "targetRevision": "main"},
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
+        },
     }
-    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}}
-    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "kube-system"}}
-    assert [project_admits(project, o) for o in (app_proj, role, cm)] == [False, False, False]
+
+
+# The escalations one bad commit could try: Argo CD's RBAC or settings, a new project, cluster-admin, a
+# repository credential, and an Application that borrows a wider project.
+PLANTED = {
+    "ConfigMap argocd-rbac-cm": obj("v1", "ConfigMap", ARGOCD_NAMESPACE, "argocd-rbac-cm"),
+    "AppProject": obj("argoproj.io/v1alpha1", "AppProject", ARGOCD_NAMESPACE),
+    "ClusterRoleBinding": obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    "Secret in argocd": obj("v1", "Secret", ARGOCD_NAMESPACE, "repo-creds"),
+    "Application naming platform-root": application(ROOT_PROJECT),
+}
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_every_project_and_application_validates_against_the_argocd_crd(profile: str) -> None:
+    c = cfg(profile, gitops_signature_keys=[KEY])
+    for manifest in (*projects(c), root_application(c), *content_applications(c)):
+        assert validate_manifest(manifest, profile=profile) == [], manifest["metadata"]["name"]
+
+
+def test_root_project_writes_only_applications_into_argocd() -> None:
+    spec = root_project(cfg("current"))["spec"]
+    assert [d["namespace"] for d in spec["destinations"]] == [ARGOCD_NAMESPACE]
+    assert spec["clusterResourceWhitelist"] == []
+    assert kinds(spec["namespaceResourceWhitelist"]) == {("argoproj.io", "Application")}
+
+
+def test_no_content_or_chart_project_may_deploy_to_system_namespaces_or_everywhere() -> None:
+    c = cfg("current")
+    child = {d["namespace"] for d in app_project(c)["spec"]["destinations"]}
+    content = [{d["namespace"] for d in content_project(c, p)["spec"]["destinations"]} for p in CONTENT]
+    assert child and not child & FORBIDDEN
+    assert all(ns and not ns & FORBIDDEN for ns in content)
+    # Each namespace belongs to one content project.
+    assert sorted(ns for namespaces in content for ns in namespaces) == sorted(CONTENT_NAMESPACES)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_the_synced_halves_are_the_overlays_split_by_kind(profile: str) -> None:
+    applications = built(root_path(profile), profile)
+    content = [o for root in GITOPS_ROOTS for o in built(content_path(root, profile), profile)]
+    assert applications and {group_kind(o) for o in applications} == {("argoproj.io", "Application")}
+    assert not any(group_kind(o) == ("argoproj.io", "Application") for o in content)
+    # Nothing lost, nothing added: the halves are exactly what infra/ and apps/ hold.
+    assert sorted(map(key, [*applications, *content])) == sorted(map(key, built_overlays(profile)))
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_each_content_project_whitelists_exactly_the_kinds_its_half_creates(profile: str) -> None:
+    c = cfg(profile)
+    for content in CONTENT:
+        spec = content_project(c, content)["spec"]
+        objects = built(content_path(content.root, profile), profile)
+        assert kinds(spec["clusterResourceWhitelist"]) == {
+            group_kind(o) for o in objects if not o["metadata"].get("namespace")
+        }
+        assert kinds(spec["namespaceResourceWhitelist"]) == {
+            group_kind(o) for o in objects if o["metadata"].get("namespace")
+        }
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_git_content_stays_inside_its_projects(profile: str) -> None:
+    for project, namespace, objects in git_syncs(profile):
+        assert (
+            sync_refusals(project, objects, namespace=namespace, application_projects=ROOT_APPLICATION_PROJECTS) == []
+        )
+
+
+@pytest.mark.parametrize("planted", sorted(PLANTED))
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_every_planted_escalation_is_refused_by_every_project_syncing_git(profile: str, planted: str) -> None:
+    for project, namespace, objects in git_syncs(profile):
+        refused = sync_refusals(
+            project, [*objects, copy.deepcopy(PLANTED[planted])], namespace=namespace,
+            application_projects=ROOT_APPLICATION_PROJECTS,
+        )  # fmt: skip
+        assert len(refused) == 1, (project["metadata"]["name"], refused)
+
+
+def test_an_application_naming_a_content_project_or_default_is_refused_and_the_chart_project_is_not() -> None:
+    root = root_project(cfg("current"))
+    for other in ("default", *(c.name for c in CONTENT)):
+        assert sync_refusals(
+            root, [application(other)], namespace=ARGOCD_NAMESPACE, application_projects=ROOT_APPLICATION_PROJECTS
+        )
+    assert (
+        sync_refusals(
+            root, [application(PROJECT)], namespace=ARGOCD_NAMESPACE, application_projects=ROOT_APPLICATION_PROJECTS
+        )
+        == []
+    )
+
+
+def test_the_chart_project_refuses_an_application_sourcing_this_repo_or_a_system_namespace() -> None:
+    project = app_project(cfg("current"))
+    chart_repo = child_chart_repos(PROFILES["current"])[0]
+    assert application_admitted(project, application(PROJECT, chart_repo))
+    assert not application_admitted(project, application(PROJECT, REPO))
+    assert not application_admitted(project, application(PROJECT, chart_repo, "kube-system"))
 
 
 def test_child_project_admits_no_cluster_kind_and_no_argoproj_kind() -> None:
     spec = app_project(config())["spec"]
     assert spec["clusterResourceWhitelist"] == []
     assert {"group": "argoproj.io", "kind": "*"} in spec["namespaceResourceBlacklist"]
-    application = {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Application",
-        "metadata": {"name": "x", "namespace": "observability"},
-    }
-    assert not project_admits(app_project(config()), application)
+    assert not project_admits(app_project(config()), obj("argoproj.io/v1alpha1", "Application", "observability"))
 
 
-def test_child_applications_use_the_child_project_its_repos_and_namespaces() -> None:
-    spec = app_project(config())["spec"]
-    destinations = {d["namespace"] for d in spec["destinations"]}
-    apps = child_applications()
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_child_applications_use_the_child_project_its_repos_and_namespaces(profile: str) -> None:
+    spec = app_project(cfg(profile))["spec"]
+    apps = built(root_path(profile), profile)
     assert apps
     for app in apps:
-        name = app["metadata"]["name"]
-        assert app["spec"]["project"] == PROJECT, name
-        assert app["spec"]["source"]["repoURL"] in spec["sourceRepos"], name
-        assert app["spec"]["destination"]["namespace"] in destinations, name
+        assert app["spec"]["project"] == PROJECT, app["metadata"]["name"]
+        assert application_admitted(app_project(cfg(profile)), app), app["metadata"]["name"]
     # Every destination is used: the list is the child apps' namespaces, nothing more.
-    assert destinations == {a["spec"]["destination"]["namespace"] for a in apps}
-    assert spec["sourceRepos"] == child_chart_repos(config().profile)
+    assert {d["namespace"] for d in spec["destinations"]} >= {a["spec"]["destination"]["namespace"] for a in apps}
+    assert spec["sourceRepos"] == child_chart_repos(PROFILES[profile])
 
 
-def test_root_project_admits_only_this_repo_and_the_root_app_uses_it() -> None:
-    cfg = config(git_repo_url=REPO)
-    assert root_project(cfg)["spec"]["sourceRepos"] == [REPO]
-    assert root_application(cfg)["spec"]["project"] == ROOT_PROJECT
+def test_cdk_renders_every_application_over_this_repo_each_in_its_own_project() -> None:
+    c = cfg("current")
+    apps = [root_application(c), *content_applications(c)]
+    assert [a["spec"]["project"] for a in apps] == [ROOT_PROJECT, *(p.name for p in CONTENT)]
+    assert all(a["spec"]["source"]["repoURL"] == REPO for a in apps)
+    assert all(
+        p["spec"]["sourceRepos"] == [REPO]
+        for p in projects(c)
+        if p["metadata"]["name"] != PROJECT and p["metadata"]["name"] != "default"
+    )
 
 
 def test_default_project_is_emptied() -> None:
     spec = default_project()["spec"]
     assert spec["sourceRepos"] == [] and spec["destinations"] == [] and spec["clusterResourceWhitelist"] == []
     assert spec["namespaceResourceBlacklist"] == [{"group": "*", "kind": "*"}]
-    app = obj("v1", "ConfigMap", "observability")
-    assert not project_admits(default_project(), app)
+    assert not project_admits(default_project(), obj("v1", "ConfigMap", "observability"))
 
 
-def test_bootstrap_applies_the_projects_before_the_root_app(synthesized: Any) -> None:
+def test_bootstrap_applies_identities_and_projects_before_the_applications(synthesized: Any) -> None:
     manifests = synthesized.platform.addons.gitops.manifests
-    assert [(m["kind"], m["metadata"]["name"]) for m in manifests] == [
-        ("AppProject", "default"),
-        ("AppProject", ROOT_PROJECT),
-        ("AppProject", PROJECT),
-        ("Application", "platform-root"),
+    order = [m["kind"] for m in manifests]
+    first_app = order.index("Application")
+    assert "AppProject" not in order[first_app:]
+    assert all(
+        k not in order[first_app:] for k in ("ServiceAccount", "ClusterRoleBinding", "ValidatingAdmissionPolicy")
+    )
+    assert [m["metadata"]["name"] for m in manifests if m["kind"] == "Application"] == [
+        ROOT_PROJECT,
+        *(c.name for c in CONTENT),
     ]
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_projects_impersonate_exactly_where_the_profiles_argocd_can(profile: str) -> None:
+    c = cfg(profile)
+    can = impersonates(PROFILES[profile])
+    values = resolved_values(chart="argo-cd", release="argocd", computed={}, profile=profile)
+    assert values.get("configs", {}).get("cm", {}).get("application.sync.impersonation.enabled", False) is can
+    identities = {(o["kind"], o["metadata"]["name"]) for o in sync_identities(c)}
+    for project in projects(c)[1:]:
+        accounts = project["spec"].get("destinationServiceAccounts", [])
+        if not can:
+            assert accounts == []
+            continue
+        destinations = {d["namespace"] for d in project["spec"]["destinations"]}
+        assert {a["namespace"] for a in accounts} == destinations, project["metadata"]["name"]
+        name = sync_account(project["metadata"]["name"])
+        assert {a["defaultServiceAccount"] for a in accounts} == {f"{ARGOCD_NAMESPACE}:{name}"}
+        assert ("ServiceAccount", name) in identities
+    assert bool(root_guard(c)) is can
+
+
+def test_impersonation_starts_with_argocd_2_13() -> None:
+    import dataclasses
+
+    def with_argocd(app_version: str) -> Any:
+        profile = PROFILES["current"]
+        charts = {**profile.other_charts, "argo-cd": (*profile.other_charts["argo-cd"][:2], app_version)}
+        return dataclasses.replace(profile, other_charts=charts)
+
+    assert [impersonates(with_argocd(v)) for v in ("v2.12.9", "v2.13.0", "v3.4.4")] == [False, True, True]
+    assert not impersonates(PROFILES["seed"])  # Argo CD 2.10: the whitelists are the line there
+
+
+def rbac_kinds(identities: list[dict[str, Any]], name: str) -> set[tuple[str, str]]:
+    role = next(o for o in identities if o["kind"] in ("Role", "ClusterRole") and o["metadata"]["name"] == name)
+    return {(rule["apiGroups"][0], resource) for rule in role["rules"] for resource in rule["resources"]}
+
+
+def test_each_sync_identity_may_write_exactly_its_projects_whitelist() -> None:
+    c = cfg("current")
+    identities = sync_identities(c)
+    for project in projects(c)[1:]:
+        spec, name = project["spec"], project["metadata"]["name"]
+        whitelisted = kinds(spec["clusterResourceWhitelist"]) | kinds(spec.get("namespaceResourceWhitelist", []))
+        expected = set(CHART_NAMESPACED_KINDS) if name == PROJECT else whitelisted
+        assert rbac_kinds(identities, sync_account(name)) == {(g, resource_of(k)) for g, k in expected}, name
+    # The root's identity is a Role in argocd: it cannot write anywhere else.
+    root = [o for o in identities if o["metadata"]["name"] == sync_account(ROOT_PROJECT)]
+    assert {o["kind"] for o in root} == {"ServiceAccount", "Role", "RoleBinding"}
+    assert all(o["metadata"]["namespace"] == ARGOCD_NAMESPACE for o in root)
+
+
+def test_resource_names_are_the_api_servers_plurals() -> None:
+    assert [resource_of(k) for k in ("NetworkPolicy", "Ingress", "ConfigMap")] == [
+        "networkpolicies",
+        "ingresses",
+        "configmaps",
+    ]
+
+
+def test_the_child_charts_render_only_the_kinds_their_sync_identity_may_write(platform_render: Any) -> None:
+    rendered = {
+        group_kind(o)
+        for key, objects in platform_render.rendered.items()
+        if platform_render.releases[key].origin.startswith("argocd Application")
+        for o in objects
+    }
+    assert rendered and rendered <= set(CHART_NAMESPACED_KINDS)
+
+
+def test_root_guard_refuses_an_application_from_git_naming_another_project() -> None:
+    policy = root_guard(cfg("current"))[0]["spec"]
+    user = f"system:serviceaccount:{ARGOCD_NAMESPACE}:{sync_account(ROOT_PROJECT)}"
+    condition = policy["matchConditions"][0]["expression"]
+    rule = policy["validations"][0]["expression"]
+
+    def admitted(project: str, username: str = user) -> bool:
+        request = celpy.json_to_cel({"userInfo": {"username": username}})
+        if not eval_cel(condition, {"request": request}):
+            return True
+        return bool(eval_cel(rule, {"object": celpy.json_to_cel(application(project)), "request": request}))
+
+    assert admitted(PROJECT)
+    assert not admitted(ROOT_PROJECT) and not admitted("platform-infra") and not admitted("default")
+    assert admitted(ROOT_PROJECT, "system:serviceaccount:kube-system:kubectl-handler")  # CDK's own root app
+
+
+def test_signature_keys_bind_every_project_syncing_git() -> None:
+    c = cfg("current", gitops_signature_keys=[KEY])
+    signed = {p["metadata"]["name"] for p in projects(c) if p["spec"].get("signatureKeys") == [{"keyID": KEY}]}
+    assert signed == {ROOT_PROJECT, *(p.name for p in CONTENT)}
+    assert not any("signatureKeys" in p["spec"] for p in projects(cfg("current")))
+    with pytest.raises(ConfigError, match=r"config key 'gitops_signature_keys' = 'abc'.*16 upper-case hex"):
+        cfg("current", gitops_signature_keys=["abc"])
 
 
 def test_placeholder_repo_is_refused_against_an_account_and_warns_offline() -> None:

@@ -6,11 +6,12 @@ import copy
 from fnmatch import fnmatchcase
 from typing import Any
 
+from constructs_lib.gitops import CONTENT, ROOT_APPLICATION_PROJECTS
 from constructs_lib.namespace_guards import PROMETHEUS_NAMESPACE, PROMETHEUS_POD
-from platform_checks.gitops import project_admits
+from platform_checks.gitops import project_admits, sync_refusals
 from platform_checks.netpol import blocked, policies_in, scrape_flows
 from platform_checks.pss import pod_specs, workload_violations
-from platform_checks.rendered import PlatformRender
+from platform_checks.rendered import PlatformRender, gitops_objects
 
 ENFORCE = "pod-security.kubernetes.io/enforce"
 # Namespaces synced content must never reach: they hold the guardrails and Argo CD itself.
@@ -21,7 +22,7 @@ SYSTEM_NAMESPACES = ("kube-system", "kyverno", "argocd")
 KUBE_SYSTEM_LEVEL = {"kube-system": "restricted"}
 # Accepted exception: the root project must create the child Application objects, which Argo CD only reads from its
 # own namespace. Only that exact project and namespace (no glob), and its namespaced whitelist keeps it to
-# Applications, ConfigMaps, rules, NetworkPolicies and PDBs (no AppProject, Secret or RBAC).
+# Applications (no ConfigMap, AppProject, Secret or RBAC).
 ACCEPTED_SYSTEM_DESTINATIONS = {("platform-root", "argocd")}
 
 
@@ -53,13 +54,16 @@ def project_findings(render: PlatformRender, projects: dict[str, dict[str, Any]]
             if reached and (name, dest.get("namespace")) not in ACCEPTED_SYSTEM_DESTINATIONS:
                 findings.append(f"AppProject {name}: destination {dest.get('namespace')!r} reaches {reached}")
     roots = [o for origin, o in render.objects() if origin == "cdk manifest" and o.get("kind") == "Application"]
-    assert len(roots) == 1, f"expected one CDK root Application, found {len(roots)}"
-    root = roots[0]
+    assert len(roots) == 1 + len(CONTENT), f"expected the CDK root and content Applications, found {len(roots)}"
+    synced = 0
+    for root in roots:  # each CDK Application over this repository, with what it syncs
+        objects = gitops_objects([root], render.profile)
+        synced += len(objects)
+        project, namespace = projects[root["spec"]["project"]], root["spec"]["destination"]["namespace"]
+        refused = sync_refusals(project, objects, namespace=namespace, application_projects=ROOT_APPLICATION_PROJECTS)
+        findings += [f"gitops ({root['metadata']['name']}): {line}" for line in refused]
+    assert synced == len(render.gitops), "the CDK Applications sync exactly the render's GitOps content"
     for origin, obj in render.objects():
-        if origin == "gitops":  # synced by the CDK root Application
-            if not project_admits(projects[root["spec"]["project"]], obj, root["spec"]["destination"]["namespace"]):
-                findings.append(f"gitops: {obj['kind']}/{obj['metadata']['name']} refused by {root['spec']['project']}")
-            continue
         if not origin.startswith("argocd Application "):
             continue
         app = apps[origin.removeprefix("argocd Application ")]

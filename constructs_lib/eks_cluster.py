@@ -12,8 +12,8 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from constructs_lib.log_groups import log_group, logs_key, route_function_logs
-from constructs_lib.nag import acknowledge, managed_policy_finding
-from platform_config.config import PlatformConfig
+from constructs_lib.nag import acknowledge, acknowledge_in_packs, managed_policy_finding
+from platform_config.config import COMPLIANCE_PACKS, PlatformConfig
 from platform_config.versions import KubernetesRelease
 
 ALL_LOG_TYPES = [
@@ -26,6 +26,16 @@ ALL_LOG_TYPES = [
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 # Read-only across the cluster (no Secrets): for people who look, not change.
 VIEW_POLICY = "AmazonEKSViewPolicy"
+
+# The compliance packs' Lambda rules (NIST 800-53 and HIPAA have them, PCI DSS does not), on CDK's kubectl
+# provider functions: CloudFormation invokes them synchronously through the provider framework.
+LAMBDA_RULE_PACKS = ("HIPAA.Security", "NIST.800.53.R5")
+LAMBDA_RULES = {
+    "LambdaDLQ": "CloudFormation invokes the kubectl provider synchronously and records each failure as a failed "
+    "stack event; an asynchronous dead-letter queue would never receive anything.",
+    "LambdaConcurrency": "The kubectl provider runs only during cdk deploy, one invocation per manifest or chart "
+    "change; reserved concurrency would take capacity from the account's pool for no gain.",
+}
 
 
 def kubectl_layer(scope: Construct, id_: str, *, release: KubernetesRelease) -> aws_lambda.ILayerVersion:
@@ -111,7 +121,7 @@ class PlatformCluster(Construct):
             )
             for index, arn in enumerate(config.viewer_principal_arns)
         ]
-        self._acknowledge_cdk_internals()
+        self._acknowledge_cdk_internals(config.compliance_packs)
         self._declare_handler_logs(config)
 
     def _declare_handler_logs(self, config: PlatformConfig) -> None:
@@ -127,8 +137,9 @@ class PlatformCluster(Construct):
             route_function_logs(function, group)
             self.handler_log_groups[id_] = group
 
-    def _acknowledge_cdk_internals(self) -> None:
-        """Findings on roles and functions aws_eks_v2 creates for us, each on its own construct."""
+    def _acknowledge_cdk_internals(self, packs: tuple[str, ...]) -> None:
+        """Findings on roles and functions aws_eks_v2 creates for us, each on its own construct; `packs` are the
+        compliance packs switched on."""
         acknowledge(
             self.cluster.role,
             managed_policy_finding("AmazonEKSClusterPolicy"),
@@ -172,3 +183,14 @@ class PlatformCluster(Construct):
             "AwsSolutions-IAM5[Resource::<ControlPlaneClusterKubectlProviderHandler4C29DBB3.Arn>:*]",
             "The provider framework may invoke any version or alias of the one kubectl handler function.",
         )
+        for function in (handler, on_event):
+            acknowledge_in_packs(
+                function.node.find_child("ServiceRole").node.find_child("DefaultPolicy"),
+                "IAMNoInlinePolicy",
+                "aws-cdk-lib writes the kubectl provider's grants (this function's log group, the cluster, the "
+                "handler it invokes) as the role's default policy; it belongs to that one role and changes with it.",
+                packs=COMPLIANCE_PACKS,
+                enabled=packs,
+            )
+            for rule, why in LAMBDA_RULES.items():
+                acknowledge_in_packs(function, rule, why, packs=LAMBDA_RULE_PACKS, enabled=packs)

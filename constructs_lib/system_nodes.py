@@ -8,12 +8,24 @@ from constructs import Construct
 
 from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.identities import node_role
+from constructs_lib.karpenter_iam import reference_iam
 from constructs_lib.nag import acknowledge, managed_policy_finding
 from platform_config.config import PlatformConfig
 
 # AWS-maintained worker policies EKS documents for managed node groups, without AmazonEKS_CNI_Policy:
 # the VPC CNI (aws-node) has its own role through Pod Identity (constructs_lib/eks_addons.py).
-NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly")
+WORKER_POLICY = "AmazonEKSWorkerNodePolicy"
+
+
+def node_policies(karpenter_version: str) -> tuple[str, ...]:
+    """The worker policy and the ECR policy the profile's Karpenter reference gives its nodes: pull-only where
+    that reference uses AmazonEC2ContainerRegistryPullOnly (1.14), ReadOnly where it predates it (1.0)."""
+    ecr = [
+        p for p in reference_iam(karpenter_version).node_managed_policies if p.startswith("AmazonEC2ContainerRegistry")
+    ]
+    return (WORKER_POLICY, *ecr)
+
+
 SYSTEM_LABEL = {"eks-platform.io/node-role": "system"}
 # Only pods that tolerate CriticalAddonsOnly (CoreDNS, Karpenter, the add-ons we install) land here;
 # everything else goes to Karpenter capacity.
@@ -41,7 +53,10 @@ class SystemNodeGroup(Construct):
             ],
         )
         self.node_role = node_role(
-            self, "NodeRole", description=f"System node group of {config.cluster_name}", policies=NODE_POLICIES
+            self,
+            "NodeRole",
+            description=f"System node group of {config.cluster_name}",
+            policies=node_policies(config.profile.karpenter_version),
         )
         self.nodegroup = eks.Nodegroup(
             self,
@@ -62,7 +77,7 @@ class SystemNodeGroup(Construct):
                 version=self.launch_template.latest_version_number,
             ),
         )
-        for policy in NODE_POLICIES:
+        for policy in node_policies(config.profile.karpenter_version):
             acknowledge(
                 self.node_role,
                 managed_policy_finding(policy),

@@ -11,6 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from constructs_lib.nag import PACKS
 from platform_config import versions
 from platform_config.config import PLACEHOLDER_REPO, PlatformConfig, app_config
 from platform_stacks.addons_stack import AddonsStack
@@ -124,4 +125,7 @@ def build_app(
     cdk.Tags.of(app).add("eks-platform.io/cluster", config.cluster_name)
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+        # Opt-in compliance packs (regulated users); each finding is fixed or acknowledged where it arises.
+        for pack in config.compliance_packs:
+            cdk.Validations.of(app).add_plugins(PACKS[pack](app))
     return Platform(app=app, config=config, network=network, cluster=cluster, karpenter=karpenter, addons=addons)

@@ -10,6 +10,7 @@ from aws_cdk.assertions import Template
 
 from constructs_lib.eks_addons import ManagedAddons
 from constructs_lib.eks_cluster import PlatformCluster
+from constructs_lib.karpenter_iam import reference_iam
 from constructs_lib.network import PlatformVpc
 from constructs_lib.system_nodes import SystemNodeGroup
 from tests.stack_fixtures import config, stack, template
@@ -196,11 +197,13 @@ def test_vpc_cni_enforces_network_policies(default: Template) -> None:
     assert all("ConfigurationValues" not in a["Properties"] for a in others)
 
 
-def test_system_node_role_has_no_cni_policy(default: Template) -> None:
+def test_system_node_role_has_no_cni_policy_and_the_karpenter_references_ecr_policy(default: Template) -> None:
     (ng,) = default.find_resources("AWS::EKS::Nodegroup").values()
     role = default.to_json()["Resources"][ng["Properties"]["NodeRole"]["Fn::GetAtt"][0]]
     names = {a["Fn::Join"][1][-1].rsplit("/", 1)[-1] for a in role["Properties"]["ManagedPolicyArns"]}
-    assert names == {"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"}
+    reference = reference_iam(config().profile.karpenter_version).node_managed_policies
+    assert names == {"AmazonEKSWorkerNodePolicy", *(p for p in reference if p.startswith("AmazonEC2ContainerRegistry"))}
+    assert not any("CNI" in n for n in names)
 
 
 def test_addons_that_need_nodes_wait_for_the_node_group(default: Template) -> None:

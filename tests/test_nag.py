@@ -13,9 +13,9 @@ import pytest
 from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 
-from platform_config.config import PlatformConfig
+from platform_config.config import COMPLIANCE_PACKS, PlatformConfig
 from platform_stacks.platform_app import build_app
-from tests.conftest import TODAY, Synthesized
+from tests.conftest import PROFILE_NAMES, TODAY, Synthesized
 from tests.fixed_context import fixed_context
 
 VAGUE = re.compile(r"^(n/?a|ok|todo|tbd|fine|needed|required|suppress(ed)?|false positive|ignore)\.?$", re.I)
@@ -77,6 +77,8 @@ NON_DEFAULT_OPTIONS: dict[str, Any] = {
     "karpenter_expire_after": "Never",
     "nat_gateways": 3,
     "admin_principal_arns": ["arn:aws:iam::123456789012:role/platform-admins"],
+    # Every opt-in compliance pack (NIST 800-53 R5, PCI DSS 3.2.1, HIPAA): fixed or acknowledged, finding by finding.
+    "compliance_packs": list(COMPLIANCE_PACKS),
 }
 
 
@@ -85,12 +87,18 @@ def test_every_boolean_option_is_in_the_non_default_nag_app() -> None:
     assert booleans and booleans <= set(NON_DEFAULT_OPTIONS)
 
 
-def test_every_documented_option_synthesizes_with_cdk_nag_on(tmp_path: Path) -> None:
-    platform = build_app(fixed_context(**NON_DEFAULT_OPTIONS), env={}, today=TODAY, outdir=str(tmp_path))
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_every_documented_option_synthesizes_with_cdk_nag_on(tmp_path: Path, profile: str) -> None:
+    context = fixed_context(**NON_DEFAULT_OPTIONS, release=profile)
+    platform = build_app(context, env={}, today=TODAY, outdir=str(tmp_path))
     platform.app.synth()
     plugins = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    assert {p["pluginName"] for p in plugins} >= {"AwsSolutions", *COMPLIANCE_PACKS}
     for plugin in plugins:
         assert (plugin["conclusion"], plugin.get("violations", [])) == ("success", []), plugin["pluginName"]
+        for finding in plugin.get("suppressedViolations", []):
+            reason = finding["reason"].strip()
+            assert len(reason) >= 20 and not VAGUE.match(reason), f"{finding['acknowledgedId']}: {reason!r}"
     network = json.loads((tmp_path / f"{platform.network.stack_name}.template.json").read_text())
     ingress = [
         rule

@@ -52,11 +52,13 @@ def test_s3_gateway_endpoint_always_and_interface_endpoints_only_when_switched_o
 def test_subnets_carry_load_balancer_and_karpenter_discovery_tags() -> None:
     _, t = build(cluster_name="blue")
     subnets = t.find_resources("AWS::EC2::Subnet")
-    public = [s for s in subnets.values() if s["Properties"]["MapPublicIpOnLaunch"]]
-    private = [s for s in subnets.values() if not s["Properties"]["MapPublicIpOnLaunch"]]
 
     def tags(resource: dict) -> dict[str, str]:
         return {tag["Key"]: tag["Value"] for tag in resource["Properties"]["Tags"]}
+
+    public = [s for s in subnets.values() if tags(s)["aws-cdk:subnet-type"] == "Public"]
+    private = [s for s in subnets.values() if tags(s)["aws-cdk:subnet-type"] == "Private"]
+    assert len(public) == len(private) == 3
 
     assert all(tags(s)["kubernetes.io/role/elb"] == "1" for s in public)
     assert all(tags(s)["kubernetes.io/role/internal-elb"] == "1" for s in private)
@@ -69,3 +71,37 @@ def test_private_subnets_are_large_enough_for_pod_ips() -> None:
     t.has_resource_properties(
         "AWS::EC2::Subnet", {"CidrBlock": Match.string_like_regexp(r"/18$"), "MapPublicIpOnLaunch": False}
     )
+
+
+def test_no_subnet_assigns_public_ips_nat_gateways_use_elastic_ips() -> None:
+    _, t = build(nat_gateways=3)
+    assert all(not s["Properties"]["MapPublicIpOnLaunch"] for s in t.find_resources("AWS::EC2::Subnet").values())
+    nats = t.find_resources("AWS::EC2::NatGateway").values()
+    assert all("AllocationId" in n["Properties"] for n in nats)
+
+
+def test_flow_log_role_trusts_only_this_accounts_flow_logs_and_has_no_inline_policy() -> None:
+    cfg = config()
+    _, t = build()
+    (role,) = [
+        r
+        for r in t.find_resources("AWS::IAM::Role").values()
+        if r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service")
+        == "vpc-flow-logs.amazonaws.com"
+    ]
+    condition = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+    assert condition["StringEquals"] == {"aws:SourceAccount": cfg.account}
+    arn = condition["ArnLike"]["aws:SourceArn"]["Fn::Join"][1]
+    assert arn[-1].endswith(f":ec2:{cfg.region}:{cfg.account}:vpc-flow-log/*")
+    assert "Policies" not in role["Properties"] and len(role["Properties"]["ManagedPolicyArns"]) == 1
+    assert t.find_resources("AWS::IAM::Policy") == {}
+
+
+def test_s3_endpoint_admits_this_accounts_buckets_and_reads_of_the_aws_buckets_nodes_need() -> None:
+    _, t = build()
+    (endpoint,) = t.find_resources("AWS::EC2::VPCEndpoint").values()
+    statements = endpoint["Properties"]["PolicyDocument"]["Statement"]
+    own, aws = statements
+    assert own["Condition"] == {"StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert aws["Action"] == "s3:GetObject" and len(aws["Resource"]) == 3
+    assert not any(s.get("Effect") == "Allow" and s.get("Resource") == "*" and "Condition" not in s for s in statements)

@@ -29,6 +29,7 @@ ADDON_EXCLUDES = {
     "disallow-privileged-containers": set(),
     # Only node-exporter's own namespace: monitoring stays covered (issue 13).
     "disallow-host-access": {"node-exporter"},
+    "disallow-baseline-escalations": {"node-exporter"},
     "disallow-latest-tag": set(),
     "require-requests-limits": {"argocd", "monitoring", "node-exporter"},
     "require-run-as-non-root": {"argocd", "monitoring", "node-exporter"},
@@ -42,6 +43,7 @@ ADDON_EXCLUDES = {
 ACTIONS = {
     "disallow-privileged-containers": "Enforce",
     "disallow-host-access": "Enforce",
+    "disallow-baseline-escalations": "Enforce",
     "disallow-latest-tag": "Enforce",
     "require-requests-limits": "Audit",
     "require-run-as-non-root": "Audit",

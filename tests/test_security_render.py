@@ -12,6 +12,8 @@ from platform_checks.gitops import project_admits, sync_refusals
 from platform_checks.netpol import blocked, policies_in, scrape_flows
 from platform_checks.pss import pod_specs, workload_violations
 from platform_checks.rendered import PlatformRender, gitops_objects
+from platform_checks.values import chart_has_key
+from tests.conftest import ROOT
 
 ENFORCE = "pod-security.kubernetes.io/enforce"
 # Namespaces synced content must never reach: they hold the guardrails and Argo CD itself.
@@ -171,3 +173,19 @@ def test_a_child_chart_object_outside_its_project_is_reported(platform_render: P
     }
     projects["platform"]["spec"]["destinations"] = projects["platform"]["spec"]["destinations"][:1]
     assert any("refused by platform" in f for f in project_findings(platform_render, projects))
+
+
+def test_observability_runs_at_restricted_and_the_collector_mounts_no_token_where_its_chart_allows(
+    platform_render: PlatformRender,
+) -> None:
+    assert namespace_levels(platform_render)["observability"] == "restricted"
+    collector = platform_render.in_release("otel-collector")
+    (deployment,) = [o for o in collector if o["kind"] == "Deployment"]
+    pod = deployment["spec"]["template"]["spec"]
+    if chart_has_key(
+        "opentelemetry-collector", ("serviceAccount", "automountServiceAccountToken"), platform_render.profile
+    ):
+        assert pod["automountServiceAccountToken"] is False
+    else:  # the seed chart has no switch: the security model names the gap
+        assert "automountServiceAccountToken" in (ROOT / "docs" / "security-model.md").read_text()
+    assert pod["securityContext"]["runAsNonRoot"] is True

@@ -245,7 +245,8 @@ def test_deploy_needs_the_diff_and_runs_in_the_production_environment() -> None:
     assert jobs["deploy"]["environment"] == "production"
     # Unattended after the reviewed diff: CI passes the approval flag explicitly (make deploy asks by default).
     deploy_runs = [s["run"] for s in steps(jobs["deploy"]) if "run" in s]
-    assert deploy_runs == ['make deploy DEPLOY_FLAGS="--require-approval never"']
+    assert deploy_runs[-1:] == ['make deploy DEPLOY_FLAGS="--require-approval never"']
+    assert all(r.startswith("python -m venv .venv") for r in deploy_runs[:-1])  # the locked install, before it
 
 
 def test_deploy_diff_is_published_to_the_step_summary() -> None:
@@ -387,3 +388,29 @@ def test_runbook_version_pins_and_observability_names_exist() -> None:
             assert name.startswith("karpenter_interruption_"), name
             continue
         assert name in rules, f"{name} is in the runbook but in no manifest under infra/"
+
+
+def locked_pins(text: str) -> dict[str, str]:
+    """name -> version of each `name==version` entry of a requirements file (names normalised like pip)."""
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s\\;]+)", text, re.M)
+    return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pins}
+
+
+def test_every_deploy_job_installs_hash_locked_wheels_before_it_has_credentials() -> None:
+    for name, job in load(DEPLOY)["jobs"].items():
+        names = [s.get("uses", "") or s.get("run", "") for s in steps(job)]
+        credentials = next(i for i, n in enumerate(names) if n.startswith("aws-actions/configure-aws-credentials"))
+        before = "\n".join(s.get("run", "") for s in steps(job)[:credentials])
+        assert "--require-hashes --only-binary=:all:" in before and "-r requirements.lock" in before, name
+        assert "touch .venv/.installed" in before and "npm ci" in before, name
+        assert all(s.get("with", {}).get("persist-credentials") is False for s in uses(job, "actions/checkout")), name
+
+
+def test_the_lock_pins_requirements_txt_exactly_with_a_hash_for_every_package() -> None:
+    lock = (REPO / "requirements.lock").read_text()
+    runtime = locked_pins((REPO / "requirements.txt").read_text())
+    locked = locked_pins(lock)
+    assert runtime and {k: locked.get(k) for k in runtime} == runtime
+    body = "\n".join(line for line in lock.splitlines() if not line.startswith("#"))
+    entries = re.split(r"\n(?=[A-Za-z0-9])", body.strip())
+    assert len(entries) == len(locked) and all("--hash=sha256:" in e for e in entries)

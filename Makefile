@@ -91,8 +91,11 @@ unit: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## pytest only, one worke
 snapshot-update: deps ## rewrite the template snapshots (review the diff like code)
 	$(VENV)/bin/pytest tests/test_snapshots.py --snapshot-update
 
-derive: deps ## regenerate upstream_facts/ from ../shared/upstream
-	$(PY) tools/derive_upstream.py
+# Reads the upstream files locked in upstream_facts/sources.json from ../shared/upstream when it holds them, else
+# fetches them at the locked commit (GitHub raw files; UPSTREAM_RAW_BASE to change) and checks each git blob id.
+# A bumped pin's files are located by the registry's tag, locked and printed for review.
+derive: deps ## regenerate upstream_facts/ (and lock a new pin's upstream files) from ../shared or upstream
+	$(PY) tools/derive_upstream.py --update-lock $(DERIVE_FLAGS)
 
 # The committed architecture picture (docs/architecture.{dot,png,svg}) is the reference configuration's (the
 # documented defaults, never cdk.json), so a fork's own settings cannot make tests/test_architecture_diagram.py

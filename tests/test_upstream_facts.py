@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -11,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from platform_checks._facts import app_version, stale_pin
+from platform_checks.values import check_values
 from platform_config.addons import addons
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES
@@ -205,11 +208,26 @@ def test_reference_queue_and_node_role_facts(profile: str) -> None:
 def test_chart_pins_in_upstream_chart_yaml_are_the_profiles_pins(profile: str) -> None:
     pins = _json("chart_pins.json", profile)
     charts = PROFILES[profile].charts
-    assert {c: (p["version"], p["appVersion"]) for c, p in pins.items()} == {
-        c: (charts[c].version, charts[c].app_version) for c in pins
-    }
+    assert {c: p["version"] for c, p in pins.items()} == {c: charts[c].version for c in pins}
+    assert [stale_pin(c, profile) for c in charts] == [None] * len(charts)
     # Every chart an add-on installs with values; a chart with no values (karpenter-crd) has no key tree either.
     assert set(pins) == {a.chart for a in addons(profile) if a.takes_values}
+
+
+def test_a_pin_bump_with_stale_facts_fails_naming_the_chart_the_pin_and_make_derive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    current = PROFILES["current"]
+    repo, _version = current.other_charts["kyverno"]
+    other_charts = {**current.other_charts, "kyverno": (repo, "99.0.0")}
+    bumped = dataclasses.replace(current, other_charts=other_charts, karpenter_version="99.1.0")
+    monkeypatch.setitem(PROFILES, "current", bumped)
+    errors = check_values("kyverno", {}, profile="current")  # what every values file of the release goes through
+    assert len(errors) == 1 and "\n" not in errors[0]
+    assert errors[0].startswith("upstream_facts/current/chart_pins.json: kyverno is pinned to 99.0.0 ")
+    assert errors[0].endswith("run `make derive`")
+    with pytest.raises(ValueError, match=r"karpenter is pinned to 99\.1\.0 .*run `make derive`$"):
+        app_version("karpenter", "current")
 
 
 def test_seed_demo_pins_the_collector_and_jaeger_versions_of_the_seed_profile() -> None:

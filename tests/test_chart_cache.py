@@ -129,10 +129,10 @@ def test_the_cache_is_git_ignored() -> None:
 def test_online_pulls_use_each_pins_repository() -> None:
     karpenter, kyverno = PROFILES["current"].charts["karpenter"], PROFILES["current"].charts["kyverno"]
     assert pull_command(karpenter, "helm") == [
-        "helm", "pull", "oci://public.ecr.aws/karpenter/karpenter", "--version", "1.14.1"
+        "helm", "pull", "oci://public.ecr.aws/karpenter/karpenter", "--version", karpenter.version
     ]  # fmt: skip
     assert pull_command(kyverno, "helm") == [
-        "helm", "pull", "kyverno", "--repo", "https://kyverno.github.io/kyverno/", "--version", "3.9.0"
+        "helm", "pull", "kyverno", "--repo", "https://kyverno.github.io/kyverno/", "--version", kyverno.version
     ]  # fmt: skip
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from constructs_lib.karpenter_iam import reference_iam
+from platform_checks import _facts
 from platform_config.versions import PROFILES
 from tests.upstream_server import serve
 from tools import derive_upstream
@@ -218,11 +220,12 @@ def test_derive_without_shared_fetches_each_locked_blob_once_and_matches_the_fac
     assert len(served.requests) == len({e.blob for e in entries})
 
 
-def test_a_karpenter_patch_bump_locks_the_tag_and_the_release_branch_from_git_without_oci(
+def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_without_oci_and_keeps_the_iam_shape(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _require_shared()
     old, new = PROFILES["current"].karpenter_version, "9.9.9"
+    old_shape = reference_iam(old)
     files = {
         e.path: (SHARED / e.file).read_bytes()
         for e in load_lock()[0].values()
@@ -252,3 +255,10 @@ def test_a_karpenter_patch_bump_locks_the_tag_and_the_release_branch_from_git_wi
     pins = json.loads((out / "current" / "chart_pins.json").read_text())
     assert pins["karpenter"]["version"] == new
     assert derive_upstream.main(["--check", *common]) == 0
+    # The IAM shape follows the derived reference: an unchanged reference CloudFormation needs no IAM edit.
+    monkeypatch.setattr(_facts, "FACTS_DIR", out)
+    _facts.load_fact.cache_clear()
+    try:
+        assert reference_iam(new) == old_shape
+    finally:
+        _facts.load_fact.cache_clear()

@@ -242,6 +242,8 @@ def derive_cfn(text: str, path: str) -> dict[str, Any]:
             # Karpenter 1.0 has one controller policy; 1.14 splits it into six (same Sid namespace).
             out["controller_policies"][name] = {
                 "name": _cfn_str(props.get("ManagedPolicyName")),
+                # The reference's statement order: constructs_lib/karpenter_iam.py writes the policy in it.
+                "sids": [s["Sid"] for s in doc["Statement"]],
                 "statements": statements,
                 "actions": sorted({a for s in statements.values() for a in s["actions"]}),
             }
@@ -277,6 +279,8 @@ def derive_cfn(text: str, path: str) -> dict[str, Any]:
     sids = [sid for policy in out["controller_policies"].values() for sid in policy["statements"]]
     if len(sids) != len(set(sids)):
         raise SystemExit(f"{path}: controller policy Sids repeat across policies; facts are keyed by Sid")
+    # The reference's policy order (its resources in template order), so our managed policies follow it.
+    out["controller_policy_order"] = [n for n, r in resources.items() if r["Type"] == "AWS::IAM::ManagedPolicy"]
     out["controller_actions"] = sorted({a for p in out["controller_policies"].values() for a in p["actions"]})
     return out
 

@@ -18,6 +18,7 @@ from platform_config.addons import addons
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES
 from tools import derive_upstream
+from tools.upstream_sources import load_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = ROOT / "upstream_facts"
@@ -233,7 +234,9 @@ def test_a_pin_bump_with_stale_facts_fails_naming_the_chart_the_pin_and_make_der
 def test_seed_demo_pins_the_collector_and_jaeger_versions_of_the_seed_profile() -> None:
     pins = _json("chart_pins.json", "seed")
     demo_deps = {d["name"]: d["version"] for d in pins["opentelemetry-demo"]["dependencies"]}
-    assert demo_deps["opentelemetry-collector"] == "0.110.3" and demo_deps["jaeger"] == "3.3.3"
+    seed = PROFILES["seed"].charts
+    assert demo_deps["opentelemetry-collector"] == seed["opentelemetry-collector"].version
+    assert demo_deps["jaeger"] == seed["jaeger"].version
 
 
 def test_key_trees_mark_empty_default_maps_as_free_form(profile: str) -> None:
@@ -245,24 +248,17 @@ def test_key_trees_mark_empty_default_maps_as_free_form(profile: str) -> None:
     assert schemas == {"opentelemetry-collector.schema.json", "opentelemetry-demo.schema.json"}
 
 
-def test_notice_names_every_source_its_commit_and_licence() -> None:
+def test_notice_names_every_locked_source_its_commit_and_licence() -> None:
     notice = (FACTS / "NOTICE").read_text()
-    for needle in (
-        "github.com/aws/karpenter-provider-aws @ tag v1.0.14 (093ba9dfbcaf7c09d6a2fac7a060fae465a90206)",
-        "github.com/aws/karpenter-provider-aws @ tag v1.14.1 (bde00654cd316fddb3dccfba3f5ac07039865429)",
-        "Sources of the seed profile:",
-        "Sources of the current profile:",
-        "The NOTICE file of kyverno (kyverno-3.9.0) reads:",
-        "github.com/argoproj/argo-helm",
-        "github.com/kyverno/kyverno",
-        "github.com/prometheus-community/helm-charts",
-        "github.com/open-telemetry/opentelemetry-helm-charts",
-        "github.com/jaegertracing/helm-charts",
-        "Apache License 2.0",
-        "derived facts",
-    ):
+    files, _absent = load_lock()
+    sources = [e for name, e in files.items() if not name.endswith("/NOTICE")]
+    lines = [f"- {e.repo} @ {e.ref} ({e.commit}): {e.path} [{e.license}]" for e in sources]
+    assert sorted(line for line in notice.splitlines() if line.startswith("- ")) == sorted(lines)
+    # Apache-2.0 section 4(d): each locked NOTICE file is quoted.
+    for name in (n for n in files if n.endswith("/NOTICE")):
+        assert f"({name.split('/', 1)[0]}" in notice or f", {name.split('/', 1)[0]}" in notice, name
+    for needle in ("Sources of the seed profile:", "Sources of the current profile:", "derived facts"):
         assert needle in notice, needle
-    assert notice.count("[Apache-2.0]") == 27 + 32
 
 
 def test_check_reports_stale_missing_and_leftover_facts(tmp_path: Path) -> None:

@@ -94,6 +94,8 @@ snapshot-update: deps ## rewrite the template snapshots (review the diff like co
 # Reads the upstream files locked in upstream_facts/sources.json from ../shared/upstream when it holds them, else
 # fetches them at the locked commit (GitHub raw files; UPSTREAM_RAW_BASE to change) and checks each git blob id.
 # A bumped pin's files are located by the registry's tag, locked and printed for review.
+# DERIVE_FLAGS="--git OWNER/NAME=DIR" reads from a local clone, "--offline" never uses the network.
+DERIVE_FLAGS ?=
 derive: deps ## regenerate upstream_facts/ (and lock a new pin's upstream files) from ../shared or upstream
 	$(PY) tools/derive_upstream.py --update-lock $(DERIVE_FLAGS)
 

@@ -183,6 +183,15 @@ def test_an_unknown_tag_is_named_with_the_repository(tmp_path: Path, remotes: Pa
         src.has("chart-9.9.9/Chart.yaml")
 
 
+def test_locked_files_the_derivation_no_longer_reads_are_reported_and_dropped(tmp_path: Path, remotes: Path) -> None:
+    lock = locked(tmp_path, Fetcher(clones={"acme/charts": remotes / "acme" / "charts"}, offline=True, cache=None))
+    src = Upstream(Fetcher(offline=True, cache=None), origin, update=True, lock_path=lock)
+    assert src.has(f"{TAG}/Chart.yaml")
+    assert src.stale() == [f"{TAG}/values.schema.json", f"{TAG}/values.yaml"]  # what --check names
+    src.write_lock()
+    assert load_lock(lock) == ({f"{TAG}/Chart.yaml": src.files[f"{TAG}/Chart.yaml"]}, set())
+
+
 def test_every_locked_file_is_one_the_registry_places_upstream() -> None:
     files, absent = load_lock()
     for name, entry in files.items():

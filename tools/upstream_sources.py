@@ -243,7 +243,7 @@ class Upstream:
         """Lock a file the lock does not name: from ../shared's MANIFEST when it lists it, else from upstream."""
         row = self._manifest.get(name)
         shared = self.fetcher.shared
-        if row is not None and shared is not None:
+        if row is not None and shared is not None and (shared / name).is_file():
             data = (shared / name).read_bytes()
             blob = git_blob_id(data)
             if not blob.startswith(row["blob"]):

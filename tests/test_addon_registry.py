@@ -13,7 +13,7 @@ from constructs_lib.namespace_guards import CDK_NAMESPACES
 from platform_config import addons as registry
 from platform_config.addons import ADDONS, CrdSource, addon, addons, check_registry, version_key
 from platform_config.versions import PROFILES
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Synthesized
 from tests.gitops_overlays import built_overlays
 from tests.stack_fixtures import config
 
@@ -103,3 +103,9 @@ def test_every_application_with_a_chart_is_a_registry_add_on(profile: str) -> No
         if o["kind"] == "Application" and o["spec"].get("source", {}).get("chart")
     }
     assert charted == {a.release for a in addons(profile, installer="argocd")}
+
+
+def test_the_addons_stack_description_names_every_add_on_it_installs(synthesized: Synthesized) -> None:
+    description = synthesized.templates["addons"]["Description"]
+    for record in addons(synthesized.platform.config.release, installer="addons-stack"):
+        assert record.title in description, record.release

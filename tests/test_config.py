@@ -434,8 +434,9 @@ def test_ami_alias_defaults_to_the_profiles_pin_and_an_explicit_one_wins(release
 @pytest.mark.parametrize("release", sorted(versions.PROFILES))
 def test_release_selects_one_profile_for_kubernetes_karpenter_and_charts(release: str) -> None:
     config = config_from(release=release)
-    assert config.profile is versions.PROFILES[release] and config.kubernetes is versions.PROFILES[release].kubernetes
-    assert {c: p.version for c, p in config.profile.charts.items()}["karpenter"] == config.profile.karpenter_version
+    assert config.profile is versions.PROFILES[release]
+    assert config.kubernetes is versions.PROFILES[release].kubernetes
+    assert config.profile.charts["karpenter"].version == versions.PROFILES[release].karpenter_version
 
 
 def test_readme_table_states_the_accepted_sets_the_code_checks() -> None:

@@ -336,7 +336,9 @@ def check_registry() -> list[str]:
             errors.append(f"{where}: installer {record.installer!r}; accepted: {list(INSTALLERS)}")
         if record.by_cdk and not record.construct_id:
             errors.append(f"{where}: a CDK add-on needs its construct_id (it decides the logical ids)")
-        if record.source is None:
+        folder = record.upstream or record.chart
+        if not any(a.source for a in ADDONS if (a.upstream or a.chart) == folder):
+            # One record per upstream folder says where it comes from (a second release of a chart inherits it).
             errors.append(f"{where}: needs its upstream source (repository and tag) for tools/derive_upstream.py")
         if not record.by_cdk and not record.application:
             errors.append(f"{where}: an Argo CD add-on names the Application file that installs it")

@@ -65,13 +65,18 @@ class Range:
         return f"{span} ({self.kind})"
 
 
+@functools.cache
+def _rows(chart: str) -> dict[str, dict[str, str]]:
+    return {row["version"]: row for row in chart_facts(chart)["versions"]}
+
+
 def chart_row(chart: str, version: str) -> dict[str, str]:
-    for row in chart_facts(chart)["versions"]:
-        if row["version"] == version:
-            return dict(row)
-    raise KeyError(f"{chart} {version} is not in {chart_facts(chart)['versions_source']}")
+    if version not in _rows(chart):
+        raise KeyError(f"{chart} {version} is not in {chart_facts(chart)['versions_source']}")
+    return dict(_rows(chart)[version])
 
 
+@functools.cache
 def documented_range(chart: str, version: str) -> Range:
     """The range a chart version's data gives: its app minor's published/tested range (the newest `since` at or
     below the app version), narrowed by the chart's kubeVersion lower bound."""

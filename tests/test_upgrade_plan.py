@@ -307,3 +307,20 @@ def test_search_is_as_short_as_brute_force_and_fails_exactly_when_it_finds_nothi
             assert before[0] == before[1], "the control plane moved while nodes lagged"
         before = state
     assert before == (problem.target_cp, problem.target_cp, problem.index(problem.target))
+
+
+def test_a_control_plane_step_names_removed_apis_found_in_our_rendered_manifests(
+    monkeypatch: pytest.MonkeyPatch, full_plan: dict[str, Any]
+) -> None:
+    removals = json.loads((ROOT / "upstream_facts/lifecycle/kubernetes-apis.json").read_text())["removals"]
+    minors = {s["after"]["kubernetes"] for s in full_plan["steps"] if s["kind"] == "control-plane"}
+    planted = next(r for r in removals if r["removed_in"] in minors)
+    api = f"{planted['api_version']} {planted['kind']}"
+    monkeypatch.setattr(upgrade_plan, "rendered_inventory", lambda: {OLDEST: [api]})
+    data = upgrade_plan.plan(OLDEST, NEWEST)
+    (step,) = [
+        s for s in data["steps"] if s["kind"] == "control-plane" and s["after"]["kubernetes"] == planted["removed_in"]
+    ]
+    assert f"in our rendered manifests: {api}" in step["prechecks"][0]
+    others = [s for s in data["steps"] if s["kind"] == "control-plane" and s is not step]
+    assert others and all(f"in our rendered manifests: {api}" not in s["prechecks"][0] for s in others)

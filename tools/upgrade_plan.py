@@ -19,6 +19,8 @@ from platform_config.addons import addons, version_key
 from platform_config.eks_rules import KUBECTL_LAYERS, KUBELET_MAX_SKEW, minor_number
 from platform_config.upgrade_steps import PROSE_STEPS
 from platform_config.versions import PROFILES
+from tools.cluster_state import ClusterError, load_context, read_state
+from tools.rendered_apis import committed as rendered_inventory
 
 ROOT = Path(__file__).resolve().parent.parent
 AMI = compat.AMI_COMPONENT
@@ -147,17 +149,10 @@ def _removed_apis(minor: str) -> list[str]:
     return [f"{e['api_version']} {e['kind']}" for e in data["removals"] if e["removed_in"] == minor]
 
 
-def _repo_manifest_apis() -> set[str]:
-    """apiVersion and kind of every manifest kept in the repository (infra/, apps/): the GitOps side we render."""
-    import yaml
-
-    found = set()
-    for folder in ("infra", "apps"):
-        for path in sorted((ROOT / folder).rglob("*.yaml")):
-            for doc in yaml.load_all(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-                if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
-                    found.add(f"{doc['apiVersion']} {doc['kind']}")
-    return found
+def rendered_apis(*profiles: str) -> set[str]:
+    """`<apiVersion> <kind>` the render gate produced for these profiles (platform_config/rendered_apis.json)."""
+    inventory = rendered_inventory()
+    return {api for name in profiles for api in inventory.get(name, [])}
 
 
 def describe(kind: str, before: dict[str, Any], after: dict[str, Any], used_apis: set[str]) -> dict[str, Any]:
@@ -170,7 +165,7 @@ def describe(kind: str, before: dict[str, Any], after: dict[str, Any], used_apis
             "change": f"control plane {before['kubernetes']} -> {minor}",
             "prechecks": [
                 f"APIs removed in {minor} (Pluto data): {', '.join(removed) if removed else 'none'}; "
-                f"in our manifests: {', '.join(hits) if hits else 'none found'}",
+                f"in our rendered manifests: {', '.join(hits) if hits else 'none found'}",
                 "aws eks list-insights --cluster-name <cluster>: no UPGRADE_READINESS insight in ERROR",
             ],
             "notes": [f"{compat.LIFECYCLE.relative_to(ROOT)}/kubernetes-apis.json"],
@@ -214,7 +209,7 @@ def plan(
     path = search(problem)
     pinned = {(c, p.charts[c].version) for p in PROFILES.values() for c in p.charts}
     repos = {c: pin.repository for p in PROFILES.values() for c, pin in p.charts.items()}
-    used_apis = _repo_manifest_apis()
+    used_apis = rendered_apis(*(n for n in (from_name, to_name) if n in PROFILES))
     steps, before = [], start
     for n, (what, state) in enumerate(path, 1):
         after = as_state(problem, state)
@@ -279,11 +274,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to", default="current", help="a profile name")
     parser.add_argument("--json", type=Path, help="also write the plan as JSON to this file")
     parser.add_argument("--format", choices=("md", "json"), default="md", help="what to print")
+    parser.add_argument("--context", type=Path, default=ROOT / "cdk.json", help="FROM=cluster: cdk.json to read")
     args = parser.parse_args(argv)
+    start = None
+    if args.from_ == "cluster":
+        try:
+            start, insights = read_state(load_context(args.context))
+        except ClusterError as err:
+            print(f"error: cluster: {err}", file=sys.stderr)
+            return 1
+        for name in insights:
+            print(f"warning: EKS upgrade insight in ERROR: {name} (aws eks list-insights)", file=sys.stderr)
     try:
-        data = plan(args.from_, args.to)
+        data = plan(args.from_, args.to, start=start)
     except NoPath as err:
         print(f"error: no upgrade path from {args.from_} to {args.to}: {err}", file=sys.stderr)
+        return 1
+    except (KeyError, ValueError) as err:  # a version or alias the data does not hold (a cluster running it)
+        print(f"error: {err.args[0]}", file=sys.stderr)
         return 1
     text = json.dumps(data, indent=1, sort_keys=True) + "\n"
     if args.json:

@@ -44,13 +44,7 @@ def slug(heading: str) -> str:
 
 def headings(text: str, level: str) -> list[str]:
     """Headings of exactly `level` (`##`) outside fenced code blocks."""
-    out, fenced = [], False
-    for line in text.splitlines():
-        if line.lstrip().startswith("```"):
-            fenced = not fenced
-        elif not fenced and re.match(rf"{level} \S", line):
-            out.append(line[len(level) + 1 :].strip())
-    return out
+    return [heading for heading, _ in sections(text, level)]
 
 
 def sections(text: str, level: str) -> list[tuple[str, str]]:
@@ -200,25 +194,25 @@ def kube_prometheus_stack(shared: Path, chart: str) -> dict[str, Any]:
     return {"ranges": [], "notes": notes, "sources": [rel]}
 
 
-def opentelemetry(shared: Path, chart: str) -> dict[str, Any]:
-    rel = _chart_doc(shared, "opentelemetry-helm-charts", chart, "UPGRADING.md")
+def _chart_notes(shared: Path, folder: str, chart: str, name: str, pattern: str) -> dict[str, Any]:
+    """Notes of a chart whose `##` headings name the version they lead to (`pattern`'s one group)."""
+    rel = _chart_doc(shared, folder, chart, name)
     notes = []
     for heading in headings((shared / rel).read_text(), "##"):
-        found = re.fullmatch(r"(?:[\d.]+ to |To )(\d+\.\d+(?:\.\d+)?)", heading)
+        found = re.fullmatch(pattern, heading)
         if found:
             to = found.group(1) if found.group(1).count(".") == 2 else found.group(1) + ".0"
             notes.append({"to": to, "source": rel, "anchor": slug(heading)})
     return {"ranges": [], "notes": notes, "sources": [rel]}
 
 
+def opentelemetry(shared: Path, chart: str) -> dict[str, Any]:
+    pattern = r"(?:[\d.]+ to |To )(\d+\.\d+(?:\.\d+)?)"
+    return _chart_notes(shared, "opentelemetry-helm-charts", chart, "UPGRADING.md", pattern)
+
+
 def jaeger(shared: Path, chart: str) -> dict[str, Any]:
-    rel = _chart_doc(shared, "jaegertracing-helm-charts", chart, "README.md")
-    notes = []
-    for heading in headings((shared / rel).read_text(), "##"):
-        found = re.fullmatch(r"Changes in v(\d+\.\d+\.\d+)", heading)
-        if found:
-            notes.append({"to": found.group(1), "source": rel, "anchor": slug(heading)})
-    return {"ranges": [], "notes": notes, "sources": [rel]}
+    return _chart_notes(shared, "jaegertracing-helm-charts", chart, "README.md", r"Changes in v(\d+\.\d+\.\d+)")
 
 
 def parsers(refs: dict[str, str]) -> dict[str, Callable[[Path, str], dict[str, Any]]]:

@@ -117,6 +117,14 @@ def ami_release(alias: str) -> tuple[str, list[str], bool]:
     return before[-1], releases[before[-1]], False
 
 
+def node_release_version(alias: str, kubernetes: str) -> str | None:
+    """The managed node group's releaseVersion of the AMI release an alias names, for a Kubernetes minor
+    (`1.36.2-20260714`), or None when the changelog has no such release or it built no image for that minor."""
+    release = alias.partition("@")[2]
+    found: str | None = ami_facts().get("release_versions", {}).get(release, {}).get(kubernetes)
+    return found
+
+
 @dataclass(frozen=True)
 class Finding:
     component: str

@@ -250,12 +250,21 @@ def chart_rows(shared: Path) -> dict[str, list[dict[str, str]]]:
 def ami_releases(shared: Path) -> dict[str, Any]:
     """Each AMI release of the changelog and the Kubernetes minors it built an AL2023 standard AMI for."""
     parts = re.split(r"^#{1,2} AMI Release (v\d{8})\s*$", (shared / AMI_CHANGELOG).read_text(), flags=re.M)
-    releases = {}
+    releases, release_versions = {}, {}
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
         built = {int(m) for m in re.findall(r"al2023-[a-z0-9_]+-standard-1\.(\d+)-v\d{8}", body)}
         if built:
             releases[name] = [f"1.{m}" for m in sorted(built)]
-    return {"family": "al2023", "source": AMI_CHANGELOG, "releases": dict(sorted(releases.items()))}
+            # The managed node group's releaseVersion of each minor: `<kubernetes patch>-<release date>`.
+            versions = dict(re.findall(rf"\b((1\.\d+)\.\d+-{name[1:]})\b", body))
+            by_minor = {minor: full for full, minor in versions.items() if int(minor.split(".")[1]) in built}
+            release_versions[name] = dict(sorted(by_minor.items(), key=lambda kv: minor_key(kv[0])))
+    return {
+        "family": "al2023",
+        "source": AMI_CHANGELOG,
+        "releases": dict(sorted(releases.items())),
+        "release_versions": dict(sorted(release_versions.items())),
+    }
 
 
 def api_removals(shared: Path) -> dict[str, Any]:

@@ -174,8 +174,11 @@ def describe(kind: str, before: dict[str, Any], after: dict[str, Any], used_apis
     if kind == "nodes":
         return {
             "change": f"system node group {before['nodes']} -> {after['nodes']}",
-            "command": "aws eks update-nodegroup-version --cluster-name <cluster> --nodegroup-name <system group> "
-            f"--kubernetes-version {after['nodes']}",
+            # The node group's Version follows the profile: the control-plane step's deploy already applies this
+            # one; the command is the same change by hand (and what to run for a cluster built before that).
+            "command": "part of the control-plane step's make deploy (the system node group's Version and "
+            "ReleaseVersion follow the profile); by hand: aws eks update-nodegroup-version --cluster-name <cluster> "
+            f"--nodegroup-name <system group> --kubernetes-version {after['nodes']}",
             "prechecks": ["kubectl get pdb -A: every stateful workload on the drained nodes has a PodDisruptionBudget"],
             "notes": [],
             "verify": [f"kubectl get nodes -o wide: every system node on v{after['nodes']}"],

@@ -151,3 +151,12 @@ def test_kubernetes_api_removals_come_from_pluto_with_the_minor_they_are_removed
         assert entry["api_version"] and entry["kind"]
         if entry["deprecated_in"]:
             assert int(entry["deprecated_in"].split(".")[1]) <= int(entry["removed_in"].split(".")[1])
+
+
+def test_every_profiles_extended_support_ends_the_eks_extended_months_after_standard_support() -> None:
+    from platform_config.eks_rules import EXTENDED_SUPPORT_MONTHS
+
+    for profile in PROFILES.values():
+        start, end = profile.kubernetes.standard_support_end, profile.kubernetes.extended_support_end
+        assert (end.year - start.year) * 12 + end.month - start.month == EXTENDED_SUPPORT_MONTHS
+        assert end.day == start.day

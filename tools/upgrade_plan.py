@@ -247,10 +247,10 @@ def markdown(data: dict[str, Any]) -> str:
         " Each step changes one thing; every state between steps is inside the upstream data's ranges or an "
         "accepted risk (platform_config/accepted_risks.py), and tools/plan_check.py verifies it independently.",
         "",
-        "How to apply a step: put its profile (below) into platform_config/versions.py as a release profile, then "
-        "`make synth RELEASE=<step profile>` and `make deploy`, so every hop goes through a CDK deploy. A step "
-        "marked *not rendered offline* uses a chart version whose archive the chart cache does not hold: "
-        "`make charts` cannot render it without network access.",
+        "How to apply a step: put its profile (below) into platform_config/versions.py as a release profile, bring "
+        "its pinned upstream data (`make derive`) and chart archives, then `make synth RELEASE=<step profile>` and "
+        "`make deploy`, so every hop goes through a CDK deploy. A step marked *not rendered offline* uses a chart "
+        "version whose archive the chart cache does not hold: the render gate cannot check it without fetching it.",
         "",
     ]
     for step in data["steps"]:

@@ -79,8 +79,8 @@ EXPECTED_CRDS = {
 }
 
 
-def test_facts_hold_one_folder_per_release_profile_one_notice_and_the_lock_of_their_sources() -> None:
-    assert sorted(p.name for p in FACTS.iterdir()) == sorted(["NOTICE", "sources.json", *PROFILE_NAMES])
+def test_facts_hold_one_folder_per_release_profile_the_lifecycle_folder_one_notice_and_the_lock() -> None:
+    assert sorted(p.name for p in FACTS.iterdir()) == sorted(["NOTICE", "lifecycle", "sources.json", *PROFILE_NAMES])
 
 
 @pytest.mark.parametrize("profile", sorted(EXPECTED_CRDS))

@@ -18,7 +18,8 @@ if __package__ in (None, ""):  # run as a script: the repo root holds platform_c
 
 from platform_config.addons import Addon, addon, addons
 from platform_config.versions import PROFILES, ReleaseProfile
-from tools.upstream_sources import LOCK, Fetcher, Origin, Upstream, UpstreamError
+from tools.derive_lifecycle import LIFECYCLE, derive_lifecycle
+from tools.upstream_sources import LOCK, Fetcher, Origin, Upstream, UpstreamError, manifest_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = ROOT.parent / "shared" / "upstream"
@@ -379,6 +380,11 @@ def derive(src: Upstream) -> dict[str, str]:
         profile_files, used[name] = derive_profile(src, profile)
         files.update({f"{name}/{rel}": content for rel, content in profile_files.items()})
     files["NOTICE"] = notice_text(src, used)
+    # The upgrade planner's compatibility data (tools/derive_lifecycle.py) reads ../shared/upstream/lifecycle, a
+    # mirror of many tags rather than pinned files: without it, the committed lifecycle/ facts are kept as they are.
+    shared = src.fetcher.shared
+    if shared is not None and (shared / LIFECYCLE).is_dir():
+        files.update(derive_lifecycle(shared, list(manifest_rows(shared).values())))
     return files
 
 
@@ -400,14 +406,21 @@ def origin(name: str) -> Origin:
     raise UpstreamError(f"{name}: no add-on in platform_config/addons.py has this pinned upstream folder")
 
 
-def _derived(path: Path, out: Path) -> bool:
-    """Every file under upstream_facts/ is derived but the lock of its sources (an input, reviewed by hand)."""
-    return path.is_file() and path.relative_to(out).as_posix() != LOCK.name
+def _derived(path: Path, out: Path, keep: tuple[str, ...] = ()) -> bool:
+    """Every file under upstream_facts/ is derived but the lock of its sources (an input, reviewed by hand) and
+    what this run could not derive (`keep`: folders left as committed)."""
+    rel = path.relative_to(out).as_posix()
+    return path.is_file() and rel != LOCK.name and not rel.startswith(keep)
 
 
-def write(files: dict[str, str], out: Path) -> None:
+def kept(files: dict[str, str]) -> tuple[str, ...]:
+    """Folders this run left as committed: lifecycle/ when ../shared/upstream/lifecycle is absent."""
+    return () if any(rel.startswith(f"{LIFECYCLE}/") for rel in files) else (f"{LIFECYCLE}/",)
+
+
+def write(files: dict[str, str], out: Path, keep: tuple[str, ...] = ()) -> None:
     for old in sorted(out.rglob("*")) if out.exists() else []:
-        if _derived(old, out) and old.relative_to(out).as_posix() not in files:
+        if _derived(old, out, keep) and old.relative_to(out).as_posix() not in files:
             old.unlink()  # a fact no longer derived must not linger
     for rel, content in sorted(files.items()):
         target = out / rel
@@ -415,10 +428,10 @@ def write(files: dict[str, str], out: Path) -> None:
         target.write_text(content)
 
 
-def check(files: dict[str, str], out: Path) -> list[str]:
+def check(files: dict[str, str], out: Path, keep: tuple[str, ...] = ()) -> list[str]:
     """Differences between a fresh derivation and the committed upstream_facts/."""
     problems = []
-    existing = {p.relative_to(out).as_posix() for p in out.rglob("*") if _derived(p, out)}
+    existing = {p.relative_to(out).as_posix() for p in out.rglob("*") if _derived(p, out, keep)}
     for rel in sorted(existing - set(files)):
         problems.append(f"{rel}: committed but no longer derived")
     for rel, content in sorted(files.items()):
@@ -480,7 +493,7 @@ def run(args: argparse.Namespace, src: Upstream) -> int:
     files = derive(src)
     where = "the locked upstream files"
     if args.check:
-        problems = check(files, args.out)
+        problems = check(files, args.out, kept(files))
         problems += [f"{LOCK.name}: {name} is locked but no longer read" for name in src.stale()]
         if problems:
             print(f"upstream_facts/ is stale vs {where}; run `make derive`", file=sys.stderr)
@@ -493,7 +506,9 @@ def run(args: argparse.Namespace, src: Upstream) -> int:
         for name in src.added:
             entry = src.files[name]
             print(f"locked {name}: {entry.repo} {entry.commit[:12]} blob {entry.blob} (review it)")
-    write(files, args.out)
+    write(files, args.out, kept(files))
+    for folder in kept(files):
+        print(f"kept upstream_facts/{folder} as committed: deriving it needs ../shared/upstream/{folder}")
     total = sum(len(c.encode()) for c in files.values())
     print(f"wrote {len(files)} files, {total} bytes, to {args.out}")
     return 0

@@ -25,7 +25,7 @@ ARGS ?=
 DEPLOY_FLAGS ?= --require-approval broadening
 
 .PHONY: help deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive clean diagram \
-	charts capacity
+	charts capacity upgrade-plan
 
 help: ## list every target with one line
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1\t\2/' | expand -t 24
@@ -91,8 +91,20 @@ unit: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## pytest only, one worke
 snapshot-update: deps ## rewrite the template snapshots (review the diff like code)
 	$(VENV)/bin/pytest tests/test_snapshots.py --snapshot-update
 
-derive: deps ## regenerate upstream_facts/ from ../shared/upstream
-	$(PY) tools/derive_upstream.py
+# Reads the upstream files locked in upstream_facts/sources.json from ../shared/upstream when it holds them, else
+# fetches them at the locked commit (GitHub raw files; UPSTREAM_RAW_BASE to change) and checks each git blob id.
+# A bumped pin's files are located by the registry's tag, locked and printed for review.
+# DERIVE_FLAGS="--git OWNER/NAME=DIR" reads from a local clone, "--offline" never uses the network.
+DERIVE_FLAGS ?=
+derive: deps ## regenerate upstream_facts/ (and lock a new pin's upstream files) from ../shared or upstream
+	$(PY) tools/derive_upstream.py --update-lock $(DERIVE_FLAGS)
+
+# The shortest path between two platform states (docs/runbook.md, Moving a cluster between profiles).
+FROM ?= seed
+TO ?= current
+upgrade-plan: deps ## print the upgrade playbook FROM=<profile> TO=<profile> (JSON in upgrade-plan.json)
+	$(PY) tools/upgrade_plan.py --from $(FROM) --to $(TO) --json upgrade-plan.json
+	$(PY) tools/plan_check.py upgrade-plan.json
 
 # The committed architecture picture (docs/architecture.{dot,png,svg}) is the reference configuration's (the
 # documented defaults, never cdk.json), so a fork's own settings cannot make tests/test_architecture_diagram.py

@@ -39,6 +39,18 @@ class CrdSource:
         return self.since is None or version_key(version) >= version_key(self.since)
 
 
+@dataclass(frozen=True)
+class UpstreamRepo:
+    """The git repository an add-on's upstream files come from and the ref of a chart version (`{version}` is the
+    pin): `tag` for every file, `chart_ref` for the chart folder when the release process rewrites Chart.yaml and
+    values.yaml on another ref (Karpenter's release branch, ../shared/upstream/MANIFEST.md note K1)."""
+
+    repo: str
+    tag: str
+    chart_ref: str = ""
+    license: str = "Apache-2.0"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Addon:
     """One Helm release: what installs it, where, in which order, and where its upstream data lives."""
@@ -68,10 +80,15 @@ class Addon:
     # Where its compatibility data and upgrade notes live (shared/upstream/lifecycle/<lifecycle>/).
     lifecycle: str = ""
     icon: str = "helm"
+    # The chart brings its own default-deny NetworkPolicies (Argo CD's global.networkPolicy); otherwise the
+    # namespace guards give every CDK add-on namespace one before the chart installs.
+    network_policies_from_chart: bool = False
     # Extra namespaces the release's pods run in, with their Pod Security level (node-exporter's host access).
     extra_namespaces: tuple[tuple[str, PodSecurity], ...] = ()
     # Only these profiles install it (empty: every profile).
     profiles: tuple[str, ...] = field(default_factory=tuple)
+    # Where tools/derive_upstream.py fetches (and locks) its upstream files at the pin.
+    source: UpstreamRepo | None = None
 
     def pin(self, profile: ReleaseProfile) -> ChartPin:
         return profile.charts[self.chart]
@@ -97,11 +114,14 @@ KARPENTER_CRDS = "pkg/apis/crds"
 ARGOCD_CRDS = "charts/argo-cd/templates/crds"
 KYVERNO_CRDS = "config/crds"
 KPS_CRDS = "charts/kube-prometheus-stack/charts/crds/crds"
+KARPENTER_SOURCE = UpstreamRepo("github.com/aws/karpenter-provider-aws", "v{version}", chart_ref="release-v{version}")
+OTEL_SOURCE = "github.com/open-telemetry/opentelemetry-helm-charts"
 
 # Install order within a stack follows this list where `after` does not decide it.
 ADDONS: tuple[Addon, ...] = (
     Addon(
         release="karpenter-crd",
+        source=KARPENTER_SOURCE,
         chart="karpenter-crd",
         title="Karpenter CRDs",
         namespace="kube-system",
@@ -128,6 +148,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="karpenter",
+        source=KARPENTER_SOURCE,
         chart="karpenter",
         title="Karpenter",
         namespace="kube-system",
@@ -143,6 +164,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="kube-prometheus-stack",
+        source=UpstreamRepo("github.com/prometheus-community/helm-charts", "kube-prometheus-stack-{version}"),
         chart="kube-prometheus-stack",
         title="kube-prometheus-stack",
         namespace="monitoring",
@@ -165,6 +187,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="kyverno",
+        source=UpstreamRepo("github.com/kyverno/kyverno", "kyverno-chart-{version}"),
         chart="kyverno",
         title="Kyverno",
         namespace="kyverno",
@@ -190,6 +213,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="argocd",
+        source=UpstreamRepo("github.com/argoproj/argo-helm", "argo-cd-{version}"),
         chart="argo-cd",
         title="Argo CD",
         namespace="argocd",
@@ -197,6 +221,7 @@ ADDONS: tuple[Addon, ...] = (
         installer="addons-stack",
         construct_id="ArgoCd",
         after=("namespace-guards",),
+        network_policies_from_chart=True,
         lifecycle="argo-cd",
         icon="argocd",
         crds=(
@@ -209,6 +234,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="otel-collector",
+        source=UpstreamRepo(OTEL_SOURCE, "opentelemetry-collector-{version}"),
         chart="opentelemetry-collector",
         title="OpenTelemetry Collector",
         namespace="observability",
@@ -221,6 +247,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="jaeger",
+        source=UpstreamRepo("github.com/jaegertracing/helm-charts", "jaeger-{version}"),
         chart="jaeger",
         title="Jaeger",
         namespace="observability",
@@ -233,6 +260,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="astronomy-shop",
+        source=UpstreamRepo(OTEL_SOURCE, "opentelemetry-demo-{version}"),
         chart="opentelemetry-demo",
         title="Astronomy Shop (OpenTelemetry demo)",
         namespace="astronomy-shop",
@@ -283,6 +311,19 @@ def cdk_namespaces(profile: str | None = None) -> dict[str, PodSecurity]:
     return dict(sorted(out.items()))
 
 
+def default_deny_namespaces(profile: str | None = None) -> tuple[str, ...]:
+    """The CDK add-on namespaces the namespace guards close to ingress by default (sorted)."""
+    return tuple(
+        sorted(
+            {
+                a.namespace
+                for a in addons(profile)
+                if a.by_cdk and a.namespace != "kube-system" and not a.network_policies_from_chart
+            }
+        )
+    )
+
+
 def check_registry() -> list[str]:
     """Rules every record keeps; one line per broken rule (tests/test_addon_registry.py asserts none)."""
     errors = []
@@ -295,6 +336,10 @@ def check_registry() -> list[str]:
             errors.append(f"{where}: installer {record.installer!r}; accepted: {list(INSTALLERS)}")
         if record.by_cdk and not record.construct_id:
             errors.append(f"{where}: a CDK add-on needs its construct_id (it decides the logical ids)")
+        folder = record.upstream or record.chart
+        if not any(a.source for a in ADDONS if (a.upstream or a.chart) == folder):
+            # One record per upstream folder says where it comes from (a second release of a chart inherits it).
+            errors.append(f"{where}: needs its upstream source (repository and tag) for tools/derive_upstream.py")
         if not record.by_cdk and not record.application:
             errors.append(f"{where}: an Argo CD add-on names the Application file that installs it")
         for name, profile in PROFILES.items():

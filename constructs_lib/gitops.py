@@ -10,6 +10,7 @@ from typing import Any
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from platform_checks._facts import app_version
 from platform_config.addons import addons
 from platform_config.config import PlatformConfig
 from platform_config.guardrails import GUARDRAIL_KIND
@@ -50,10 +51,15 @@ def content_path(root: str, release: str) -> str:
     return f"{GITOPS_DIR}/{release}/{root}"
 
 
+def can_impersonate(argocd_version: str) -> bool:
+    """Whether an Argo CD release (v2.10.9, 3.4.4) syncs as a project's destinationServiceAccounts."""
+    major, minor = argocd_version.lstrip("v").split(".")[:2]
+    return (int(major), int(minor)) >= IMPERSONATION_SINCE
+
+
 def impersonates(profile: ReleaseProfile) -> bool:
-    """Whether the profile's Argo CD can sync as a project's destinationServiceAccounts (2.13 and later)."""
-    app_version = profile.charts["argo-cd"].app_version.lstrip("v").split(".")
-    return (int(app_version[0]), int(app_version[1])) >= IMPERSONATION_SINCE
+    """Whether the profile's Argo CD (its chart's appVersion, from the upstream facts) can impersonate."""
+    return can_impersonate(app_version("argo-cd", profile.name))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pytest
 from platform_config.addons import addons
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES
-from tools import derive_upstream
+from tools import derive_pricing, derive_upstream
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = ROOT / "upstream_facts"
@@ -76,7 +76,7 @@ EXPECTED_CRDS = {
 
 
 def test_facts_hold_one_folder_per_release_profile_and_one_notice() -> None:
-    assert sorted(p.name for p in FACTS.iterdir()) == sorted(["NOTICE", *PROFILE_NAMES])
+    assert sorted(p.name for p in FACTS.iterdir()) == sorted(["NOTICE", *PROFILE_NAMES, derive_pricing.PRICING_DIR])
 
 
 @pytest.mark.parametrize("profile", sorted(EXPECTED_CRDS))
@@ -244,7 +244,7 @@ def test_notice_names_every_source_its_commit_and_licence() -> None:
         "derived facts",
     ):
         assert needle in notice, needle
-    assert notice.count("[Apache-2.0]") == 27 + 32
+    assert notice.count("[Apache-2.0]") == 27 + 32 + len(derive_pricing.SOURCES)
 
 
 def test_check_reports_stale_missing_and_leftover_facts(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ if __package__ in (None, ""):  # run as a script: the repo root holds platform_c
 
 from platform_config.addons import Addon, addon, addons
 from platform_config.versions import PROFILES, ReleaseProfile
+from tools.derive_pricing import derive_pricing, notice_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = ROOT.parent / "shared" / "upstream"
@@ -390,7 +391,10 @@ def derive(shared: Path) -> dict[str, str]:
     for name, profile in sorted(PROFILES.items()):
         profile_files, used[name] = derive_profile(shared, profile)
         files.update({f"{name}/{rel}": content for rel, content in profile_files.items()})
-    files["NOTICE"] = notice_text(shared, used)
+    pricing, pricing_used = derive_pricing(shared, dump)
+    files.update(pricing)
+    rows = {r["file"]: r for r in _manifest_sources(shared)}
+    files["NOTICE"] = notice_text(shared, used) + "\n".join(notice_lines(shared, pricing_used, rows)) + "\n"
     return files
 
 

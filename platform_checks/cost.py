@@ -122,6 +122,10 @@ def resolve(ref: str, templates: Any, render: Any, pools: Sequence[PoolPlan]) ->
         stack, rtype = rest.split("/", 1)
         stacks = templates.values() if stack == "*" else [templates[stack]]
         return Decimal(sum(1 for t in stacks for r in t.get("Resources", {}).values() if r["Type"] == rtype))
+    if kind == "gateway-endpoints":
+        return Decimal(sum(1 for t in templates.values() for r in t.get("Resources", {}).values()
+                           if r["Type"] == "AWS::EC2::VPCEndpoint"
+                           and r["Properties"].get("VpcEndpointType", "Gateway") == "Gateway"))  # fmt: skip
     if kind == "endpoint-azs":
         return Decimal(sum(len(r["Properties"].get("SubnetIds") or []) for r in _interface_endpoints(templates)))
     if kind == "render":
@@ -220,14 +224,14 @@ def fixed_lines(templates: Mapping[str, Mapping[str, Any]], render: Any, region:
                 [_assume("endpoint_gb_per_month"), _price("interface_endpoint_gb")],
             )
         )
-    gateways = _count(templates, "*", "AWS::EC2::VPCEndpoint").value - len(_interface_endpoints(templates))
+    gateways = resolve("gateway-endpoints:", templates, None, [])
     if gateways:
         lines.append(
             Line(
                 "fixed",
-                "S3 gateway endpoint",
+                "gateway endpoints (S3)",
                 [
-                    Factor(gateways, "count:*/AWS::EC2::VPCEndpoint", note="gateway endpoints"),
+                    Factor(gateways, "gateway-endpoints:", note="AWS::EC2::VPCEndpoint of type Gateway"),
                     h,
                     _price("gateway_endpoint_hour"),
                 ],

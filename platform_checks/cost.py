@@ -325,7 +325,7 @@ def volumes(render: Any, problems: list[str]) -> list[Line]:
             problems.append(f"{name}: StorageClass {cls} (type {ebs_type}) has no list price; its volume is not priced")
             continue
         lines.append(
-            Line("fixed", f"volume of {name} (StorageClass {cls}, gp3)", [count, size, _price("ebs_gp3_gb_month")])
+            Line("fixed", f"volume of {name} (StorageClass {cls}: EBS gp3)", [count, size, _price("ebs_gp3_gb_month")])
         )
     return lines
 

@@ -132,7 +132,9 @@ capacity: synth .tools/.installed charts ## pod requests vs capacity per node po
 # make cost ARGS="-c nat_gateways=3" DATE=2027-09-01 ASSUME="nat_gb_per_month=500 alb_lcu=2" (keys: make cost's table)
 DATE ?=
 ASSUME ?=
-cost: synth .tools/.installed charts ## monthly cost plan of cdk.out: fixed items, NodePools, Spot saving (JSON too)
+# Synthesizes without the synth summary: its cost line would render the platform a second time.
+cost: deps .tools/.installed charts ## synth, then the monthly cost plan: fixed items, NodePools, Spot saving (JSON too)
+	$(CDK) synth $(CDK_FLAGS) --quiet --output cdk.out $(ARGS)
 	$(PY) tools/cost_plan.py cdk.out$(if $(DATE), --date $(DATE))$(foreach a,$(ASSUME), --assume $(a))
 
 bench: deps .tools/.installed charts ## median time of cdk synth and of the test suite, with progress

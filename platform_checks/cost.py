@@ -332,35 +332,21 @@ def volumes(render: Any, problems: list[str]) -> list[Line]:
 
 def log_lines(templates: Mapping[str, Mapping[str, Any]]) -> list[Line]:
     """CloudWatch Logs: ingestion by assumption, storage as a month's volume kept for the group's retention."""
+
+    def ingest(item: str, assumption: str, note: str = "") -> Line:
+        return Line("fixed", f"Logs ingestion: {item}", [_assume(assumption), _price("logs_ingest_gb")], note)
+
     lines = []
     for stack, logical, res in _resources(templates, "AWS::EKS::Cluster"):
         types = (res["Properties"].get("Logging") or {}).get("ClusterLogging", {}).get("EnabledTypes") or []
         if types:
             note = f"{len(types)} control-plane log types (template:{stack}/{logical}/Logging)"
-            lines.append(
-                Line(
-                    "fixed",
-                    "Logs ingestion: control plane",
-                    [_assume("control_plane_logs_gb_per_month"), _price("logs_ingest_gb")],
-                    note,
-                )
-            )
+            lines.append(ingest("control plane", "control_plane_logs_gb_per_month", note))
     for stack, logical, res in _resources(templates, "AWS::EC2::FlowLog"):
         if res["Properties"].get("LogDestinationType") == "cloud-watch-logs":
             note = f"TrafficType {res['Properties'].get('TrafficType')} (template:{stack}/{logical})"
-            lines.append(
-                Line(
-                    "fixed",
-                    "Logs ingestion: VPC flow logs",
-                    [_assume("flow_logs_gb_per_month"), _price("logs_ingest_gb")],
-                    note,
-                )
-            )
-    lines.append(
-        Line(
-            "fixed", "Logs ingestion: other log groups", [_assume("other_logs_gb_per_month"), _price("logs_ingest_gb")]
-        )
-    )
+            lines.append(ingest("VPC flow logs", "flow_logs_gb_per_month", note))
+    lines.append(ingest("other log groups", "other_logs_gb_per_month"))
     for stack, logical, res in _resources(templates, "AWS::Logs::LogGroup"):
         name = str(res["Properties"].get("LogGroupName", ""))
         volume = "control_plane_logs_gb_per_month" if name.startswith("/aws/eks/") else None

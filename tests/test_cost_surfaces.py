@@ -13,6 +13,7 @@ import yaml
 
 from platform_checks.cost import CostPlan, plan_cost
 from platform_checks.rendered import PlatformRender
+from tests.make_plan import make_dry_run
 from tests.observability_helpers import rule_groups
 from tests.test_prometheus_rules import RULES_FILE_NAME, _promtool, _run
 from tools import cost_plan
@@ -150,3 +151,13 @@ def test_the_synth_summary_line_states_the_total_and_the_saving(plan: CostPlan, 
     assert f"Spot saving {cost_plan.money(figures['saving'])}" in line
     assert ("not priced" in line) == bool(plan.problems)
     assert cost_line(tmp_path).startswith("Cost: not planned (")
+
+
+def test_make_cost_passes_the_synth_args_the_date_and_each_assumption() -> None:
+    plan = make_dry_run("cost", "ARGS=-c nat_gateways=3", "DATE=2027-09-01", "ASSUME=nat_gb_per_month=500 alb_lcu=2")
+    lines = [" ".join(line.split()) for line in plan.splitlines()]
+    synth = next(i for i, line in enumerate(lines) if " cdk synth " in line)
+    assert lines[synth].endswith("--output cdk.out -c nat_gateways=3")
+    assert lines[synth + 1].endswith(
+        "tools/cost_plan.py cdk.out --date 2027-09-01 --assume nat_gb_per_month=500 --assume alb_lcu=2"
+    )

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from platform_checks import pricing
+from platform_checks.capacity import replicas_of
 from platform_checks.quantity import parse_quantity
 from platform_checks.wiring import name_of
 from platform_checks.workload_cost import PoolPlan, assign, capacity_types, plan_pool
@@ -134,7 +135,7 @@ def resolve(ref: str, templates: Any, render: Any, pools: Sequence[PoolPlan]) ->
         return Decimal(int(parse_quantity(str(_path(obj["spec"], prop)))))
     if kind == "replicas":
         obj = next(o for _, o in render.objects() if name_of(o) == rest)
-        return Decimal(int((obj.get("spec") or {}).get("replicas") or 1))
+        return Decimal(replicas_of(obj))
     if kind == "schedule":
         pool, capacity_type, itype = rest.split("/")
         plan = next(p for p in pools if p.name == pool and p.capacity_type == capacity_type)

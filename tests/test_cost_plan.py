@@ -240,3 +240,30 @@ def test_three_nat_gateways_and_interface_endpoints_are_priced_from_the_template
     assert endpoints
     assert factors["interface endpoints (per AZ)"][0].value == sum(len(e["Properties"]["SubnetIds"]) for e in endpoints)
     assert "interface endpoint data" in factors
+
+
+def test_the_alb_is_priced_once_the_registry_installs_the_controller(
+    platform_render: PlatformRender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from platform_checks import cost as cost_module
+
+    hours = cost_module._assume("hours_per_month")
+    ingress = {
+        "kind": "Ingress",
+        "metadata": {"name": "shop", "namespace": "astronomy-shop",
+                     "annotations": {"alb.ingress.kubernetes.io/group.name": "shop"}},
+        "spec": {"ingressClassName": "alb"},
+    }  # fmt: skip
+    render = SimpleNamespace(
+        profile=platform_render.profile, objects=lambda: [*platform_render.objects(), ("gitops", ingress)]
+    )
+    assert cost_module.load_balancer(render, hours) == [], "no controller in the registry: no ALB"
+    controller = SimpleNamespace(chart=cost_module.LOAD_BALANCER_CHART)
+    monkeypatch.setattr(cost_module, "addons", lambda profile: [controller])
+    lines = cost_module.load_balancer(render, hours)
+    assert [(x.item, [f.ref for f in x.factors]) for x in lines] == [
+        ("ALB shop", ["assumption/hours_per_month", "list/alb_hour"]),
+        ("ALB shop LCUs", ["assumption/alb_lcu", "assumption/hours_per_month", "list/alb_lcu_hour"]),
+    ]

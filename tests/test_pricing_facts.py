@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.derive_pricing import on_demand, spot_advisor, vpc_limits
+from tools.derive_pricing import PRICING_DIR, SOURCES, on_demand, spot_advisor, vpc_limits
 
 PRICES_GO = """package pricing
 
@@ -104,3 +104,12 @@ def test_an_empty_or_undated_table_is_refused(tmp_path: Path) -> None:
     (tmp_path / "p.go").write_text("// generated at 2026-07-06T14:20:29Z for us-east-1\n")
     with pytest.raises(SystemExit, match="no prices read"):
         on_demand(tmp_path / "p.go")
+
+
+def test_the_pricing_notice_names_every_source_quotes_karpenters_notice_and_the_feeds_owner() -> None:
+    text = (Path(__file__).resolve().parent.parent / "upstream_facts" / PRICING_DIR / "NOTICE").read_text()
+    assert text.count("[Apache-2.0]") == len(SOURCES)
+    for rel in SOURCES:
+        assert f"): {rel.split('/', 3)[3]} [Apache-2.0]" in text, rel
+    assert "is AWS's data" in text
+    assert "The NOTICE file of karpenter-provider-aws/v1.14.1 reads:" in text

@@ -75,8 +75,10 @@ EXPECTED_CRDS = {
 }
 
 
-def test_facts_hold_one_folder_per_release_profile_and_one_notice() -> None:
-    assert sorted(p.name for p in FACTS.iterdir()) == sorted(["NOTICE", *PROFILE_NAMES, derive_pricing.PRICING_DIR])
+def test_facts_hold_one_folder_per_release_profile_the_lifecycle_and_pricing_folders_and_one_notice() -> None:
+    assert sorted(p.name for p in FACTS.iterdir()) == sorted(
+        ["NOTICE", "lifecycle", derive_pricing.PRICING_DIR, *PROFILE_NAMES]
+    )
 
 
 @pytest.mark.parametrize("profile", sorted(EXPECTED_CRDS))
@@ -244,7 +246,7 @@ def test_notice_names_every_source_its_commit_and_licence() -> None:
         "derived facts",
     ):
         assert needle in notice, needle
-    assert notice.count("[Apache-2.0]") == 27 + 32 + len(derive_pricing.SOURCES)
+    assert notice.count("[Apache-2.0]") == 27 + 32
 
 
 def test_check_reports_stale_missing_and_leftover_facts(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """`make bench`: median `cdk synth` per release profile beside a one-bucket Python CDK app through the same CLI,
 the test suite, and where one synth's time goes. Targets: one profile's synth within 1.25x the one-bucket app's;
-the suite within 90 s; the cost plan within 5 s beyond the render it reuses."""
+the suite within 90 s; the upgrade plan with its check within 10 s; the cost plan within 5 s beyond the render it
+reuses."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ app.synth()
 """
 SYNTH_RATIO_TARGET = 1.25
 SUITE_TARGET_S = 90.0
+UPGRADE_PLAN_TARGET_S = 10.0  # issue 21: the oldest -> newest profile plan, offline, checked
 PHASE_RUNS = 3
 # make cost on a warm tree: the plan's own work beyond the render it reuses.
 COST_PLAN_TARGET_S = 5.0
@@ -108,10 +110,15 @@ def main(runs: int = 5) -> int:
     with tempfile.TemporaryDirectory() as out:
         phases = synth_phases.measure(apps, PHASE_RUNS, Path(out))
     baseline, baseline_cpu = times.pop("one-bucket")
-    render_s, plan_s = cost_plan_times()
+    cost_render_s, cost_plan_s = cost_plan_times()
     # The suite exactly as `make test` runs it (one pytest worker per core), without the lint and typecheck steps.
     suite = timed("test suite 1/1", ["make", "--no-print-directory", "unit"])
     ok = suite <= SUITE_TARGET_S
+    with tempfile.TemporaryDirectory() as plan_dir:
+        plan_json = str(Path(plan_dir) / "plan.json")
+        plan_s = timed("upgrade plan 1/1", [sys.executable, "tools/upgrade_plan.py", "--json", plan_json])
+        plan_s += timed("plan check 1/1", [sys.executable, "tools/plan_check.py", plan_json])
+    ok = ok and plan_s <= UPGRADE_PLAN_TARGET_S
     print(f"cdk synth, one-bucket Python app (same CLI), median of {runs}: {baseline:.1f} s ({baseline_cpu:.1f} s CPU)")
     for name, (seconds, cpu) in times.items():
         ratio = seconds / baseline
@@ -121,11 +128,12 @@ def main(runs: int = 5) -> int:
             f"(target <= {SYNTH_RATIO_TARGET}x); CPU {cpu:.1f} s = {cpu / baseline_cpu:.2f}x"
         )
     print(f"test suite (make unit, both profiles), 1 run: {suite:.1f} s (target <= {SUITE_TARGET_S:.0f} s)")
-    ok = ok and plan_s <= COST_PLAN_TARGET_S
+    ok = ok and cost_plan_s <= COST_PLAN_TARGET_S
     print(
-        f"make cost, reference configuration, median of {PHASE_RUNS}: render {render_s:.1f} s (reused), "
-        f"plan {plan_s:.1f} s (target <= {COST_PLAN_TARGET_S:.0f} s beyond the render)"
+        f"make cost, reference configuration, median of {PHASE_RUNS}: render {cost_render_s:.1f} s (reused), "
+        f"plan {cost_plan_s:.1f} s (target <= {COST_PLAN_TARGET_S:.0f} s beyond the render)"
     )
+    print(f"upgrade plan and its check, 1 run: {plan_s:.1f} s (target <= {UPGRADE_PLAN_TARGET_S:.0f} s)")
     print(f"where one synth's time goes (python app directly, no CLI), median of {PHASE_RUNS}:")
     print(synth_phases.table(phases, apps))
     return 0 if ok else 1

@@ -17,7 +17,8 @@ if __package__ in (None, ""):  # run as a script: the repo root holds platform_c
 
 from platform_config.addons import Addon, addon, addons
 from platform_config.versions import PROFILES, ReleaseProfile
-from tools.derive_pricing import derive_pricing, notice_lines
+from tools.derive_lifecycle import derive_lifecycle
+from tools.derive_pricing import derive_pricing
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = ROOT.parent / "shared" / "upstream"
@@ -391,10 +392,11 @@ def derive(shared: Path) -> dict[str, str]:
     for name, profile in sorted(PROFILES.items()):
         profile_files, used[name] = derive_profile(shared, profile)
         files.update({f"{name}/{rel}": content for rel, content in profile_files.items()})
-    pricing, pricing_used = derive_pricing(shared, dump)
-    files.update(pricing)
-    rows = {r["file"]: r for r in _manifest_sources(shared)}
-    files["NOTICE"] = notice_text(shared, used) + "\n".join(notice_lines(shared, pricing_used, rows)) + "\n"
+    files["NOTICE"] = notice_text(shared, used)
+    # The upgrade planner's compatibility data: its own folder and NOTICE, so the files above stay as they were.
+    files.update(derive_lifecycle(shared, _manifest_sources(shared)))
+    # The cost plan's price tables: their own folder and NOTICE, like the lifecycle data.
+    files.update(derive_pricing(shared, dump, _manifest_sources(shared)))
     return files
 
 

@@ -5,6 +5,7 @@ SHELL := /bin/bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
+#: PYTHON        the Python that creates .venv (default python3)
 PYTHON ?= python3
 CDK := npx --no-install cdk
 # cdk.json runs `python3 app.py`: the venv's interpreter must come first on PATH.
@@ -16,19 +17,39 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Release profile (platform_config/versions.py): `make synth RELEASE=seed`; unset = cdk.json's `release`.
+#: RELEASE       release profile for synth, diff, deploy, bootstrap, diagram (seed|current; default cdk.json)
 RELEASE ?=
 RELEASE_FLAG := $(if $(RELEASE), -c release=$(RELEASE))
 CDK_FLAGS := --no-notices --no-version-reporting$(RELEASE_FLAG)
 # Context overrides for synth, diff and deploy: make deploy ARGS="-c admin_principal_arns=arn:aws:iam::...".
+# Lists: ARGS="-c public_access_cidrs=203.0.113.0/24,198.51.100.7/32" (the shell keeps no quotes inside ARGS, so
+# the app also reads what it leaves of a JSON list, [203.0.113.0/24,198.51.100.7/32]).
+#: ARGS          context overrides for synth, diff, deploy, bootstrap: ARGS="-c key=value -c key=a,b"
 ARGS ?=
 # IAM and security-group widening waits for a yes; unattended CI passes DEPLOY_FLAGS explicitly.
+#: DEPLOY_FLAGS  extra cdk deploy flags (default --require-approval broadening)
 DEPLOY_FLAGS ?= --require-approval broadening
+
+# A context key given as a make variable (make synth REGION=eu-west-2) would be ignored: stop and say how to pass
+# it. Only the command line counts (an exported REGION in the shell is not meant for make); one python3 start,
+# and only when the command line sets a variable.
+COMMAND_LINE_VARIABLES := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $v)),$v))
+ifneq ($(strip $(COMMAND_LINE_VARIABLES)),)
+SETTING_VARIABLE := $(shell $(PYTHON) tools/make_settings.py $(COMMAND_LINE_VARIABLES))
+ifneq ($(SETTING_VARIABLE),)
+$(error $(word 1,$(SETTING_VARIABLE))=$($(word 1,$(SETTING_VARIABLE))) is not a make variable: settings are context \
+keys, pass it as make $(or $(firstword $(MAKECMDGOALS)),synth) ARGS="-c $(word 2,$(SETTING_VARIABLE))=$($(word \
+1,$(SETTING_VARIABLE)))" (or set it in cdk.json; make help lists the variables make reads))
+endif
+endif
 
 .PHONY: help deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive clean diagram \
 	charts capacity
 
-help: ## list every target with one line
+help: ## list every target with one line, then the variables they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1\t\2/' | expand -t 24
+	@echo 'Variables (make <target> NAME=value); settings (context keys) go through ARGS="-c key=value":'
+	@sed -nE 's/^#: ([A-Z_]+) +(.*)$$/  \1\t\2/p' $(MAKEFILE_LIST) | expand -t 16
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -97,7 +118,9 @@ derive: deps ## regenerate upstream_facts/ from ../shared/upstream
 # The committed architecture picture (docs/architecture.{dot,png,svg}) is the reference configuration's (the
 # documented defaults, never cdk.json), so a fork's own settings cannot make tests/test_architecture_diagram.py
 # fail. Your configuration's picture: make synth && make diagram DIAGRAM_FROM=cdk.out DIAGRAM_OUT=<dir>.
+#: DIAGRAM_OUT   where make diagram writes (default docs)
 DIAGRAM_OUT ?= docs
+#: DIAGRAM_FROM  a cloud assembly to draw (cdk.out) instead of the reference configuration
 DIAGRAM_FROM ?=
 DIAGRAM_INPUT := $(if $(DIAGRAM_FROM),$(DIAGRAM_FROM),--reference$(if $(RELEASE), --release $(RELEASE)))
 diagram: deps .tools/.installed ## draw docs/architecture.{png,svg,dot} (DIAGRAM_FROM=cdk.out DIAGRAM_OUT=dir: yours)
@@ -106,6 +129,7 @@ diagram: deps .tools/.installed ## draw docs/architecture.{png,svg,dot} (DIAGRAM
 # Real account only: credentials and region come from the environment (AWS_PROFILE, AWS_REGION, ...).
 # The pinned CLI's diff has no --all: without stack names it diffs every stack.
 # DIFF_FLAGS=--method=template diffs with read-only credentials (no change set, no deploy role).
+#: DIFF_FLAGS    extra cdk diff flags (--method=template: read-only credentials)
 DIFF_FLAGS ?=
 diff: deps ## cdk diff of every stack against the account (needs credentials)
 	$(CDK) diff $(CDK_FLAGS) $(DIFF_FLAGS) $(ARGS)
@@ -118,6 +142,7 @@ deploy: deps ## cdk deploy --all; asks before IAM or security-group widening (DE
 # Ordered teardown: ArgoCD apps and NodePools first so Karpenter terminates its nodes and releases
 # instance profiles, then the stacks in reverse order (scripts/destroy.sh --dry-run lists each step).
 # make destroy DESTROY_ARGS=--dry-run  (print every step), DESTROY_ARGS=--yes (run them)
+#: DESTROY_ARGS  scripts/destroy.sh flags (default --dry-run; --yes runs the teardown)
 DESTROY_ARGS ?= --dry-run
 destroy: deps ## ordered teardown; prints the steps unless DESTROY_ARGS=--yes
 	bash scripts/destroy.sh $(DESTROY_ARGS)

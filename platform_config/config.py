@@ -452,7 +452,7 @@ def _coerce(key: str, raw: Any, kind: type) -> Any:
                 try:
                     raw = json.loads(text)
                 except (ValueError, RecursionError):
-                    raise ConfigError(key, raw, "accepted is a JSON list or a comma-separated string") from None
+                    raw = _unquoted_list(key, text)
             else:
                 raw = [part.strip() for part in text.split(",") if part.strip()]
         if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
@@ -464,6 +464,18 @@ def _coerce(key: str, raw: Any, kind: type) -> Any:
     if not isinstance(raw, str):
         raise ConfigError(key, raw, "accepted is a string")
     return raw
+
+
+def _unquoted_list(key: str, text: str) -> list[str]:
+    """[a,b]: what a shell leaves of ["a","b"] inside make's ARGS="-c key=[...]" (README: make's interface)."""
+    inner = text[1:-1] if text.endswith("]") else None
+    if inner is None or any(ch in inner for ch in "[]{}\"'"):
+        raise ConfigError(
+            key,
+            text,
+            'accepted is a JSON list, a comma-separated string (a,b) or [a,b] (what the shell leaves of ["a","b"])',
+        )
+    return [part.strip() for part in inner.split(",") if part.strip()]
 
 
 def known_keys() -> set[str]:

@@ -43,7 +43,7 @@ keys, pass it as make $(or $(firstword $(MAKECMDGOALS)),synth) ARGS="-c $(word 2
 endif
 endif
 
-.PHONY: help deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive clean diagram \
+.PHONY: help deps synth test lint typecheck unit diff deploy bootstrap destroy bench snapshot-update verify derive clean diagram \
 	charts capacity
 
 help: ## list every target with one line, then the variables they read
@@ -134,10 +134,18 @@ DIFF_FLAGS ?=
 diff: deps ## cdk diff of every stack against the account (needs credentials)
 	$(CDK) diff $(CDK_FLAGS) $(DIFF_FLAGS) $(ARGS)
 
-# The preflight refuses a Kubernetes version EKS no longer creates before CloudFormation is touched.
-deploy: deps ## cdk deploy --all; asks before IAM or security-group widening (DEPLOY_FLAGS)
+# The preflight prints the target (account, region, AWS profile, cluster, stacks) and refuses a region the
+# environment contradicts, a zone the account does not see and a Kubernetes version EKS no longer creates, all
+# before CloudFormation is touched.
+deploy: deps ## cdk deploy --all; prints the target first, asks before IAM or security-group widening (DEPLOY_FLAGS)
 	$(PY) scripts/preflight.py$(RELEASE_FLAG) $(ARGS)
 	$(CDK) deploy $(CDK_FLAGS) --all $(DEPLOY_FLAGS) $(ARGS)
+
+# Without an environment argument cdk bootstrap bootstraps the environment the stacks name: the configured
+# account and region (the credentials' account for the placeholder), never the shell's default region.
+bootstrap: deps ## cdk bootstrap of the configured account and region; prints the target first (needs credentials)
+	$(PY) scripts/preflight.py$(RELEASE_FLAG) $(ARGS)
+	$(CDK) bootstrap $(CDK_FLAGS) $(ARGS)
 
 # Ordered teardown: ArgoCD apps and NodePools first so Karpenter terminates its nodes and releases
 # instance profiles, then the stacks in reverse order (scripts/destroy.sh --dry-run lists each step).

@@ -27,7 +27,9 @@ __all__ = ["LOG_RETENTION_DAYS", "ConfigError", "PlatformConfig", "known_keys"]
 # Cluster names: what every consumer accepts. EKS allows 1-100 of [0-9A-Za-z_-] starting alphanumeric;
 # CloudFormation stack names (`<cluster_name>-Karpenter` is the longest) allow [A-Za-z0-9-] starting with a
 # letter, 128 at most; the interruption queue is named after the cluster and SQS allows 80.
-LONGEST_STACK_SUFFIX = "-Karpenter"
+# Stack ids in deploy order: <cluster_name>-<suffix> (platform_config.target.stack_names).
+STACK_SUFFIXES = {"network": "Network", "cluster": "Cluster", "karpenter": "Karpenter", "addons": "Addons"}
+LONGEST_STACK_SUFFIX = "-" + max(STACK_SUFFIXES.values(), key=len)
 CLUSTER_NAME_MAX = min(100, 128 - len(LONGEST_STACK_SUFFIX), 80)
 CLUSTER_NAME_RE = re.compile(rf"[A-Za-z][A-Za-z0-9-]{{0,{CLUSTER_NAME_MAX - 1}}}")
 ACCOUNT_RE = re.compile(r"[0-9]{12}")
@@ -512,8 +514,28 @@ def refuse_placeholder_repo_against_account(config: PlatformConfig, env: Mapping
         )
 
 
+# The region variables the AWS CLI and SDKs read; the CDK CLI's own CDK_DEFAULT_REGION is derived from them.
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def refuse_other_region(config: PlatformConfig, env: Mapping[str, str]) -> None:
+    """The configured region (cdk.json's `region`, or -c region=) is where everything goes; an AWS_REGION or
+    AWS_DEFAULT_REGION naming another region stops make, the scripts and the app alike (neither wins silently)."""
+    for variable in REGION_VARIABLES:
+        value = env.get(variable)
+        if value and value != config.region:
+            raise ConfigError(
+                "region",
+                config.region,
+                f"your environment sets {variable}={value}: the configuration decides the region, so both must "
+                f"agree; unset {variable}, or deploy to {value} with -c region={value} and its "
+                "availability_zones (ARGS, or cdk.json)",
+            )
+
+
 def app_config(context: Mapping[str, Any], env: Mapping[str, str]) -> PlatformConfig:
     """Everything the app refuses before it builds (app.py calls it before the CDK is loaded, build_app again)."""
     config = PlatformConfig.from_context(context, env)
+    refuse_other_region(config, env)
     refuse_placeholder_repo_against_account(config, env)
     return config

@@ -38,8 +38,8 @@ Steps: 1 check prerequisites, 2 make deps (the project's .venv and pinned CDK CL
   --dry-run              print each step's exact command; call nothing (no AWS, no kubectl)
   --yes                  required for a real run: this deletes the cluster and its data
   --cluster-name NAME    default: cdk.json context cluster_name, else $CLUSTER_NAME, else eks-platform
-  --region REGION        default: $AWS_REGION, else $CDK_DEFAULT_REGION, else cdk.json context region,
-                         else us-east-1 (passed to cdk as -c region=)
+  --region REGION        default: cdk.json context region, else us-east-1 (passed to cdk as -c region=);
+                         an AWS_REGION or AWS_DEFAULT_REGION naming another region stops the script
   --timeout SECONDS      how long each deletion and the NodeClaim wait may take (default 1800)
   -h, --help             show this help
 Environment: RELEASE=seed|current selects the release profile (default: cdk.json context release).

@@ -78,7 +78,9 @@ def write_cdk_json(tmp_path: Path, **context: object) -> Path:
 
 
 def test_preflight_refuses_a_version_eks_no_longer_creates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = preflight(["--cdk-json", str(write_cdk_json(tmp_path, release="seed"))], today=dt.date(2026, 11, 26))
+    code = preflight(
+        ["--offline", "--cdk-json", str(write_cdk_json(tmp_path, release="seed"))], today=dt.date(2026, 11, 26), env={}
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "error: Kubernetes 1.29 left EKS extended support on 2026-03-23" in err
@@ -88,22 +90,24 @@ def test_preflight_refuses_a_version_eks_no_longer_creates(tmp_path: Path, capsy
 
 def test_preflight_lets_the_current_profile_deploy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(write_cdk_json(tmp_path, release="seed"))
-    assert preflight(["--cdk-json", path, "-c", "release=current"], today=dt.date(2026, 11, 26)) == 0
+    assert (
+        preflight(["--offline", "--cdk-json", path, "-c", "release=current"], today=dt.date(2026, 11, 26), env={}) == 0
+    )
     assert "release=current kubernetes=1.36" in capsys.readouterr().out
 
 
 def test_preflight_counts_admins_with_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(write_cdk_json(tmp_path))
-    assert preflight(["--cdk-json", path], today=dt.date(2024, 6, 1)) == 0
+    assert preflight(["--offline", "--script", "--cdk-json", path], today=dt.date(2024, 6, 1), env={}) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "admin_principals=0"
     arn = "admin_principal_arns=arn:aws:iam::123456789012:role/admins"
-    assert preflight(["--cdk-json", path, "-c", arn], today=dt.date(2024, 6, 1)) == 0
+    assert preflight(["--offline", "--script", "--cdk-json", path, "-c", arn], today=dt.date(2024, 6, 1), env={}) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "admin_principals=1"
 
 
 def test_preflight_reports_bad_config_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(write_cdk_json(tmp_path))
-    assert preflight(["--cdk-json", path, "-c", "nat_gateways=7"], today=dt.date(2024, 6, 1)) == 1
+    assert preflight(["--offline", "--cdk-json", path, "-c", "nat_gateways=7"], today=dt.date(2024, 6, 1), env={}) == 1
     assert capsys.readouterr().err.strip() == (
         "error: config key 'nat_gateways' = 7: accepted is 1 (cheap) to 3 (one per AZ, zonal HA)"
     )

@@ -20,18 +20,28 @@ cdk_context() {
     "$repo_root/cdk.json" "$1" 2>/dev/null || true
 }
 
-# Fills in the cluster name and region the flags left empty: the AWS session's region first (then passed to cdk as
-# -c region=, so the app deploys where the AWS calls go), cdk.json only when the environment names none.
+# Fills in the cluster name and region the flags left empty. One rule with make and the app: the configuration
+# decides the region (--region, else cdk.json's `region`, else us-east-1); an AWS_REGION or AWS_DEFAULT_REGION
+# naming another region stops here (platform_config.config.refuse_other_region says the same in the app).
 resolve_cluster_and_region() {
+  local variable value
   if [[ -z "$cluster_name" ]]; then
     cluster_name="$(cdk_context cluster_name)"
     cluster_name="${cluster_name:-${CLUSTER_NAME:-eks-platform}}"
   fi
   if [[ -z "$region" ]]; then
-    region="${AWS_REGION:-${CDK_DEFAULT_REGION:-}}"
-    [[ -n "$region" ]] || region="$(cdk_context region)"
+    region="$(cdk_context region)"
     region="${region:-us-east-1}"
   fi
+  for variable in AWS_REGION AWS_DEFAULT_REGION; do
+    value="${!variable:-}"
+    if [[ -n "$value" && "$value" != "$region" ]]; then
+      echo "${script_name}: error: your environment sets $variable=$value but the configured region is $region" \
+        "(--region, else cdk.json's region); the configuration decides the region, so both must agree: unset" \
+        "$variable, or pass --region $value with its availability_zones in cdk.json" >&2
+      exit 1
+    fi
+  done
   # The CDK CLI, the app and the AWS CLI all read these, so every step targets the same region.
   export AWS_REGION="$region" AWS_DEFAULT_REGION="$region"
   # shellcheck disable=SC2034 # read by the sourcing script
@@ -93,7 +103,8 @@ prepare_environment() {
 
 # One line each for the credentials, the region and the target account; stops on missing credentials or
 # on credentials for another account than cdk.json's `account` (the placeholder 111111111111 matches any).
-# Sets caller_arn and caller_account.
+# The target account is cdk.json's (the credentials' when it holds the placeholder; <account> in a dry run).
+# Sets caller_arn, caller_account and target_account.
 # shellcheck disable=SC2154 # region: set by resolve_cluster_and_region
 check_aws_identity() {
   local cmd=(aws sts get-caller-identity --query '[Account,Arn]' --output text) out configured
@@ -110,9 +121,13 @@ check_aws_identity() {
     echo "    credentials: $caller_arn"
   fi
   echo "    region: $region"
-  echo "    target account: $caller_account"
   configured="$(cdk_context account)"
-  if [[ "$dry_run" == false && -n "$configured" && "$configured" != 111111111111 && "$configured" != "$caller_account" ]]; then
+  target_account="$caller_account"
+  if [[ -n "$configured" && "$configured" != 111111111111 ]]; then
+    target_account="$configured"
+  fi
+  echo "    target account: $target_account"
+  if [[ "$dry_run" == false && "$target_account" != "$caller_account" ]]; then
     echo "${script_name}: error: cdk.json sets account $configured but your credentials are for $caller_account;" \
       "switch credentials (AWS_PROFILE) or fix cdk.json's account" >&2
     exit 1

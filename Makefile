@@ -10,11 +10,11 @@ PYTHON ?= python3
 CDK := npx --no-install cdk
 # cdk.json runs `python3 app.py`: the venv's interpreter must come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
-# Offline and quiet: no notices, no version check, no telemetry, CDK state inside the repo.
+# Offline and quiet: no notices, no version check, no telemetry, CDK state inside the repo. jsii's Node
+# end-of-life banner is app.py's to decode (platform_config/node_runtime.py), the same as without make.
 export CDK_HOME := $(CURDIR)/.cdk-home
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Release profile (platform_config/versions.py): `make synth RELEASE=seed`; unset = cdk.json's `release`.
 #: RELEASE       release profile for synth, diff, deploy, bootstrap, diagram (seed|current; default cdk.json)
@@ -131,8 +131,9 @@ diagram: deps .tools/.installed ## draw docs/architecture.{png,svg,dot} (DIAGRAM
 # DIFF_FLAGS=--method=template diffs with read-only credentials (no change set, no deploy role).
 #: DIFF_FLAGS    extra cdk diff flags (--method=template: read-only credentials)
 DIFF_FLAGS ?=
+# Without credentials the pinned CLI prints its credentials line once per lookup (twice): keep the first.
 diff: deps ## cdk diff of every stack against the account (needs credentials)
-	$(CDK) diff $(CDK_FLAGS) $(DIFF_FLAGS) $(ARGS)
+	$(CDK) diff $(CDK_FLAGS) $(DIFF_FLAGS) $(ARGS) 2>&1 | awk '/^Need to perform AWS calls for account .*no credentials have been configured/ { if (seen++) next } { print; fflush() }'
 
 # The preflight prints the target (account, region, AWS profile, cluster, stacks) and refuses a region the
 # environment contradicts, a zone the account does not see and a Kubernetes version EKS no longer creates, all

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from platform_config.config import PlatformConfig, _coerce, known_keys
 from tests.conftest import ROOT
 from tests.fixed_context import fixed_context
-from tests.make_plan import MAKEFILE_VARIABLES, make_env
+from tests.make_plan import MAKEFILE_VARIABLES, make_dry_run, make_env
 from tools.make_settings import setting_like
 
 README = (ROOT / "README.md").read_text()
@@ -88,3 +89,16 @@ def test_a_list_that_is_neither_json_nor_shell_stripped_is_refused_in_one_line(v
     with pytest.raises(ValueError, match=r"^config key 'public_access_cidrs' = .*accepted is a JSON list") as err:
         _coerce("public_access_cidrs", value, tuple)
     assert "\n" not in str(err.value)
+
+
+def test_make_diff_prints_the_missing_credentials_line_once_and_keeps_the_cli_s_exit_code(tmp_path: Path) -> None:
+    line = "Need to perform AWS calls for account 111111111111, but no credentials have been configured"
+    fake = tmp_path / "cdk"
+    fake.write_text(f'#!/bin/sh\necho "[~] Stack x"\necho "{line}" >&2\necho "{line}" >&2\nexit 1\n')
+    fake.chmod(0o755)
+    (plan,) = [cmd for cmd in make_dry_run("diff").splitlines() if " diff " in cmd]
+    assert plan.startswith("npx --no-install cdk diff ")
+    command = plan.replace("npx --no-install cdk", str(fake), 1)
+    result = subprocess.run(["bash", "-eu", "-o", "pipefail", "-c", command], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == ["[~] Stack x", line]

@@ -29,14 +29,30 @@ def test_summary_starts_with_profile_account_region_version_nat_and_endpoint(syn
     text, passed = summarize(synthesized.outdir)
     assert passed
     config = synthesized.platform.config
-    assert text.splitlines()[:6] == [
+    assert text.splitlines()[:8] == [
         f"Profile: {config.release}",
         "Account: 111111111111",
         "Region: us-east-1",
         f"Kubernetes: {config.kubernetes.version}",
         "NAT gateways: 1",
         "API endpoint: private (kubectl only from inside the VPC: docs/runbook.md, Private endpoint access)",
+        "Access: 0 admin principal(s), 0 viewer principal(s)",
+        f"Git: {config.git_repo_url}",
     ]
+
+
+def test_summary_counts_admin_and_viewer_principals_and_redacts_the_git_url(tmp_path: Path) -> None:
+    from platform_stacks.platform_app import build_app
+    from tools.synth_summary import settings
+
+    roles = [f"arn:aws:iam::123456789012:role/{name}" for name in ("admins", "oncall", "auditors")]
+    context = fixed_context(
+        admin_principal_arns=roles[:2], viewer_principal_arns=roles[2:], git_repo_url="ssh://git@example.com/a/b.git"
+    )
+    build_app(context, env={}, today=dt.date(2026, 1, 1), outdir=str(tmp_path), nag=False).app.synth()
+    lines = settings(tmp_path)
+    assert "Access: 2 admin principal(s), 1 viewer principal(s)" in lines
+    assert "Git: ssh://***@example.com/a/b.git" in lines
 
 
 def test_summary_repeats_every_warning(synthesized: Synthesized) -> None:

@@ -57,6 +57,9 @@ SYSTEM_NODES_MAX = 450  # EKS quota: nodes per managed node group
 KARPENTER_LIMIT_MAX = 1_000_000
 KARPENTER_CATEGORIES = ("c", "m", "r", "t", "i", "d", "x", "z", "g", "p", "inf", "trn", "hpc")
 ARCHITECTURES = ("amd64", "arm64")
+# AWS FIS target selection modes: COUNT(n) nodes or PERCENT(n) of the matching ones (ALL is refused: a drill
+# interrupts a few nodes at a time, never the whole Spot pool).
+DRILL_SELECTION_RE = re.compile(r"COUNT\((?:[1-9][0-9]?)\)|PERCENT\((?:[1-9]|[1-4][0-9]|50)\)")
 # Karpenter's NodePool CRD pattern for expireAfter/consolidateAfter, anchored on the whole value.
 DURATION_RE = re.compile(r"(?:[0-9]+[hms])+")
 AMI_ALIAS_RE = re.compile(r"al2023@v[0-9]{8}")
@@ -111,6 +114,9 @@ class PlatformConfig:
     ami_alias: str = ""
     release: str = versions.DEFAULT_PROFILE
     alert_sns_topic_arn: str = ""
+    # Opt-in AWS FIS Spot interruption drill (constructs_lib/spot_drill.py, make drill) and how many nodes it hits.
+    spot_drill: bool = False
+    spot_drill_selection: str = "COUNT(1)"
 
     def __post_init__(self) -> None:
         if not self.ami_alias and self.release in versions.PROFILES:
@@ -182,6 +188,16 @@ class PlatformConfig:
         self._validate_git()
         self._validate_karpenter()
         self._validate_alerting()
+        self._validate_drill()
+
+    def _validate_drill(self) -> None:
+        if not DRILL_SELECTION_RE.fullmatch(self.spot_drill_selection):
+            raise ConfigError(
+                "spot_drill_selection",
+                self.spot_drill_selection,
+                "accepted is COUNT(1) to COUNT(99) or PERCENT(1) to PERCENT(50): how many of the cluster's Spot "
+                "nodes the drill interrupts at once (never ALL)",
+            )
 
     def _validate_alerting(self) -> None:
         if not self.alert_sns_topic_arn:

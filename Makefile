@@ -43,7 +43,7 @@ keys, pass it as make $(or $(firstword $(MAKECMDGOALS)),synth) ARGS="-c $(word 2
 endif
 endif
 
-.PHONY: help deps synth test lint typecheck unit diff deploy bootstrap destroy bench snapshot-update verify derive clean diagram \
+.PHONY: help deps synth test lint typecheck unit diff deploy bootstrap destroy destroy-stacks drill tunnel bench snapshot-update verify derive clean diagram \
 	charts capacity
 
 help: ## list every target with one line, then the variables they read
@@ -155,6 +155,22 @@ bootstrap: deps ## cdk bootstrap of the configured account and region; prints th
 DESTROY_ARGS ?= --dry-run
 destroy: deps ## ordered teardown; prints the steps unless DESTROY_ARGS=--yes
 	bash scripts/destroy.sh $(DESTROY_ARGS)
+
+# After the ordered teardown's cluster steps (or for stacks alone): cdk destroy of every stack through the
+# project's venv and pinned CLI, in reverse dependency order; cdk asks before deleting.
+destroy-stacks: deps ## cdk destroy --all (asks first); make destroy runs the whole ordered teardown
+	$(CDK) destroy $(CDK_FLAGS) --all $(ARGS)
+
+# Opt-in (spot_drill=true, deployed): start the FIS Spot interruption experiment and watch the queue, the node
+# replacement and the shop. make drill DRILL_ARGS=--yes runs it; the default prints every command.
+#: DRILL_ARGS    scripts/drill.sh flags (default --dry-run; --yes starts the experiment)
+DRILL_ARGS ?= --dry-run
+drill: ## Spot interruption drill (AWS FIS); prints the steps unless DRILL_ARGS=--yes
+	bash scripts/drill.sh $(DRILL_ARGS)
+
+# SSH-free kubectl to a private endpoint: an SSM port forward through a system node (scripts/ssm-tunnel.sh).
+tunnel: ## SSM port forward to the private API endpoint through a system node; prints the kubectl to use
+	bash scripts/ssm-tunnel.sh
 
 # Synth plus every offline check, with one summary table; non-zero on any failure.
 verify: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## synth plus every offline check, one table, then the synth warnings

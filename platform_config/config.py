@@ -68,6 +68,23 @@ PLACEHOLDER_ACCOUNT = "111111111111"
 PLACEHOLDER_REPO = "https://github.com/example-org/eks-platform.git"
 
 
+# The example each key's error message shows: a value that key accepts (tests/test_messages.py proves it).
+EXAMPLES: dict[str, str] = {
+    "vpc_cidr": "10.0.0.0/16",
+    "service_ipv4_cidr": "172.20.0.0/16",
+    "public_access_cidrs": "203.0.113.0/24",
+    "admin_principal_arns": "arn:aws:iam::123456789012:role/platform-admins",
+    "viewer_principal_arns": "arn:aws:iam::123456789012:role/platform-viewers",
+    "system_node_instance_types": "m6i.large",
+    "karpenter_expire_after": "720h",
+    "karpenter_consolidate_after": "30s",
+    "ami_alias": "al2023@v20240807",
+    "spot_drill_selection": "COUNT(1)",
+}
+# An STS session ARN (what `aws sts get-caller-identity` prints under an assumed role) names its role.
+ASSUMED_ROLE_RE = re.compile(r"arn:(?P<partition>[a-z-]+):sts::(?P<account>[0-9]{12}):assumed-role/(?P<role>[^/]+)/.+")
+
+
 def _suggest(value: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -195,8 +212,9 @@ class PlatformConfig:
             raise ConfigError(
                 "spot_drill_selection",
                 self.spot_drill_selection,
-                "accepted is COUNT(1) to COUNT(99) or PERCENT(1) to PERCENT(50): how many of the cluster's Spot "
-                "nodes the drill interrupts at once (never ALL)",
+                "accepted is COUNT(1) to COUNT(99) or PERCENT(1) to PERCENT(50), such as "
+                f"{EXAMPLES['spot_drill_selection']}: how many of the cluster's Spot nodes the drill interrupts at "
+                "once (never ALL)",
             )
 
     def _validate_alerting(self) -> None:
@@ -293,7 +311,7 @@ class PlatformConfig:
             raise ConfigError(
                 "public_access_cidrs", list(cidrs), f"accepted is at most {PUBLIC_CIDRS_MAX} CIDRs (EKS quota)"
             )
-        nets = [_network("public_access_cidrs", cidr) for cidr in cidrs]
+        nets = [_network("public_access_cidrs", cidr, one_address=True) for cidr in cidrs]
         for cidr, net in zip(cidrs, nets, strict=True):
             if any(net.subnet_of(r) for r in NON_INTERNET_RANGES):
                 raise ConfigError(
@@ -315,13 +333,7 @@ class PlatformConfig:
             for arn in getattr(self, key):
                 match = IAM_PRINCIPAL_ARN_RE.fullmatch(arn)
                 if not match or match["partition"] != partition:
-                    raise ConfigError(
-                        key,
-                        arn,
-                        f"accepted is an IAM role ARN of the region's partition: arn:{partition}:iam::<12 digits>:"
-                        "role/<name> (a path is allowed); IAM users are refused: they hold long-lived keys, give "
-                        "people a role to assume",
-                    )
+                    raise _principal_error(key, arn, partition)
 
     def _validate_nodes(self) -> None:
         if self.release not in versions.PROFILES:
@@ -338,7 +350,8 @@ class PlatformConfig:
                 raise ConfigError(
                     "system_node_instance_types",
                     itype,
-                    "accepted is an EC2 instance type in botocore's EC2 model, such as m6i.large"
+                    "accepted is an EC2 instance type in botocore's EC2 model, such as "
+                    + EXAMPLES["system_node_instance_types"]
                     + _suggest(itype, sorted(INSTANCE_TYPES)),
                 )
             if itype not in SYSTEM_NODE_INSTANCE_TYPES:
@@ -430,23 +443,54 @@ class PlatformConfig:
             if value == "Never" and key == "karpenter_expire_after":
                 continue
             if not DURATION_RE.fullmatch(value):
-                raise ConfigError(key, value, "accepted is a Go duration of h/m/s such as 720h, 1h30m or 30s")
+                raise ConfigError(key, value, f"accepted is a Go duration of h/m/s such as {EXAMPLES[key]} or 1h30m")
         if not AMI_ALIAS_RE.fullmatch(self.ami_alias):
             raise ConfigError(
                 "ami_alias",
                 self.ami_alias,
-                "accepted is a pinned AL2023 alias such as al2023@v20240807 (not @latest)",
+                f"accepted is a pinned AL2023 alias such as {EXAMPLES['ami_alias']} (not @latest)",
             )
 
 
-def _network(key: str, cidr: str) -> ipaddress.IPv4Network:
-    accepted = "accepted is an IPv4 CIDR in prefix notation with no host bits set, such as 10.0.0.0/16"
+def _network(key: str, cidr: str, *, one_address: bool = False) -> ipaddress.IPv4Network:
+    """The CIDR as a network; a CIDR with host bits set is refused with the network it lies in (and, where one
+    address is a sensible value, that address as /32)."""
+    accepted = f"accepted is an IPv4 CIDR in prefix notation with no host bits set, such as {EXAMPLES[key]}"
     if not CIDR_RE.fullmatch(cidr):
         raise ConfigError(key, cidr, accepted)
     try:
         return ipaddress.IPv4Network(cidr, strict=True)
     except ValueError:
+        pass
+    try:
+        network = ipaddress.IPv4Network(cidr, strict=False)
+    except ValueError:
         raise ConfigError(key, cidr, accepted) from None
+    address = cidr.split("/")[0]
+    forms = f"{network} (the whole network)" + (f" or {address}/32 (that one address)" if one_address else "")
+    raise ConfigError(key, cidr, f"{accepted}: {cidr} has host bits set; did you mean {forms}?")
+
+
+def _principal_error(key: str, arn: str, partition: str) -> ConfigError:
+    """Why a principal ARN is refused, with the role ARN to use when it is an assumed-role session."""
+    example = EXAMPLES[key].replace("arn:aws:", f"arn:{partition}:", 1)
+    accepted = (
+        f"accepted is an IAM role ARN of the region's partition, arn:{partition}:iam::<12 digits>:role/<name> "
+        f"(a path is allowed), such as {example}"
+    )
+    session = ASSUMED_ROLE_RE.fullmatch(arn)
+    if session:
+        role = f"arn:{session['partition']}:iam::{session['account']}:role/{session['role']}"
+        why = (
+            f"; this is an STS session of role {session['role']} (what get-caller-identity prints): use {role} "
+            "(with the role's path, if it has one: aws iam get-role --role-name " + session["role"] + ")"
+        )
+    elif ":user/" in arn:
+        why = "; IAM users are refused: they hold long-lived keys, give people a role to assume"
+    else:
+        why = ""
+    # An ARN is no secret: shown whole (up to IAM's 2048 characters), so the user sees which entry it is.
+    return ConfigError(key, arn, accepted + why, shown_as=repr(arn[:2048]))
 
 
 def _coerce(key: str, raw: Any, kind: type) -> Any:

@@ -48,49 +48,12 @@ USAGE
   printf '%s' "$text"
 }
 
-dry_run=false
-yes=false
-cluster_name=""
-region=""
 timeout_s=1800
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --dry-run) dry_run=true; shift ;;
-    --yes) yes=true; shift ;;
-    --cluster-name | --region | --timeout)
-      [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "option '$1' needs a value"
-      case "$1" in
-        --cluster-name) cluster_name="$2" ;;
-        --region) region="$2" ;;
-        --timeout)
-          [[ "$2" =~ ^[0-9]+$ ]] || usage_error "option '--timeout' needs a whole number of seconds, got '$2'"
-          timeout_s="$2" ;;
-      esac
-      shift 2 ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage_error "unknown option '$1'" ;;
-  esac
-done
-if [[ "$dry_run" == false && "$yes" == false ]]; then
-  usage_error "refusing to delete the cluster without --yes (run with --dry-run first to see every step)"
-fi
+parse_guarded_options "delete the cluster" "$@"
 
 resolve_cluster_and_region
 # Reverse deployment order: each stack goes before the ones it depends on.
 stacks=("$cluster_name-Addons" "$cluster_name-Karpenter" "$cluster_name-Cluster" "$cluster_name-Network")
-
-# Prints a read-only query (to fd 3: callers capture stdout) and runs it; a dry run calls nothing and
-# answers with the placeholder given as the first argument, so the commands that follow still print.
-query() {
-  local placeholder="$1"
-  shift
-  show_cmd "$@" >&3
-  if [[ "$dry_run" == true ]]; then
-    echo "$placeholder"
-  else
-    "$@"
-  fi
-}
 
 # True when the API server knows the CRD: a partial deploy (failed Addons or Karpenter stack) has none,
 # and then the steps that need it have nothing to delete.

@@ -40,41 +40,9 @@ USAGE
   printf '%s' "$text"
 }
 
-dry_run=false
-yes=false
-cluster_name=""
-region=""
 timeout_s=900
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --dry-run) dry_run=true; shift ;;
-    --yes) yes=true; shift ;;
-    --cluster-name | --region | --timeout)
-      [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "option '$1' needs a value"
-      case "$1" in
-        --cluster-name) cluster_name="$2" ;;
-        --region) region="$2" ;;
-        --timeout)
-          [[ "$2" =~ ^[0-9]+$ ]] || usage_error "option '--timeout' needs a whole number of seconds, got '$2'"
-          timeout_s="$2" ;;
-      esac
-      shift 2 ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage_error "unknown option '$1'" ;;
-  esac
-done
-if [[ "$dry_run" == false && "$yes" == false ]]; then
-  usage_error "refusing to interrupt Spot nodes without --yes (run with --dry-run first to see every step)"
-fi
+parse_guarded_options "interrupt Spot nodes" "$@"
 resolve_cluster_and_region
-
-# Prints a read-only query and runs it; a dry run answers with the placeholder (the first argument).
-query() {
-  local placeholder="$1"
-  shift
-  show_cmd "$@" >&3
-  if [[ "$dry_run" == true ]]; then echo "$placeholder"; else "$@"; fi
-}
 
 # One look at the drill: the experiment's state (in $status), the queue backlog, Spot NodeClaims, shop readiness.
 watch_once() {

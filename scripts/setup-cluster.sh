@@ -54,16 +54,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --dry-run) dry_run=true; shift ;;
     --add-me) add_me=true; shift ;;
-    --cluster-name | --region | --timeout)
-      [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "option '$1' needs a value"
-      case "$1" in
-        --cluster-name) cluster_name="$2" ;;
-        --region) region="$2" ;;
-        --timeout)
-          [[ "$2" =~ ^[0-9]+$ ]] || usage_error "option '--timeout' needs a whole number of seconds, got '$2'"
-          timeout_s="$2" ;;
-      esac
-      shift 2 ;;
+    --cluster-name | --region | --timeout) value_option "$@"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option '$1'" ;;
   esac

@@ -42,30 +42,17 @@ local_port=8443
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dry-run) dry_run=true; shift ;;
-    --cluster-name | --region | --local-port)
-      [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "option '$1' needs a value"
-      case "$1" in
-        --cluster-name) cluster_name="$2" ;;
-        --region) region="$2" ;;
-        --local-port)
-          [[ "$2" =~ ^[0-9]+$ && "$2" -ge 1024 && "$2" -le 65535 ]] ||
-            usage_error "option '--local-port' needs a port from 1024 to 65535, got '$2'"
-          local_port="$2" ;;
-      esac
+    --cluster-name | --region) value_option "$@"; shift 2 ;;
+    --local-port)
+      [[ $# -ge 2 && "$2" =~ ^[0-9]+$ && "$2" -ge 1024 && "$2" -le 65535 ]] ||
+        usage_error "option '--local-port' needs a port from 1024 to 65535, got '${2:-}'"
+      local_port="$2"
       shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option '$1'" ;;
   esac
 done
 resolve_cluster_and_region
-
-# Prints a read-only query and runs it; a dry run answers with the placeholder (the first argument).
-query() {
-  local placeholder="$1"
-  shift
-  show_cmd "$@" >&3
-  if [[ "$dry_run" == true ]]; then echo "$placeholder"; else "$@"; fi
-}
 
 exec 3>&1
 echo "ssm-tunnel: cluster=$cluster_name region=$region local-port=$local_port dry-run=$dry_run"

@@ -50,6 +50,54 @@ resolve_cluster_and_region() {
   if [[ -n "${RELEASE:-}" ]]; then cdk_ctx+=(-c "release=$RELEASE"); fi
 }
 
+# One of the value options every script takes (--cluster-name, --region, --timeout): "$1" the option, "$2" its
+# value; sets cluster_name, region or timeout_s. The caller shifts 2.
+# shellcheck disable=SC2034 # the variables are read by the sourcing script
+value_option() {
+  [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "option '$1' needs a value"
+  case "$1" in
+    --cluster-name) cluster_name="$2" ;;
+    --region) region="$2" ;;
+    --timeout)
+      [[ "$2" =~ ^[0-9]+$ ]] || usage_error "option '--timeout' needs a whole number of seconds, got '$2'"
+      timeout_s="$2" ;;
+  esac
+}
+
+# The flags of a script that changes the cluster (destroy, drill): --dry-run or --yes, the value options and
+# --help (the caller's usage function). "$1" names what a real run does, for the refusal without --yes.
+# shellcheck disable=SC2034 # dry_run, yes, cluster_name and region are read by the sourcing script
+parse_guarded_options() {
+  local action="$1"
+  shift
+  dry_run=false yes=false cluster_name="" region=""
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --dry-run) dry_run=true; shift ;;
+      --yes) yes=true; shift ;;
+      --cluster-name | --region | --timeout) value_option "$@"; shift 2 ;;
+      -h | --help) usage; exit 0 ;;
+      *) usage_error "unknown option '$1'" ;;
+    esac
+  done
+  if [[ "$dry_run" == false && "$yes" == false ]]; then
+    usage_error "refusing to $action without --yes (run with --dry-run first to see every step)"
+  fi
+}
+
+# Prints a read-only query (to fd 3: callers capture stdout) and runs it; a dry run calls nothing and answers
+# with the placeholder given as the first argument, so the commands that follow still print.
+query() {
+  local placeholder="$1"
+  shift
+  show_cmd "$@" >&3
+  if [[ "$dry_run" == true ]]; then
+    echo "$placeholder"
+  else
+    "$@"
+  fi
+}
+
 # Prints the numbered title of the next step.
 # shellcheck disable=SC2154 # total_steps: set by the sourcing script
 step() {

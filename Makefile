@@ -43,8 +43,8 @@ keys, pass it as make $(or $(firstword $(MAKECMDGOALS)),synth) ARGS="-c $(word 2
 endif
 endif
 
-.PHONY: help deps synth test lint typecheck unit diff deploy bootstrap destroy destroy-stacks drill tunnel bench snapshot-update verify derive clean diagram \
-	charts capacity
+.PHONY: help deps synth test lint typecheck unit diff deploy bootstrap destroy destroy-stacks drill tunnel bench \
+	snapshot-update verify derive clean diagram charts capacity upgrade-plan
 
 help: ## list every target with one line, then the variables they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1\t\2/' | expand -t 24
@@ -112,8 +112,23 @@ unit: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## pytest only, one worke
 snapshot-update: deps ## rewrite the template snapshots (review the diff like code)
 	$(VENV)/bin/pytest tests/test_snapshots.py --snapshot-update
 
-derive: deps ## regenerate upstream_facts/ from ../shared/upstream
-	$(PY) tools/derive_upstream.py
+# Reads the upstream files locked in upstream_facts/sources.json from ../shared/upstream when it holds them, else
+# fetches them at the locked commit (GitHub raw files; UPSTREAM_RAW_BASE to change) and checks each git blob id.
+# A bumped pin's files are located by the registry's tag, locked and printed for review.
+# DERIVE_FLAGS="--git OWNER/NAME=DIR" reads from a local clone, "--offline" never uses the network.
+#: DERIVE_FLAGS  tools/derive_upstream.py flags (--git OWNER/NAME=DIR, --offline)
+DERIVE_FLAGS ?=
+derive: deps ## regenerate upstream_facts/ (and lock a new pin's upstream files) from ../shared or upstream
+	$(PY) tools/derive_upstream.py --update-lock $(DERIVE_FLAGS)
+
+# The shortest path between two platform states (docs/runbook.md, Moving a cluster between profiles).
+#: FROM          make upgrade-plan: the profile (or cluster: the running state) to move from (default seed)
+FROM ?= seed
+#: TO            make upgrade-plan: the profile to move to (default current)
+TO ?= current
+upgrade-plan: deps ## print the upgrade playbook FROM=<profile> TO=<profile> (JSON in upgrade-plan.json)
+	$(PY) tools/upgrade_plan.py --from $(FROM) --to $(TO) --json upgrade-plan.json
+	$(PY) tools/plan_check.py upgrade-plan.json
 
 # The committed architecture picture (docs/architecture.{dot,png,svg}) is the reference configuration's (the
 # documented defaults, never cdk.json), so a fork's own settings cannot make tests/test_architecture_diagram.py

@@ -8,6 +8,7 @@ from typing import Any
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from platform_config.addons import addons
 from platform_config.config import PlatformConfig
 from platform_config.guardrails import GUARDRAIL_KIND
 from platform_config.versions import ReleaseProfile
@@ -18,14 +19,14 @@ ROOT_PROJECT = "platform-root"
 PROJECT = "platform"
 ROOT_APP = "platform-root"
 IN_CLUSTER = "https://kubernetes.default.svc"
-# Child Applications in infra/ and apps/ install these charts; the child project admits them and nothing else.
-CHILD_CHARTS = ("opentelemetry-collector", "jaeger", "opentelemetry-demo")
+# Child Applications in infra/ and apps/ install the registry's argocd records; the child project admits their
+# charts and namespaces and nothing else.
 GITOPS_ROOTS = ("infra", "apps")
 
 
 def child_chart_repos(profile: ReleaseProfile) -> list[str]:
     """The Helm repositories of the charts the profile's child Applications install."""
-    return sorted({profile.charts[c].repository for c in CHILD_CHARTS})
+    return sorted({a.pin(profile).repository for a in addons(profile.name, installer="argocd")})
 
 
 def overlay_paths(release: str) -> list[str]:
@@ -36,7 +37,7 @@ def overlay_paths(release: str) -> list[str]:
 # Namespaces the synced content may write to. Never kube-system, kyverno or argocd (Kyverno's webhooks skip
 # the first two, argocd holds the cluster-admin controller); the root may add Applications in argocd only.
 CONTENT_NAMESPACES = ("astronomy-shop", "monitoring", "observability")
-CHILD_NAMESPACES = ("astronomy-shop", "observability")
+CHILD_NAMESPACES = tuple(sorted({a.namespace for a in addons(installer="argocd")}))
 # What the built infra/ and apps/ create, by (group, kind); tests derive both lists from the content. The
 # guardrails' kind is the profile's (ClusterPolicy on seed, ValidatingPolicy on current).
 ROOT_CLUSTER_KINDS = (("", "Namespace"),)

@@ -14,6 +14,7 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from platform_checks.values import check_values, known_charts
+from platform_config.addons import Addon, Installer, addons
 from platform_config.versions import ReleaseProfile
 
 VALUES_DIR = Path(__file__).resolve().parent.parent / "helm_values"
@@ -81,7 +82,7 @@ def resolved_values(
         if values:
             raise HelmValuesError(
                 f"{shown}: chart {chart} has no key tree in upstream_facts/{profile}/values, so its "
-                "values cannot be checked; derive one (tools/derive_upstream.py) or set no values"
+                "values cannot be checked; run `make derive` or set no values"
             )
         return values
     errors = check_values(chart, values, profile=profile)
@@ -90,42 +91,51 @@ def resolved_values(
     return values
 
 
+def record_errors(record: Addon) -> list[str]:
+    """What Helm or the kubectl handler cannot take in a record: one line each."""
+    errors = []
+    # Helm release names end up in label values and object names (53 leaves room for suffixes).
+    if len(record.release) > 53:
+        errors.append(f"release '{record.release}' is {len(record.release)} characters; accepted is at most 53 (Helm)")
+    if len(record.namespace) > 63:
+        errors.append(f"namespace '{record.namespace}' is {len(record.namespace)} characters; accepted is at most 63")
+    if Duration.minutes(record.timeout_minutes).to_seconds() > MAX_TIMEOUT.to_seconds():
+        errors.append(
+            f"release '{record.release}' timeout {record.timeout_minutes} min; accepted is at most 14 min "
+            "(the kubectl handler stops at 15, aws-cdk#22257)"
+        )
+    return errors
+
+
 class HelmAddon(Construct):
-    """Installs `profile.charts[chart]` as `release` in `namespace`; exposes `chart` (the HelmChart) and `values`."""
+    """Installs one registry record (`addon`) at the profile's pin; exposes `addon`, `pin`, `chart` (the HelmChart)
+    and `values`."""
 
     def __init__(
         self,
         scope: Construct,
-        id_: str,
         *,
+        addon: Addon,
         cluster: eks.ICluster,
         profile: ReleaseProfile,
-        chart: str,
-        namespace: str,
-        release: str | None = None,
         computed_values: Mapping[str, Any] | None = None,
-        timeout: Duration = DEFAULT_TIMEOUT,
-        skip_crds: bool = False,
         values_dir: Path = VALUES_DIR,
     ) -> None:
-        super().__init__(scope, id_)
-        pin = profile.charts[chart]
-        release = release or chart
-        # Helm release names end up in label values and object names (53 leaves room for suffixes).
-        if len(release) > 53:
-            raise HelmValuesError(f"release '{release}' is {len(release)} characters; accepted is at most 53 (Helm)")
-        if len(namespace) > 63:
-            raise HelmValuesError(f"namespace '{namespace}' is {len(namespace)} characters; accepted is at most 63")
-        if timeout.to_seconds() > MAX_TIMEOUT.to_seconds():
-            raise HelmValuesError(
-                f"release '{release}' timeout {timeout.to_minutes()} min; accepted is at most 14 min "
-                "(the kubectl handler stops at 15, aws-cdk#22257)"
-            )
+        super().__init__(scope, addon.construct_id)
+        errors = record_errors(addon)
+        if errors:
+            raise HelmValuesError("platform_config/addons.py: " + "; ".join(errors))
+        pin = addon.pin(profile)
+        self.addon = addon
         self.pin = pin
-        self.release = release
-        self.namespace = namespace
+        self.release = addon.release
+        self.namespace = addon.namespace
         self.values = resolved_values(
-            chart=chart, release=release, computed=computed_values or {}, profile=profile.name, values_dir=values_dir
+            chart=addon.chart,
+            release=addon.release,
+            computed=computed_values or {},
+            profile=profile.name,
+            values_dir=values_dir,
         )
         self.chart = eks.HelmChart(
             self,
@@ -134,11 +144,47 @@ class HelmAddon(Construct):
             chart=pin.chart,
             repository=pin.repository,
             version=pin.version,
-            release=release,
-            namespace=namespace,
+            release=addon.release,
+            namespace=addon.namespace,
             create_namespace=True,
             values=self.values,
-            timeout=timeout,
+            timeout=Duration.minutes(addon.timeout_minutes),
             wait=True,
-            skip_crds=skip_crds,
+            skip_crds=addon.skip_crds,
         )
+
+
+def install_addons(
+    scope: Construct,
+    *,
+    installer: Installer,
+    cluster: eks.ICluster,
+    profile: ReleaseProfile,
+    computed_values: Mapping[str, Mapping[str, Any]],
+    parts: Mapping[str, Construct | None],
+) -> dict[str, HelmAddon]:
+    """Every registry record `installer` installs for the profile, in registry order, each depending on what its
+    `after` names: an earlier release of this installer or one of `parts` (None: absent in this configuration)."""
+    installed: dict[str, HelmAddon] = {}
+    for record in addons(profile.name, installer=installer):
+        helm = HelmAddon(
+            scope,
+            addon=record,
+            cluster=cluster,
+            profile=profile,
+            computed_values=computed_values.get(record.release),
+        )
+        for name in record.after:
+            if name in installed:
+                helm.node.add_dependency(installed[name])
+            elif name in parts:
+                part = parts[name]
+                if part is not None:
+                    helm.node.add_dependency(part)
+            else:
+                raise HelmValuesError(
+                    f"platform_config/addons.py: {record.release} waits for '{name}'; accepted here: "
+                    f"{sorted([*installed, *parts])}"
+                )
+        installed[record.release] = helm
+    return installed

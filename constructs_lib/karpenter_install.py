@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import aws_eks_v2 as eks
@@ -9,14 +10,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.helm_addon import HelmAddon
+from constructs_lib.helm_addon import install_addons
 from constructs_lib.karpenter_iam import SERVICE_ACCOUNT
 from constructs_lib.karpenter_manifests import ec2_node_class, on_demand_node_pool, spot_node_pool
 from platform_config.config import PlatformConfig
-
-# kube-system: Karpenter's documented namespace, which the Pod Identity association names (1.0's conversion
-# webhooks also assumed it).
-NAMESPACE = SERVICE_ACCOUNT[0]
 
 
 class KarpenterInstall(Construct):
@@ -32,12 +29,9 @@ class KarpenterInstall(Construct):
         queue: sqs.IQueue,
         node_role: iam.IRole,
         cluster_security_group_id: str,
-        after: list[Construct],
+        after: Mapping[str, Construct],
     ) -> None:
         super().__init__(scope, id_)
-        self.crds = HelmAddon(
-            self, "Crds", cluster=cluster, profile=config.profile, chart="karpenter-crd", namespace=NAMESPACE
-        )
         computed: dict[str, Any] = {
             "settings": {
                 "clusterName": config.cluster_name,
@@ -46,20 +40,17 @@ class KarpenterInstall(Construct):
             },
             "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT[1]},
         }
-        self.controller = HelmAddon(
+        # The registry's karpenter-stack records: karpenter-crd, then the controller (skip_crds: its CRDs come from
+        # karpenter-crd, which Helm upgrades; Helm never upgrades a chart's crds/ folder).
+        self.releases = install_addons(
             self,
-            "Controller",
+            installer="karpenter-stack",
             cluster=cluster,
             profile=config.profile,
-            chart="karpenter",
-            namespace=NAMESPACE,
-            computed_values=computed,
-            # CRDs come from karpenter-crd, which Helm upgrades (Helm never upgrades a chart's crds/ folder).
-            skip_crds=True,
+            computed_values={"karpenter": computed},
+            parts=after,
         )
-        self.controller.node.add_dependency(self.crds)
-        for construct in after:
-            self.controller.node.add_dependency(construct)
+        self.crds, self.controller = self.releases["karpenter-crd"], self.releases["karpenter"]
         self.manifests = [
             ec2_node_class(
                 config,

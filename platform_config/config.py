@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from platform_checks._facts import load_fact
 from platform_config import versions
 from platform_config.aws_facts import (
     EKS_REGIONS,
@@ -60,8 +61,6 @@ ARCHITECTURES = ("amd64", "arm64")
 # AWS FIS target selection modes: COUNT(n) nodes or PERCENT(n) of the matching ones (ALL is refused: a drill
 # interrupts a few nodes at a time, never the whole Spot pool).
 DRILL_SELECTION_RE = re.compile(r"COUNT\((?:[1-9][0-9]?)\)|PERCENT\((?:[1-9]|[1-4][0-9]|50)\)")
-# Karpenter's NodePool CRD pattern for expireAfter/consolidateAfter, anchored on the whole value.
-DURATION_RE = re.compile(r"(?:[0-9]+[hms])+")
 AMI_ALIAS_RE = re.compile(r"al2023@v[0-9]{8}")
 INT_RE = re.compile(r"-?[0-9]{1,18}")
 PLACEHOLDER_ACCOUNT = "111111111111"
@@ -442,7 +441,8 @@ class PlatformConfig:
             value = getattr(self, key)
             if value == "Never" and key == "karpenter_expire_after":
                 continue
-            if not DURATION_RE.fullmatch(value):
+            # "Never" matches the CRD's pattern too, but a node pool that never consolidates is refused here.
+            if value == "Never" or not nodepool_duration(self.release, key).fullmatch(value):
                 raise ConfigError(key, value, f"accepted is a Go duration of h/m/s such as {EXAMPLES[key]} or 1h30m")
         if not AMI_ALIAS_RE.fullmatch(self.ami_alias):
             raise ConfigError(
@@ -450,6 +450,17 @@ class PlatformConfig:
                 self.ami_alias,
                 f"accepted is a pinned AL2023 alias such as {EXAMPLES['ami_alias']} (not @latest)",
             )
+
+
+def nodepool_duration(release: str, key: str) -> re.Pattern[str]:
+    """The pattern the release's Karpenter NodePool CRD gives expireAfter or consolidateAfter, read from
+    upstream_facts/<release>/crds/ so that it follows the pin instead of being retyped."""
+    spec = load_fact("crds/karpenter.sh_nodepools.json", release)["versions"]["v1"]["schema"]["properties"]["spec"]
+    fields = {
+        "karpenter_expire_after": spec["properties"]["template"]["properties"]["spec"]["properties"]["expireAfter"],
+        "karpenter_consolidate_after": spec["properties"]["disruption"]["properties"]["consolidateAfter"],
+    }
+    return re.compile(fields[key]["pattern"])
 
 
 def _network(key: str, cidr: str, *, one_address: bool = False) -> ipaddress.IPv4Network:
@@ -538,6 +549,13 @@ def _unquoted_list(key: str, text: str) -> list[str]:
             'accepted is a JSON list, a comma-separated string (a,b) or [a,b] (what the shell leaves of ["a","b"])',
         )
     return [part.strip() for part in inner.split(",") if part.strip()]
+
+
+# Keys no construct reads, each with why it still belongs in the configuration (tests/test_config_wiring.py
+# builds the app once and fails on any other key that reaches no construct, and on an entry here that does).
+NOT_READ_BY_CONSTRUCTS: dict[str, str] = {
+    "allow_public_endpoint_anywhere": "an opt-in that only the validation of public_access_cidrs reads",
+}
 
 
 def known_keys() -> set[str]:

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from constructs_lib.access import uis
 from constructs_lib.alert_routing import AlertRouting
 from constructs_lib.eks_cluster import as_icluster
-from constructs_lib.gitops import ARGOCD_NAMESPACE, GitOpsBootstrap
-from constructs_lib.helm_addon import HelmAddon
+from constructs_lib.gitops import GitOpsBootstrap
+from constructs_lib.helm_addon import install_addons
 from constructs_lib.namespace_guards import NamespaceGuards
 from constructs_lib.storage import Gp3StorageClass
 from platform_config.config import PlatformConfig
 
 
 class AddonsStack(Stack):
-    """Exposes `argocd`, `kyverno`, `monitoring` (HelmAddons), `guards`, `alerting`, `storage` and `gitops`."""
+    """Exposes `releases` (HelmAddons by release; `argocd`, `kyverno`, `monitoring` among them), `guards`,
+    `alerting`, `storage` and `gitops`."""
 
     def __init__(
         self, scope: Construct, id_: str, *, config: PlatformConfig, cluster: eks.Cluster, **kwargs: Any
@@ -32,40 +33,25 @@ class AddonsStack(Stack):
         self.alerting = AlertRouting(
             self, "Alerting", cluster=icluster, cluster_name=config.cluster_name, topic_arn=config.alert_sns_topic_arn
         )
-        # The three charts are independent, so CloudFormation installs them in parallel.
-        self.monitoring = HelmAddon(
+        # The registry's addons-stack records, each after what it names; independent ones install in parallel.
+        self.releases = install_addons(
             self,
-            "Monitoring",
+            installer="addons-stack",
             cluster=icluster,
             profile=config.profile,
-            chart="kube-prometheus-stack",
-            release="kube-prometheus-stack",
-            namespace="monitoring",
-            computed_values=self.alerting.values,
-            # Prometheus waits for a Karpenter On-Demand node and its gp3 volume: the longest install.
-            timeout=Duration.minutes(12),
+            computed_values={"kube-prometheus-stack": self.alerting.values},
+            parts={
+                "namespace-guards": self.guards,
+                "storage-class": self.storage,
+                "alertmanager-identity": self.alerting.pod_identity,
+            },
         )
-        self.monitoring.node.add_dependency(self.storage)
-        if self.alerting.pod_identity is not None:
-            # Pod Identity credentials are injected when a pod starts: the association must come first.
-            self.monitoring.node.add_dependency(self.alerting.pod_identity)
-        self.kyverno = HelmAddon(
-            self, "Kyverno", cluster=icluster, profile=config.profile, chart="kyverno", namespace="kyverno"
-        )
-        self.argocd = HelmAddon(
-            self,
-            "ArgoCd",
-            cluster=icluster,
-            profile=config.profile,
-            chart="argo-cd",
-            release="argocd",
-            namespace=ARGOCD_NAMESPACE,
-        )
-        for addon in (self.monitoring, self.kyverno, self.argocd):
-            addon.node.add_dependency(self.guards)
+        self.monitoring = self.releases["kube-prometheus-stack"]
+        self.kyverno = self.releases["kyverno"]
+        self.argocd = self.releases["argocd"]
         # The root app syncs PrometheusRules, the guardrail policies and Applications: every CRD must exist first.
         self.gitops = GitOpsBootstrap(self, "GitOps", config=config, cluster=icluster)
-        self.gitops.node.add_dependency(self.argocd, self.kyverno, self.monitoring)
+        self.gitops.node.add_dependency(*(r for r in self.releases.values() if r.addon.crds))
         for key in ("ArgoCd", "Grafana"):
             ui = uis(config.release)[key]
             CfnOutput(

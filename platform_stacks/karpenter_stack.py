@@ -40,7 +40,10 @@ class KarpenterStack(Stack):
             queue=self.interruption.queue,
             node_role=self.iam.node_role,
             cluster_security_group_id=cluster.cluster_security_group_id,
-            after=[self.iam.pod_identity, self.iam.node_access_entry],
+            after={
+                "karpenter-pod-identity": self.iam.pod_identity,
+                "karpenter-node-access": self.iam.node_access_entry,
+            },
         )
         self.queue_name = self.interruption.queue.queue_name
         CfnOutput(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Duration
 
 from constructs_lib.gitops import app_project, root_application
 from constructs_lib.helm_addon import (
@@ -19,27 +19,13 @@ from constructs_lib.helm_addon import (
     values_files,
 )
 from platform_checks import validate_manifest
+from platform_config.addons import addon, addons
 from platform_config.versions import PROFILES
 from platform_stacks.platform_app import build_app
 from tests.conftest import ROOT, Synthesized
 from tests.fixed_context import fixed_context
 from tests.gitops_overlays import built_overlays
 from tests.stack_fixtures import config, stack
-
-# Release -> (chart, repository, namespace); the version is the profile's pin (issue 10's table).
-EXPECTED = {
-    "argocd": ("argo-cd", "https://argoproj.github.io/argo-helm", "argocd"),
-    "kyverno": ("kyverno", "https://kyverno.github.io/kyverno/", "kyverno"),
-    "kube-prometheus-stack": (
-        "kube-prometheus-stack",
-        "https://prometheus-community.github.io/helm-charts",
-        "monitoring",
-    ),
-}
-VERSIONS = {
-    "seed": {"argocd": "6.7.18", "kyverno": "3.2.9", "kube-prometheus-stack": "65.8.1"},
-    "current": {"argocd": "10.1.1", "kyverno": "3.9.0", "kube-prometheus-stack": "88.5.3"},
-}
 
 
 def charts(s: Synthesized) -> dict[str, dict[str, Any]]:
@@ -55,25 +41,37 @@ def charts(s: Synthesized) -> dict[str, dict[str, Any]]:
     return out
 
 
-def test_three_releases_with_pinned_chart_repo_version_and_namespace(synthesized: Synthesized) -> None:
+def test_every_addons_stack_record_is_installed_at_the_profiles_pin_in_its_namespace(synthesized: Synthesized) -> None:
+    profile = synthesized.platform.config.profile
     found = charts(synthesized)
-    assert {r: (c["Chart"], c["Repository"], c["Namespace"]) for r, c in found.items()} == EXPECTED
-    assert {r: c["Version"] for r, c in found.items()} == VERSIONS[synthesized.platform.config.release]
+    expected = {a.release: a for a in addons(profile.name, installer="addons-stack")}
+    assert set(found) == set(expected)
+    for release, record in expected.items():
+        pin = record.pin(profile)
+        chart = found[release]
+        assert (chart["Chart"], chart["Repository"], chart["Version"]) == (pin.chart, pin.repository, pin.version)
+        assert chart["Namespace"] == record.namespace
+        assert chart["Timeout"] == f"{record.timeout_minutes * 60}s"
 
 
-def test_charts_install_in_parallel_and_wait_less_than_the_handler(synthesized: Synthesized) -> None:
+def test_charts_wait_only_for_the_releases_their_record_names_and_less_than_the_handler(
+    synthesized: Synthesized,
+) -> None:
     found = charts(synthesized)
-    ids = {c["_id"] for c in found.values()}
+    ids = {c["_id"]: r for r, c in found.items()}
     for release, chart in found.items():
-        assert not ids & set(chart["_deps"]), f"{release} waits for another add-on chart"
+        waits_for = {ids[d] for d in chart["_deps"] if d in ids}
+        assert waits_for == set(addon(release).after) & set(found), release
         assert int(chart["Timeout"].removesuffix("s")) < 15 * 60, release
 
 
-def test_root_app_waits_for_every_chart_that_provides_its_crds(synthesized: Synthesized) -> None:
+def test_root_app_waits_for_every_chart_that_provides_crds(synthesized: Synthesized) -> None:
     found = charts(synthesized)
     manifests = synthesized.resources("addons", "Custom::AWSCDK-EKS-KubernetesResource")
     (root,) = [r for r in manifests.values() if "platform-root" in json.dumps(r["Properties"]["Manifest"])]
-    assert {c["_id"] for c in found.values()} <= set(root["DependsOn"])
+    providers = {r for r in found if addon(r).crds}
+    assert providers, "the GitOps content uses CRDs of at least one add-on"
+    assert {found[r]["_id"] for r in providers} <= set(root["DependsOn"])
 
 
 def test_prometheus_waits_for_the_gp3_storage_class(synthesized: Synthesized) -> None:
@@ -196,23 +194,23 @@ def test_placeholder_repo_url_warns_until_configured() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("change", "message"),
     [
         ({"release": "r" * 54}, "release 'rrrr"),
         ({"namespace": "n" * 64}, "accepted is at most 63"),
-        ({"timeout": Duration.minutes(20)}, "accepted is at most 14 min"),
+        ({"timeout_minutes": 20}, "accepted is at most 14 min"),
     ],
 )
-def test_helm_addon_rejects_names_and_timeouts_helm_or_the_handler_cannot_take(
-    kwargs: dict[str, Any], message: str
+def test_helm_addon_rejects_records_whose_names_or_timeouts_helm_or_the_handler_cannot_take(
+    change: dict[str, Any], message: str
 ) -> None:
     s = stack()
     from aws_cdk import aws_eks_v2 as eks
 
     cluster = eks.Cluster.from_cluster_attributes(s, "C", cluster_name="c")
-    args = {"cluster": cluster, "profile": PROFILES["seed"], "chart": "kyverno", "namespace": "kyverno", **kwargs}
+    record = dataclasses.replace(addon("kyverno"), **change)
     with pytest.raises(HelmValuesError, match=message):
-        HelmAddon(s, "A", **args)
+        HelmAddon(s, addon=record, cluster=cluster, profile=PROFILES["seed"])
 
 
 def test_profile_values_file_merges_over_the_shared_one(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from platform_config import config as config_module
+from platform_config import versions
 from platform_config.aws_facts import LOG_RETENTION_DAYS
 from platform_config.config import (
     CLUSTER_NAME_MAX,
@@ -429,15 +431,12 @@ def test_ami_alias_defaults_to_the_profiles_pin_and_an_explicit_one_wins(release
     assert config_from(release=release, ami_alias="al2023@v20250101").ami_alias == "al2023@v20250101"
 
 
-@pytest.mark.parametrize(
-    ("release", "kubernetes", "karpenter"), [("seed", "1.29", "1.0.14"), ("current", "1.36", "1.14.1")]
-)
-def test_release_selects_one_profile_for_kubernetes_karpenter_and_charts(
-    release: str, kubernetes: str, karpenter: str
-) -> None:
+@pytest.mark.parametrize("release", sorted(versions.PROFILES))
+def test_release_selects_one_profile_for_kubernetes_karpenter_and_charts(release: str) -> None:
     config = config_from(release=release)
-    assert (config.kubernetes.version, config.profile.karpenter_version) == (kubernetes, karpenter)
-    assert config.profile.charts["karpenter"].version == karpenter
+    assert config.profile is versions.PROFILES[release]
+    assert config.kubernetes is versions.PROFILES[release].kubernetes
+    assert config.profile.charts["karpenter"].version == versions.PROFILES[release].karpenter_version
 
 
 def test_readme_table_states_the_accepted_sets_the_code_checks() -> None:
@@ -451,3 +450,15 @@ def test_readme_table_states_the_accepted_sets_the_code_checks() -> None:
     assert f"at most {PUBLIC_CIDRS_MAX} (EKS quota)" in rows["public_access_cidrs"]
     assert f"max <= {SYSTEM_NODES_MAX}" in rows["system_node_max"]
     assert f"1 to {KARPENTER_LIMIT_MAX}" in rows["karpenter_spot_cpu_limit"]
+
+
+def test_duration_keys_follow_the_pattern_of_the_profiles_nodepool_crd(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The accepted durations are the CRD's (upstream_facts/<profile>/crds), not a retyped copy: a CRD whose pattern
+    # took days would make "3d" valid and "720h" invalid with no edit to the config module.
+    days = {"pattern": "^[0-9]+d$"}
+    spec = {"template": {"properties": {"spec": {"properties": {"expireAfter": days}}}}, "disruption": {}}
+    spec["disruption"] = {"properties": {"consolidateAfter": days}}
+    crd = {"versions": {"v1": {"schema": {"properties": {"spec": {"properties": spec}}}}}}
+    monkeypatch.setattr(config_module, "load_fact", lambda rel, profile: crd)
+    assert config_from(karpenter_expire_after="3d", karpenter_consolidate_after="1d").karpenter_expire_after == "3d"
+    assert refusal({"karpenter_expire_after": "720h"}).key == "karpenter_expire_after"

@@ -24,6 +24,7 @@ import pytest
 
 from platform_checks.cfn_json import json_property
 from platform_checks.layer_tools import extract
+from platform_config.addons import addons
 from tests.conftest import Synthesized
 
 HANDLER = "package/custom-resource-handlers/dist/aws-eks-v2/kubectl-handler/helm/__init__.py"
@@ -95,7 +96,7 @@ def commands(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory)
 
 
 def test_every_chart_is_installed_with_wait_a_bounded_timeout_and_no_atomic(commands: dict[str, list[str]]) -> None:
-    assert sorted(commands) == ["argo-cd", "karpenter", "karpenter-crd", "kube-prometheus-stack", "kyverno"]
+    assert sorted(commands) == sorted(a.chart for a in addons() if a.by_cdk)
     for chart, cmd in commands.items():
         assert cmd[:2] == ["helm", "upgrade"] and "--install" in cmd, chart
         assert "--wait" in cmd, chart

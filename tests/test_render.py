@@ -4,13 +4,13 @@ Kubernetes version, from the values the synthesized template carries, and every 
 from __future__ import annotations
 
 import copy
-import subprocess
+import re
 from pathlib import Path
 
 import pytest
 
 from platform_checks.charts import cached_chart
-from platform_checks.layer_tools import extract
+from platform_checks.layer_tools import extract, tool_versions
 from platform_checks.manifests import validate_manifest
 from platform_checks.render import (
     HELM_CHART_TYPE,
@@ -23,11 +23,9 @@ from platform_checks.render import (
     probed_capabilities,
 )
 from platform_checks.rendered import PlatformRender, gitops_objects, profile_of, synced_paths
+from platform_config.addons import addon, addons
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES
-
-CDK_RELEASES = {"karpenter-crd", "karpenter", "argocd", "kyverno", "kube-prometheus-stack"}
-GITOPS_RELEASES = {"jaeger", "otel-collector", "astronomy-shop"}
 
 
 def test_every_cdk_helm_chart_and_every_helm_application_is_rendered(platform_render: PlatformRender) -> None:
@@ -37,7 +35,11 @@ def test_every_cdk_helm_chart_and_every_helm_application_is_rendered(platform_re
     apps = [o for o in platform_render.gitops + platform_render.manifests if o["kind"] == "Application"]
     helm_apps = [a for a in apps if a["spec"].get("source", {}).get("chart")]
     assert len(platform_render.rendered) == len(helm_charts) + len(helm_apps)
-    assert {r.release for r in platform_render.releases.values()} == CDK_RELEASES | GITOPS_RELEASES
+    registry = {(a.release, a.namespace, a.chart) for a in addons(platform_render.profile)}
+    assert {(r.release, r.namespace, r.chart) for r in platform_render.releases.values()} == registry
+    for release in platform_render.releases.values():
+        record = addon(release.release)
+        assert release.origin.startswith("argocd" if record.installer == "argocd" else "cdk"), release.origin
     empty = [key for key, objects in platform_render.rendered.items() if not objects]
     assert empty == []
 
@@ -69,8 +71,15 @@ def test_the_helm_binary_is_the_one_in_the_profiles_kubectl_layer(profile: str) 
     helm = extract(profile)["helm"]
     minor = PROFILES[profile].kubernetes.version.split(".")[1]
     assert helm.parent == Path(__file__).resolve().parent.parent / ".tools" / f"kubectl-v{minor}" / "bin"
-    out = subprocess.run([str(helm), "version", "--short"], capture_output=True, text=True, check=True).stdout
-    assert out.strip().startswith("v" + PROFILES[profile].kubernetes.helm_version)
+    # Its version is the layer's: asked of the binary (tool_versions), never typed beside the layer pin.
+    assert tool_versions(profile)["helm"].split(".")[0] in {"3", "4"}
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_the_layers_kubectl_is_the_profiles_kubernetes_minor(profile: str) -> None:
+    # The kubectl handler runs this kubectl against the cluster: it must be the cluster's minor (kubectl's skew).
+    kubectl = tool_versions(profile)["kubectl"]
+    assert kubectl.split(".")[:2] == PROFILES[profile].kubernetes.version.split("."), kubectl
 
 
 def test_helm_template_targets_the_profiles_kubernetes_version(platform_render: PlatformRender, tmp_path: Path) -> None:
@@ -123,9 +132,11 @@ def test_declared_api_versions_are_served_by_the_render_and_cover_every_probe(pl
 
 
 def test_a_chart_that_refuses_its_values_fails_the_render(platform_render: PlatformRender) -> None:
+    # The collector chart refuses to render without `mode` and `image.repository`.
     collector = next(r for r in platform_render.releases.values() if r.chart == "opentelemetry-collector")
     broken = Release(collector.origin, collector.release, collector.namespace, collector.chart, collector.version, {})
-    with pytest.raises(RenderError, match=r"argocd Application otel-collector: helm template opentelemetry-collector"):
+    origin = re.escape(f"{collector.origin}: helm template opentelemetry-collector")
+    with pytest.raises(RenderError, match=origin):
         helm_template(broken, profile=platform_render.profile)
 
 

@@ -22,6 +22,7 @@ from platform_checks.wiring import (
     placement_errors,
     workloads,
 )
+from platform_config.addons import addon
 from platform_config.placement import (
     DO_NOT_DISRUPT,
     STATEFUL_NODE_SELECTOR,
@@ -151,11 +152,12 @@ def test_a_stateless_shop_component_with_a_toleration_is_caught(platform_render:
 
 
 def addon_workloads(render: PlatformRender) -> list[tuple[Any, dict[str, Any]]]:
-    """Pods of the CDK-installed add-ons, except DaemonSets (on every node by design) and Prometheus itself
-    (stateful: the On-Demand pool through the contract, helm_values/kube-prometheus-stack.yaml)."""
+    """Pods of the add-ons whose registry record places them on the system nodes, except DaemonSets (on every node
+    by design) and Prometheus itself (stateful: the On-Demand pool through the contract,
+    helm_values/kube-prometheus-stack.yaml)."""
     out = []
     for key, release in render.releases.items():
-        if not release.origin.startswith("cdk "):
+        if addon(release.release).placement != "system":
             continue
         for obj, spec, _labels in workloads(render.rendered[key]):
             if obj["kind"] == "DaemonSet":

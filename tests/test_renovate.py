@@ -13,6 +13,7 @@ import pytest
 import re2
 
 from platform_config import versions
+from platform_config.addons import addons
 from tests import renovate_coverage as rc
 from tests.conftest import PROFILE_NAMES, ROOT
 
@@ -121,7 +122,7 @@ def test_every_pin_in_the_versions_module_and_gitops_content_is_matched_by_exact
     assert rc.coverage_problems(CONFIG, versions_files, gitops_files) == []
 
 
-def test_the_pins_found_include_every_pin_of_every_profile() -> None:
+def test_the_pins_found_include_every_pin_of_every_profile_and_every_argocd_add_ons_overlay_pin() -> None:
     versions_files, gitops_files = project_files()
     pins = rc.versions_module_pins(VERSIONS_MODULE, versions_files[VERSIONS_MODULE])
     for name, profile in versions.PROFILES.items():
@@ -133,19 +134,18 @@ def test_the_pins_found_include_every_pin_of_every_profile() -> None:
     gitops = [pin for pins in rc.gitops_pins(gitops_files).values() for pin in pins]
     for name in versions.PROFILES:
         in_overlay = {(p.name, p.version) for p in gitops if f"/overlays/{name}/" in p.file}
-        charts = versions.PROFILES[name].charts
-        assert {
-            (c, charts[c].version) for c in ("opentelemetry-collector", "jaeger", "opentelemetry-demo")
-        } <= in_overlay
+        # Every chart an Argo CD add-on installs is pinned again in that profile's overlay, where Renovate sees it.
+        argocd = {(a.chart, a.pin(versions.PROFILES[name]).version) for a in addons(name, installer="argocd")}
+        assert argocd <= in_overlay, name
 
 
 MODULE = '''"""Pins."""
 KARPENTER_VERSION = "1.0.14"
 CHARTS = {
     # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
-    "argo-cd": ChartPin("argo-cd", "https://argoproj.github.io/argo-helm", "6.7.18", "v2.10.9"),
+    "argo-cd": ChartPin("argo-cd", "https://argoproj.github.io/argo-helm", "6.7.18"),
     # renovate: datasource=helm depName=kyverno registryUrl=https://argoproj.github.io/argo-helm
-    "jaeger": ChartPin("jaeger", "https://jaegertracing.github.io/helm-charts", "3.3.3", "1.53.0"),
+    "jaeger": ChartPin("jaeger", "https://jaegertracing.github.io/helm-charts", "3.3.3"),
 }
 '''
 APPLICATION = """kind: Application
@@ -177,6 +177,20 @@ def test_coverage_check_reports_unannotated_misnamed_and_unmatched_pins() -> Non
         "infra/x/jaeger.yaml: jaeger 3.3.3 pinned 1 time(s), matched 0",
         "infra/overlays/current/jaeger.yaml: jaeger 4.11.1 pinned 1 time(s), matched 0",
     ]
+
+
+TYPED_FACT = """CHARTS = {
+    # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
+    "argo-cd": ("https://argoproj.github.io/argo-helm", "6.7.18", "v2.10.9"),
+}
+"""
+
+
+def test_an_app_version_typed_beside_its_chart_pin_fails_coverage() -> None:
+    # A chart's appVersion is derived from its Chart.yaml (upstream_facts/): typed here, a Renovate bump of the
+    # pin would leave it behind, so the coverage check refuses it as a pin no rule updates.
+    problems = rc.coverage_problems(CONFIG, {VERSIONS_MODULE: TYPED_FACT}, {})
+    assert problems == [f"{VERSIONS_MODULE}:3: pin v2.10.9 matched by 0 rules, expected 1"]
 
 
 SEED = """PROFILES = {

@@ -6,16 +6,10 @@ import pytest
 
 from platform_checks import check_values
 from platform_checks.values import coalesce
+from platform_config.addons import addons
 
-CHARTS = [
-    "argo-cd",
-    "jaeger",
-    "karpenter",
-    "kube-prometheus-stack",
-    "kyverno",
-    "opentelemetry-collector",
-    "opentelemetry-demo",
-]
+# Every chart an add-on installs with values (the registry's records).
+CHARTS = sorted({a.chart for a in addons() if a.takes_values})
 
 
 @pytest.mark.parametrize("chart", CHARTS)

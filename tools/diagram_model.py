@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from platform_checks.cfn_json import json_property
+from platform_config.addons import addons
 from platform_config.placement import (
     STATEFUL_NODE_SELECTOR,
     STATEFUL_TOLERATION,
@@ -456,7 +457,8 @@ def _karpenter(b: _Builder, stack: Stack) -> dict[str, str]:
 
 GRID_LINES = 8
 SHOP_COLUMNS = 6
-ADDON_ICONS = {"argo-cd": "argocd", "kyverno": "kyverno", "kube-prometheus-stack": "prometheus"}
+# Each chart's icon is its registry record's (platform_config/addons.py).
+ADDON_ICONS = {a.chart: a.icon for a in addons()}
 
 
 @dataclass(frozen=True)
@@ -664,7 +666,8 @@ def _application(b: _Builder, app: dict[str, Any], group: str, gitops: _GitOps) 
     wid = b.part(
         f"workload_{_slug(name)}",
         name,
-        icon={"jaeger": "jaeger", "opentelemetry-collector": "otel"}.get(str(chart), "stateless"),
+        # A workload drawn as itself: its registry icon, else a plain Deployment (not the Helm logo).
+        icon="stateless" if ADDON_ICONS.get(str(chart), "helm") == "helm" else ADDON_ICONS[str(chart)],
         group=wg_id,
     )
     b.link(aid, wid, "deploys", style="gitops")

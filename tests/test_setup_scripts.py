@@ -108,6 +108,8 @@ def make_repo(
         shutil.copytree(
             REPO / "platform_config", repo / "platform_config", ignore=shutil.ignore_patterns("__pycache__")
         )
+        # The config reads pinned upstream facts through platform_checks (its own path resolves to this repo's).
+        (repo / "platform_checks").symlink_to(REPO / "platform_checks")
     if context is not None:
         (repo / "cdk.json").write_text(json.dumps({"app": "python3 app.py", "context": context}))
     (repo / "cdk.out").mkdir()

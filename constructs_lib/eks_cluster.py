@@ -13,6 +13,7 @@ from constructs import Construct
 
 from constructs_lib.log_groups import log_group, logs_key, route_function_logs
 from constructs_lib.nag import acknowledge, acknowledge_in_packs, managed_policy_finding
+from platform_config.access_policies import CLUSTER_ADMIN_POLICY, VIEW_POLICY
 from platform_config.config import COMPLIANCE_PACKS, PlatformConfig
 from platform_config.versions import KubernetesRelease
 
@@ -23,9 +24,6 @@ ALL_LOG_TYPES = [
     eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
     eks.ClusterLoggingTypes.SCHEDULER,
 ]
-CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
-# Read-only across the cluster (no Secrets): for people who look, not change.
-VIEW_POLICY = "AmazonEKSViewPolicy"
 
 # The compliance packs' Lambda rules (NIST 800-53 and HIPAA have them, PCI DSS does not), on CDK's kubectl
 # provider functions: CloudFormation invokes them synchronously through the provider framework.

@@ -79,6 +79,8 @@ NON_DEFAULT_OPTIONS: dict[str, Any] = {
     "admin_principal_arns": ["arn:aws:iam::123456789012:role/platform-admins"],
     # Every opt-in compliance pack (NIST 800-53 R5, PCI DSS 3.2.1, HIPAA): fixed or acknowledged, finding by finding.
     "compliance_packs": list(COMPLIANCE_PACKS),
+    "spot_drill": True,
+    "spot_drill_selection": "PERCENT(20)",
 }
 
 

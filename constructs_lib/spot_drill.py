@@ -4,6 +4,8 @@ may interrupt only those, and a stop condition on an alarm the app owns: the int
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_fis as fis
@@ -11,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib.nag import acknowledge
+from constructs_lib.nag import acknowledge, acknowledge_in_packs
 from platform_config.placement import SPOT_NODEPOOL
 
 # Karpenter tags its instances with the NodePool; the EC2NodeClass adds the cluster tag (karpenter_manifests).
@@ -28,7 +30,14 @@ class SpotInterruptionDrill(Construct):
     """Exposes `template` (its id is the stack output `SpotDrillTemplateId`) and `stop_alarm`."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, cluster_name: str, queue: sqs.IQueue, selection_mode: str
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster_name: str,
+        queue: sqs.IQueue,
+        selection_mode: str,
+        compliance_packs: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
@@ -54,23 +63,36 @@ class SpotInterruptionDrill(Construct):
             description=f"AWS FIS: send Spot interruptions to {cluster_name}'s Karpenter Spot instances only",
         )
         instances = stack.format_arn(service="ec2", resource="instance", resource_name="*")
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="InterruptOnlyThisClustersSpotNodes",
-                actions=["ec2:SendSpotInstanceInterruptions"],
-                resources=[instances],
-                conditions={"StringEquals": {f"aws:ResourceTag/{key}": value for key, value in tags.items()}},
-            )
+        # A customer managed policy, not an inline one (the compliance packs' IAMNoInlinePolicy).
+        policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="InterruptOnlyThisClustersSpotNodes",
+                    actions=["ec2:SendSpotInstanceInterruptions"],
+                    resources=[instances],
+                    conditions={"StringEquals": {f"aws:ResourceTag/{key}": value for key, value in tags.items()}},
+                ),
+                iam.PolicyStatement(sid="FindTargets", actions=["ec2:DescribeInstances"], resources=["*"]),
+            ],
         )
-        role.add_to_policy(iam.PolicyStatement(sid="FindTargets", actions=["ec2:DescribeInstances"], resources=["*"]))
+        acknowledge_in_packs(
+            self.stop_alarm,
+            "CloudWatchAlarmAction",
+            "The alarm is the drill's FIS stop condition: FIS reads its state; it notifies nobody by design.",
+            packs=("NIST.800.53.R5", "HIPAA.Security"),
+            enabled=compliance_packs,
+        )
         acknowledge(
-            role,
+            policy,
             f"AwsSolutions-IAM5[Resource::{instances}]",  # the stack's account and region are concrete
             "Karpenter names no instance in advance: the interruption is limited by the condition on the "
             f"instance tags {CLUSTER_TAG}={cluster_name} and {NODEPOOL_TAG}={SPOT_NODEPOOL}.",
         )
         acknowledge(
-            role,
+            policy,
             "AwsSolutions-IAM5[Resource::*]",
             "ec2:DescribeInstances supports no resource-level permissions; FIS uses it to resolve the tagged targets.",
         )

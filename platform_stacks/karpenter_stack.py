@@ -61,6 +61,7 @@ class KarpenterStack(Stack):
                 cluster_name=config.cluster_name,
                 queue=self.interruption.queue,
                 selection_mode=config.spot_drill_selection,
+                compliance_packs=config.compliance_packs,
             )
             CfnOutput(
                 self,

@@ -73,9 +73,11 @@ def test_the_role_may_interrupt_only_instances_tagged_for_this_cluster_s_spot_po
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "fis.amazonaws.com"}
     policies = [
         p["Properties"]["PolicyDocument"]["Statement"]
-        for p in of_type(drill_template, "AWS::IAM::Policy").values()
-        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        for p in of_type(drill_template, kind).values()
+        if {"Ref": role_id} in p["Properties"].get("Roles", [])
     ]
+    assert not of_type(drill_template, "AWS::IAM::Policy"), "a managed policy, not an inline one (compliance packs)"
     statements = [s for group in policies for s in group]
     actions = {s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]) for s in statements}
     assert actions == {"ec2:SendSpotInstanceInterruptions", "ec2:DescribeInstances"}

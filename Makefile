@@ -94,6 +94,10 @@ snapshot-update: deps ## rewrite the template snapshots (review the diff like co
 derive: deps ## regenerate upstream_facts/ from ../shared/upstream
 	$(PY) tools/derive_upstream.py
 
+.PHONY: docs
+docs: deps ## rewrite the generated tables in README.md and docs/*.md (config keys, add-ons, versions)
+	$(PY) tools/gen_docs.py
+
 # The committed architecture picture (docs/architecture.{dot,png,svg}) is the reference configuration's (the
 # documented defaults, never cdk.json), so a fork's own settings cannot make tests/test_architecture_diagram.py
 # fail. Your configuration's picture: make synth && make diagram DIAGRAM_FROM=cdk.out DIAGRAM_OUT=<dir>.

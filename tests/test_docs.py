@@ -169,6 +169,26 @@ def test_docs_state_no_pin_outside_a_generated_block(doc: str) -> None:
     assert found == [], f"{doc} types pins by hand: {found}; link a generated table instead"
 
 
+# Every Markdown page of the repository but the changelog (a record of what changed, with the versions of then).
+PAGES = sorted(
+    str(p.relative_to(ROOT))
+    for p in [
+        *ROOT.glob("*.md"),
+        *(ROOT / "docs").glob("*.md"),
+        *(ROOT / "infra").rglob("*.md"),
+        *(ROOT / "apps").rglob("*.md"),
+    ]
+    if p.name != "CHANGELOG.md"
+)
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_no_table_of_pins_is_typed_by_hand(doc: str) -> None:
+    rows = [line for line in gen_docs.BLOCK_RE.sub("", (ROOT / doc).read_text()).splitlines() if line.startswith("|")]
+    found = sorted(p for p in pins() for row in rows if re.search(rf"(?<![\w.]){re.escape(p)}(?![\w.])", row))
+    assert found == [], f"{doc} has a table with pins typed by hand: {found}; use a generated block (make docs)"
+
+
 @pytest.mark.parametrize("doc", [str(p.relative_to(ROOT)) for p in gen_docs.doc_files(ROOT)])
 def test_docs_hold_no_hand_drawn_copy_of_the_generated_picture(doc: str) -> None:
     assert not re.search("[┌┐└┘├┤─│]", (ROOT / doc).read_text()), f"{doc}: the picture is docs/architecture.png"

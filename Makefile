@@ -95,7 +95,7 @@ derive: deps ## regenerate upstream_facts/ from ../shared/upstream
 	$(PY) tools/derive_upstream.py
 
 .PHONY: docs
-docs: deps ## rewrite the generated tables in README.md and docs/*.md (config keys, add-ons, versions)
+docs: deps .tools/.installed charts ## rewrite the generated tables in README.md and docs/ (keys, add-ons, versions, capacity)
 	$(PY) tools/gen_docs.py
 
 # The committed architecture picture (docs/architecture.{dot,png,svg}) is the reference configuration's (the

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -191,7 +192,48 @@ def renovate_example() -> str:
     raise DocsError("platform_config/versions.py: no annotated chart pin of the default profile to show")
 
 
+# ---- the capacity plan of the reference configuration, per profile (the render gate's plan, make capacity) ----
+
+
+def reference_render(profile: str) -> Any:
+    """The render of the reference configuration (documented defaults, never cdk.json) of one profile; it needs
+    `make charts` and the profile's kubectl layer tools, as `make capacity` does."""
+    import json
+    import tempfile
+
+    from platform_checks.rendered import render_platform
+    from platform_config.reference_context import reference_context
+    from platform_stacks.platform_app import build_app
+
+    with tempfile.TemporaryDirectory(prefix="gen-docs-") as outdir:
+        assembly = build_app(reference_context(release=profile), env={}, outdir=outdir).app.synth()
+        templates = {
+            stack.stack_name.rsplit("-", 1)[-1].lower(): json.loads(Path(stack.template_full_path).read_text())
+            for stack in assembly.stacks
+        }
+    return render_platform(profile, templates)
+
+
+def capacity_section(profile: str, render: Any) -> str:
+    """One profile's plan as `make capacity` prints it, under the profile's name."""
+    from platform_checks.capacity import platform_plan, table
+
+    return (
+        f"`{profile}`{' (default)' if profile == versions.DEFAULT_PROFILE else ''}:\n\n{table(platform_plan(render))}\n"
+    )
+
+
+def capacity_tables(render_of: Callable[[str], Any] = reference_render) -> str:
+    sections = [capacity_section(name, render_of(name)) for name in versions.PROFILES]
+    return _source("the render of the reference configuration (platform_checks/capacity.py)") + "\n".join(sections)
+
+
+# Blocks that synthesize and render: the suite checks them against its own render of each profile
+# (tests/test_docs.py) rather than building the app again.
+RENDERED_BLOCKS = frozenset({"capacity"})
+
 BLOCKS: dict[str, Callable[[], str]] = {
+    "capacity": capacity_tables,
     "renovate-example": renovate_example,
     "config-reference": config_reference,
     "addons": addon_table,
@@ -200,6 +242,14 @@ BLOCKS: dict[str, Callable[[], str]] = {
 
 
 # ---- rewriting and checking ----
+
+
+def _as_it_stands(body: str) -> Callable[[], str]:
+    return lambda: body
+
+
+def _unindented(body: str, indent: str) -> str:
+    return "".join(line[len(indent) :] if line.startswith(indent) else line for line in body.splitlines(True))
 
 
 def render(text: str, where: str, blocks: dict[str, Callable[[], str]] | None = None) -> str:
@@ -223,19 +273,27 @@ def render(text: str, where: str, blocks: dict[str, Callable[[], str]] | None = 
     return BLOCK_RE.sub(fill, text)
 
 
-def rendered(root: Path = ROOT) -> dict[Path, str]:
+def rendered(root: Path = ROOT, *, skip: frozenset[str] = frozenset()) -> dict[Path, str]:
     """Every document as the generator writes it; DocsError when a block is held by no document."""
-    out = {path: render(path.read_text(), str(path.relative_to(root))) for path in doc_files(root)}
+    out: dict[Path, str] = {}
+    for path in doc_files(root):
+        text = path.read_text()
+        standing = {m["name"]: _unindented(m["body"], m["indent"]) for m in BLOCK_RE.finditer(text)}
+        blocks = dict(BLOCKS)
+        for name in skip & set(standing):
+            blocks[name] = _as_it_stands(standing[name])
+        out[path] = render(text, str(path.relative_to(root)), blocks)
     held = {name for text in out.values() for name in BEGIN_RE.findall(text)}
     for name in sorted(set(BLOCKS) - held):
         raise DocsError(f"no document holds the generated block {name!r} (<!-- BEGIN GENERATED: {name} -->)")
     return out
 
 
-def stale(root: Path = ROOT) -> list[str]:
-    """One line per document whose generated blocks differ from the code, naming the blocks."""
+def stale(root: Path = ROOT, *, skip: frozenset[str] = frozenset()) -> list[str]:
+    """One line per document whose generated blocks differ from the code, naming the blocks (those in `skip`
+    are taken as they stand)."""
     lines = []
-    for path, text in rendered(root).items():
+    for path, text in rendered(root, skip=skip).items():
         old = path.read_text()
         if text != old:
             current = {m["name"]: m["body"] for m in BLOCK_RE.finditer(old)}
@@ -248,14 +306,20 @@ def stale(root: Path = ROOT) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a generated block is stale")
+    parser.add_argument(
+        "--skip-rendered",
+        action="store_true",
+        help=f"leave the blocks that synthesize and render as they stand ({', '.join(sorted(RENDERED_BLOCKS))})",
+    )
     args = parser.parse_args(argv)
+    skip = RENDERED_BLOCKS if args.skip_rendered else frozenset()
     try:
         if args.check:
-            problems = stale(ROOT)
+            problems = stale(ROOT, skip=skip)
             for line in problems:
                 sys.stderr.write(f"error: {line}\n")
             return 1 if problems else 0
-        for path, text in rendered(ROOT).items():
+        for path, text in rendered(ROOT, skip=skip).items():
             if path.read_text() != text:
                 path.write_text(text)
                 print(f"wrote {path.relative_to(ROOT)}")

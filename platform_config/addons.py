@@ -39,6 +39,18 @@ class CrdSource:
         return self.since is None or version_key(version) >= version_key(self.since)
 
 
+@dataclass(frozen=True)
+class UpstreamRepo:
+    """The git repository an add-on's upstream files come from and the ref of a chart version (`{version}` is the
+    pin): `tag` for every file, `chart_ref` for the chart folder when the release process rewrites Chart.yaml and
+    values.yaml on another ref (Karpenter's release branch, ../shared/upstream/MANIFEST.md note K1)."""
+
+    repo: str
+    tag: str
+    chart_ref: str = ""
+    license: str = "Apache-2.0"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Addon:
     """One Helm release: what installs it, where, in which order, and where its upstream data lives."""
@@ -75,6 +87,8 @@ class Addon:
     extra_namespaces: tuple[tuple[str, PodSecurity], ...] = ()
     # Only these profiles install it (empty: every profile).
     profiles: tuple[str, ...] = field(default_factory=tuple)
+    # Where tools/derive_upstream.py fetches (and locks) its upstream files at the pin.
+    source: UpstreamRepo | None = None
 
     def pin(self, profile: ReleaseProfile) -> ChartPin:
         return profile.charts[self.chart]
@@ -100,11 +114,14 @@ KARPENTER_CRDS = "pkg/apis/crds"
 ARGOCD_CRDS = "charts/argo-cd/templates/crds"
 KYVERNO_CRDS = "config/crds"
 KPS_CRDS = "charts/kube-prometheus-stack/charts/crds/crds"
+KARPENTER_SOURCE = UpstreamRepo("github.com/aws/karpenter-provider-aws", "v{version}", chart_ref="release-v{version}")
+OTEL_SOURCE = "github.com/open-telemetry/opentelemetry-helm-charts"
 
 # Install order within a stack follows this list where `after` does not decide it.
 ADDONS: tuple[Addon, ...] = (
     Addon(
         release="karpenter-crd",
+        source=KARPENTER_SOURCE,
         chart="karpenter-crd",
         title="Karpenter CRDs",
         namespace="kube-system",
@@ -131,6 +148,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="karpenter",
+        source=KARPENTER_SOURCE,
         chart="karpenter",
         title="Karpenter",
         namespace="kube-system",
@@ -146,6 +164,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="kube-prometheus-stack",
+        source=UpstreamRepo("github.com/prometheus-community/helm-charts", "kube-prometheus-stack-{version}"),
         chart="kube-prometheus-stack",
         title="kube-prometheus-stack",
         namespace="monitoring",
@@ -168,6 +187,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="kyverno",
+        source=UpstreamRepo("github.com/kyverno/kyverno", "kyverno-chart-{version}"),
         chart="kyverno",
         title="Kyverno",
         namespace="kyverno",
@@ -193,6 +213,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="argocd",
+        source=UpstreamRepo("github.com/argoproj/argo-helm", "argo-cd-{version}"),
         chart="argo-cd",
         title="Argo CD",
         namespace="argocd",
@@ -213,6 +234,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="otel-collector",
+        source=UpstreamRepo(OTEL_SOURCE, "opentelemetry-collector-{version}"),
         chart="opentelemetry-collector",
         title="OpenTelemetry Collector",
         namespace="observability",
@@ -225,6 +247,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="jaeger",
+        source=UpstreamRepo("github.com/jaegertracing/helm-charts", "jaeger-{version}"),
         chart="jaeger",
         title="Jaeger",
         namespace="observability",
@@ -237,6 +260,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="astronomy-shop",
+        source=UpstreamRepo(OTEL_SOURCE, "opentelemetry-demo-{version}"),
         chart="opentelemetry-demo",
         title="Astronomy Shop (OpenTelemetry demo)",
         namespace="astronomy-shop",
@@ -312,6 +336,10 @@ def check_registry() -> list[str]:
             errors.append(f"{where}: installer {record.installer!r}; accepted: {list(INSTALLERS)}")
         if record.by_cdk and not record.construct_id:
             errors.append(f"{where}: a CDK add-on needs its construct_id (it decides the logical ids)")
+        folder = record.upstream or record.chart
+        if not any(a.source for a in ADDONS if (a.upstream or a.chart) == folder):
+            # One record per upstream folder says where it comes from (a second release of a chart inherits it).
+            errors.append(f"{where}: needs its upstream source (repository and tag) for tools/derive_upstream.py")
         if not record.by_cdk and not record.application:
             errors.append(f"{where}: an Argo CD add-on names the Application file that installs it")
         for name, profile in PROFILES.items():

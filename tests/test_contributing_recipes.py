@@ -12,7 +12,7 @@ import pytest
 
 from platform_config import addons as registry
 from platform_config import versions
-from platform_config.addons import ADDONS, Addon, Installer, Placement, check_registry
+from platform_config.addons import ADDONS, Addon, Installer, Placement, UpstreamRepo, check_registry
 from platform_config.config import PlatformConfig, key
 from tests.conftest import ROOT
 from tools import gen_docs
@@ -80,6 +80,7 @@ def fixture_addon() -> Addon:
         installer="addons-stack",
         construct_id="MetricsServer",
         after=("namespace-guards",),
+        source=UpstreamRepo("github.com/kubernetes-sigs/metrics-server", "metrics-server-helm-chart-{version}"),
     )
 
 
@@ -98,13 +99,18 @@ def test_following_add_an_addon_puts_it_in_the_registry_checks_and_the_add_on_ta
     pinned = {
         name: dataclasses.replace(
             profile,
-            other_charts={**profile.other_charts, "metrics-server": ("https://example.test/charts", "3.12.2", "0.7.2")},
+            other_charts={**profile.other_charts, "metrics-server": ("https://example.test/charts", "3.12.2")},
         )
         for name, profile in versions.PROFILES.items()
     }
     monkeypatch.setattr(registry, "PROFILES", pinned)
     monkeypatch.setattr(versions, "PROFILES", pinned)
     assert check_registry() == []
+    # Step 4 (make derive) gives the pin its derived appVersion; stand in for the derived facts.
+    derived = gen_docs.app_version_of
+    monkeypatch.setattr(
+        gen_docs, "app_version_of", lambda r, p: "0.7.2" if r.release == "metrics-server" else derived(r, p)
+    )
     (row,) = [line for line in gen_docs.addon_table().splitlines() if line.startswith("| Metrics Server |")]
     assert "`metrics-server` (https://example.test/charts)" in row and "3.12.2 (app 0.7.2)" in row
 

@@ -163,12 +163,19 @@ def test_versions_table_shows_each_profiles_kubernetes_layer_karpenter_and_ami(d
 
 def pins() -> set[str]:
     """Every version string the versions module pins (charts, apps, Karpenter, AMI, layer, kubectl, helm)."""
+    from platform_checks.layer_tools import tool_versions
+
     out: set[str] = set()
-    for profile in versions.PROFILES.values():
+    for name, profile in versions.PROFILES.items():
         k = profile.kubernetes
-        out |= {k.kubectl_layer_package, k.kubectl_layer_package.split("==")[1], k.kubectl_version, k.helm_version}
+        out |= {k.kubectl_layer_package, k.kubectl_layer_package.split("==")[1], *tool_versions(name).values()}
         out |= {profile.karpenter_version, profile.ami_alias}
-        out |= {v for pin in profile.charts.values() for v in (pin.version, pin.app_version)}
+        out |= {pin.version for pin in profile.charts.values()}
+        out |= {
+            app
+            for record in ADDONS
+            if (app := gen_docs.app_version_of(record, name)) and record.chart in profile.charts
+        }
     return out
 
 

@@ -116,7 +116,21 @@ def pin_text(record: Addon, profile: versions.ReleaseProfile) -> str:
     if record.profiles and profile.name not in record.profiles:
         return "not installed"
     pin = record.pin(profile)
-    return pin.version if pin.app_version == pin.version else f"{pin.version} (app {pin.app_version})"
+    app = app_version_of(record, profile.name)
+    return pin.version if app in (None, pin.version) else f"{pin.version} (app {app})"
+
+
+def app_version_of(record: Addon, profile: str) -> str | None:
+    """The appVersion of the profile's pin, from the derived Chart.yaml facts (None for a chart installed without
+    values, which has no facts of its own); DocsError naming `make derive` while the facts are another pin's."""
+    if not record.takes_values:
+        return None
+    from platform_checks._facts import app_version
+
+    try:
+        return app_version(record.chart, profile)
+    except ValueError as err:
+        raise DocsError(str(err)) from None
 
 
 def _profile_header(name: str) -> str:
@@ -158,13 +172,14 @@ def versions_table() -> str:
         rows.append(f"| {label} | " + " | ".join(_cell(value(p)) for p in profiles) + " |")
 
     row("Kubernetes", lambda p: p.kubernetes.version)
-    row(
-        "kubectl layer (the kubectl and helm it ships)",
-        lambda p: (
-            f"`{p.kubernetes.kubectl_layer_package}` ({p.kubernetes.layer_class}: kubectl "
-            f"{p.kubernetes.kubectl_version}, helm {p.kubernetes.helm_version})"
-        ),
-    )
+    from platform_checks.layer_tools import tool_versions
+
+    def layer(p: versions.ReleaseProfile) -> str:
+        tools = tool_versions(p.name)  # asked of the layer package's own binaries
+        k = p.kubernetes
+        return f"`{k.kubectl_layer_package}` ({k.layer_class}: kubectl {tools['kubectl']}, helm {tools['helm']})"
+
+    row("kubectl layer (the kubectl and helm it ships)", layer)
     row("EKS standard support ends", lambda p: str(p.kubernetes.standard_support_end))
     row("EKS extended support ends", lambda p: str(p.kubernetes.extended_support_end))
     row("Karpenter (`karpenter-crd` and `karpenter`)", lambda p: p.karpenter_version)

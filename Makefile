@@ -121,6 +121,10 @@ DERIVE_FLAGS ?=
 derive: deps ## regenerate upstream_facts/ (and lock a new pin's upstream files) from ../shared or upstream
 	$(PY) tools/derive_upstream.py --update-lock $(DERIVE_FLAGS)
 
+.PHONY: docs
+docs: deps .tools/.installed charts ## rewrite the generated tables in README.md and docs/ (keys, add-ons, versions, capacity)
+	$(PY) tools/gen_docs.py
+
 # The shortest path between two platform states (docs/runbook.md, Moving a cluster between profiles).
 #: FROM          make upgrade-plan: the profile (or cluster: the running state) to move from (default seed)
 FROM ?= seed

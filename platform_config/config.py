@@ -7,7 +7,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from platform_checks._facts import load_fact
@@ -71,6 +71,13 @@ GPG_KEY_ID_RE = re.compile(r"[0-9A-F]{16}")
 COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 
 
+def key(default: Any, doc: str, *, shown_default: str | None = None) -> Any:
+    """A config key's default and its one line of documentation: tools/gen_docs.py writes the configuration
+    reference (docs/configuration.md) from these, so each key is documented once, here."""
+    metadata = {"doc": doc} if shown_default is None else {"doc": doc, "shown_default": shown_default}
+    return field(default=default, metadata=metadata)
+
+
 # The example each key's error message shows: a value that key accepts (tests/test_messages.py proves it).
 EXAMPLES: dict[str, str] = {
     "vpc_cidr": "10.0.0.0/16",
@@ -95,52 +102,164 @@ def _suggest(value: str, choices: list[str]) -> str:
 
 @dataclass(frozen=True)
 class PlatformConfig:
-    """The platform's settings; defaults are the secure, cheap ones documented in the README."""
+    """The platform's settings: each key's default is the secure, cheap one, documented beside it (key)."""
 
-    cluster_name: str = "eks-platform"
-    account: str = PLACEHOLDER_ACCOUNT
-    region: str = "us-east-1"
-    availability_zones: tuple[str, ...] = ("us-east-1a", "us-east-1b", "us-east-1c")
-    vpc_cidr: str = "10.0.0.0/16"
-    service_ipv4_cidr: str = "172.20.0.0/16"
-    nat_gateways: int = 1
-    interface_endpoints: bool = False
-    flow_log_retention_days: int = 30
-    log_retention_days: int = 90
-    endpoint_access: str = "private"
-    public_access_cidrs: tuple[str, ...] = ()
-    allow_public_endpoint_anywhere: bool = False
-    admin_principal_arns: tuple[str, ...] = ()
-    viewer_principal_arns: tuple[str, ...] = ()
-    system_node_instance_types: tuple[str, ...] = ("m6i.large", "m6a.large", "m5.large")
-    system_node_min: int = 2
-    system_node_desired: int = 2
-    system_node_max: int = 4
-    system_node_disk_gib: int = 50
-    git_repo_url: str = PLACEHOLDER_REPO
-    git_revision: str = "main"
-    # Empty: Argo CD syncs unsigned commits. Key ids: only commits signed by one of them (runbook).
-    gitops_signature_keys: tuple[str, ...] = ()
-    karpenter_categories: tuple[str, ...] = ("c", "m", "r")
-    karpenter_architectures: tuple[str, ...] = ("amd64",)
-    karpenter_min_generation: int = 5
-    karpenter_spot_cpu_limit: int = 200
-    karpenter_spot_memory_limit_gib: int = 800
-    karpenter_on_demand_cpu_limit: int = 64
-    karpenter_on_demand_memory_limit_gib: int = 256
-    karpenter_spot_weight: int = 100
-    karpenter_on_demand_weight: int = 10
-    karpenter_expire_after: str = "720h"
-    karpenter_consolidate_after: str = "1m"
+    cluster_name: str = key(
+        "eks-platform",
+        f"1-{CLUSTER_NAME_MAX} ASCII letters, digits and `-`, starting with a letter: what EKS, the CloudFormation "
+        "stack names (`<cluster_name>-Network`, `-Cluster`, `-Karpenter`, `-Addons`) and the SQS interruption queue "
+        "(named after the cluster) all accept",
+    )
+    account: str = key(
+        PLACEHOLDER_ACCOUNT,
+        "12 ASCII digits; the placeholder lets synth run without credentials and is replaced by "
+        "`CDK_DEFAULT_ACCOUNT` when set; any other account must match the credentials' account when they are present",
+    )
+    region: str = key(
+        "us-east-1",
+        "a region where EKS is offered, per botocore's endpoint data (all partitions, "
+        "`platform_config/aws_facts.json`); wins over `CDK_DEFAULT_REGION`",
+    )
+    availability_zones: tuple[str, ...] = key(
+        ("us-east-1a", "us-east-1b", "us-east-1c"),
+        "exactly 3 distinct zones of `region` (`<region>` plus one letter); explicit so synth makes no lookup",
+    )
+    vpc_cidr: str = key(
+        "10.0.0.0/16",
+        "IPv4 CIDR in prefix notation (no netmask, no host bits), /16 to /20, inside "
+        + ", ".join(f"`{r}`" for r in PRIVATE_RANGES),
+    )
+    service_ipv4_cidr: str = key(
+        "172.20.0.0/16",
+        "prefix notation, /12 to /24, inside "
+        + ", ".join(f"`{r}`" for r in PRIVATE_RANGES)
+        + " (EKS's rule), not overlapping `vpc_cidr`",
+    )
+    nat_gateways: int = key(1, "1 (cheap: one AZ's NAT gateway) to one per availability zone (zonal HA)")
+    interface_endpoints: bool = key(
+        False,
+        "`true` adds ECR api/dkr, STS, EC2, SQS and SSM interface endpoints in every AZ (an hourly cost per "
+        "endpoint and zone: docs/runbook.md, What it costs)",
+    )
+    flow_log_retention_days: int = key(
+        30,
+        "VPC flow log retention in days, one of CloudWatch Logs' (`aws_logs.RetentionDays`): "
+        + ", ".join(map(str, LOG_RETENTION_DAYS)),
+    )
+    log_retention_days: int = key(
+        90,
+        "the same retention values, for the EKS control-plane log group and the CDK handler Lambdas' groups "
+        "(all KMS-encrypted)",
+    )
+    endpoint_access: str = key("private", "`private` or `public_and_private` (the API server's endpoint)")
+    public_access_cidrs: tuple[str, ...] = key(
+        (),
+        f"required and only allowed with a public endpoint; at most {PUBLIC_CIDRS_MAX} (EKS quota), prefix notation, "
+        "no repeats, none inside a range no internet client comes from (RFC 1918, 100.64/10, loopback, "
+        f"link-local, 0/8, multicast, reserved). Internet guard: together covering more than {PUBLIC_ADDRESSES_MAX:,} "
+        "addresses (one /8), e.g. `0.0.0.0/0`, needs `allow_public_endpoint_anywhere=true`",
+    )
+    allow_public_endpoint_anywhere: bool = key(
+        False, "explicit opt-in to a public endpoint wider than the internet guard of `public_access_cidrs`"
+    )
+    admin_principal_arns: tuple[str, ...] = key(
+        (),
+        "IAM role ARNs of the region's partition (`arn:aws:iam::<12 digits>:role/[path/]name`), no repeats; they "
+        "get cluster-admin access entries (IAM users are refused: they hold long-lived keys)",
+    )
+    viewer_principal_arns: tuple[str, ...] = key(
+        (),
+        "IAM role ARNs like `admin_principal_arns`; they get read-only access entries (AmazonEKSViewPolicy, "
+        "cluster-wide, no Secrets)",
+    )
+    system_node_instance_types: tuple[str, ...] = key(
+        ("m6i.large", "m6a.large", "m5.large"),
+        "EC2 instance types from botocore's EC2 model that CDK's managed node group accepts with the system "
+        f'nodes\' AMI type `{SYSTEM_NODE_AMI_TYPE}` (x86_64, no GPU); a typo gets a "did you mean"',
+    )
+    system_node_min: int = key(2, f"2 (nodes in 2+ AZs) to {SYSTEM_NODES_MAX}; at most `system_node_desired`")
+    system_node_desired: int = key(2, "from `system_node_min` to `system_node_max`")
+    system_node_max: int = key(
+        4, f"from `system_node_desired` to {SYSTEM_NODES_MAX} (EKS's nodes per managed node group)"
+    )
+    system_node_disk_gib: int = key(50, "20 to 1000 GiB, encrypted gp3 root volume of each system node")
+    git_repo_url: str = key(
+        PLACEHOLDER_REPO,
+        "the repository Argo CD syncs (the placeholder: set yours): `https://host/path`, "
+        "`ssh://[user@]host[:port]/path` or `user@host:path`; no credentials, query, whitespace or leading `-` "
+        "(see Private repositories)",
+    )
+    git_revision: str = key(
+        "main",
+        "a branch or tag name git accepts (`git check-ref-format` rules, printable ASCII, not starting with `-`) "
+        "or a full commit id",
+    )
+    gitops_signature_keys: tuple[str, ...] = key(
+        (),
+        "GPG key ids (16 hex digits, `gpg --list-keys --keyid-format long`) whose signed commits Argo CD syncs; "
+        "empty syncs unsigned commits (docs/runbook.md)",
+    )
+    karpenter_categories: tuple[str, ...] = key(
+        ("c", "m", "r"), "instance categories both Karpenter NodePools may launch: " + ", ".join(KARPENTER_CATEGORIES)
+    )
+    karpenter_architectures: tuple[str, ...] = key(
+        ("amd64",), "CPU architectures of Karpenter's nodes: " + " or ".join(ARCHITECTURES) + " or both"
+    )
+    karpenter_min_generation: int = key(5, "1 to 8; a Karpenter node's instance generation is greater than this")
+    karpenter_spot_cpu_limit: int = key(200, f"Spot NodePool vCPU limit, 1 to {KARPENTER_LIMIT_MAX}")
+    karpenter_spot_memory_limit_gib: int = key(800, f"Spot NodePool memory limit in GiB, 1 to {KARPENTER_LIMIT_MAX}")
+    karpenter_on_demand_cpu_limit: int = key(64, f"On-Demand NodePool vCPU limit, 1 to {KARPENTER_LIMIT_MAX}")
+    karpenter_on_demand_memory_limit_gib: int = key(
+        256, f"On-Demand NodePool memory limit in GiB, 1 to {KARPENTER_LIMIT_MAX}"
+    )
+    karpenter_spot_weight: int = key(100, "1 to 100, greater than `karpenter_on_demand_weight` (Spot is preferred)")
+    karpenter_on_demand_weight: int = key(10, "1 to 100, less than `karpenter_spot_weight`")
+    karpenter_expire_after: str = key(
+        "720h",
+        "a Go duration of h/m/s (`720h`, `1h30m`; Karpenter's pattern) or `Never`: how long a Karpenter node lives",
+    )
+    karpenter_consolidate_after: str = key(
+        "1m", "a Go duration of h/m/s: how long the Spot pool waits before it consolidates a node"
+    )
     # "" = the release profile's pinned alias (filled in __post_init__, so ami_alias is always the one used).
-    ami_alias: str = ""
-    release: str = versions.DEFAULT_PROFILE
-    alert_sns_topic_arn: str = ""
-    # Opt-in cdk-nag compliance packs beside AwsSolutions (constructs_lib/nag.py).
-    compliance_packs: tuple[str, ...] = ()
+    ami_alias: str = key(
+        "",
+        "a pinned AL2023 alias `al2023@v<8 digits>`, never `@latest`; set it to override the profile's pin",
+        shown_default="the release profile's pin ("
+        + ", ".join(f"`{p.ami_alias}` in {name}" for name, p in versions.PROFILES.items())
+        + ")",
+    )
+    release: str = key(
+        versions.DEFAULT_PROFILE,
+        "the release profile, one of "
+        + ", ".join(f"`{name}`" for name in versions.PROFILES)
+        + " (docs/release-profiles.md): it decides the Kubernetes version, the kubectl layer and every pin; the "
+        "former `kubernetes_version` key is refused with a message naming `release`",
+    )
+    alert_sns_topic_arn: str = key(
+        "",
+        "a standard SNS topic ARN Alertmanager publishes every alert to (a Pod Identity role with `sns:Publish` "
+        "on that topic only); empty keeps alerts in the Alertmanager UI. An ARN, not a secret: docs/runbook.md, "
+        "Alert routing",
+        shown_default="empty (none)",
+    )
+    compliance_packs: tuple[str, ...] = key(
+        (),
+        "cdk-nag packs added beside AwsSolutions, any of "
+        + ", ".join(f"`{p}`" for p in COMPLIANCE_PACKS)
+        + "; each finding is fixed or acknowledged once with its reason (docs/security-model.md)",
+    )
     # Opt-in AWS FIS Spot interruption drill (constructs_lib/spot_drill.py, make drill) and how many nodes it hits.
-    spot_drill: bool = False
-    spot_drill_selection: str = "COUNT(1)"
+    spot_drill: bool = key(
+        False,
+        "`true` adds an AWS FIS experiment template (Karpenter stack, Output `SpotDrillTemplateId`) that sends a Spot "
+        "interruption warning to this cluster's Karpenter Spot nodes only (by tag), stopped by an alarm on the "
+        "interruption queue's backlog; `make drill` runs it (docs/runbook.md, Spot interruptions)",
+    )
+    spot_drill_selection: str = key(
+        "COUNT(1)",
+        "how many Spot nodes one drill interrupts: `COUNT(1)` to `COUNT(99)` or `PERCENT(1)` to `PERCENT(50)`",
+    )
 
     def __post_init__(self) -> None:
         if not self.ami_alias and self.release in versions.PROFILES:

@@ -13,7 +13,7 @@ REF_MAX = 255  # one path component on most filesystems; git stores refs as file
 REF_FORBIDDEN = (" ", "~", "^", ":", "?", "*", "[", "\\", "..", "@{", "//")
 CREDENTIALS_HINT = (
     "ArgoCD reads repository credentials from a Secret labelled argocd.argoproj.io/secret-type=repository "
-    "(README: private repositories), never from the URL"
+    "(docs/configuration.md: Private repositories), never from the URL"
 )
 
 

@@ -68,8 +68,7 @@ def check_raw(context: Mapping[str, Any], known: Iterable[str]) -> None:
                 hint = (
                     f"unknown key; did you mean {by_normal[close[0]]!r}?"
                     if close
-                    else "unknown key; the keys are listed in the README's configuration table "
-                    "(CDK's own keys contain ':')"
+                    else "unknown key; the keys are listed in docs/configuration.md (CDK's own keys contain ':')"
                 )
             raise ConfigError(key, value, hint)
         if value is None:

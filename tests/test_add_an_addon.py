@@ -44,11 +44,13 @@ RULE_TESTS = ("test_addon_registry.py", "test_addons.py", "test_rendered_manifes
 GENERATED = {
     "test_snapshots.py": "make snapshot-update",
     "test_architecture_diagram.py": "make diagram",
+    "test_docs.py": "make docs",
 }
 # The generated files' checks among those files' tests (the rest of test_architecture_diagram tests the drawing).
 GENERATED_CHECKS = (
     "tests/test_snapshots.py",
     "tests/test_architecture_diagram.py::test_committed_picture_is_the_one_the_synthesized_platform_draws",
+    "tests/test_docs.py::test_generated_blocks_match_the_code",
 )
 # Local state and caches: linked, not copied.
 CACHES = (".venv", ".tools", ".charts", "node_modules", ".cdk-home")
@@ -107,6 +109,7 @@ def test_a_new_add_on_fails_only_the_generated_files_checks_until_they_are_regen
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", "tests/test_snapshots.py",
          "--snapshot-update"],
         [sys.executable, "tools/diagram.py", "--reference", "--out", "docs"],
+        [sys.executable, "tools/gen_docs.py", "--skip-rendered"],
     ]  # fmt: skip
     for command in regenerate:
         subprocess.run(command, cwd=repo, capture_output=True, text=True, check=True)
@@ -114,3 +117,4 @@ def test_a_new_add_on_fails_only_the_generated_files_checks_until_they_are_regen
     after = pytest_in(repo, *GENERATED_CHECKS)
     assert after.returncode == 0, after.stdout[-3000:]
     assert "namespace fixture" in (repo / "docs" / "architecture.dot").read_text()
+    assert "| `fixture-collector` |" in (repo / "docs" / "addons.md").read_text()

@@ -141,8 +141,8 @@ def test_on_demand_pool_carries_the_placement_taint_and_label_and_never_drains_f
     assert {"nodes": "0", "reasons": ["Underutilized"]} in spec["disruption"]["budgets"]
 
 
-def test_readme_states_the_same_placement_contract() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_architecture_page_states_the_same_placement_contract() -> None:
+    readme = (ROOT / "docs" / "architecture.md").read_text()
     assert "eks-platform.io/workload-class=stateful:NoSchedule" in readme
     assert "eks-platform.io/workload-class: stateful" in readme
     assert "karpenter.sh/do-not-disrupt" in readme

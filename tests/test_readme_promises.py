@@ -1,4 +1,4 @@
-"""What the README promises about configuration and the two commands is what the code and Makefile do."""
+"""What the README and docs/ promise about configuration and the two commands is what the code and Makefile do."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from tests.make_plan import make_dry_run, make_env
 
 README = (ROOT / "README.md").read_text()
 MAKEFILE = (ROOT / "Makefile").read_text()
+CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text()
 
 
 def config_table_rows() -> dict[str, str]:
-    """Each config key the README's configuration table names, with the row that names it."""
-    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    """Each config key the configuration reference (docs/configuration.md, generated) names, with its row."""
+    section = CONFIGURATION.split("<!-- BEGIN GENERATED: config-reference -->", 1)[1].split("<!-- END GENERATED", 1)[0]
     rows: dict[str, str] = {}
     for line in section.splitlines():
         if line.startswith("| `"):
@@ -37,14 +38,14 @@ def default_text(value: object) -> str:
 
 
 @pytest.mark.parametrize("field", [f.name for f in fields(PlatformConfig)])
-def test_every_config_key_is_in_the_readme_table_with_its_default(field: str) -> None:
+def test_every_config_key_is_in_the_configuration_reference_with_its_default(field: str) -> None:
     rows = config_table_rows()
-    assert field in rows, f"README configuration table has no row for {field}"
+    assert field in rows, f"docs/configuration.md's reference has no row for {field}"
     default = default_text(getattr(PlatformConfig(), field))
     assert default in rows[field].split("|")[2], f"{field}: default {default!r} not in {rows[field]!r}"
 
 
-def test_readme_table_names_no_key_the_config_lacks() -> None:
+def test_configuration_reference_names_no_key_the_config_lacks() -> None:
     assert set(config_table_rows()) <= {f.name for f in fields(PlatformConfig)}
 
 
@@ -82,7 +83,8 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 # ---- licence, contributing guide, changelog -------------------------------------------------------------------
 
-DOCS = ("README.md", "CONTRIBUTING.md", "CHANGELOG.md")
+PAGES = tuple(f"docs/{p.name}" for p in sorted((ROOT / "docs").glob("*.md")))
+DOCS = ("README.md", "CONTRIBUTING.md", "CHANGELOG.md", *PAGES)
 
 
 def relative_links(text: str) -> list[str]:
@@ -98,7 +100,8 @@ def test_readme_links_the_licence_contributing_guide_changelog_and_notice() -> N
 @pytest.mark.parametrize("doc", DOCS)
 def test_every_relative_link_resolves(doc: str) -> None:
     links = relative_links((ROOT / doc).read_text())
-    missing = [link for link in links if not (ROOT / link).exists()]
+    base = (ROOT / doc).parent  # a link is relative to the document that holds it
+    missing = [link for link in links if not (base / link).exists()]
     assert missing == [], f"{doc} links to missing files: {missing}"
 
 
@@ -171,8 +174,9 @@ def test_node_22_is_recommended_and_used_in_ci() -> None:
         assert versions and set(versions) == {"22"}, workflow.name
 
 
-def test_readme_and_runbook_name_the_addons_stack() -> None:
-    assert "-Addons`" in README.split("## Configuration", 1)[1]
+def test_readme_architecture_and_runbook_name_the_addons_stack() -> None:
+    assert "`<cluster>-Addons`" in README.split("\n## Architecture\n", 1)[1].split("\n## ", 1)[0]
+    assert "| `<cluster>-Addons` |" in (ROOT / "docs" / "architecture.md").read_text()
     assert "eks-platform-Addons" in (ROOT / "docs" / "runbook.md").read_text()
 
 
@@ -196,15 +200,3 @@ def test_runbook_exception_example_targets_an_enforce_policy() -> None:
     # The YAML example is the seed profile's kyverno.io PolicyException (policies are generated per profile).
     text = (ROOT / "infra" / "overlays" / "seed" / "policies" / f"{policy}.yaml").read_text()
     assert "validationFailureAction: Enforce" in text
-
-
-def test_readme_add_on_table_shows_each_profiles_chart_pins() -> None:
-    from platform_config.versions import PROFILES
-
-    table = r"^\| [^|]+ \| `([\w-]+)` \([^)]*\) \| ([^|]+; seed [^|]+) \|"  # the add-on table's version column
-    rows = {m[0]: m[1] for m in re.findall(table, README, re.M)}
-    current, seed = PROFILES["current"].charts, PROFILES["seed"].charts
-    assert set(rows) == set(current), sorted(rows)
-    for chart, cell in rows.items():
-        now, then = cell.strip().split("; seed ")
-        assert now.split(" ")[0] == current[chart].version and then.split(" ")[0] == seed[chart].version, chart

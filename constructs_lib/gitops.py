@@ -90,7 +90,9 @@ def app_project(config: PlatformConfig) -> dict[str, Any]:
             "destinations": _destinations(CHILD_NAMESPACES),
             # The rendered charts create only namespaced objects (tests/test_gitops_boundary.py).
             "clusterResourceWhitelist": [],
-            "namespaceResourceBlacklist": ARGOPROJ_BLACKLIST,
+            # Nor an Ingress: the platform applies the shop's one from cdk.json (constructs_lib/shop_ingress.py); a
+            # chart's own Ingress would open a second load balancer outside those settings.
+            "namespaceResourceBlacklist": [*ARGOPROJ_BLACKLIST, {"group": "networking.k8s.io", "kind": "Ingress"}],
             "orphanedResources": {"warn": True},
         },
     }

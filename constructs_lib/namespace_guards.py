@@ -16,6 +16,8 @@ PROMETHEUS_POD = {"app.kubernetes.io/name": "prometheus"}
 # node-exporter needs hostNetwork, hostPID and hostPath mounts of /proc, /sys and /: it alone runs here
 # (the registry's kube-prometheus-stack record names it).
 NODE_EXPORTER_NAMESPACE = "node-exporter"
+# The AWS Load Balancer Controller's namespace (its pods carry app.kubernetes.io/name of the same value).
+LB_CONTROLLER_NAMESPACE = "aws-load-balancer-controller"
 # Pod Security level per namespace CDK creates, from the registry (GitOps namespaces carry theirs in infra/ and apps/).
 CDK_NAMESPACES = cdk_namespaces()
 
@@ -90,6 +92,7 @@ def cdk_network_policies() -> list[dict[str, Any]]:
             }
         ]
     }
+    lbc = {"matchLabels": {"app.kubernetes.io/name": LB_CONTROLLER_NAMESPACE}}
     return [
         network_policy("kyverno", "kyverno-default-deny-ingress", {}),
         # The API server calls the webhooks from its ENIs in the VPC (not a pod), so no peer is named.
@@ -118,6 +121,13 @@ def cdk_network_policies() -> list[dict[str, Any]]:
                 }
             ],
         ),
+        network_policy(LB_CONTROLLER_NAMESPACE, "lb-controller-default-deny-ingress", {}),
+        # Its webhooks (the shop's pods' readiness gates, Ingress and TargetGroupBinding validation) are called by
+        # the API server from its ENIs in the VPC.
+        network_policy(
+            LB_CONTROLLER_NAMESPACE, "allow-webhooks-from-api-server", lbc, [{"ports": ports("webhook-server")}]
+        ),
+        prometheus_scrape(LB_CONTROLLER_NAMESPACE, lbc, "metrics-server"),
     ]
 
 

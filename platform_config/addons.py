@@ -97,6 +97,9 @@ KARPENTER_CRDS = "pkg/apis/crds"
 ARGOCD_CRDS = "charts/argo-cd/templates/crds"
 KYVERNO_CRDS = "config/crds"
 KPS_CRDS = "charts/kube-prometheus-stack/charts/crds/crds"
+# eks-charts ships every CRD of the controller in one multi-document file.
+LBC_CHART = "eks-charts/stable/aws-load-balancer-controller"
+LBC_CRDS = f"{LBC_CHART}/crds/crds.yaml"
 
 # Install order within a stack follows this list where `after` does not decide it.
 ADDONS: tuple[Addon, ...] = (
@@ -205,6 +208,24 @@ ADDONS: tuple[Addon, ...] = (
             CrdSource(
                 "argoproj.io_appprojects", (f"{ARGOCD_CRDS}/crd-appproject.yaml", f"{ARGOCD_CRDS}/crd-project.yaml")
             ),
+        ),
+    ),
+    Addon(
+        release="aws-load-balancer-controller",
+        chart="aws-load-balancer-controller",
+        title="AWS Load Balancer Controller",
+        namespace="aws-load-balancer-controller",
+        pod_security="restricted",
+        installer="addons-stack",
+        construct_id="LoadBalancerController",
+        # Its ServiceMonitor needs the CRD; Pod Identity credentials are injected when a pod starts.
+        after=("namespace-guards", "kube-prometheus-stack", "lb-controller-identity"),
+        upstream="aws-load-balancer-controller",
+        chart_path=LBC_CHART,
+        icon="elb",
+        crds=(
+            CrdSource("elbv2.k8s.aws_ingressclassparams", (LBC_CRDS,)),
+            CrdSource("elbv2.k8s.aws_targetgroupbindings", (LBC_CRDS,)),
         ),
     ),
     Addon(

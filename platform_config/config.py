@@ -59,6 +59,14 @@ ARCHITECTURES = ("amd64", "arm64")
 DURATION_RE = re.compile(r"(?:[0-9]+[hms])+")
 AMI_ALIAS_RE = re.compile(r"al2023@v[0-9]{8}")
 INT_RE = re.compile(r"-?[0-9]{1,18}")
+# The shop's entry point (constructs_lib/shop_ingress.py): no load balancer, one inside the VPC, or one on the internet.
+SHOP_INGRESS_MODES = ("off", "internal", "internet-facing")
+ACM_CERTIFICATE_ARN_RE = re.compile(
+    r"arn:(?P<partition>[a-z-]+):acm:(?P<region>[a-z0-9-]+):[0-9]{12}:certificate/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+)
+WAF_ACL_ARN_RE = re.compile(
+    r"arn:(?P<partition>[a-z-]+):wafv2:(?P<region>[a-z0-9-]+):[0-9]{12}:regional/webacl/[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}"
+)
 PLACEHOLDER_ACCOUNT = "111111111111"
 PLACEHOLDER_REPO = "https://github.com/example-org/eks-platform.git"
 
@@ -109,6 +117,14 @@ class PlatformConfig:
     ami_alias: str = ""
     release: str = versions.DEFAULT_PROFILE
     alert_sns_topic_arn: str = ""
+    shop_ingress: str = "internal"
+    # Who may reach the shop's load balancer: required for internet-facing; internal defaults to the VPC's range.
+    ingress_allowed_cidrs: tuple[str, ...] = ()
+    allow_ingress_anywhere: bool = False
+    ingress_certificate_arn: str = ""
+    # An internet-facing shop without a certificate serves plain HTTP only with this explicit opt-in.
+    allow_ingress_plain_http: bool = False
+    ingress_waf_acl_arn: str = ""
 
     def __post_init__(self) -> None:
         if not self.ami_alias and self.release in versions.PROFILES:
@@ -180,6 +196,7 @@ class PlatformConfig:
         self._validate_git()
         self._validate_karpenter()
         self._validate_alerting()
+        self._validate_ingress()
 
     def _validate_alerting(self) -> None:
         if not self.alert_sns_topic_arn:
@@ -192,6 +209,65 @@ class PlatformConfig:
                 self.alert_sns_topic_arn,
                 "accepted is empty (alerts stay in Alertmanager) or a standard SNS topic ARN of the region's "
                 f"partition: arn:{partition}:sns:<region>:<12 digits>:<name> (not .fifo)",
+            )
+
+    def _validate_ingress(self) -> None:
+        mode, cidrs = self.shop_ingress, self.ingress_allowed_cidrs
+        if mode not in SHOP_INGRESS_MODES:
+            raise ConfigError(
+                "shop_ingress",
+                mode,
+                "accepted is 'off', 'internal' (default) or 'internet-facing'"
+                + _suggest(mode, list(SHOP_INGRESS_MODES)),
+            )
+        if mode == "off":
+            for key in ("ingress_allowed_cidrs", "ingress_certificate_arn", "ingress_waf_acl_arn"):
+                if getattr(self, key):
+                    value = getattr(self, key)
+                    raise ConfigError(
+                        key,
+                        list(value) if isinstance(value, tuple) else value,
+                        "accepted is empty when shop_ingress is 'off' (no load balancer uses it)",
+                    )
+            return
+        if mode == "internet-facing":
+            if not cidrs:
+                raise ConfigError(
+                    "ingress_allowed_cidrs",
+                    [],
+                    "accepted is a non-empty list of public CIDRs when shop_ingress is 'internet-facing'",
+                )
+            check_internet_cidrs(
+                "ingress_allowed_cidrs", cidrs, opt_in="allow_ingress_anywhere", opted_in=self.allow_ingress_anywhere
+            )
+        else:
+            for cidr in cidrs:
+                _network("ingress_allowed_cidrs", cidr)
+        partition = EKS_REGIONS[self.region]
+        arn = self.ingress_certificate_arn
+        match = ACM_CERTIFICATE_ARN_RE.fullmatch(arn)
+        if arn and (not match or match["partition"] != partition or match["region"] != self.region):
+            raise ConfigError(
+                "ingress_certificate_arn",
+                arn,
+                f"accepted is empty or an ACM certificate ARN in the cluster's region: arn:{partition}:acm:"
+                f"{self.region}:<12 digits>:certificate/<uuid> (an ALB takes certificates of its own region)",
+            )
+        if mode == "internet-facing" and not arn and not self.allow_ingress_plain_http:
+            raise ConfigError(
+                "ingress_certificate_arn",
+                "",
+                "accepted is an ACM certificate ARN when shop_ingress is 'internet-facing' (HTTPS, HTTP redirected); "
+                "serving plain HTTP on the internet needs allow_ingress_plain_http=true",
+            )
+        waf = self.ingress_waf_acl_arn
+        match = WAF_ACL_ARN_RE.fullmatch(waf)
+        if waf and (not match or match["partition"] != partition or match["region"] != self.region):
+            raise ConfigError(
+                "ingress_waf_acl_arn",
+                waf,
+                f"accepted is empty or a regional WAFv2 web ACL ARN in the cluster's region: arn:{partition}:wafv2:"
+                f"{self.region}:<12 digits>:regional/webacl/<name>/<id>",
             )
 
     def _validate_placement(self) -> None:
@@ -275,23 +351,12 @@ class PlatformConfig:
             raise ConfigError(
                 "public_access_cidrs", list(cidrs), f"accepted is at most {PUBLIC_CIDRS_MAX} CIDRs (EKS quota)"
             )
-        nets = [_network("public_access_cidrs", cidr) for cidr in cidrs]
-        for cidr, net in zip(cidrs, nets, strict=True):
-            if any(net.subnet_of(r) for r in NON_INTERNET_RANGES):
-                raise ConfigError(
-                    "public_access_cidrs",
-                    cidr,
-                    "accepted are public (internet-routable) ranges: the public endpoint only sees internet source "
-                    "addresses; clients inside the VPC use the private endpoint",
-                )
-        covered = sum(n.num_addresses for n in ipaddress.collapse_addresses(nets))
-        if covered > PUBLIC_ADDRESSES_MAX and not self.allow_public_endpoint_anywhere:
-            raise ConfigError(
-                "public_access_cidrs",
-                list(cidrs),
-                f"accepted are restricted CIDRs covering at most {PUBLIC_ADDRESSES_MAX} addresses (one /8) in total; "
-                "opening the API to the internet needs allow_public_endpoint_anywhere=true",
-            )
+        check_internet_cidrs(
+            "public_access_cidrs",
+            cidrs,
+            opt_in="allow_public_endpoint_anywhere",
+            opted_in=self.allow_public_endpoint_anywhere,
+        )
         partition = EKS_REGIONS[self.region]
         for key in ("admin_principal_arns", "viewer_principal_arns"):
             for arn in getattr(self, key):
@@ -419,6 +484,28 @@ class PlatformConfig:
                 self.ami_alias,
                 "accepted is a pinned AL2023 alias such as al2023@v20240807 (not @latest)",
             )
+
+
+def check_internet_cidrs(key: str, cidrs: tuple[str, ...], *, opt_in: str, opted_in: bool) -> None:
+    """The internet guard of every public listener (API endpoint, shop load balancer): internet-routable ranges
+    only, and together at most one /8 unless the `opt_in` key says otherwise."""
+    nets = [_network(key, cidr) for cidr in cidrs]
+    for cidr, net in zip(cidrs, nets, strict=True):
+        if any(net.subnet_of(r) for r in NON_INTERNET_RANGES):
+            raise ConfigError(
+                key,
+                cidr,
+                "accepted are public (internet-routable) ranges: a public listener only sees internet source "
+                "addresses; clients inside the VPC use the private path",
+            )
+    covered = sum(n.num_addresses for n in ipaddress.collapse_addresses(nets))
+    if covered > PUBLIC_ADDRESSES_MAX and not opted_in:
+        raise ConfigError(
+            key,
+            list(cidrs),
+            f"accepted are restricted CIDRs covering at most {PUBLIC_ADDRESSES_MAX} addresses (one /8) in total; "
+            f"opening it to the internet needs {opt_in}=true",
+        )
 
 
 def _network(key: str, cidr: str) -> ipaddress.IPv4Network:

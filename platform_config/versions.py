@@ -72,6 +72,7 @@ KYVERNO_REPO = "https://kyverno.github.io/kyverno/"
 PROMETHEUS_REPO = "https://prometheus-community.github.io/helm-charts"
 OTEL_REPO = "https://open-telemetry.github.io/opentelemetry-helm-charts"
 JAEGER_REPO = "https://jaegertracing.github.io/helm-charts"
+EKS_CHARTS_REPO = "https://aws.github.io/eks-charts"
 
 
 PROFILES: dict[str, ReleaseProfile] = {
@@ -107,6 +108,9 @@ PROFILES: dict[str, ReleaseProfile] = {
             "jaeger": (JAEGER_REPO, "3.3.3", "1.53.0"),
             # renovate: datasource=helm depName=opentelemetry-demo depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
             "opentelemetry-demo": (OTEL_REPO, "0.33.8", "1.12.0"),
+            # The last chart of 2024 (controller v2.11.0).
+            # renovate: datasource=helm depName=aws-load-balancer-controller depType=seed registryUrl=https://aws.github.io/eks-charts
+            "aws-load-balancer-controller": (EKS_CHARTS_REPO, "1.11.0", "v2.11.0"),
         },
     ),
     # Deployable today. EKS calendar: 1.36 released on EKS 2026-06-02, standard support to 2027-08-02
@@ -141,6 +145,8 @@ PROFILES: dict[str, ReleaseProfile] = {
             "jaeger": (JAEGER_REPO, "4.11.1", "2.19.0"),
             # renovate: datasource=helm depName=opentelemetry-demo registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
             "opentelemetry-demo": (OTEL_REPO, "0.41.0", "3.0.0"),
+            # renovate: datasource=helm depName=aws-load-balancer-controller registryUrl=https://aws.github.io/eks-charts
+            "aws-load-balancer-controller": (EKS_CHARTS_REPO, "3.5.0", "v3.5.0"),
         },
     ),
 }

@@ -40,6 +40,9 @@ def _string_keys(node: Any, names: set[str], path: str = "") -> list[str]:
 
 
 COMMON_CRDS = {
+    # The load balancer controller's two kinds the platform uses, from its multi-document crds.yaml.
+    "elbv2.k8s.aws_ingressclassparams": ("IngressClassParams", "Cluster", {"v1beta1"}),
+    "elbv2.k8s.aws_targetgroupbindings": ("TargetGroupBinding", "Namespaced", {"v1alpha1", "v1beta1"}),
     "argoproj.io_applications": ("Application", "Namespaced", {"v1alpha1"}),
     "argoproj.io_appprojects": ("AppProject", "Namespaced", {"v1alpha1"}),
     "kyverno.io_clusterpolicies": ("ClusterPolicy", "Cluster", {"v1", "v2beta1"}),
@@ -240,11 +243,14 @@ def test_notice_names_every_source_its_commit_and_licence() -> None:
         "github.com/prometheus-community/helm-charts",
         "github.com/open-telemetry/opentelemetry-helm-charts",
         "github.com/jaegertracing/helm-charts",
+        "github.com/aws/eks-charts",
+        "github.com/kubernetes-sigs/aws-load-balancer-controller @ tag v3.5.0",
+        "The NOTICE file of aws-load-balancer-controller/eks-charts",
         "Apache License 2.0",
         "derived facts",
     ):
         assert needle in notice, needle
-    assert notice.count("[Apache-2.0]") == 27 + 32
+    assert notice.count("[Apache-2.0]") == 27 + 32 + 2 * 4  # the controller: values, Chart, CRDs, IAM policy
 
 
 def test_check_reports_stale_missing_and_leftover_facts(tmp_path: Path) -> None:

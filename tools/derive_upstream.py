@@ -25,6 +25,9 @@ OUT = ROOT / "upstream_facts"
 # Where each add-on's files sit in the pinned upstream data is the registry's (platform_config/addons.py): its
 # chart folder, the CRDs it provides (by the first chart version that has them) and whether it takes values.
 CFN_DIR = "website/content/en/preview/getting-started/getting-started-with-karpenter"
+# The load balancer controller's reference policy, at the controller tag of the chart's appVersion.
+LBC_RELEASE = "aws-load-balancer-controller"
+LBC_POLICY = "aws-load-balancer-controller/docs/install/iam_policy.json"
 
 
 def value_addons(profile: ReleaseProfile) -> list[Addon]:
@@ -36,8 +39,9 @@ def value_addons(profile: ReleaseProfile) -> list[Addon]:
     return list(seen.values())
 
 
-def crd_files(shared: Path, profile: ReleaseProfile) -> list[str]:
-    """Source CRD files (relative to shared/upstream) of one profile: each add-on's CRDs at its pin."""
+def crd_files(shared: Path, profile: ReleaseProfile) -> list[tuple[str, str]]:
+    """(source CRD file relative to shared/upstream, facts name) of one profile: each add-on's CRDs at its pin. A
+    file may hold several CRDs (the load balancer controller's crds.yaml): the name picks one."""
     out = []
     for record in addons(profile.name):
         for crd in record.crds_at(profile):
@@ -48,7 +52,7 @@ def crd_files(shared: Path, profile: ReleaseProfile) -> list[str]:
                     f"{record.release}: CRD {crd.name} is in none of {candidates} under {shared}; "
                     "fix its paths in platform_config/addons.py or the upstream data"
                 )
-            out.append(found)
+            out.append((found, crd.name))
     return out
 
 
@@ -100,11 +104,22 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=loader)
 
 
-def derive_crd(path: Path) -> tuple[str, dict[str, Any]]:
+def derive_crd(path: Path, name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The facts of the CRD `name` (`<group>_<plural>`) in `path`; a one-CRD file needs no name."""
     text = path.read_text()
     # Argo CD ships CRDs as Helm templates; dropping template lines leaves the plain CRD (see MANIFEST.md).
     text = "\n".join(line for line in text.splitlines() if "{{" not in line)
-    crd = _load_yaml(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    docs = [d for d in yaml.load_all(text, Loader=loader) if d and d.get("kind") == "CustomResourceDefinition"]
+    by_name = {f"{d['spec']['group']}_{d['spec']['names']['plural']}": d for d in docs}
+    if name is None and len(docs) == 1:
+        crd = docs[0]
+    elif name in by_name:
+        crd = by_name[name]
+    else:
+        raise SystemExit(
+            f"{path}: no CRD {name!r} among {sorted(by_name)}; fix its CrdSource in platform_config/addons.py"
+        )
     spec = crd["spec"]
     versions: dict[str, Any] = {}
     for version in spec["versions"]:
@@ -280,6 +295,18 @@ def derive_cfn(path: Path) -> dict[str, Any]:
     return out
 
 
+def lbc_policy_facts(controller_version: str) -> str:
+    """Where, under upstream_facts/<profile>/, the controller's reference policy of that version lives."""
+    return f"{LBC_RELEASE}/iam_policy-{controller_version}.json"
+
+
+def derive_iam_policy(path: Path, controller_version: str) -> dict[str, Any]:
+    """The reference IAM policy's statements in upstream order (effect, actions, resources, conditions)."""
+    doc = json.loads(path.read_text())
+    statements = [_statement_facts(s) for s in doc["Statement"]]
+    return {"controller_version": controller_version, "version": doc.get("Version"), "statements": statements}
+
+
 def derive_pins(shared: Path, profile: ReleaseProfile) -> dict[str, Any]:
     pins: dict[str, Any] = {}
     for record in sorted(value_addons(profile), key=lambda a: a.chart):
@@ -310,6 +337,17 @@ def _manifest_sources(shared: Path) -> list[dict[str, str]]:
     return rows
 
 
+def nearest_notice(shared: Path, rel: str) -> str | None:
+    """The folder (relative to shared/upstream) of the NOTICE nearest to a source file, up to its top folder: a
+    folder holding two repositories (the load balancer controller's) has one NOTICE per repository."""
+    parts = rel.split("/")[:-1]
+    for depth in range(len(parts), 0, -1):
+        folder = "/".join(parts[:depth])
+        if (shared / folder / "NOTICE").is_file():
+            return folder
+    return None
+
+
 def notice_text(shared: Path, used: dict[str, list[str]]) -> str:
     rows = {r["file"]: r for r in _manifest_sources(shared)}
     lines = [
@@ -336,13 +374,13 @@ def notice_text(shared: Path, used: dict[str, list[str]]) -> str:
             if row is None:
                 raise SystemExit(f"{rel} is not listed in {shared / 'MANIFEST.md'}")
             lines.append(f"- {row['repo']} @ {row['ref']} ({row['commit']}): {row['path']} [{row['license']}]")
-            notice = shared / rel.split("/", 1)[0] / "NOTICE"
-            if notice.is_file():
-                text = notice.read_text().strip()
-                notices.setdefault(text, []).append(rel.split("/", 1)[0])
+            notice_dir = nearest_notice(shared, rel)
+            if notice_dir is not None:
+                text = (shared / notice_dir / "NOTICE").read_text().strip()
+                notices.setdefault(text, []).append(notice_dir)
     # Apache-2.0 section 4(d): a source's NOTICE file travels with derivative works.
     for text, dirs in notices.items():
-        projects = sorted({re.sub(r"-[0-9.]+$", "", d) for d in dirs})
+        projects = sorted({re.sub(r"-[0-9.]+(?=/|$)", "", d) for d in dirs})
         versions = ", ".join(sorted(set(dirs)))
         lines += ["", f"The NOTICE file of {' and '.join(projects)} ({versions}) reads:", ""]
         lines += ["    " + line if line else "" for line in text.splitlines()]
@@ -361,8 +399,8 @@ def derive_profile(shared: Path, profile: ReleaseProfile) -> tuple[dict[str, str
     """({path under upstream_facts/<profile>/: content}, source files used) for one release profile."""
     files: dict[str, str] = {}
     used: list[str] = []
-    for rel in crd_files(shared, profile):
-        name, fact = derive_crd(shared / rel)
+    for rel, crd_name in crd_files(shared, profile):
+        name, fact = derive_crd(shared / rel, crd_name)
         files[f"crds/{name}.json"] = dump(fact, compact=True)
         used.append(rel)
     for record in value_addons(profile):
@@ -379,8 +417,14 @@ def derive_profile(shared: Path, profile: ReleaseProfile) -> tuple[dict[str, str
             used.append(f"{rel}/values.schema.json")
     files["karpenter/reference-cfn.json"] = dump(derive_cfn(shared / cfn_file(profile)))
     used.append(cfn_file(profile))
+    for record in addons(profile.name):
+        if record.release == LBC_RELEASE:
+            pin = record.pin(profile)
+            rel = f"{record.upstream_dir(profile)}/{LBC_POLICY}"
+            files[lbc_policy_facts(pin.app_version)] = dump(derive_iam_policy(shared / rel, pin.app_version))
+            used.append(rel)
     files["chart_pins.json"] = dump(derive_pins(shared, profile))
-    return files, used
+    return files, sorted(set(used))
 
 
 def derive(shared: Path) -> dict[str, str]:

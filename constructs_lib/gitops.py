@@ -44,6 +44,8 @@ ROOT_CLUSTER_KINDS = (("", "Namespace"),)
 ROOT_NAMESPACED_KINDS = (
     ("", "ConfigMap"),
     ("argoproj.io", "Application"),
+    # The shop's frontend-proxy drain (apps/astronomy-shop/frontend-proxy-drain.yaml): a namespaced mutate policy.
+    ("kyverno.io", "Policy"),
     ("monitoring.coreos.com", "PrometheusRule"),
     ("networking.k8s.io", "NetworkPolicy"),
     ("policy", "PodDisruptionBudget"),

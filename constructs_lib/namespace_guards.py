@@ -125,9 +125,12 @@ def cdk_network_policies() -> list[dict[str, Any]]:
         # Its webhooks (the shop's pods' readiness gates, Ingress and TargetGroupBinding validation) are called by
         # the API server from its ENIs in the VPC.
         network_policy(
-            LB_CONTROLLER_NAMESPACE, "allow-webhooks-from-api-server", lbc, [{"ports": ports("webhook-server")}]
+            LB_CONTROLLER_NAMESPACE, "lb-controller-webhooks-from-api-server", lbc, [{"ports": ports("webhook-server")}]
         ),
-        prometheus_scrape(LB_CONTROLLER_NAMESPACE, lbc, "metrics-server"),
+        {
+            **prometheus_scrape(LB_CONTROLLER_NAMESPACE, lbc, "metrics-server"),
+            "metadata": {"name": "lb-controller-prometheus-scrape", "namespace": LB_CONTROLLER_NAMESPACE},
+        },
     ]
 
 

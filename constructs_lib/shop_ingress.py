@@ -25,8 +25,18 @@ ALB = "alb.ingress.kubernetes.io/"
 READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
 # TLS 1.3 with TLS 1.2 fallback: the policy AWS recommends for new ALB listeners.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-# Seconds the ALB keeps sending in-flight requests to a deregistering target (docs/runbook.md, Spot section).
+# Spot-safe traffic, in seconds (docs/runbook.md section 2 writes the arithmetic; the render gate checks it against
+# the frontend-proxy pods Kyverno's apps/astronomy-shop/frontend-proxy-drain.yaml makes):
+# how long the ALB lets in-flight requests finish on a deregistering target,
 DEREGISTRATION_DELAY_SECONDS = 30
+# EC2's Spot interruption warning,
+SPOT_NOTICE_SECONDS = 120
+# the budget for the warning to reach Karpenter (EventBridge, SQS, a 20 s long poll) and the pod to be evicted,
+INTERRUPTION_PICKUP_SECONDS = 20
+# the budget for the controller to see the pod terminating and start deregistering its target,
+DEREGISTER_REACTION_SECONDS = 10
+# and envoy's own shutdown after SIGTERM.
+SHUTDOWN_SECONDS = 10
 HTTP_PORT, HTTPS_PORT = 80, 443
 
 

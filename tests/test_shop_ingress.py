@@ -32,6 +32,7 @@ from platform_stacks.platform_app import build_app
 from tests.conftest import PROFILE_NAMES, TODAY, Synthesized
 from tests.fixed_context import fixed_context
 from tests.stack_fixtures import config
+from tools.synth_summary import summarize
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
 WAF = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/shop/0123abcd-0123-4567-89ab-0123456789ab"
@@ -196,6 +197,12 @@ def test_each_mode_synthesizes_with_no_unacknowledged_nag_finding(
     ]
     assert ("Ingress" in kinds) == (mode["shop_ingress"] != "off")
     assert ("ShopUrl" in template.get("Outputs", {})) == (mode["shop_ingress"] != "off")
+    entry = next(line for line in summarize(tmp_path)[0].splitlines() if line.startswith("Shop entry: "))
+    assert entry == (
+        "Shop entry: none (shop_ingress=off: kubectl port-forward, docs/runbook.md)"
+        if mode["shop_ingress"] == "off"
+        else "Shop entry: internet-facing ALB (HTTPS, HTTP redirected, WAF) from 203.0.113.0/24"
+    )
 
 
 # --- bad settings: one line each ---

@@ -75,6 +75,8 @@ ICONS: dict[str, tuple[str, str]] = {
     "valkey": ("diagrams.onprem.inmemory", "Redis"),
     "jaeger": ("diagrams.onprem.tracing", "Jaeger"),
     "otel": ("diagrams.k8s.compute", "Deploy"),
+    "elb": ("diagrams.aws.network", "ElbApplicationLoadBalancer"),
+    "users": ("diagrams.onprem.client", "Users"),
 }
 
 # Spot is orange, On-Demand blue, everywhere: box fill, border and the NodePool's arrows.

@@ -25,7 +25,7 @@ ARGS ?=
 DEPLOY_FLAGS ?= --require-approval broadening
 
 .PHONY: help deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive clean diagram \
-	charts capacity
+	charts capacity upgrade-plan
 
 help: ## list every target with one line
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1\t\2/' | expand -t 24
@@ -93,6 +93,13 @@ snapshot-update: deps ## rewrite the template snapshots (review the diff like co
 
 derive: deps ## regenerate upstream_facts/ from ../shared/upstream
 	$(PY) tools/derive_upstream.py
+
+# The shortest path between two platform states (docs/runbook.md, Moving a cluster between profiles).
+FROM ?= seed
+TO ?= current
+upgrade-plan: deps ## print the upgrade playbook FROM=<profile> TO=<profile> (JSON in upgrade-plan.json)
+	$(PY) tools/upgrade_plan.py --from $(FROM) --to $(TO) --json upgrade-plan.json
+	$(PY) tools/plan_check.py upgrade-plan.json
 
 # The committed architecture picture (docs/architecture.{dot,png,svg}) is the reference configuration's (the
 # documented defaults, never cdk.json), so a fork's own settings cannot make tests/test_architecture_diagram.py

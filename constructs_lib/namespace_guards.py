@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
-from platform_config.addons import cdk_namespaces
+from platform_config.addons import cdk_namespaces, default_deny_namespaces
 
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
 PROMETHEUS_NAMESPACE = "monitoring"
@@ -81,8 +81,8 @@ def prometheus_scrape(ns: str, pods: dict[str, Any], *metrics_ports: int | str) 
     return network_policy(ns, "allow-prometheus-scrape", pods, [rule])
 
 
-def cdk_network_policies() -> list[dict[str, Any]]:
-    """argocd's come from its chart (global.networkPolicy); kyverno and monitoring get theirs here."""
+def addon_network_policies() -> dict[str, list[dict[str, Any]]]:
+    """The flows an add-on namespace admits beyond its default deny, by namespace."""
     kyverno_webhooks = {
         "matchExpressions": [
             {
@@ -92,46 +92,63 @@ def cdk_network_policies() -> list[dict[str, Any]]:
             }
         ]
     }
-    lbc = {"matchLabels": {"app.kubernetes.io/name": LB_CONTROLLER_NAMESPACE}}
-    return [
-        network_policy("kyverno", "kyverno-default-deny-ingress", {}),
-        # The API server calls the webhooks from its ENIs in the VPC (not a pod), so no peer is named.
-        network_policy("kyverno", "allow-webhooks-from-api-server", kyverno_webhooks, [{"ports": ports("https")}]),
-        # By number: the controllers name their 8000 port differently (metrics-port, metrics), the render showed.
-        prometheus_scrape("kyverno", {"matchLabels": {"app.kubernetes.io/part-of": "kyverno"}}, 8000),
-        network_policy("monitoring", "monitoring-default-deny-ingress", {}),
-        # Prometheus scrapes Alertmanager, Grafana, kube-state-metrics and the operator; Grafana queries
-        # Prometheus; Prometheus alerts Alertmanager: all inside the namespace.
-        network_policy("monitoring", "allow-same-namespace", {}, [{"from": [{"podSelector": {}}]}]),
-        network_policy(
-            "monitoring",
-            "allow-operator-webhook-from-api-server",
-            {"matchLabels": {"app": "kube-prometheus-stack-operator"}},
-            [{"ports": ports("https")}],
-        ),
-        # The shop's frontend-proxy serves Grafana under /grafana.
-        network_policy(
-            "monitoring",
-            "allow-grafana-from-shop-proxy",
-            {"matchLabels": {"app.kubernetes.io/name": "grafana"}},
-            [
-                {
-                    "from": [from_namespace("astronomy-shop", SHOP_PROXY_PODS)],
-                    "ports": ports("grafana"),
-                }
-            ],
-        ),
-        network_policy(LB_CONTROLLER_NAMESPACE, "lb-controller-default-deny-ingress", {}),
-        # Its webhooks (the shop's pods' readiness gates, Ingress and TargetGroupBinding validation) are called by
-        # the API server from its ENIs in the VPC.
-        network_policy(
-            LB_CONTROLLER_NAMESPACE, "lb-controller-webhooks-from-api-server", lbc, [{"ports": ports("webhook-server")}]
-        ),
-        {
-            **prometheus_scrape(LB_CONTROLLER_NAMESPACE, lbc, "metrics-server"),
-            "metadata": {"name": "lb-controller-prometheus-scrape", "namespace": LB_CONTROLLER_NAMESPACE},
-        },
-    ]
+    lb_controller = {"matchLabels": {"app.kubernetes.io/name": LB_CONTROLLER_NAMESPACE}}
+    return {
+        "kyverno": [
+            # The API server calls the webhooks from its ENIs in the VPC (not a pod), so no peer is named.
+            network_policy("kyverno", "allow-webhooks-from-api-server", kyverno_webhooks, [{"ports": ports("https")}]),
+            # By number: the controllers name their 8000 port differently (metrics-port, metrics), the render showed.
+            prometheus_scrape("kyverno", {"matchLabels": {"app.kubernetes.io/part-of": "kyverno"}}, 8000),
+        ],
+        "monitoring": [
+            # Prometheus scrapes Alertmanager, Grafana, kube-state-metrics and the operator; Grafana queries
+            # Prometheus; Prometheus alerts Alertmanager: all inside the namespace.
+            network_policy("monitoring", "allow-same-namespace", {}, [{"from": [{"podSelector": {}}]}]),
+            network_policy(
+                "monitoring",
+                "allow-operator-webhook-from-api-server",
+                {"matchLabels": {"app": "kube-prometheus-stack-operator"}},
+                [{"ports": ports("https")}],
+            ),
+            # The shop's frontend-proxy serves Grafana under /grafana.
+            network_policy(
+                "monitoring",
+                "allow-grafana-from-shop-proxy",
+                {"matchLabels": {"app.kubernetes.io/name": "grafana"}},
+                [
+                    {
+                        "from": [from_namespace("astronomy-shop", SHOP_PROXY_PODS)],
+                        "ports": ports("grafana"),
+                    }
+                ],
+            ),
+        ],
+        LB_CONTROLLER_NAMESPACE: [
+            # Its webhooks (the shop's pods' readiness gates, Ingress and TargetGroupBinding validation) are called
+            # by the API server from its ENIs in the VPC.
+            network_policy(
+                LB_CONTROLLER_NAMESPACE,
+                "lb-controller-webhooks-from-api-server",
+                lb_controller,
+                [{"ports": ports("webhook-server")}],
+            ),
+            # Named apart from kyverno's allow-prometheus-scrape: the picture keys manifests by kind and name.
+            {
+                **prometheus_scrape(LB_CONTROLLER_NAMESPACE, lb_controller, "metrics-server"),
+                "metadata": {"name": "lb-controller-prometheus-scrape", "namespace": LB_CONTROLLER_NAMESPACE},
+            },
+        ],
+    }
+
+
+def cdk_network_policies() -> list[dict[str, Any]]:
+    """Per namespace: its default deny (every CDK add-on namespace whose chart brings none; argocd's come from
+    its chart's global.networkPolicy), then the flows the namespace admits."""
+    flows = addon_network_policies()
+    out = []
+    for ns in default_deny_namespaces():
+        out += [network_policy(ns, f"{ns}-default-deny-ingress", {}), *flows.get(ns, [])]
+    return out
 
 
 def guard_manifests() -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from constructs import Construct
 from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.identities import node_role
 from constructs_lib.nag import acknowledge, managed_policy_finding
+from platform_checks.compatibility import node_release_version
 from platform_config.config import PlatformConfig
 
 # AWS-maintained worker policies EKS documents for managed node groups, without AmazonEKS_CNI_Policy:
@@ -48,6 +49,9 @@ class SystemNodeGroup(Construct):
             "Nodegroup",
             cluster=as_icluster(cluster),
             ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+            # The nodes move with the control plane (issue 21): the AMI release of the profile's alias where the
+            # amazon-eks-ami changelog names one for its minor (else EKS's latest for that minor at deploy).
+            release_version=node_release_version(config.ami_alias, config.kubernetes.version),
             capacity_type=eks.CapacityType.ON_DEMAND,
             instance_types=[ec2.InstanceType(t) for t in config.system_node_instance_types],
             min_size=config.system_node_min,
@@ -62,6 +66,10 @@ class SystemNodeGroup(Construct):
                 version=self.launch_template.latest_version_number,
             ),
         )
+        # aws_eks_v2's Nodegroup takes no version: without one, a control-plane update leaves the nodes behind.
+        cfn = self.nodegroup.node.default_child
+        assert isinstance(cfn, eks.CfnNodegroup)
+        cfn.version = config.kubernetes.version
         for policy in NODE_POLICIES:
             acknowledge(
                 self.node_role,

@@ -68,6 +68,9 @@ class Addon:
     # Where its compatibility data and upgrade notes live (shared/upstream/lifecycle/<lifecycle>/).
     lifecycle: str = ""
     icon: str = "helm"
+    # The chart brings its own default-deny NetworkPolicies (Argo CD's global.networkPolicy); otherwise the
+    # namespace guards give every CDK add-on namespace one before the chart installs.
+    network_policies_from_chart: bool = False
     # Extra namespaces the release's pods run in, with their Pod Security level (node-exporter's host access).
     extra_namespaces: tuple[tuple[str, PodSecurity], ...] = ()
     # Only these profiles install it (empty: every profile).
@@ -200,6 +203,7 @@ ADDONS: tuple[Addon, ...] = (
         installer="addons-stack",
         construct_id="ArgoCd",
         after=("namespace-guards",),
+        network_policies_from_chart=True,
         lifecycle="argo-cd",
         icon="argocd",
         crds=(
@@ -302,6 +306,19 @@ def cdk_namespaces(profile: str | None = None) -> dict[str, PodSecurity]:
         if record.by_cdk:
             out.update(dict(record.extra_namespaces))
     return dict(sorted(out.items()))
+
+
+def default_deny_namespaces(profile: str | None = None) -> tuple[str, ...]:
+    """The CDK add-on namespaces the namespace guards close to ingress by default (sorted)."""
+    return tuple(
+        sorted(
+            {
+                a.namespace
+                for a in addons(profile)
+                if a.by_cdk and a.namespace != "kube-system" and not a.network_policies_from_chart
+            }
+        )
+    )
 
 
 def check_registry() -> list[str]:

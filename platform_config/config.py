@@ -553,6 +553,13 @@ def _coerce(key: str, raw: Any, kind: type) -> Any:
     return raw
 
 
+# Keys no construct reads, each with why it still belongs in the configuration (tests/test_config_wiring.py
+# builds the app once and fails on any other key that reaches no construct, and on an entry here that does).
+NOT_READ_BY_CONSTRUCTS: dict[str, str] = {
+    "allow_public_endpoint_anywhere": "an opt-in that only the validation of public_access_cidrs reads",
+}
+
+
 def known_keys() -> set[str]:
     """Context keys PlatformConfig reads."""
     return {f.name for f in fields(PlatformConfig)}

@@ -12,6 +12,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from platform_config import versions
+from platform_config.addons import addons as registry_addons
 from platform_config.config import PLACEHOLDER_REPO, PlatformConfig, app_config
 from platform_stacks.addons_stack import AddonsStack
 from platform_stacks.cluster_stack import ClusterStack
@@ -100,7 +101,9 @@ def build_app(
         config=config,
         cluster=cluster.cluster,
         env=stack_env,
-        description="EKS platform: ArgoCD, Kyverno, kube-prometheus-stack and the GitOps root",
+        description="EKS platform: "
+        + ", ".join(a.title for a in registry_addons(config.release, installer="addons-stack"))
+        + " and the GitOps root",
     )
     # Prometheus lands on Karpenter's On-Demand pool, so Karpenter must be running first.
     addons.add_stack_dependency(karpenter)

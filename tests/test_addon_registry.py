@@ -9,11 +9,11 @@ import yaml
 
 from constructs_lib.gitops import CHILD_NAMESPACES, app_project
 from constructs_lib.karpenter_iam import SERVICE_ACCOUNT
-from constructs_lib.namespace_guards import CDK_NAMESPACES
+from constructs_lib.namespace_guards import CDK_NAMESPACES, addon_network_policies, guard_manifests
 from platform_config import addons as registry
 from platform_config.addons import ADDONS, CrdSource, addon, addons, check_registry, version_key
 from platform_config.versions import PROFILES
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Synthesized
 from tests.gitops_overlays import built_overlays
 from tests.stack_fixtures import config
 
@@ -103,3 +103,21 @@ def test_every_application_with_a_chart_is_a_registry_add_on(profile: str) -> No
         if o["kind"] == "Application" and o["spec"].get("source", {}).get("chart")
     }
     assert charted == {a.release for a in addons(profile, installer="argocd")}
+
+
+def test_the_addons_stack_description_names_every_add_on_it_installs(synthesized: Synthesized) -> None:
+    description = synthesized.templates["addons"]["Description"]
+    for record in addons(synthesized.platform.config.release, installer="addons-stack"):
+        assert record.title in description, record.release
+
+
+def test_every_cdk_add_on_namespace_is_closed_to_ingress_by_default_unless_its_chart_closes_it() -> None:
+    denies = {
+        p["metadata"]["namespace"]
+        for p in guard_manifests()
+        if p["kind"] == "NetworkPolicy" and p["spec"]["podSelector"] == {} and not p["spec"]["ingress"]
+    }
+    for record in addons():
+        if record.by_cdk and record.namespace != "kube-system":
+            assert (record.namespace in denies) != record.network_policies_from_chart, record.release
+    assert set(addon_network_policies()) <= denies, "extra flows only where a default deny exists"

@@ -72,11 +72,11 @@ def test_a_missing_chart_is_one_clear_line(tmp_path: Path) -> None:
 def test_an_archive_holding_another_version_is_refused(tmp_path: Path) -> None:
     source = source_with_every_pin(tmp_path / "src")
     pin = PROFILES["seed"].charts["kyverno"]
-    fake_archive(source / archive_name(pin), "kyverno", "3.2.8")
+    fake_archive(source / archive_name(pin), "kyverno", "0.0.1")
     errors = fill(tmp_path / "cache", source, online=False)
     assert errors == [
-        f"chart kyverno 3.2.9: {source / archive_name(pin)} holds Chart.yaml name=kyverno version=3.2.8; "
-        "accepted is name=kyverno version=3.2.9"
+        f"chart kyverno {pin.version}: {source / archive_name(pin)} holds Chart.yaml name=kyverno version=0.0.1; "
+        f"accepted is name=kyverno version={pin.version}"
     ]
     assert not (tmp_path / "cache" / archive_name(pin)).exists()
 
@@ -128,11 +128,12 @@ def test_the_cache_is_git_ignored() -> None:
 
 def test_online_pulls_use_each_pins_repository() -> None:
     karpenter, kyverno = PROFILES["current"].charts["karpenter"], PROFILES["current"].charts["kyverno"]
+    assert karpenter.repository.startswith("oci://") and not kyverno.repository.startswith("oci://")
     assert pull_command(karpenter, "helm") == [
-        "helm", "pull", "oci://public.ecr.aws/karpenter/karpenter", "--version", "1.14.1"
+        "helm", "pull", f"{karpenter.repository}/karpenter", "--version", karpenter.version
     ]  # fmt: skip
     assert pull_command(kyverno, "helm") == [
-        "helm", "pull", "kyverno", "--repo", "https://kyverno.github.io/kyverno/", "--version", "3.9.0"
+        "helm", "pull", "kyverno", "--repo", kyverno.repository, "--version", kyverno.version
     ]  # fmt: skip
 
 

@@ -12,6 +12,8 @@ from constructs_lib.eks_addons import ManagedAddons
 from constructs_lib.eks_cluster import PlatformCluster
 from constructs_lib.network import PlatformVpc
 from constructs_lib.system_nodes import SystemNodeGroup
+from platform_checks.compatibility import node_release_version
+from platform_config.versions import PROFILES
 from tests.stack_fixtures import config, stack, template
 
 ADMIN = "arn:aws:iam::123456789012:role/platform-admins"
@@ -74,6 +76,18 @@ def test_cluster_runs_the_profiles_kubernetes_without_auto_mode(release: str, ve
     props = cluster_props(build(release=release))
     assert props["Version"] == version
     assert props["ComputeConfig"] == {"Enabled": False}
+
+
+@pytest.mark.parametrize("release", sorted(PROFILES))
+def test_system_node_group_follows_the_profiles_kubernetes_and_ami_release(release: str) -> None:
+    (ng,) = build(release=release).find_resources("AWS::EKS::Nodegroup").values()
+    profile = PROFILES[release]
+    assert ng["Properties"]["Version"] == profile.kubernetes.version
+    expected = node_release_version(profile.ami_alias, profile.kubernetes.version)
+    assert ng["Properties"].get("ReleaseVersion") == expected
+    if expected:
+        assert expected.startswith(profile.kubernetes.version + ".")
+        assert expected.endswith(profile.ami_alias.split("@v", 1)[1])
 
 
 def test_admin_principals_get_cluster_admin_access_entries(default: Template) -> None:

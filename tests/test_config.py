@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from platform_config import versions
 from platform_config.aws_facts import LOG_RETENTION_DAYS
 from platform_config.config import (
     CLUSTER_NAME_MAX,
@@ -429,15 +430,12 @@ def test_ami_alias_defaults_to_the_profiles_pin_and_an_explicit_one_wins(release
     assert config_from(release=release, ami_alias="al2023@v20250101").ami_alias == "al2023@v20250101"
 
 
-@pytest.mark.parametrize(
-    ("release", "kubernetes", "karpenter"), [("seed", "1.29", "1.0.14"), ("current", "1.36", "1.14.1")]
-)
-def test_release_selects_one_profile_for_kubernetes_karpenter_and_charts(
-    release: str, kubernetes: str, karpenter: str
-) -> None:
+@pytest.mark.parametrize("release", sorted(versions.PROFILES))
+def test_release_selects_one_profile_for_kubernetes_karpenter_and_charts(release: str) -> None:
     config = config_from(release=release)
-    assert (config.kubernetes.version, config.profile.karpenter_version) == (kubernetes, karpenter)
-    assert config.profile.charts["karpenter"].version == karpenter
+    assert config.profile is versions.PROFILES[release]
+    assert config.kubernetes is versions.PROFILES[release].kubernetes
+    assert config.profile.charts["karpenter"].version == versions.PROFILES[release].karpenter_version
 
 
 def test_readme_table_states_the_accepted_sets_the_code_checks() -> None:

@@ -16,6 +16,7 @@ from constructs_lib.karpenter_manifests import ec2_node_class, on_demand_node_po
 from platform_checks import check_values, validate_manifest
 from platform_checks.cfn_json import json_property, token_placeholder
 from platform_config import placement
+from platform_config.addons import addons
 from tests.conftest import ROOT, Synthesized
 from tests.stack_fixtures import config
 
@@ -29,11 +30,12 @@ def charts(s: Synthesized) -> dict[str, dict[str, Any]]:
 
 def test_crd_chart_then_controller_chart_pinned_in_kube_system(synthesized: Synthesized) -> None:
     found = charts(synthesized)
-    version = {"seed": "1.0.14", "current": "1.14.1"}[synthesized.platform.config.release]
+    profile = synthesized.platform.config.profile
     assert {r: (c["Chart"], c["Version"], c["Repository"], c["Namespace"]) for r, c in found.items()} == {
-        "karpenter-crd": ("karpenter-crd", version, "oci://public.ecr.aws/karpenter", "kube-system"),
-        "karpenter": ("karpenter", version, "oci://public.ecr.aws/karpenter", "kube-system"),
+        a.release: (a.chart, profile.karpenter_version, a.pin(profile).repository, a.namespace)
+        for a in addons(profile.name, installer="karpenter-stack")
     }
+    assert {a.namespace for a in addons(installer="karpenter-stack")} == {"kube-system"}, "Karpenter's documented one"
     assert found["karpenter-crd"]["_id"] in found["karpenter"]["_deps"]
     assert found["karpenter"]["SkipCrds"] is True
 

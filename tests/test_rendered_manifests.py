@@ -12,7 +12,7 @@ from constructs_lib.helm_addon import deep_merge, load_values_file, values_files
 from constructs_lib.shop_ingress import SHOP_NAMESPACE_FILE
 from platform_checks import check_values, validate_manifest
 from platform_checks.render import cdk_manifests
-from platform_config.addons import addons, cdk_namespaces
+from platform_config.addons import addons, cdk_namespaces, default_deny_namespaces
 from platform_config.versions import PROFILES
 from tests.conftest import ROOT, Synthesized
 
@@ -22,28 +22,28 @@ VALUES_FILES = {a.release: a.chart for a in addons() if a.by_cdk and a.takes_val
 
 def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
     kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in cdk_manifests(synthesized.templates))
+    release = synthesized.platform.config.release
+    generated = [f"Namespace/{n}" for n in cdk_namespaces(release)]
+    generated += [f"NetworkPolicy/{n}-default-deny-ingress" for n in default_deny_namespaces(release)]
+    assert sorted(generated) == [k for k in kinds if k in generated]
     # The shop's Namespace is Git's (apps/astronomy-shop/namespace.yaml), which CDK applies too.
     shop = yaml.safe_load(SHOP_NAMESPACE_FILE.read_text())["metadata"]["name"]
-    namespaces = sorted(f"Namespace/{n}" for n in [*cdk_namespaces(synthesized.platform.config.release), shop])
-    assert [k for k in kinds if k.startswith("Namespace/")] == namespaces
-    assert [k for k in kinds if not k.startswith("Namespace/")] == [
+    assert [k for k in kinds if k not in generated] == [
         "AppProject/default",
         "AppProject/platform",
         "AppProject/platform-root",
         "Application/platform-root",
         "EC2NodeClass/default",
         "Ingress/astronomy-shop",
+        f"Namespace/{shop}",
         "NetworkPolicy/allow-alb-to-frontend-proxy",
         "NetworkPolicy/allow-grafana-from-shop-proxy",
         "NetworkPolicy/allow-operator-webhook-from-api-server",
         "NetworkPolicy/allow-prometheus-scrape",
         "NetworkPolicy/allow-same-namespace",
         "NetworkPolicy/allow-webhooks-from-api-server",
-        "NetworkPolicy/kyverno-default-deny-ingress",
-        "NetworkPolicy/lb-controller-default-deny-ingress",
         "NetworkPolicy/lb-controller-prometheus-scrape",
         "NetworkPolicy/lb-controller-webhooks-from-api-server",
-        "NetworkPolicy/monitoring-default-deny-ingress",
         "NodePool/on-demand",
         "NodePool/spot",
         "StorageClass/gp3",

@@ -29,7 +29,9 @@ def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 def test_stack_template_matches_reviewed_snapshot(
     synthesized: Synthesized, snapshot_json: SnapshotAssertion, stack: str
 ) -> None:
-    assert normalized(synthesized.templates[stack]) == snapshot_json
+    assert normalized(synthesized.templates[stack]) == snapshot_json, (
+        f"the {stack} template changed: review the diff, then `make snapshot-update` (pytest --snapshot-update)"
+    )
 
 
 def test_normalization_only_touches_hashes() -> None:

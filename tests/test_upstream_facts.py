@@ -78,8 +78,8 @@ EXPECTED_CRDS = {
 }
 
 
-def test_facts_hold_one_folder_per_release_profile_and_one_notice() -> None:
-    assert sorted(p.name for p in FACTS.iterdir()) == sorted(["NOTICE", *PROFILE_NAMES])
+def test_facts_hold_one_folder_per_release_profile_the_lifecycle_folder_and_one_notice() -> None:
+    assert sorted(p.name for p in FACTS.iterdir()) == sorted(["NOTICE", "lifecycle", *PROFILE_NAMES])
 
 
 @pytest.mark.parametrize("profile", sorted(EXPECTED_CRDS))

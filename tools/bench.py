@@ -1,6 +1,6 @@
 """`make bench`: median `cdk synth` per release profile beside a one-bucket Python CDK app through the same CLI,
 the test suite, and where one synth's time goes. Targets: one profile's synth within 1.25x the one-bucket app's;
-the suite within 90 s."""
+the suite within 90 s; the upgrade plan with its check within 10 s."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ app.synth()
 """
 SYNTH_RATIO_TARGET = 1.25
 SUITE_TARGET_S = 90.0
+UPGRADE_PLAN_TARGET_S = 10.0  # issue 21: the oldest -> newest profile plan, offline, checked
 PHASE_RUNS = 3
 
 
@@ -85,6 +86,11 @@ def main(runs: int = 5) -> int:
     # The suite exactly as `make test` runs it (one pytest worker per core), without the lint and typecheck steps.
     suite = timed("test suite 1/1", ["make", "--no-print-directory", "unit"])
     ok = suite <= SUITE_TARGET_S
+    with tempfile.TemporaryDirectory() as plan_dir:
+        plan_json = str(Path(plan_dir) / "plan.json")
+        plan_s = timed("upgrade plan 1/1", [sys.executable, "tools/upgrade_plan.py", "--json", plan_json])
+        plan_s += timed("plan check 1/1", [sys.executable, "tools/plan_check.py", plan_json])
+    ok = ok and plan_s <= UPGRADE_PLAN_TARGET_S
     print(f"cdk synth, one-bucket Python app (same CLI), median of {runs}: {baseline:.1f} s ({baseline_cpu:.1f} s CPU)")
     for name, (seconds, cpu) in times.items():
         ratio = seconds / baseline
@@ -94,6 +100,7 @@ def main(runs: int = 5) -> int:
             f"(target <= {SYNTH_RATIO_TARGET}x); CPU {cpu:.1f} s = {cpu / baseline_cpu:.2f}x"
         )
     print(f"test suite (make unit, both profiles), 1 run: {suite:.1f} s (target <= {SUITE_TARGET_S:.0f} s)")
+    print(f"upgrade plan and its check, 1 run: {plan_s:.1f} s (target <= {UPGRADE_PLAN_TARGET_S:.0f} s)")
     print(f"where one synth's time goes (python app directly, no CLI), median of {PHASE_RUNS}:")
     print(synth_phases.table(phases, apps))
     return 0 if ok else 1

@@ -17,6 +17,7 @@ if __package__ in (None, ""):  # run as a script: the repo root holds platform_c
 
 from platform_config.addons import Addon, addon, addons
 from platform_config.versions import PROFILES, ReleaseProfile
+from tools.derive_lifecycle import derive_lifecycle
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = ROOT.parent / "shared" / "upstream"
@@ -435,6 +436,8 @@ def derive(shared: Path) -> dict[str, str]:
         profile_files, used[name] = derive_profile(shared, profile)
         files.update({f"{name}/{rel}": content for rel, content in profile_files.items()})
     files["NOTICE"] = notice_text(shared, used)
+    # The upgrade planner's compatibility data: its own folder and NOTICE, so the files above stay as they were.
+    files.update(derive_lifecycle(shared, _manifest_sources(shared)))
     return files
 
 

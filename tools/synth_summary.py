@@ -13,6 +13,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from platform_checks.cfn_json import json_property
+from platform_checks.compatibility import status_line
+from platform_config.versions import PROFILES
 
 
 def _stacks(out: Path) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
@@ -99,7 +101,11 @@ def warnings(out: Path) -> list[str]:
 def summarize(out: Path) -> tuple[str, bool]:
     """Return the summary text and whether cdk-nag passed with no unacknowledged finding."""
     manifest = json.loads((out / "manifest.json").read_text())
-    lines = [*settings(out), "Stacks:"]
+    head = settings(out)
+    profile = next((line.removeprefix("Profile: ") for line in head if line.startswith("Profile: ")), "")
+    # The profile's compatibility status (issue 21): each component against its documented Kubernetes range.
+    compatibility = [status_line(PROFILES[profile])] if profile in PROFILES else []
+    lines = [*head, *compatibility, "Stacks:"]
     for name, artifact in sorted(manifest["artifacts"].items()):
         if artifact["type"] != "aws:cloudformation:stack":
             continue

@@ -181,6 +181,14 @@ UNFORMATTED = (r"(\d+) files? would be reformatted", "{} to reformat")
 FORMAT_COUNT = regex_counter(UNFORMATTED, (r"(\d+) files? already formatted", "{} files"))
 MYPY_COUNT = regex_counter((r"Found (\d+) errors?", "{} errors"), (r"in (\d+) source files?", "{} files"))
 
+
+def compat_counter(o: Outcome) -> str:
+    """Profiles checked and the accepted risks they carry (an out-of-range pin fails the check itself)."""
+    profiles = len(re.findall(r"^Compatibility \(", o.output, flags=re.M))
+    risks = sum(int(n) for n in re.findall(r"(\d+) accepted risk", o.output))
+    return f"{profiles} profiles, {risks} accepted risks"
+
+
 CHECKS: list[Check] = [
     # A fresh assembly per run ({out}), so no later check can read templates a failed synth left behind.
     Check("synth", (*SYNTH, "--output", "{out}"), stacks_counter),
@@ -193,6 +201,8 @@ CHECKS: list[Check] = [
     Check("ruff check", ("{bin}/ruff", "check", "--no-cache", "."), RUFF_COUNT),
     Check("ruff format", ("{bin}/ruff", "format", "--no-cache", "--check", "."), FORMAT_COUNT),
     Check("mypy", ("{bin}/mypy",), MYPY_COUNT),
+    # Each profile's components against their documented Kubernetes ranges (issue 21); prints every status.
+    Check("compatibility", ("{py}", "tools/compatibility.py"), compat_counter),
 ]
 
 

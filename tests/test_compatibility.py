@@ -1,0 +1,162 @@
+"""Every profile's components sit inside their documented Kubernetes range (upstream_facts/lifecycle/) or carry an
+accepted-risk entry; an out-of-range pin with no entry fails with one line naming the component, range and file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from platform_checks import compatibility as compat
+from platform_config.accepted_risks import ACCEPTED_RISKS, AcceptedRisk
+from platform_config.eks_rules import KUBECTL_LAYERS
+from platform_config.versions import PROFILES, KubernetesRelease
+from tests.conftest import PROFILE_NAMES, Synthesized
+from tools import derive_lifecycle
+from tools.synth_summary import summarize
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_profile_pin_is_in_its_documented_range_or_an_accepted_risk() -> None:
+    assert compat.failures() == []
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_every_chart_of_the_profile_and_its_ami_alias_gets_a_finding(profile: str) -> None:
+    findings = compat.profile_findings(PROFILES[profile])
+    assert {f.component for f in findings} == {*PROFILES[profile].charts, compat.AMI_COMPONENT}
+    assert all(f.status in ("in range", "accepted risk") for f in findings)
+
+
+def test_without_the_entries_each_accepted_pin_fails_with_one_line_naming_component_range_and_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(compat, "ACCEPTED_RISKS", ())
+    lines = compat.failures()
+    assert len(lines) == len(ACCEPTED_RISKS)
+    for risk in ACCEPTED_RISKS:
+        (line,) = [x for x in lines if f"{risk.chart} " in x and f"Kubernetes {risk.kubernetes}" in x]
+        assert risk.documented in line
+        assert f"upstream_facts/lifecycle/{risk.chart}.json" in line
+        assert "\n" not in line
+
+
+def test_a_control_plane_past_karpenters_maximum_fails_naming_karpenter_and_its_range() -> None:
+    seed = PROFILES["seed"]
+    karpenter_high = compat.documented_range("karpenter", seed.karpenter_version).high
+    assert karpenter_high is not None
+    beyond = f"1.{int(karpenter_high.split('.')[1]) + 1}"
+    moved = dataclasses.replace(seed, kubernetes=dataclasses.replace(seed.kubernetes, version=beyond))
+    lines = compat.failures({"moved": moved})
+    assert any(line.startswith(f"moved: karpenter {seed.karpenter_version} ") for line in lines)
+    assert any("upstream_facts/lifecycle/karpenter.json" in line and karpenter_high in line for line in lines)
+
+
+@pytest.mark.parametrize("risk", ACCEPTED_RISKS, ids=lambda r: f"{r.chart}-{r.app}-on-{r.kubernetes}")
+def test_each_accepted_risk_matches_a_pin_its_data_still_puts_out_of_range(risk: AcceptedRisk) -> None:
+    matches = [
+        f
+        for profile in PROFILES.values()
+        for f in compat.profile_findings(profile)
+        if f.component == risk.chart and f.kubernetes == risk.kubernetes and compat.app_minor(f.app) == risk.app
+    ]
+    assert matches, "an entry no profile needs must go"
+    for finding in matches:
+        assert finding.status == "accepted risk"
+        assert finding.range.text == risk.documented, "the data moved: revisit the entry"
+
+
+def test_an_ami_alias_missing_from_the_changelog_reads_as_the_newest_release_before_it() -> None:
+    releases = sorted(compat.ami_facts()["releases"])
+    newer, older = releases[-1], releases[-2]
+    between = f"v{int(older[1:]) + 1}"
+    assert between not in releases
+    assert compat.ami_release(f"al2023@{between}") == (older, compat.ami_facts()["releases"][older], False)
+    assert compat.ami_release(f"al2023@{newer}")[2] is True
+    with pytest.raises(ValueError, match="accepted: al2023@"):
+        compat.ami_release(f"bottlerocket@{newer}")
+
+
+def test_the_kubectl_layer_table_agrees_with_every_profiles_release() -> None:
+    for profile in PROFILES.values():
+        release: KubernetesRelease = profile.kubernetes
+        assert KUBECTL_LAYERS[release.version] == release.kubectl_layer_package
+
+
+def test_karpenter_matrix_minors_stay_strings_and_a_patch_entry_narrows_its_minor(tmp_path: Path) -> None:
+    base = tmp_path / "lifecycle/karpenter-provider-aws/v1.14.1"
+    matrix = base / "hack/docs/compatibilitymatrix_gen/compatibility.yaml"
+    guide = base / "website/content/en/preview/upgrading/upgrade-guide.md"
+    matrix.parent.mkdir(parents=True)
+    guide.parent.mkdir(parents=True)
+    matrix.write_text(
+        "compatibility:\n"
+        "  - appVersion: 1.0.x\n    minK8sVersion: 1.25\n    maxK8sVersion: 1.30\n"
+        "  - appVersion: 1.0.5\n    minK8sVersion: 1.25\n    maxK8sVersion: 1.31\n"
+    )
+    guide.write_text("### Upgrading to `1.0.0`+\n\n```\n### Upgrading to `9.9.9`+\n```\n")
+    data = derive_lifecycle.karpenter(tmp_path, "karpenter")
+    assert [(r["since"], r["min"], r["max"]) for r in data["ranges"]] == [
+        ("1.0.0", "1.25", "1.30"),
+        ("1.0.5", "1.25", "1.31"),
+    ]
+    assert data["notes"] == [{"to": "1.0.0", "source": data["sources"][1], "anchor": "upgrading-to-100"}]
+
+
+def test_a_chart_version_range_is_the_app_range_narrowed_by_the_charts_kube_version() -> None:
+    facts = compat.chart_facts("argo-cd")
+    for row in facts["versions"]:
+        found = compat.documented_range("argo-cd", row["version"])
+        app_ranges = [r for r in facts["ranges"] if r["app"] == compat.app_minor(row["app_version"])]
+        if not app_ranges:
+            assert found.kind == "unpublished" and not found.admits("1.30")
+            continue
+        assert found.high == app_ranges[-1]["max"]
+        assert found.low is not None
+        assert int(found.low.split(".")[1]) >= int(app_ranges[-1]["min"].split(".")[1])
+        if row["kube_min"]:
+            assert int(found.low.split(".")[1]) >= int(row["kube_min"].split(".")[1])
+
+
+def test_every_registry_chart_has_lifecycle_facts_with_versions_from_the_chart_table() -> None:
+    for profile in PROFILES.values():
+        for chart, pin in profile.charts.items():
+            assert compat.chart_row(chart, pin.version)["version"] == pin.version
+
+
+def test_compatibility_tool_prints_each_profiles_status_and_passes() -> None:
+    result = subprocess.run(
+        [sys.executable, "tools/compatibility.py"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    for profile in PROFILES.values():
+        assert compat.status_line(profile) in result.stdout.splitlines()
+
+
+def test_synth_summary_prints_the_profiles_compatibility_status(synthesized: Synthesized) -> None:
+    text, _ = summarize(synthesized.outdir)
+    assert compat.status_line(PROFILES[synthesized.platform.config.release]) in text.splitlines()
+
+
+def test_kubernetes_api_removals_come_from_pluto_with_the_minor_they_are_removed_in() -> None:
+    data = json.loads((compat.LIFECYCLE / "kubernetes-apis.json").read_text())
+    assert data["removals"], "no removals derived"
+    for entry in data["removals"]:
+        assert entry["removed_in"].startswith("1.")
+        assert entry["api_version"] and entry["kind"]
+        if entry["deprecated_in"]:
+            assert int(entry["deprecated_in"].split(".")[1]) <= int(entry["removed_in"].split(".")[1])
+
+
+def test_every_profiles_extended_support_ends_the_eks_extended_months_after_standard_support() -> None:
+    from platform_config.eks_rules import EXTENDED_SUPPORT_MONTHS
+
+    for profile in PROFILES.values():
+        start, end = profile.kubernetes.standard_support_end, profile.kubernetes.extended_support_end
+        assert (end.year - start.year) * 12 + end.month - start.month == EXTENDED_SUPPORT_MONTHS
+        assert end.day == start.day

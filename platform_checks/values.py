@@ -7,7 +7,7 @@ import difflib
 import re
 from typing import TYPE_CHECKING, Any
 
-from platform_checks._facts import facts_dir, load_fact
+from platform_checks._facts import facts_dir, load_fact, stale_pin
 
 if TYPE_CHECKING:
     import jsonschema
@@ -242,6 +242,9 @@ def check_values(chart: str, values: dict[str, Any], *, profile: str) -> list[st
     """Errors for Helm values `values` of chart `chart` at the release profile's pin; [] means fine."""
     if not isinstance(values, dict):
         return [f"{chart}: values must be a map, got {_kind(values)}"]
+    stale = stale_pin(chart, profile)
+    if stale is not None:
+        return [stale]  # the key tree and schema are another version's: every other error would mislead
     errors = _check_keys(chart, values, _tree(chart, profile), (), (chart, ()), profile)
     schema_errors, merged = _check_schema(chart, values, chart, "", profile)
     errors += schema_errors

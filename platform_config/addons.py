@@ -39,6 +39,18 @@ class CrdSource:
         return self.since is None or version_key(version) >= version_key(self.since)
 
 
+@dataclass(frozen=True)
+class UpstreamRepo:
+    """The git repository an add-on's upstream files come from and the ref of a chart version (`{version}` is the
+    pin): `tag` for every file, `chart_ref` for the chart folder when the release process rewrites Chart.yaml and
+    values.yaml on another ref (Karpenter's release branch, ../shared/upstream/MANIFEST.md note K1)."""
+
+    repo: str
+    tag: str
+    chart_ref: str = ""
+    license: str = "Apache-2.0"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Addon:
     """One Helm release: what installs it, where, in which order, and where its upstream data lives."""
@@ -75,6 +87,8 @@ class Addon:
     extra_namespaces: tuple[tuple[str, PodSecurity], ...] = ()
     # Only these profiles install it (empty: every profile).
     profiles: tuple[str, ...] = field(default_factory=tuple)
+    # Where tools/derive_upstream.py fetches (and locks) its upstream files at the pin.
+    source: UpstreamRepo | None = None
 
     def pin(self, profile: ReleaseProfile) -> ChartPin:
         return profile.charts[self.chart]
@@ -100,6 +114,8 @@ KARPENTER_CRDS = "pkg/apis/crds"
 ARGOCD_CRDS = "charts/argo-cd/templates/crds"
 KYVERNO_CRDS = "config/crds"
 KPS_CRDS = "charts/kube-prometheus-stack/charts/crds/crds"
+KARPENTER_SOURCE = UpstreamRepo("github.com/aws/karpenter-provider-aws", "v{version}", chart_ref="release-v{version}")
+OTEL_SOURCE = "github.com/open-telemetry/opentelemetry-helm-charts"
 # eks-charts ships every CRD of the controller in one multi-document file.
 LBC_CHART = "eks-charts/stable/aws-load-balancer-controller"
 LBC_CRDS = f"{LBC_CHART}/crds/crds.yaml"
@@ -108,6 +124,7 @@ LBC_CRDS = f"{LBC_CHART}/crds/crds.yaml"
 ADDONS: tuple[Addon, ...] = (
     Addon(
         release="karpenter-crd",
+        source=KARPENTER_SOURCE,
         chart="karpenter-crd",
         title="Karpenter CRDs",
         namespace="kube-system",
@@ -134,6 +151,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="karpenter",
+        source=KARPENTER_SOURCE,
         chart="karpenter",
         title="Karpenter",
         namespace="kube-system",
@@ -149,6 +167,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="kube-prometheus-stack",
+        source=UpstreamRepo("github.com/prometheus-community/helm-charts", "kube-prometheus-stack-{version}"),
         chart="kube-prometheus-stack",
         title="kube-prometheus-stack",
         namespace="monitoring",
@@ -171,6 +190,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="kyverno",
+        source=UpstreamRepo("github.com/kyverno/kyverno", "kyverno-chart-{version}"),
         chart="kyverno",
         title="Kyverno",
         namespace="kyverno",
@@ -196,6 +216,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="argocd",
+        source=UpstreamRepo("github.com/argoproj/argo-helm", "argo-cd-{version}"),
         chart="argo-cd",
         title="Argo CD",
         namespace="argocd",
@@ -224,6 +245,8 @@ ADDONS: tuple[Addon, ...] = (
         construct_id="LoadBalancerController",
         # Its ServiceMonitor needs the CRD; Pod Identity credentials are injected when a pod starts.
         after=("namespace-guards", "kube-prometheus-stack", "lb-controller-identity"),
+        # No `source`: its folder holds two repositories (the chart from aws/eks-charts, which has no per-chart
+        # tags, and the IAM policy from the controller's tag), locked from ../shared/upstream's MANIFEST rows.
         upstream="aws-load-balancer-controller",
         chart_path=LBC_CHART,
         lifecycle="eks-charts",
@@ -235,6 +258,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="otel-collector",
+        source=UpstreamRepo(OTEL_SOURCE, "opentelemetry-collector-{version}"),
         chart="opentelemetry-collector",
         title="OpenTelemetry Collector",
         namespace="observability",
@@ -247,6 +271,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="jaeger",
+        source=UpstreamRepo("github.com/jaegertracing/helm-charts", "jaeger-{version}"),
         chart="jaeger",
         title="Jaeger",
         namespace="observability",
@@ -259,6 +284,7 @@ ADDONS: tuple[Addon, ...] = (
     ),
     Addon(
         release="astronomy-shop",
+        source=UpstreamRepo(OTEL_SOURCE, "opentelemetry-demo-{version}"),
         chart="opentelemetry-demo",
         title="Astronomy Shop (OpenTelemetry demo)",
         namespace="astronomy-shop",
@@ -334,6 +360,10 @@ def check_registry() -> list[str]:
             errors.append(f"{where}: installer {record.installer!r}; accepted: {list(INSTALLERS)}")
         if record.by_cdk and not record.construct_id:
             errors.append(f"{where}: a CDK add-on needs its construct_id (it decides the logical ids)")
+        folder = record.upstream or record.chart
+        if not any(a.source for a in ADDONS if (a.upstream or a.chart) == folder):
+            # One record per upstream folder says where it comes from (a second release of a chart inherits it).
+            errors.append(f"{where}: needs its upstream source (repository and tag) for tools/derive_upstream.py")
         if not record.by_cdk and not record.application:
             errors.append(f"{where}: an Argo CD add-on names the Application file that installs it")
         for name, profile in PROFILES.items():

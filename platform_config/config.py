@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from platform_checks._facts import load_fact
 from platform_config import versions
 from platform_config.aws_facts import (
     EKS_REGIONS,
@@ -55,8 +56,6 @@ SYSTEM_NODES_MAX = 450  # EKS quota: nodes per managed node group
 KARPENTER_LIMIT_MAX = 1_000_000
 KARPENTER_CATEGORIES = ("c", "m", "r", "t", "i", "d", "x", "z", "g", "p", "inf", "trn", "hpc")
 ARCHITECTURES = ("amd64", "arm64")
-# Karpenter's NodePool CRD pattern for expireAfter/consolidateAfter, anchored on the whole value.
-DURATION_RE = re.compile(r"(?:[0-9]+[hms])+")
 AMI_ALIAS_RE = re.compile(r"al2023@v[0-9]{8}")
 INT_RE = re.compile(r"-?[0-9]{1,18}")
 # The shop's entry point (constructs_lib/shop_ingress.py): no load balancer, one inside the VPC, or one on the internet.
@@ -476,7 +475,8 @@ class PlatformConfig:
             value = getattr(self, key)
             if value == "Never" and key == "karpenter_expire_after":
                 continue
-            if not DURATION_RE.fullmatch(value):
+            # "Never" matches the CRD's pattern too, but a node pool that never consolidates is refused here.
+            if value == "Never" or not nodepool_duration(self.release, key).fullmatch(value):
                 raise ConfigError(key, value, "accepted is a Go duration of h/m/s such as 720h, 1h30m or 30s")
         if not AMI_ALIAS_RE.fullmatch(self.ami_alias):
             raise ConfigError(
@@ -506,6 +506,17 @@ def check_internet_cidrs(key: str, cidrs: tuple[str, ...], *, opt_in: str, opted
             f"accepted are restricted CIDRs covering at most {PUBLIC_ADDRESSES_MAX} addresses (one /8) in total; "
             f"opening it to the internet needs {opt_in}=true",
         )
+
+
+def nodepool_duration(release: str, key: str) -> re.Pattern[str]:
+    """The pattern the release's Karpenter NodePool CRD gives expireAfter or consolidateAfter, read from
+    upstream_facts/<release>/crds/ so that it follows the pin instead of being retyped."""
+    spec = load_fact("crds/karpenter.sh_nodepools.json", release)["versions"]["v1"]["schema"]["properties"]["spec"]
+    fields = {
+        "karpenter_expire_after": spec["properties"]["template"]["properties"]["spec"]["properties"]["expireAfter"],
+        "karpenter_consolidate_after": spec["properties"]["disruption"]["properties"]["consolidateAfter"],
+    }
+    return re.compile(fields[key]["pattern"])
 
 
 def _network(key: str, cidr: str) -> ipaddress.IPv4Network:

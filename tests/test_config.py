@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from platform_config import config as config_module
 from platform_config import versions
 from platform_config.aws_facts import LOG_RETENTION_DAYS
 from platform_config.config import (
@@ -449,3 +450,15 @@ def test_readme_table_states_the_accepted_sets_the_code_checks() -> None:
     assert f"at most {PUBLIC_CIDRS_MAX} (EKS quota)" in rows["public_access_cidrs"]
     assert f"max <= {SYSTEM_NODES_MAX}" in rows["system_node_max"]
     assert f"1 to {KARPENTER_LIMIT_MAX}" in rows["karpenter_spot_cpu_limit"]
+
+
+def test_duration_keys_follow_the_pattern_of_the_profiles_nodepool_crd(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The accepted durations are the CRD's (upstream_facts/<profile>/crds), not a retyped copy: a CRD whose pattern
+    # took days would make "3d" valid and "720h" invalid with no edit to the config module.
+    days = {"pattern": "^[0-9]+d$"}
+    spec = {"template": {"properties": {"spec": {"properties": {"expireAfter": days}}}}, "disruption": {}}
+    spec["disruption"] = {"properties": {"consolidateAfter": days}}
+    crd = {"versions": {"v1": {"schema": {"properties": {"spec": {"properties": spec}}}}}}
+    monkeypatch.setattr(config_module, "load_fact", lambda rel, profile: crd)
+    assert config_from(karpenter_expire_after="3d", karpenter_consolidate_after="1d").karpenter_expire_after == "3d"
+    assert refusal({"karpenter_expire_after": "720h"}).key == "karpenter_expire_after"

@@ -12,8 +12,8 @@ import pytest
 
 from platform_checks import kyverno_cel as kc
 from platform_checks import validate_manifest
+from platform_checks._facts import app_version
 from platform_checks.kustomize import kustomize_build
-from platform_config import versions
 from tests.conftest import PROFILE_NAMES, ROOT
 from tests.gitops_overlays import built_root
 from tests.observability_helpers import DEMO, astronomy_shop_values
@@ -108,7 +108,7 @@ def test_every_synced_object_passes_every_enforced_guardrail(root: str, profile:
 def shop_deployments(profile: str) -> list[dict[str, Any]]:
     values = astronomy_shop_values(profile)
     default = values["default"]
-    tag = default["image"].get("tag") or versions.PROFILES[profile].charts["opentelemetry-demo"].app_version
+    tag = default["image"].get("tag") or app_version("opentelemetry-demo", profile)
     out = []
     for name, component in sorted(values["components"].items()):
         if not component.get("enabled"):

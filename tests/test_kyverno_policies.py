@@ -14,6 +14,7 @@ import yaml
 
 from platform_checks import kyverno_cel as kc
 from platform_checks import load_yaml_documents
+from platform_checks._facts import app_version
 from platform_checks.kustomize import kustomize_build
 from platform_config import versions
 from tests.conftest import PROFILE_NAMES
@@ -133,7 +134,7 @@ def test_kustomization_lists_the_settings_and_every_policy_file(profile: str) ->
 
 @pytest.mark.parametrize(("profile", "policy"), PROFILE_POLICIES, ids=PROFILE_POLICY_IDS)
 def test_policy_is_cel_only_in_the_kind_its_kyverno_runs(profile: str, policy: dict[str, Any]) -> None:
-    kyverno = versions.PROFILES[profile].charts["kyverno"].app_version.lstrip("v")
+    kyverno = app_version("kyverno", profile).lstrip("v")
     assert policy["metadata"]["annotations"]["kyverno.io/kyverno-version"] == kyverno
     if policy["kind"] == "ClusterPolicy":
         assert policy["apiVersion"] == "kyverno.io/v1"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from constructs_lib.lb_controller import CLUSTER_TAG, NARROWINGS, RELEASE, narrowed, reference_policy
+from platform_checks._facts import app_version
 from platform_config.addons import addon
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES, ROOT, Synthesized
@@ -74,7 +75,7 @@ def undo_narrowings(statement: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_reference_facts_are_those_of_the_profiles_controller_version(profile: str) -> None:
-    version = addon(RELEASE).pin(PROFILES[profile]).app_version
+    version = app_version(addon(RELEASE).chart, profile)
     facts = reference_policy(PROFILES[profile])
     assert facts["controller_version"] == version
     assert (ROOT / "upstream_facts" / profile / RELEASE / f"iam_policy-{version}.json").is_file()

@@ -143,9 +143,9 @@ MODULE = '''"""Pins."""
 KARPENTER_VERSION = "1.0.14"
 CHARTS = {
     # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
-    "argo-cd": ChartPin("argo-cd", "https://argoproj.github.io/argo-helm", "6.7.18", "v2.10.9"),
+    "argo-cd": ChartPin("argo-cd", "https://argoproj.github.io/argo-helm", "6.7.18"),
     # renovate: datasource=helm depName=kyverno registryUrl=https://argoproj.github.io/argo-helm
-    "jaeger": ChartPin("jaeger", "https://jaegertracing.github.io/helm-charts", "3.3.3", "1.53.0"),
+    "jaeger": ChartPin("jaeger", "https://jaegertracing.github.io/helm-charts", "3.3.3"),
 }
 '''
 APPLICATION = """kind: Application
@@ -177,6 +177,20 @@ def test_coverage_check_reports_unannotated_misnamed_and_unmatched_pins() -> Non
         "infra/x/jaeger.yaml: jaeger 3.3.3 pinned 1 time(s), matched 0",
         "infra/overlays/current/jaeger.yaml: jaeger 4.11.1 pinned 1 time(s), matched 0",
     ]
+
+
+TYPED_FACT = """CHARTS = {
+    # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
+    "argo-cd": ("https://argoproj.github.io/argo-helm", "6.7.18", "v2.10.9"),
+}
+"""
+
+
+def test_an_app_version_typed_beside_its_chart_pin_fails_coverage() -> None:
+    # A chart's appVersion is derived from its Chart.yaml (upstream_facts/): typed here, a Renovate bump of the
+    # pin would leave it behind, so the coverage check refuses it as a pin no rule updates.
+    problems = rc.coverage_problems(CONFIG, {VERSIONS_MODULE: TYPED_FACT}, {})
+    assert problems == [f"{VERSIONS_MODULE}:3: pin v2.10.9 matched by 0 rules, expected 1"]
 
 
 SEED = """PROFILES = {

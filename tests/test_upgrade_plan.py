@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import re
 import subprocess
 import sys
 from collections import deque
@@ -324,3 +325,10 @@ def test_a_control_plane_step_names_removed_apis_found_in_our_rendered_manifests
     assert f"in our rendered manifests: {api}" in step["prechecks"][0]
     others = [s for s in data["steps"] if s["kind"] == "control-plane" and s is not step]
     assert others and all(f"in our rendered manifests: {api}" not in s["prechecks"][0] for s in others)
+
+
+def test_every_notes_link_in_the_playbook_is_an_upstream_address_a_fork_can_open() -> None:
+    committed = (ROOT / "docs" / "upgrade-playbook.md").read_text()
+    links = re.findall(r"(?:Read: |\()((?:https://|\.\./)[^\s)]+)", committed)
+    assert links, "the playbook cites the upstream notes"
+    assert [link for link in links if not link.startswith("https://github.com/")] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -11,10 +12,13 @@ from typing import Any
 
 import pytest
 
+from platform_checks._facts import app_version, stale_pin
+from platform_checks.values import check_values
 from platform_config.addons import addons
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES
 from tools import derive_upstream
+from tools.upstream_sources import load_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = ROOT / "upstream_facts"
@@ -78,8 +82,8 @@ EXPECTED_CRDS = {
 }
 
 
-def test_facts_hold_one_folder_per_release_profile_the_lifecycle_folder_and_one_notice() -> None:
-    assert sorted(p.name for p in FACTS.iterdir()) == sorted(["NOTICE", "lifecycle", *PROFILE_NAMES])
+def test_facts_hold_one_folder_per_release_profile_the_lifecycle_folder_one_notice_and_the_lock() -> None:
+    assert sorted(p.name for p in FACTS.iterdir()) == sorted(["NOTICE", "lifecycle", "sources.json", *PROFILE_NAMES])
 
 
 @pytest.mark.parametrize("profile", sorted(EXPECTED_CRDS))
@@ -208,17 +212,34 @@ def test_reference_queue_and_node_role_facts(profile: str) -> None:
 def test_chart_pins_in_upstream_chart_yaml_are_the_profiles_pins(profile: str) -> None:
     pins = _json("chart_pins.json", profile)
     charts = PROFILES[profile].charts
-    assert {c: (p["version"], p["appVersion"]) for c, p in pins.items()} == {
-        c: (charts[c].version, charts[c].app_version) for c in pins
-    }
+    assert {c: p["version"] for c, p in pins.items()} == {c: charts[c].version for c in pins}
+    assert [stale_pin(c, profile) for c in charts] == [None] * len(charts)
     # Every chart an add-on installs with values; a chart with no values (karpenter-crd) has no key tree either.
     assert set(pins) == {a.chart for a in addons(profile) if a.takes_values}
+
+
+def test_a_pin_bump_with_stale_facts_fails_naming_the_chart_the_pin_and_make_derive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    current = PROFILES["current"]
+    repo, _version = current.other_charts["kyverno"]
+    other_charts = {**current.other_charts, "kyverno": (repo, "99.0.0")}
+    bumped = dataclasses.replace(current, other_charts=other_charts, karpenter_version="99.1.0")
+    monkeypatch.setitem(PROFILES, "current", bumped)
+    errors = check_values("kyverno", {}, profile="current")  # what every values file of the release goes through
+    assert len(errors) == 1 and "\n" not in errors[0]
+    assert errors[0].startswith("upstream_facts/current/chart_pins.json: kyverno is pinned to 99.0.0 ")
+    assert errors[0].endswith("run `make derive`")
+    with pytest.raises(ValueError, match=r"karpenter is pinned to 99\.1\.0 .*run `make derive`$"):
+        app_version("karpenter", "current")
 
 
 def test_seed_demo_pins_the_collector_and_jaeger_versions_of_the_seed_profile() -> None:
     pins = _json("chart_pins.json", "seed")
     demo_deps = {d["name"]: d["version"] for d in pins["opentelemetry-demo"]["dependencies"]}
-    assert demo_deps["opentelemetry-collector"] == "0.110.3" and demo_deps["jaeger"] == "3.3.3"
+    seed = PROFILES["seed"].charts
+    assert demo_deps["opentelemetry-collector"] == seed["opentelemetry-collector"].version
+    assert demo_deps["jaeger"] == seed["jaeger"].version
 
 
 def test_key_trees_mark_empty_default_maps_as_free_form(profile: str) -> None:
@@ -230,27 +251,17 @@ def test_key_trees_mark_empty_default_maps_as_free_form(profile: str) -> None:
     assert schemas == {"opentelemetry-collector.schema.json", "opentelemetry-demo.schema.json"}
 
 
-def test_notice_names_every_source_its_commit_and_licence() -> None:
+def test_notice_names_every_locked_source_its_commit_and_licence() -> None:
     notice = (FACTS / "NOTICE").read_text()
-    for needle in (
-        "github.com/aws/karpenter-provider-aws @ tag v1.0.14 (093ba9dfbcaf7c09d6a2fac7a060fae465a90206)",
-        "github.com/aws/karpenter-provider-aws @ tag v1.14.1 (bde00654cd316fddb3dccfba3f5ac07039865429)",
-        "Sources of the seed profile:",
-        "Sources of the current profile:",
-        "The NOTICE file of kyverno (kyverno-3.9.0) reads:",
-        "github.com/argoproj/argo-helm",
-        "github.com/kyverno/kyverno",
-        "github.com/prometheus-community/helm-charts",
-        "github.com/open-telemetry/opentelemetry-helm-charts",
-        "github.com/jaegertracing/helm-charts",
-        "github.com/aws/eks-charts",
-        "github.com/kubernetes-sigs/aws-load-balancer-controller @ tag v3.5.0",
-        "The NOTICE file of aws-load-balancer-controller/eks-charts",
-        "Apache License 2.0",
-        "derived facts",
-    ):
+    files, _absent = load_lock()
+    sources = [e for name, e in files.items() if not name.endswith("/NOTICE")]
+    lines = [f"- {e.repo} @ {e.ref} ({e.commit}): {e.path} [{e.license}]" for e in sources]
+    assert sorted(line for line in notice.splitlines() if line.startswith("- ")) == sorted(lines)
+    # Apache-2.0 section 4(d): each locked NOTICE file is quoted.
+    for name in (n for n in files if n.endswith("/NOTICE")):
+        assert f"({name.split('/', 1)[0]}" in notice or f", {name.split('/', 1)[0]}" in notice, name
+    for needle in ("Sources of the seed profile:", "Sources of the current profile:", "derived facts"):
         assert needle in notice, needle
-    assert notice.count("[Apache-2.0]") == 27 + 32 + 2 * 4  # the controller: values, Chart, CRDs, IAM policy
 
 
 def test_check_reports_stale_missing_and_leftover_facts(tmp_path: Path) -> None:

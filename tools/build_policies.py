@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from platform_checks._facts import app_version  # noqa: E402
 from platform_config import versions  # noqa: E402
 from platform_config.guardrails import (  # noqa: E402
     GUARDRAIL,
@@ -87,7 +88,7 @@ def _annotations(entry: dict[str, Any], profile: versions.ReleaseProfile) -> dic
         "policies.kyverno.io/category": entry["category"],
         "policies.kyverno.io/severity": entry["severity"],
         "policies.kyverno.io/subject": entry["subject"],
-        "kyverno.io/kyverno-version": profile.charts["kyverno"].app_version.lstrip("v"),
+        "kyverno.io/kyverno-version": app_version("kyverno", profile.name).lstrip("v"),
         "kyverno.io/kubernetes-version": profile.kubernetes.version,
         "policies.kyverno.io/description": entry["description"],
     }

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from platform_config.addons import ADDONS, version_key
+from platform_config.upgrade_steps import PROSE_STEPS
 
 LIFECYCLE = "lifecycle"
 TSV = f"{LIFECYCLE}/chart-versions.tsv"
@@ -354,7 +355,19 @@ def derive_lifecycle(shared: Path, sources: list[dict[str, str]]) -> dict[str, s
     files[f"{LIFECYCLE}/amazon-eks-ami.json"] = dump(ami_releases(shared))
     files[f"{LIFECYCLE}/kubernetes-apis.json"] = dump(api_removals(shared))
     files[f"{LIFECYCLE}/NOTICE"] = notice(sources, sorted(used), shared)
+    files[f"{LIFECYCLE}/urls.json"] = dump(source_urls(sources, used | {s.source for s in PROSE_STEPS}))
     return files
+
+
+def source_urls(sources: list[dict[str, str]], used: set[str]) -> dict[str, str]:
+    """Each source file's upstream address at its pinned commit, so the plan's reading list works on a fork
+    without ../shared (the derived table, made from tags, has none)."""
+    rows = {r["file"]: r for r in sources}
+    return {
+        rel: f"https://{rows[rel]['repo']}/blob/{rows[rel]['commit']}/{rows[rel]['path']}"
+        for rel in sorted(used)
+        if rel in rows and rows[rel]["repo"].startswith("github.com/")
+    }
 
 
 def notice(sources: list[dict[str, str]], used: list[str], shared: Path) -> str:

@@ -1,4 +1,5 @@
-"""Derive upstream_facts/ (schemas, key trees, IAM facts, pins; no upstream prose) from ../shared/upstream."""
+"""Derive upstream_facts/ (schemas, key trees, IAM facts, pins; no upstream prose) from the upstream files locked in
+upstream_facts/sources.json (../shared/upstream is an offline cache; else a clone or the raw URL at the commit)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ if __package__ in (None, ""):  # run as a script: the repo root holds platform_c
 
 from platform_config.addons import Addon, addon, addons
 from platform_config.versions import PROFILES, ReleaseProfile
-from tools.derive_lifecycle import derive_lifecycle
+from tools.derive_lifecycle import LIFECYCLE, derive_lifecycle
+from tools.upstream_sources import LOCK, Fetcher, Origin, Upstream, UpstreamError, manifest_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = ROOT.parent / "shared" / "upstream"
@@ -40,18 +42,18 @@ def value_addons(profile: ReleaseProfile) -> list[Addon]:
     return list(seen.values())
 
 
-def crd_files(shared: Path, profile: ReleaseProfile) -> list[tuple[str, str]]:
-    """(source CRD file relative to shared/upstream, facts name) of one profile: each add-on's CRDs at its pin. A
+def crd_files(src: Upstream, profile: ReleaseProfile) -> list[tuple[str, str]]:
+    """(source CRD file `<upstream>-<version>/<path>`, facts name) of one profile: each add-on's CRDs at its pin. A
     file may hold several CRDs (the load balancer controller's crds.yaml): the name picks one."""
     out = []
     for record in addons(profile.name):
         for crd in record.crds_at(profile):
             candidates = [f"{record.upstream_dir(profile)}/{path}" for path in crd.paths]
-            found = next((rel for rel in candidates if (shared / rel).is_file()), None)
+            found = next((rel for rel in candidates if src.has(rel)), None)
             if found is None:
-                raise SystemExit(
-                    f"{record.release}: CRD {crd.name} is in none of {candidates} under {shared}; "
-                    "fix its paths in platform_config/addons.py or the upstream data"
+                raise UpstreamError(
+                    f"{record.release}: CRD {crd.name} is in none of {candidates} upstream; "
+                    "fix its paths in platform_config/addons.py"
                 )
             out.append((found, crd.name))
     return out
@@ -105,9 +107,8 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=loader)
 
 
-def derive_crd(path: Path, name: str | None = None) -> tuple[str, dict[str, Any]]:
-    """The facts of the CRD `name` (`<group>_<plural>`) in `path`; a one-CRD file needs no name."""
-    text = path.read_text()
+def derive_crd(text: str, name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The facts of the CRD `name` (`<group>_<plural>`) in a file's text; a one-CRD file needs no name."""
     # Argo CD ships CRDs as Helm templates; dropping template lines leaves the plain CRD (see MANIFEST.md).
     text = "\n".join(line for line in text.splitlines() if "{{" not in line)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -118,9 +119,7 @@ def derive_crd(path: Path, name: str | None = None) -> tuple[str, dict[str, Any]
     elif name in by_name:
         crd = by_name[name]
     else:
-        raise SystemExit(
-            f"{path}: no CRD {name!r} among {sorted(by_name)}; fix its CrdSource in platform_config/addons.py"
-        )
+        raise UpstreamError(f"no CRD {name!r} among {sorted(by_name)}; fix its CrdSource in platform_config/addons.py")
     spec = crd["spec"]
     versions: dict[str, Any] = {}
     for version in spec["versions"]:
@@ -235,8 +234,8 @@ def _statement_facts(statement: dict[str, Any]) -> dict[str, Any]:
     return fact
 
 
-def derive_cfn(path: Path) -> dict[str, Any]:
-    template = yaml.load(path.read_text(), Loader=CfnLoader)  # CfnLoader is a SafeLoader
+def derive_cfn(text: str, path: str) -> dict[str, Any]:
+    template = yaml.load(text, Loader=CfnLoader)  # CfnLoader is a SafeLoader
     resources: dict[str, Any] = template["Resources"]
     out: dict[str, Any] = {
         "parameters": sorted(template.get("Parameters", {})),
@@ -257,6 +256,8 @@ def derive_cfn(path: Path) -> dict[str, Any]:
             # Karpenter 1.0 has one controller policy; 1.14 splits it into six (same Sid namespace).
             out["controller_policies"][name] = {
                 "name": _cfn_str(props.get("ManagedPolicyName")),
+                # The reference's statement order: constructs_lib/karpenter_iam.py writes the policy in it.
+                "sids": [s["Sid"] for s in doc["Statement"]],
                 "statements": statements,
                 "actions": sorted({a for s in statements.values() for a in s["actions"]}),
             }
@@ -292,6 +293,8 @@ def derive_cfn(path: Path) -> dict[str, Any]:
     sids = [sid for policy in out["controller_policies"].values() for sid in policy["statements"]]
     if len(sids) != len(set(sids)):
         raise SystemExit(f"{path}: controller policy Sids repeat across policies; facts are keyed by Sid")
+    # The reference's policy order (its resources in template order), so our managed policies follow it.
+    out["controller_policy_order"] = [n for n, r in resources.items() if r["Type"] == "AWS::IAM::ManagedPolicy"]
     out["controller_actions"] = sorted({a for p in out["controller_policies"].values() for a in p["actions"]})
     return out
 
@@ -301,18 +304,18 @@ def lbc_policy_facts(controller_version: str) -> str:
     return f"{LBC_RELEASE}/iam_policy-{controller_version}.json"
 
 
-def derive_iam_policy(path: Path, controller_version: str) -> dict[str, Any]:
+def derive_iam_policy(text: str, controller_version: str) -> dict[str, Any]:
     """The reference IAM policy's statements in upstream order (effect, actions, resources, conditions)."""
-    doc = json.loads(path.read_text())
+    doc = json.loads(text)
     statements = [_statement_facts(s) for s in doc["Statement"]]
     return {"controller_version": controller_version, "version": doc.get("Version"), "statements": statements}
 
 
-def derive_pins(shared: Path, profile: ReleaseProfile) -> dict[str, Any]:
+def derive_pins(src: Upstream, profile: ReleaseProfile) -> dict[str, Any]:
     pins: dict[str, Any] = {}
     for record in sorted(value_addons(profile), key=lambda a: a.chart):
         chart, rel = record.chart, record.chart_dir(profile)
-        meta = _load_yaml((shared / rel / "Chart.yaml").read_text())
+        meta = _load_yaml(src.text(f"{rel}/Chart.yaml"))
         pins[chart] = {
             "name": meta["name"],
             "version": str(meta["version"]),
@@ -325,37 +328,23 @@ def derive_pins(shared: Path, profile: ReleaseProfile) -> dict[str, Any]:
     return pins
 
 
-def _manifest_sources(shared: Path) -> list[dict[str, str]]:
-    """Rows of MANIFEST.md's Files table: local file, repo, ref, commit, original path, licence."""
-    rows = []
-    for line in (shared / "MANIFEST.md").read_text().splitlines():
-        cells = [c.replace("`", "").strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 9 and re.fullmatch(r"[0-9a-f]{40}", cells[3]):
-            rows.append(
-                {"file": cells[0], "repo": cells[1], "ref": cells[2], "commit": cells[3], "path": cells[4]}
-                | {"license": cells[8]}
-            )
-    return rows
-
-
-def nearest_notice(shared: Path, rel: str) -> str | None:
-    """The folder (relative to shared/upstream) of the NOTICE nearest to a source file, up to its top folder: a
-    folder holding two repositories (the load balancer controller's) has one NOTICE per repository."""
-    parts = rel.split("/")[:-1]
-    for depth in range(len(parts), 0, -1):
-        folder = "/".join(parts[:depth])
-        if (shared / folder / "NOTICE").is_file():
+def nearest_notice(src: Upstream, rel: str) -> str | None:
+    """The folder of the NOTICE nearest to a source file: its top folder's, or (a folder holding two repositories,
+    the load balancer controller's) the NOTICE of the repository folder beneath it."""
+    parts = rel.split("/")
+    for folder in ("/".join(parts[:1]), "/".join(parts[:2]))[: 2 if len(parts) > 2 else 1]:
+        if src.has(f"{folder}/NOTICE"):
             return folder
     return None
 
 
-def notice_text(shared: Path, used: dict[str, list[str]]) -> str:
-    rows = {r["file"]: r for r in _manifest_sources(shared)}
+def notice_text(src: Upstream, used: dict[str, list[str]]) -> str:
     lines = [
         "upstream_facts/ - derived facts from pinned upstream files",
         "",
-        "Generated by tools/derive_upstream.py from ../shared/upstream (see its MANIFEST.md).",
-        "Do not edit by hand: run `python tools/derive_upstream.py` to regenerate, `--check` to verify.",
+        "Generated by tools/derive_upstream.py from the upstream files locked in upstream_facts/sources.json",
+        "(each pinned by commit and git blob id). Do not edit by hand: run `make derive` to regenerate,",
+        "`python tools/derive_upstream.py --check` to verify.",
         "",
         "These files are derived facts only: CRD schema structure (types, required fields, enums,",
         "patterns, x-kubernetes-* markers, CEL validation rules and their short messages), Helm values",
@@ -371,13 +360,11 @@ def notice_text(shared: Path, used: dict[str, list[str]]) -> str:
     for profile in sorted(used):
         lines += ["", f"Sources of the {profile} profile:", ""]
         for rel in sorted(used[profile]):
-            row = rows.get(rel)
-            if row is None:
-                raise SystemExit(f"{rel} is not listed in {shared / 'MANIFEST.md'}")
-            lines.append(f"- {row['repo']} @ {row['ref']} ({row['commit']}): {row['path']} [{row['license']}]")
-            notice_dir = nearest_notice(shared, rel)
+            row = src.entry(rel)
+            lines.append(f"- {row.repo} @ {row.ref} ({row.commit}): {row.path} [{row.license}]")
+            notice_dir = nearest_notice(src, rel)
             if notice_dir is not None:
-                text = (shared / notice_dir / "NOTICE").read_text().strip()
+                text = src.text(f"{notice_dir}/NOTICE").strip()
                 notices.setdefault(text, []).append(notice_dir)
     # Apache-2.0 section 4(d): a source's NOTICE file travels with derivative works.
     for text, dirs in notices.items():
@@ -396,54 +383,86 @@ def dump(obj: Any, compact: bool = False) -> str:
     return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
-def derive_profile(shared: Path, profile: ReleaseProfile) -> tuple[dict[str, str], list[str]]:
+def derive_profile(src: Upstream, profile: ReleaseProfile) -> tuple[dict[str, str], list[str]]:
     """({path under upstream_facts/<profile>/: content}, source files used) for one release profile."""
     files: dict[str, str] = {}
     used: list[str] = []
-    for rel, crd_name in crd_files(shared, profile):
-        name, fact = derive_crd(shared / rel, crd_name)
+    for rel, crd_name in crd_files(src, profile):
+        name, fact = derive_crd(src.text(rel), crd_name)
         files[f"crds/{name}.json"] = dump(fact, compact=True)
         used.append(rel)
     for record in value_addons(profile):
         chart, rel = record.chart, record.chart_dir(profile)
-        values_path = shared / rel / "values.yaml"
-        values = _load_yaml(values_path.read_text()) or {}
+        values = _load_yaml(src.text(f"{rel}/values.yaml")) or {}
         files[f"values/{chart}.keys.json"] = dump({"chart": chart, "tree": key_tree(values)})
         used += [f"{rel}/values.yaml", f"{rel}/Chart.yaml"]
-        schema_path = shared / rel / "values.schema.json"
-        if schema_path.exists():
-            files[f"values/{chart}.schema.json"] = dump(strip_schema(json.loads(schema_path.read_text())))
+        if src.has(f"{rel}/values.schema.json"):
+            files[f"values/{chart}.schema.json"] = dump(strip_schema(json.loads(src.text(f"{rel}/values.schema.json"))))
             # Helm validates the schema against defaults merged with user values: the defaults are needed.
             files[f"values/{chart}.defaults.json"] = dump(values)
             used.append(f"{rel}/values.schema.json")
-    files["karpenter/reference-cfn.json"] = dump(derive_cfn(shared / cfn_file(profile)))
+    files["karpenter/reference-cfn.json"] = dump(derive_cfn(src.text(cfn_file(profile)), cfn_file(profile)))
     used.append(cfn_file(profile))
+    pins = derive_pins(src, profile)
     for record in addons(profile.name):
         if record.release == LBC_RELEASE:
-            pin = record.pin(profile)
+            version = pins[record.chart]["appVersion"]
             rel = f"{record.upstream_dir(profile)}/{LBC_POLICY}"
-            files[lbc_policy_facts(pin.app_version)] = dump(derive_iam_policy(shared / rel, pin.app_version))
+            files[lbc_policy_facts(version)] = dump(derive_iam_policy(src.text(rel), version))
             used.append(rel)
-    files["chart_pins.json"] = dump(derive_pins(shared, profile))
+    files["chart_pins.json"] = dump(pins)
     return files, sorted(set(used))
 
 
-def derive(shared: Path) -> dict[str, str]:
+def derive(src: Upstream) -> dict[str, str]:
     """Return {relative output path: file content} for everything in upstream_facts/ (every profile)."""
     files: dict[str, str] = {}
     used: dict[str, list[str]] = {}
     for name, profile in sorted(PROFILES.items()):
-        profile_files, used[name] = derive_profile(shared, profile)
+        profile_files, used[name] = derive_profile(src, profile)
         files.update({f"{name}/{rel}": content for rel, content in profile_files.items()})
-    files["NOTICE"] = notice_text(shared, used)
-    # The upgrade planner's compatibility data: its own folder and NOTICE, so the files above stay as they were.
-    files.update(derive_lifecycle(shared, _manifest_sources(shared)))
+    files["NOTICE"] = notice_text(src, used)
+    # The upgrade planner's compatibility data (tools/derive_lifecycle.py) reads ../shared/upstream/lifecycle, a
+    # mirror of many tags rather than pinned files: without it, the committed lifecycle/ facts are kept as they are.
+    shared = src.fetcher.shared
+    if shared is not None and (shared / LIFECYCLE).is_dir():
+        files.update(derive_lifecycle(shared, list(manifest_rows(shared).values())))
     return files
 
 
-def write(files: dict[str, str], out: Path) -> None:
+def origin(name: str) -> Origin:
+    """Where a local upstream name (`<upstream>-<version>/<path>`) lives upstream: the registry's source of the
+    add-on whose pinned folder it is in, at the ref of that pin (the chart ref for files of a chart folder)."""
+    for profile in PROFILES.values():
+        records = [a for a in addons(profile.name) if name.startswith(a.upstream_dir(profile) + "/")]
+        sources = [a for a in records if a.source is not None]
+        if not sources:
+            continue
+        source = sources[0].source
+        assert source is not None
+        path = name.split("/", 1)[1]
+        version = sources[0].pin(profile).version
+        in_chart = any(name.startswith(a.chart_dir(profile) + "/") for a in records)
+        ref = (source.chart_ref if in_chart and source.chart_ref else source.tag).format(version=version)
+        return Origin(repo=source.repo, ref=ref, path=path, license=source.license)
+    raise UpstreamError(f"{name}: no add-on in platform_config/addons.py has this pinned upstream folder")
+
+
+def _derived(path: Path, out: Path, keep: tuple[str, ...] = ()) -> bool:
+    """Every file under upstream_facts/ is derived but the lock of its sources (an input, reviewed by hand) and
+    what this run could not derive (`keep`: folders left as committed)."""
+    rel = path.relative_to(out).as_posix()
+    return path.is_file() and rel != LOCK.name and not rel.startswith(keep)
+
+
+def kept(files: dict[str, str]) -> tuple[str, ...]:
+    """Folders this run left as committed: lifecycle/ when ../shared/upstream/lifecycle is absent."""
+    return () if any(rel.startswith(f"{LIFECYCLE}/") for rel in files) else (f"{LIFECYCLE}/",)
+
+
+def write(files: dict[str, str], out: Path, keep: tuple[str, ...] = ()) -> None:
     for old in sorted(out.rglob("*")) if out.exists() else []:
-        if old.is_file() and old.relative_to(out).as_posix() not in files:
+        if _derived(old, out, keep) and old.relative_to(out).as_posix() not in files:
             old.unlink()  # a fact no longer derived must not linger
     for rel, content in sorted(files.items()):
         target = out / rel
@@ -451,10 +470,10 @@ def write(files: dict[str, str], out: Path) -> None:
         target.write_text(content)
 
 
-def check(files: dict[str, str], out: Path) -> list[str]:
+def check(files: dict[str, str], out: Path, keep: tuple[str, ...] = ()) -> list[str]:
     """Differences between a fresh derivation and the committed upstream_facts/."""
     problems = []
-    existing = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    existing = {p.relative_to(out).as_posix() for p in out.rglob("*") if _derived(p, out, keep)}
     for rel in sorted(existing - set(files)):
         problems.append(f"{rel}: committed but no longer derived")
     for rel, content in sorted(files.items()):
@@ -469,34 +488,85 @@ def check(files: dict[str, str], out: Path) -> list[str]:
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
+def _clone_arg(text: str) -> tuple[str, Path]:
+    name, sep, path = text.partition("=")
+    if not sep or name.count("/") != 1 or not Path(path).is_dir():
+        raise argparse.ArgumentTypeError(f"--git {text!r}: accepted is OWNER/NAME=DIR of an existing clone")
+    return name, Path(path)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="path to shared/upstream")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="offline cache: path to shared/upstream")
     parser.add_argument("--out", type=Path, default=OUT, help=argparse.SUPPRESS)
-    parser.add_argument("--check", action="store_true", help="fail if upstream_facts/ is not up to date")
-    args = parser.parse_args(argv)
-    if not (args.shared / "MANIFEST.md").exists():
-        print(
-            f"error: {args.shared} has no MANIFEST.md; pass --shared <path to shared/upstream>",
-            file=sys.stderr,
-        )
-        return 2
-    files = derive(args.shared)
+    parser.add_argument("--lock-file", type=Path, default=LOCK, help=argparse.SUPPRESS)
+    parser.add_argument("--cache", type=Path, default=None, help="download cache (default .upstream-cache/)")
+    parser.add_argument("--check", action="store_true", help="fail if upstream_facts/ or its lock is not up to date")
+    parser.add_argument(
+        "--update-lock",
+        action="store_true",
+        help="lock the upstream files of new pins (from ../shared, a clone or the raw URL) and drop unused ones",
+    )
+    parser.add_argument(
+        "--git", type=_clone_arg, action="append", default=[], metavar="OWNER/NAME=DIR", help="a local clone"
+    )
+    parser.add_argument("--raw-base", default=None, help="raw file base URL: <base>/<owner>/<name>/<commit>/<path>")
+    parser.add_argument("--git-base", default=None, help="git remote base for resolving tags: <base>/<owner>/<name>")
+    parser.add_argument("--offline", action="store_true", help="never use the network (../shared, cache, clones)")
+    return parser.parse_args(argv)
+
+
+def fetcher_of(args: argparse.Namespace) -> Fetcher:
+    fetcher = Fetcher(
+        shared=args.shared if (args.shared / "MANIFEST.md").is_file() else None,
+        clones=dict(args.git),
+        offline=args.offline,
+    )
+    if args.cache is not None:
+        fetcher.cache = args.cache
+    if args.raw_base:
+        fetcher.raw_base = args.raw_base
+    if args.git_base:
+        fetcher.git_base = args.git_base
+    return fetcher
+
+
+def run(args: argparse.Namespace, src: Upstream) -> int:
+    files = derive(src)
+    where = "the locked upstream files"
     if args.check:
-        problems = check(files, args.out)
+        problems = check(files, args.out, kept(files))
+        problems += [f"{LOCK.name}: {name} is locked but no longer read" for name in src.stale()]
         if problems:
-            print(
-                f"upstream_facts/ is stale vs {args.shared}; run python tools/derive_upstream.py",
-                file=sys.stderr,
-            )
+            print(f"upstream_facts/ is stale vs {where}; run `make derive`", file=sys.stderr)
             print("\n".join(problems), file=sys.stderr)
             return 1
-        print(f"upstream_facts/ matches a fresh derivation from {args.shared} ({len(files)} files)")
+        print(f"upstream_facts/ matches a fresh derivation from {where} ({len(files)} files)")
         return 0
-    write(files, args.out)
+    if args.update_lock:
+        src.write_lock()
+        for name in src.added:
+            entry = src.files[name]
+            print(f"locked {name}: {entry.repo} {entry.commit[:12]} blob {entry.blob} (review it)")
+    write(files, args.out, kept(files))
+    for folder in kept(files):
+        print(f"kept upstream_facts/{folder} as committed: deriving it needs ../shared/upstream/{folder}")
     total = sum(len(c.encode()) for c in files.values())
     print(f"wrote {len(files)} files, {total} bytes, to {args.out}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.check and args.update_lock:
+        print("error: --check and --update-lock exclude each other", file=sys.stderr)
+        return 2
+    src = Upstream(fetcher_of(args), origin, update=args.update_lock, lock_path=args.lock_file)
+    try:
+        return run(args, src)
+    except UpstreamError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

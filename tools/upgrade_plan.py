@@ -25,7 +25,13 @@ from tools.rendered_apis import committed as rendered_inventory
 ROOT = Path(__file__).resolve().parent.parent
 AMI = compat.AMI_COMPONENT
 CRD_CHART = {"karpenter": "karpenter-crd"}  # a controller and the chart that carries its CRDs
-SHARED_PREFIX = "../shared/upstream/"  # where the notes files are (MANIFEST.md); the facts name them from there
+SHARED_PREFIX = "../shared/upstream/"  # where a notes file is when the derived facts hold no address for it
+
+
+def notes_link(source: str, anchor: str = "") -> str:
+    """The notes file at its pinned upstream commit (upstream_facts/lifecycle/urls.json), else its offline copy."""
+    urls = json.loads((compat.LIFECYCLE / "urls.json").read_text())
+    return (urls.get(source) or f"{SHARED_PREFIX}{source}") + (f"#{anchor}" if anchor else "")
 
 
 def platform_state(name: str) -> dict[str, Any]:
@@ -120,8 +126,7 @@ def _notes(chart: str, old: str, new: str) -> list[str]:
     out: list[tuple[tuple[int, ...], str]] = []
     for note in facts["notes"]:
         if version_key(a) < version_key(note["to"]) <= version_key(b):
-            anchor = f"#{note['anchor']}" if note["anchor"] else ""
-            out.append((version_key(note["to"]), f"{SHARED_PREFIX}{note['source']}{anchor}"))
+            out.append((version_key(note["to"]), notes_link(note["source"], note["anchor"])))
     return list(dict.fromkeys(text for _, text in sorted(out)))
 
 
@@ -129,7 +134,7 @@ def _crd_steps(chart: str, old: str, new: str) -> list[str]:
     facts = compat.chart_facts(chart)
     return [
         f"apply the chart's CRDs server-side first (kubectl apply --server-side): "
-        f"{SHARED_PREFIX}{note['source']}#{note['anchor']}"
+        f"{notes_link(note['source'], note['anchor'])}"
         for note in facts["notes"]
         if "crds-server-side" in note.get("steps", [])
         and version_key(old) < version_key(note["to"]) <= version_key(new)
@@ -138,7 +143,7 @@ def _crd_steps(chart: str, old: str, new: str) -> list[str]:
 
 def _prose(chart: str, old: str, new: str) -> list[str]:
     return [
-        f"{s.kind}: {s.text} ({SHARED_PREFIX}{s.source}#{s.anchor})"
+        f"{s.kind}: {s.text} ({notes_link(s.source, s.anchor)})"
         for s in PROSE_STEPS
         if s.chart == chart and version_key(old) < version_key(s.to) <= version_key(new)
     ]

@@ -49,6 +49,9 @@ class UpstreamRepo:
     tag: str
     chart_ref: str = ""
     license: str = "Apache-2.0"
+    # The subfolder of the add-on's upstream folder that holds this repository's files, when the folder holds
+    # several repositories (the load balancer controller's: eks-charts/ and aws-load-balancer-controller/).
+    folder: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +92,8 @@ class Addon:
     profiles: tuple[str, ...] = field(default_factory=tuple)
     # Where tools/derive_upstream.py fetches (and locks) its upstream files at the pin.
     source: UpstreamRepo | None = None
+    # Further repositories of the same upstream folder, each in its own `folder`.
+    more_sources: tuple[UpstreamRepo, ...] = ()
 
     def pin(self, profile: ReleaseProfile) -> ChartPin:
         return profile.charts[self.chart]
@@ -245,8 +250,17 @@ ADDONS: tuple[Addon, ...] = (
         construct_id="LoadBalancerController",
         # Its ServiceMonitor needs the CRD; Pod Identity credentials are injected when a pod starts.
         after=("namespace-guards", "kube-prometheus-stack", "lb-controller-identity"),
-        # No `source`: its folder holds two repositories (the chart from aws/eks-charts, which has no per-chart
-        # tags, and the IAM policy from the controller's tag), locked from ../shared/upstream's MANIFEST rows.
+        # Its folder holds two repositories: the chart of aws/eks-charts (no per-chart tags: a new pin resolves
+        # master, so check the commit that set the version) and the IAM policy at the controller's tag (chart 3.x
+        # carries the controller of its own version; seed's 1.11.0 / v2.11.0 is locked from ../shared).
+        source=UpstreamRepo("github.com/aws/eks-charts", "master", folder="eks-charts"),
+        more_sources=(
+            UpstreamRepo(
+                "github.com/kubernetes-sigs/aws-load-balancer-controller",
+                "v{version}",
+                folder="aws-load-balancer-controller",
+            ),
+        ),
         upstream="aws-load-balancer-controller",
         chart_path=LBC_CHART,
         lifecycle="eks-charts",

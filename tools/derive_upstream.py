@@ -441,6 +441,11 @@ def origin(name: str) -> Origin:
         source = sources[0].source
         assert source is not None
         path = name.split("/", 1)[1]
+        # A folder of several repositories: the one whose subfolder holds the file (paths are relative to it).
+        for candidate in (source, *sources[0].more_sources):
+            if candidate.folder and path.startswith(candidate.folder + "/"):
+                source, path = candidate, path.removeprefix(candidate.folder + "/")
+                break
         version = sources[0].pin(profile).version
         in_chart = any(name.startswith(a.chart_dir(profile) + "/") for a in records)
         ref = (source.chart_ref if in_chart and source.chart_ref else source.tag).format(version=version)

@@ -25,7 +25,7 @@ ARGS ?=
 DEPLOY_FLAGS ?= --require-approval broadening
 
 .PHONY: help deps synth test lint typecheck unit diff deploy destroy bench snapshot-update verify derive clean diagram \
-	charts capacity upgrade-plan
+	charts capacity cost upgrade-plan
 
 help: ## list every target with one line
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1\t\2/' | expand -t 24
@@ -140,6 +140,14 @@ verify: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## synth plus every off
 
 capacity: synth .tools/.installed charts ## pod requests vs capacity per node pool, from the render of cdk.out
 	$(PY) tools/capacity.py cdk.out
+
+# make cost ARGS="-c nat_gateways=3" DATE=2027-09-01 ASSUME="nat_gb_per_month=500 alb_lcu=2" (keys: make cost's table)
+DATE ?=
+ASSUME ?=
+# Synthesizes without the synth summary: its cost line would render the platform a second time.
+cost: deps .tools/.installed charts ## synth, then the monthly cost plan: fixed items, NodePools, Spot saving (JSON too)
+	$(CDK) synth $(CDK_FLAGS) --quiet --output cdk.out $(ARGS)
+	$(PY) tools/cost_plan.py cdk.out$(if $(DATE), --date $(DATE))$(foreach a,$(ASSUME), --assume $(a))
 
 bench: deps .tools/.installed charts ## median time of cdk synth and of the test suite, with progress
 	$(PY) tools/bench.py

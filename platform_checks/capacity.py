@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
+from platform_checks import pricing
 from platform_checks.quantity import parse_quantity
 from platform_checks.wiring import name_of, pod_spec
 from platform_config import placement
@@ -37,7 +39,7 @@ class InstanceSpec:
     def max_pods(self) -> int:
         return self.enis * (self.ipv4_per_eni - 1) + 2
 
-    @property
+    @cached_property
     def allocatable_cpu(self) -> Fraction:
         """Cores left for pods after the kubelet's CPU reservation."""
         reserved_millis = Fraction(0)
@@ -45,30 +47,11 @@ class InstanceSpec:
             reserved_millis += 60 if core == 1 else 10 if core == 2 else 5 if core <= 4 else Fraction(5, 2)
         return self.vcpus - reserved_millis / 1000
 
-    @property
+    @cached_property
     def allocatable_memory(self) -> Fraction:
         """Bytes left for pods after kube-reserved memory and the 100 Mi hard-eviction threshold."""
         reserved_mib = 255 + 11 * self.max_pods + 100
         return Fraction((self.memory_mib - reserved_mib) * MIB)
-
-
-def _sizes(memory_per_vcpu_gib: int) -> dict[str, InstanceSpec]:
-    # large: 2 vCPU, 3 ENIs x 10 IPv4; xlarge: 4 vCPU, 4 x 15; 2xlarge: 8 vCPU, 4 x 15 (Nitro m/c/r families).
-    return {
-        "large": InstanceSpec(2, 2 * memory_per_vcpu_gib * 1024, 3, 10),
-        "xlarge": InstanceSpec(4, 4 * memory_per_vcpu_gib * 1024, 4, 15),
-        "2xlarge": InstanceSpec(8, 8 * memory_per_vcpu_gib * 1024, 4, 15),
-    }
-
-
-# The general-purpose (4 GiB/vCPU), compute (2 GiB/vCPU) and memory (8 GiB/vCPU) families a system node group
-# typically uses; tests check every name exists in botocore's EC2 model. Add a family here to plan with it.
-INSTANCE_SPECS: dict[str, InstanceSpec] = {
-    f"{family}.{size}": spec
-    for families, gib in ((("m5", "m6i", "m6a", "m7i", "m7a"), 4), (("c6i", "c6a", "c7i"), 2), (("r6i", "r7i"), 8))
-    for family in families
-    for size, spec in _sizes(gib).items()
-}
 
 
 class CapacityError(ValueError):
@@ -76,12 +59,16 @@ class CapacityError(ValueError):
 
 
 def instance_spec(instance_type: str) -> InstanceSpec:
-    if instance_type not in INSTANCE_SPECS:
+    """The published figures of a type: vCPUs and memory from the Spot Advisor snapshot, ENIs and IPv4 addresses per
+    ENI from Karpenter's ENI table (both derived into upstream_facts/pricing/)."""
+    sizes = pricing.spot_advisor()["instance_types"].get(instance_type)
+    limits = pricing.vpc_limits().get(instance_type)
+    if sizes is None or limits is None:
         raise CapacityError(
-            f"system_node_instance_types: {instance_type} has no capacity figures; accepted: "
-            f"{', '.join(sorted(INSTANCE_SPECS))} (add it to platform_checks/capacity.py INSTANCE_SPECS)"
+            f"system_node_instance_types: {instance_type} has no capacity figures; accepted: a type that "
+            "upstream_facts/pricing/ holds vCPUs and memory (spot-advisor.json) and ENI limits (vpc-limits.json) for"
         )
-    return INSTANCE_SPECS[instance_type]
+    return InstanceSpec(int(sizes[0]), round(float(sizes[1]) * 1024), int(limits[0]), int(limits[1]))
 
 
 @dataclass
@@ -156,7 +143,7 @@ def pool_of(spec: Mapping[str, Any]) -> str:
     return placement.SPOT_NODEPOOL
 
 
-def _replicas(obj: Mapping[str, Any]) -> int:
+def replicas_of(obj: Mapping[str, Any]) -> int:
     value = (obj.get("spec") or {}).get("replicas")
     return 1 if value is None else int(value)
 
@@ -204,7 +191,7 @@ def plan(
             ds_cpu, ds_mem = ds_cpu + cpu, ds_mem + mem
             replicas, target = system_min_size, pools["system"]
         else:
-            replicas, where = _replicas(obj), pool_of(found[0])
+            replicas, where = replicas_of(obj), pool_of(found[0])
             if where not in pools:
                 raise CapacityError(f"{name_of(obj)}: placed on pool {where}, which has no NodePool")
             target = pools[where]

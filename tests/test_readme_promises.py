@@ -174,7 +174,7 @@ def test_readme_and_runbook_name_the_addons_stack() -> None:
     assert "eks-platform-Addons" in (ROOT / "docs" / "runbook.md").read_text()
 
 
-def test_runbook_forwards_every_ui_and_costs_cover_every_item() -> None:
+def test_runbook_forwards_every_ui_and_shows_a_generated_cost_plan_per_profile() -> None:
     from constructs_lib.access import uis
     from platform_config.versions import PROFILES
 
@@ -182,11 +182,10 @@ def test_runbook_forwards_every_ui_and_costs_cover_every_item() -> None:
     for profile in PROFILES:
         for ui in uis(profile).values():
             assert f"`{ui.port_forward}`" in runbook, (profile, ui.name)
+    # The plans themselves are generated and kept fresh by tests/test_cost_surfaces.py.
     costs = runbook.split("## 13. What it costs", 1)[1]
-    for item in ("EKS control plane", "$0.10/h standard", "$0.60/h extended", "system nodes", "NAT gateways",
-                 "interface endpoints", "EBS volumes", "CloudWatch Logs", "Karpenter Spot pool",
-                 "Karpenter On-Demand pool"):  # fmt: skip
-        assert item in costs, item
+    for profile in PROFILES:
+        assert f"<!-- cost-plan {profile}:" in costs and f"<!-- end cost-plan {profile} -->" in costs, profile
 
 
 def test_runbook_exception_example_targets_an_enforce_policy() -> None:

@@ -17,7 +17,7 @@ from platform_checks.values import check_values
 from platform_config.addons import addons
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES
-from tools import derive_upstream
+from tools import derive_pricing, derive_upstream
 from tools.upstream_sources import load_lock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,8 +82,10 @@ EXPECTED_CRDS = {
 }
 
 
-def test_facts_hold_one_folder_per_release_profile_the_lifecycle_folder_one_notice_and_the_lock() -> None:
-    assert sorted(p.name for p in FACTS.iterdir()) == sorted(["NOTICE", "lifecycle", "sources.json", *PROFILE_NAMES])
+def test_facts_hold_one_folder_per_release_profile_the_lifecycle_and_pricing_folders_one_notice_and_the_lock() -> None:
+    assert sorted(p.name for p in FACTS.iterdir()) == sorted(
+        ["NOTICE", "lifecycle", derive_pricing.PRICING_DIR, "sources.json", *PROFILE_NAMES]
+    )
 
 
 @pytest.mark.parametrize("profile", sorted(EXPECTED_CRDS))

@@ -1,6 +1,7 @@
 """`make bench`: median `cdk synth` per release profile beside a one-bucket Python CDK app through the same CLI,
 the test suite, and where one synth's time goes. Targets: one profile's synth within 1.25x the one-bucket app's;
-the suite within 90 s; the upgrade plan with its check within 10 s."""
+the suite within 90 s; the upgrade plan with its check within 10 s; the cost plan within 5 s beyond the render it
+reuses."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ SYNTH_RATIO_TARGET = 1.25
 SUITE_TARGET_S = 90.0
 UPGRADE_PLAN_TARGET_S = 10.0  # issue 21: the oldest -> newest profile plan, offline, checked
 PHASE_RUNS = 3
+# make cost on a warm tree: the plan's own work beyond the render it reuses.
+COST_PLAN_TARGET_S = 5.0
 
 
 def run_timed(label: str, cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
@@ -72,6 +75,30 @@ def synth_times(runs: int) -> dict[str, tuple[float, float]]:
     }
 
 
+def cost_plan_times(runs: int = PHASE_RUNS) -> tuple[float, float]:
+    """Median seconds of the render make cost reuses and of the cost plan itself, on the reference assembly."""
+    from platform_checks.cost import plan_cost
+    from platform_checks.rendered import profile_of, render_platform
+    from tools.capacity import templates_of
+    from tools.cost_plan import region_of
+    from tools.diagram import reference_assembly
+
+    renders, plans = [], []
+    with tempfile.TemporaryDirectory() as out:
+        assembly = reference_assembly(Path(out))
+        templates = templates_of(assembly)
+        for n in range(1, runs + 1):
+            print(f"  cost plan {n}/{runs} ...", end="", flush=True)
+            start = time.perf_counter()
+            render = render_platform(profile_of(templates), templates)
+            middle = time.perf_counter()
+            plan_cost(render, region=region_of(assembly))
+            renders.append(middle - start)
+            plans.append(time.perf_counter() - middle)
+            print(f" render {renders[-1]:.1f} s, plan {plans[-1]:.1f} s", flush=True)
+    return statistics.median(renders), statistics.median(plans)
+
+
 def main(runs: int = 5) -> int:
     print(
         f"bench: {runs} rounds of cdk synth (one-bucket app, then each profile), {PHASE_RUNS} rounds of the phase "
@@ -83,6 +110,7 @@ def main(runs: int = 5) -> int:
     with tempfile.TemporaryDirectory() as out:
         phases = synth_phases.measure(apps, PHASE_RUNS, Path(out))
     baseline, baseline_cpu = times.pop("one-bucket")
+    cost_render_s, cost_plan_s = cost_plan_times()
     # The suite exactly as `make test` runs it (one pytest worker per core), without the lint and typecheck steps.
     suite = timed("test suite 1/1", ["make", "--no-print-directory", "unit"])
     ok = suite <= SUITE_TARGET_S
@@ -100,6 +128,11 @@ def main(runs: int = 5) -> int:
             f"(target <= {SYNTH_RATIO_TARGET}x); CPU {cpu:.1f} s = {cpu / baseline_cpu:.2f}x"
         )
     print(f"test suite (make unit, both profiles), 1 run: {suite:.1f} s (target <= {SUITE_TARGET_S:.0f} s)")
+    ok = ok and cost_plan_s <= COST_PLAN_TARGET_S
+    print(
+        f"make cost, reference configuration, median of {PHASE_RUNS}: render {cost_render_s:.1f} s (reused), "
+        f"plan {cost_plan_s:.1f} s (target <= {COST_PLAN_TARGET_S:.0f} s beyond the render)"
+    )
     print(f"upgrade plan and its check, 1 run: {plan_s:.1f} s (target <= {UPGRADE_PLAN_TARGET_S:.0f} s)")
     print(f"where one synth's time goes (python app directly, no CLI), median of {PHASE_RUNS}:")
     print(synth_phases.table(phases, apps))

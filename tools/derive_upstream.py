@@ -19,6 +19,7 @@ if __package__ in (None, ""):  # run as a script: the repo root holds platform_c
 from platform_config.addons import Addon, addon, addons
 from platform_config.versions import PROFILES, ReleaseProfile
 from tools.derive_lifecycle import LIFECYCLE, derive_lifecycle
+from tools.derive_pricing import PRICING_DIR, derive_pricing
 from tools.upstream_sources import LOCK, Fetcher, Origin, Upstream, UpstreamError, manifest_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -427,6 +428,10 @@ def derive(src: Upstream) -> dict[str, str]:
     shared = src.fetcher.shared
     if shared is not None and (shared / LIFECYCLE).is_dir():
         files.update(derive_lifecycle(shared, list(manifest_rows(shared).values())))
+    # The cost plan's price tables (tools/derive_pricing.py): their own folder and NOTICE, from
+    # ../shared/upstream/pricing; without it, the committed pricing/ facts are kept as they are.
+    if shared is not None and (shared / PRICING_DIR).is_dir():
+        files.update(derive_pricing(shared, dump, list(manifest_rows(shared).values())))
     return files
 
 
@@ -461,8 +466,8 @@ def _derived(path: Path, out: Path, keep: tuple[str, ...] = ()) -> bool:
 
 
 def kept(files: dict[str, str]) -> tuple[str, ...]:
-    """Folders this run left as committed: lifecycle/ when ../shared/upstream/lifecycle is absent."""
-    return () if any(rel.startswith(f"{LIFECYCLE}/") for rel in files) else (f"{LIFECYCLE}/",)
+    """Folders this run left as committed: lifecycle/ and pricing/ when their ../shared/upstream folder is absent."""
+    return tuple(f"{d}/" for d in (LIFECYCLE, PRICING_DIR) if not any(rel.startswith(f"{d}/") for rel in files))
 
 
 def write(files: dict[str, str], out: Path, keep: tuple[str, ...] = ()) -> None:

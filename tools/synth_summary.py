@@ -147,7 +147,23 @@ def summarize(out: Path) -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
+def cost_line(out: Path) -> str:
+    """One line from the cost plan (tools/cost_plan.py): the monthly total and what Spot saves; the render it needs
+    wants the chart archives (make charts) and the layer's helm, so without them the line says how to get it."""
+    from platform_checks.charts import ChartCacheError
+    from platform_checks.render import RenderError
+    from tools.cost_plan import plan_of, summary_line
+
+    try:
+        plan, _render = plan_of(out, None)
+    except (ChartCacheError, RenderError, OSError) as err:
+        return f"Cost: not planned ({str(err).splitlines()[0]}); `make cost` fills the charts and plans it"
+    return summary_line(plan)
+
+
 if __name__ == "__main__":
-    text, passed = summarize(Path(sys.argv[1] if len(sys.argv) > 1 else "cdk.out"))
+    out_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "cdk.out")
+    text, passed = summarize(out_dir)
     print(text)
+    print(cost_line(out_dir))
     sys.exit(0 if passed else 1)

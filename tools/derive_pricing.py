@@ -1,0 +1,133 @@
+"""Derive upstream_facts/pricing/ (On-Demand prices, ENI limits, Spot Advisor savings) from ../shared/upstream/pricing;
+called by tools/derive_upstream.py, so `--check` covers these files; their NOTICE is the folder's own."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+KARPENTER = "pricing/karpenter-provider-aws/v1.14.1"
+PRICE_FILES = {
+    "aws": f"{KARPENTER}/pkg/providers/pricing/zz_generated.pricing_aws.go",
+    "aws-us-gov": f"{KARPENTER}/pkg/providers/pricing/zz_generated.pricing_aws_us_gov.go",
+    "aws-cn": f"{KARPENTER}/pkg/providers/pricing/zz_generated.pricing_aws_cn.go",
+}
+VPC_LIMITS = f"{KARPENTER}/pkg/providers/instancetype/zz_generated.vpclimits.go"
+SPOT_ADVISOR = "pricing/spotinfo/master/internal/spot/data/spot-advisor-data.json"
+SOURCES = [*PRICE_FILES.values(), VPC_LIMITS, SPOT_ADVISOR]
+# The folder under upstream_facts/ (beside the profiles' folders): prices do not depend on a release profile.
+PRICING_DIR = "pricing"
+
+_GENERATED = re.compile(r"^// generated at (\S+) for (\S+)$", re.M)
+_REGION = re.compile(r'^\t"([a-z0-9-]+)": \{$')
+_PRICE = re.compile(r'"([a-z0-9.-]+)": ([0-9]+\.[0-9]+)')
+_LIMIT_START = re.compile(r'^\t"([a-z0-9.-]+)": \{$')
+_LIMIT_FIELD = re.compile(r"^\t\t(Interface|IPv4PerInterface|BranchInterface|Hypervisor|IsBareMetal):\s+(.+),$")
+# MANIFEST.md note P3: the feed has no date inside; its date is the commit that added the file.
+_SPOT_DATE = re.compile(r"Its data date is taken as \*\*(\d{4}-\d{2}-\d{2})\*\*")
+
+
+def on_demand(path: Path) -> dict[str, Any]:
+    """{generated_at, regions: {region: {type: "price text"}}} of one Karpenter price table (USD/h, Linux)."""
+    text = path.read_text()
+    found = _GENERATED.search(text)
+    if found is None:
+        raise SystemExit(f"{path}: no '// generated at' line")
+    regions: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in text.splitlines():
+        if match := _REGION.match(line):
+            current = regions.setdefault(match.group(1), {})
+        elif current is not None:
+            current.update(_PRICE.findall(line))
+    if not regions or not all(regions.values()):
+        raise SystemExit(f"{path}: no prices read")
+    return {"generated_at": found.group(1), "regions": regions}
+
+
+def vpc_limits(path: Path) -> dict[str, Any]:
+    """{generated_at, types: {type: [ENIs, IPv4 per ENI, branch ENIs, hypervisor, bare metal]}}."""
+    text = path.read_text()
+    found = re.search(r"^// This file was generated at (\S+)$", text, re.M)
+    if found is None:
+        raise SystemExit(f"{path}: no 'generated at' line")
+    types: dict[str, list[Any]] = {}
+    name: str | None = None
+    fields: dict[str, Any] = {}
+    for line in text.splitlines():
+        if match := _LIMIT_START.match(line):
+            name, fields = match.group(1), {}
+        elif name and (match := _LIMIT_FIELD.match(line)):
+            fields[match.group(1)] = json.loads(match.group(2))
+        elif name and line == "\t},":
+            types[name] = [fields[k] for k in ("Interface", "IPv4PerInterface", "BranchInterface", "Hypervisor")]
+            types[name].append(fields["IsBareMetal"])
+            name = None
+    if not types:
+        raise SystemExit(f"{path}: no VPC limits read")
+    return {"generated_at": found.group(1), "types": types}
+
+
+def spot_advisor(path: Path, manifest: str) -> dict[str, Any]:
+    """Linux savings % and interruption band per region and type, vCPUs and GiB per type, the bands' labels."""
+    found = _SPOT_DATE.search(manifest)
+    if found is None:
+        raise SystemExit("MANIFEST.md: no Spot Advisor data date (note P3: 'Its data date is taken as **...**')")
+    data = json.loads(path.read_text())
+    labels = [r["label"] for r in sorted(data["ranges"], key=lambda r: r["index"])]
+    return {
+        "date": found.group(1),
+        "bands": labels,
+        "instance_types": {t: [v["cores"], v["ram_gb"]] for t, v in data["instance_types"].items()},
+        "regions": {
+            region: {t: [v["s"], v["r"]] for t, v in oses.get("Linux", {}).items()}
+            for region, oses in data["spot_advisor"].items()
+        },
+    }
+
+
+def derive_pricing(shared: Path, dump: Any, sources: list[dict[str, str]]) -> dict[str, str]:
+    """{path under upstream_facts/: content} of the pricing folder, its NOTICE included. `sources` are MANIFEST.md's
+    Files rows."""
+    manifest = (shared / "MANIFEST.md").read_text()
+    prices = {partition: on_demand(shared / rel) for partition, rel in PRICE_FILES.items()}
+    return {
+        f"{PRICING_DIR}/on-demand.json": dump(prices),
+        f"{PRICING_DIR}/vpc-limits.json": dump(vpc_limits(shared / VPC_LIMITS), compact=True),
+        f"{PRICING_DIR}/spot-advisor.json": dump(spot_advisor(shared / SPOT_ADVISOR, manifest), compact=True),
+        f"{PRICING_DIR}/NOTICE": notice(shared, {r["file"]: r for r in sources}),
+    }
+
+
+def notice(shared: Path, rows: dict[str, dict[str, str]]) -> str:
+    """The folder's NOTICE: each source with its commit and licence, each upstream NOTICE quoted once, the feed's
+    owner named."""
+    lines = [
+        "upstream_facts/pricing/ - prices, ENI limits and Spot Advisor savings derived from pinned upstream files",
+        "",
+        "Generated by tools/derive_pricing.py (run by tools/derive_upstream.py) from ../shared/upstream/pricing.",
+        "Do not edit by hand: run `python tools/derive_upstream.py` to regenerate, `--check` to verify.",
+        "",
+        "Sources:",
+        "",
+    ]
+    notices: dict[str, str] = {}
+    for rel in sorted(SOURCES):
+        row = rows.get(rel)
+        if row is None:
+            raise SystemExit(f"{rel} is not listed in {shared / 'MANIFEST.md'}")
+        lines.append(f"- {row['repo']} @ {row['ref']} ({row['commit']}): {row['path']} [{row['license']}]")
+        found = shared / "/".join(rel.split("/")[:3]) / "NOTICE"
+        if found.is_file():
+            notices[found.read_text().strip()] = "/".join(rel.split("/")[1:3])
+    lines += [
+        "",
+        "The Spot Advisor feed (https://spot-bid-advisor.s3.amazonaws.com/spot-advisor-data.json) is AWS's data,",
+        "copied by the spotinfo repository; only its Linux savings, interruption bands, vCPUs and memory are kept.",
+    ]
+    for text, where in notices.items():
+        lines += ["", f"The NOTICE file of {where} reads:", ""]
+        lines += ["    " + line if line else "" for line in text.splitlines()]
+    return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from constructs_lib.log_groups import log_group, logs_key, route_function_logs
 from constructs_lib.nag import acknowledge, managed_policy_finding
+from platform_config.access_policies import CLUSTER_ADMIN_POLICY, VIEW_POLICY
 from platform_config.config import PlatformConfig
 from platform_config.versions import KubernetesRelease
 
@@ -23,9 +24,6 @@ ALL_LOG_TYPES = [
     eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
     eks.ClusterLoggingTypes.SCHEDULER,
 ]
-CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
-# Read-only across the cluster (no Secrets): for people who look, not change.
-VIEW_POLICY = "AmazonEKSViewPolicy"
 
 
 def kubectl_layer(scope: Construct, id_: str, *, release: KubernetesRelease) -> aws_lambda.ILayerVersion:

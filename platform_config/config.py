@@ -28,7 +28,9 @@ __all__ = ["LOG_RETENTION_DAYS", "ConfigError", "PlatformConfig", "known_keys"]
 # Cluster names: what every consumer accepts. EKS allows 1-100 of [0-9A-Za-z_-] starting alphanumeric;
 # CloudFormation stack names (`<cluster_name>-Karpenter` is the longest) allow [A-Za-z0-9-] starting with a
 # letter, 128 at most; the interruption queue is named after the cluster and SQS allows 80.
-LONGEST_STACK_SUFFIX = "-Karpenter"
+# Stack ids in deploy order: <cluster_name>-<suffix> (platform_config.target.stack_names).
+STACK_SUFFIXES = {"network": "Network", "cluster": "Cluster", "karpenter": "Karpenter", "addons": "Addons"}
+LONGEST_STACK_SUFFIX = "-" + max(STACK_SUFFIXES.values(), key=len)
 CLUSTER_NAME_MAX = min(100, 128 - len(LONGEST_STACK_SUFFIX), 80)
 CLUSTER_NAME_RE = re.compile(rf"[A-Za-z][A-Za-z0-9-]{{0,{CLUSTER_NAME_MAX - 1}}}")
 ACCOUNT_RE = re.compile(r"[0-9]{12}")
@@ -56,6 +58,9 @@ SYSTEM_NODES_MAX = 450  # EKS quota: nodes per managed node group
 KARPENTER_LIMIT_MAX = 1_000_000
 KARPENTER_CATEGORIES = ("c", "m", "r", "t", "i", "d", "x", "z", "g", "p", "inf", "trn", "hpc")
 ARCHITECTURES = ("amd64", "arm64")
+# AWS FIS target selection modes: COUNT(n) nodes or PERCENT(n) of the matching ones (ALL is refused: a drill
+# interrupts a few nodes at a time, never the whole Spot pool).
+DRILL_SELECTION_RE = re.compile(r"COUNT\((?:[1-9][0-9]?)\)|PERCENT\((?:[1-9]|[1-4][0-9]|50)\)")
 AMI_ALIAS_RE = re.compile(r"al2023@v[0-9]{8}")
 INT_RE = re.compile(r"-?[0-9]{1,18}")
 # The shop's entry point (constructs_lib/shop_ingress.py): no load balancer, one inside the VPC, or one on the internet.
@@ -68,6 +73,23 @@ WAF_ACL_ARN_RE = re.compile(
 )
 PLACEHOLDER_ACCOUNT = "111111111111"
 PLACEHOLDER_REPO = "https://github.com/example-org/eks-platform.git"
+
+
+# The example each key's error message shows: a value that key accepts (tests/test_messages.py proves it).
+EXAMPLES: dict[str, str] = {
+    "vpc_cidr": "10.0.0.0/16",
+    "service_ipv4_cidr": "172.20.0.0/16",
+    "public_access_cidrs": "203.0.113.0/24",
+    "admin_principal_arns": "arn:aws:iam::123456789012:role/platform-admins",
+    "viewer_principal_arns": "arn:aws:iam::123456789012:role/platform-viewers",
+    "system_node_instance_types": "m6i.large",
+    "karpenter_expire_after": "720h",
+    "karpenter_consolidate_after": "30s",
+    "ami_alias": "al2023@v20240807",
+    "spot_drill_selection": "COUNT(1)",
+}
+# An STS session ARN (what `aws sts get-caller-identity` prints under an assumed role) names its role.
+ASSUMED_ROLE_RE = re.compile(r"arn:(?P<partition>[a-z-]+):sts::(?P<account>[0-9]{12}):assumed-role/(?P<role>[^/]+)/.+")
 
 
 def _suggest(value: str, choices: list[str]) -> str:
@@ -124,6 +146,9 @@ class PlatformConfig:
     # An internet-facing shop without a certificate serves plain HTTP only with this explicit opt-in.
     allow_ingress_plain_http: bool = False
     ingress_waf_acl_arn: str = ""
+    # Opt-in AWS FIS Spot interruption drill (constructs_lib/spot_drill.py, make drill) and how many nodes it hits.
+    spot_drill: bool = False
+    spot_drill_selection: str = "COUNT(1)"
 
     def __post_init__(self) -> None:
         if not self.ami_alias and self.release in versions.PROFILES:
@@ -196,6 +221,17 @@ class PlatformConfig:
         self._validate_karpenter()
         self._validate_alerting()
         self._validate_ingress()
+        self._validate_drill()
+
+    def _validate_drill(self) -> None:
+        if not DRILL_SELECTION_RE.fullmatch(self.spot_drill_selection):
+            raise ConfigError(
+                "spot_drill_selection",
+                self.spot_drill_selection,
+                "accepted is COUNT(1) to COUNT(99) or PERCENT(1) to PERCENT(50), such as "
+                f"{EXAMPLES['spot_drill_selection']}: how many of the cluster's Spot nodes the drill interrupts at "
+                "once (never ALL)",
+            )
 
     def _validate_alerting(self) -> None:
         if not self.alert_sns_topic_arn:
@@ -350,24 +386,29 @@ class PlatformConfig:
             raise ConfigError(
                 "public_access_cidrs", list(cidrs), f"accepted is at most {PUBLIC_CIDRS_MAX} CIDRs (EKS quota)"
             )
-        check_internet_cidrs(
-            "public_access_cidrs",
-            cidrs,
-            opt_in="allow_public_endpoint_anywhere",
-            opted_in=self.allow_public_endpoint_anywhere,
-        )
+        nets = [_network("public_access_cidrs", cidr, one_address=True) for cidr in cidrs]
+        for cidr, net in zip(cidrs, nets, strict=True):
+            if any(net.subnet_of(r) for r in NON_INTERNET_RANGES):
+                raise ConfigError(
+                    "public_access_cidrs",
+                    cidr,
+                    "accepted are public (internet-routable) ranges: the public endpoint only sees internet source "
+                    "addresses; clients inside the VPC use the private endpoint",
+                )
+        covered = sum(n.num_addresses for n in ipaddress.collapse_addresses(nets))
+        if covered > PUBLIC_ADDRESSES_MAX and not self.allow_public_endpoint_anywhere:
+            raise ConfigError(
+                "public_access_cidrs",
+                list(cidrs),
+                f"accepted are restricted CIDRs covering at most {PUBLIC_ADDRESSES_MAX} addresses (one /8) in total; "
+                "opening the API to the internet needs allow_public_endpoint_anywhere=true",
+            )
         partition = EKS_REGIONS[self.region]
         for key in ("admin_principal_arns", "viewer_principal_arns"):
             for arn in getattr(self, key):
                 match = IAM_PRINCIPAL_ARN_RE.fullmatch(arn)
                 if not match or match["partition"] != partition:
-                    raise ConfigError(
-                        key,
-                        arn,
-                        f"accepted is an IAM role ARN of the region's partition: arn:{partition}:iam::<12 digits>:"
-                        "role/<name> (a path is allowed); IAM users are refused: they hold long-lived keys, give "
-                        "people a role to assume",
-                    )
+                    raise _principal_error(key, arn, partition)
 
     def _validate_nodes(self) -> None:
         if self.release not in versions.PROFILES:
@@ -384,7 +425,8 @@ class PlatformConfig:
                 raise ConfigError(
                     "system_node_instance_types",
                     itype,
-                    "accepted is an EC2 instance type in botocore's EC2 model, such as m6i.large"
+                    "accepted is an EC2 instance type in botocore's EC2 model, such as "
+                    + EXAMPLES["system_node_instance_types"]
                     + _suggest(itype, sorted(INSTANCE_TYPES)),
                 )
             if itype not in SYSTEM_NODE_INSTANCE_TYPES:
@@ -477,12 +519,12 @@ class PlatformConfig:
                 continue
             # "Never" matches the CRD's pattern too, but a node pool that never consolidates is refused here.
             if value == "Never" or not nodepool_duration(self.release, key).fullmatch(value):
-                raise ConfigError(key, value, "accepted is a Go duration of h/m/s such as 720h, 1h30m or 30s")
+                raise ConfigError(key, value, f"accepted is a Go duration of h/m/s such as {EXAMPLES[key]} or 1h30m")
         if not AMI_ALIAS_RE.fullmatch(self.ami_alias):
             raise ConfigError(
                 "ami_alias",
                 self.ami_alias,
-                "accepted is a pinned AL2023 alias such as al2023@v20240807 (not @latest)",
+                f"accepted is a pinned AL2023 alias such as {EXAMPLES['ami_alias']} (not @latest)",
             )
 
 
@@ -519,14 +561,45 @@ def nodepool_duration(release: str, key: str) -> re.Pattern[str]:
     return re.compile(fields[key]["pattern"])
 
 
-def _network(key: str, cidr: str) -> ipaddress.IPv4Network:
-    accepted = "accepted is an IPv4 CIDR in prefix notation with no host bits set, such as 10.0.0.0/16"
+def _network(key: str, cidr: str, *, one_address: bool = False) -> ipaddress.IPv4Network:
+    """The CIDR as a network; a CIDR with host bits set is refused with the network it lies in (and, where one
+    address is a sensible value, that address as /32)."""
+    accepted = f"accepted is an IPv4 CIDR in prefix notation with no host bits set, such as {EXAMPLES[key]}"
     if not CIDR_RE.fullmatch(cidr):
         raise ConfigError(key, cidr, accepted)
     try:
         return ipaddress.IPv4Network(cidr, strict=True)
     except ValueError:
+        pass
+    try:
+        network = ipaddress.IPv4Network(cidr, strict=False)
+    except ValueError:
         raise ConfigError(key, cidr, accepted) from None
+    address = cidr.split("/")[0]
+    forms = f"{network} (the whole network)" + (f" or {address}/32 (that one address)" if one_address else "")
+    raise ConfigError(key, cidr, f"{accepted}: {cidr} has host bits set; did you mean {forms}?")
+
+
+def _principal_error(key: str, arn: str, partition: str) -> ConfigError:
+    """Why a principal ARN is refused, with the role ARN to use when it is an assumed-role session."""
+    example = EXAMPLES[key].replace("arn:aws:", f"arn:{partition}:", 1)
+    accepted = (
+        f"accepted is an IAM role ARN of the region's partition, arn:{partition}:iam::<12 digits>:role/<name> "
+        f"(a path is allowed), such as {example}"
+    )
+    session = ASSUMED_ROLE_RE.fullmatch(arn)
+    if session:
+        role = f"arn:{session['partition']}:iam::{session['account']}:role/{session['role']}"
+        why = (
+            f"; this is an STS session of role {session['role']} (what get-caller-identity prints): use {role} "
+            "(with the role's path, if it has one: aws iam get-role --role-name " + session["role"] + ")"
+        )
+    elif ":user/" in arn:
+        why = "; IAM users are refused: they hold long-lived keys, give people a role to assume"
+    else:
+        why = ""
+    # An ARN is no secret: shown whole (up to IAM's 2048 characters), so the user sees which entry it is.
+    return ConfigError(key, arn, accepted + why, shown_as=repr(arn[:2048]))
 
 
 def _coerce(key: str, raw: Any, kind: type) -> Any:
@@ -550,7 +623,7 @@ def _coerce(key: str, raw: Any, kind: type) -> Any:
                 try:
                     raw = json.loads(text)
                 except (ValueError, RecursionError):
-                    raise ConfigError(key, raw, "accepted is a JSON list or a comma-separated string") from None
+                    raw = _unquoted_list(key, text)
             else:
                 raw = [part.strip() for part in text.split(",") if part.strip()]
         if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
@@ -562,6 +635,18 @@ def _coerce(key: str, raw: Any, kind: type) -> Any:
     if not isinstance(raw, str):
         raise ConfigError(key, raw, "accepted is a string")
     return raw
+
+
+def _unquoted_list(key: str, text: str) -> list[str]:
+    """[a,b]: what a shell leaves of ["a","b"] inside make's ARGS="-c key=[...]" (README: make's interface)."""
+    inner = text[1:-1] if text.endswith("]") else None
+    if inner is None or any(ch in inner for ch in "[]{}\"'"):
+        raise ConfigError(
+            key,
+            text,
+            'accepted is a JSON list, a comma-separated string (a,b) or [a,b] (what the shell leaves of ["a","b"])',
+        )
+    return [part.strip() for part in inner.split(",") if part.strip()]
 
 
 # Keys no construct reads, each with why it still belongs in the configuration (tests/test_config_wiring.py
@@ -607,8 +692,28 @@ def refuse_placeholder_repo_against_account(config: PlatformConfig, env: Mapping
         )
 
 
+# The region variables the AWS CLI and SDKs read; the CDK CLI's own CDK_DEFAULT_REGION is derived from them.
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def refuse_other_region(config: PlatformConfig, env: Mapping[str, str]) -> None:
+    """The configured region (cdk.json's `region`, or -c region=) is where everything goes; an AWS_REGION or
+    AWS_DEFAULT_REGION naming another region stops make, the scripts and the app alike (neither wins silently)."""
+    for variable in REGION_VARIABLES:
+        value = env.get(variable)
+        if value and value != config.region:
+            raise ConfigError(
+                "region",
+                config.region,
+                f"your environment sets {variable}={value}: the configuration decides the region, so both must "
+                f"agree; unset {variable}, or deploy to {value} with -c region={value} and its "
+                "availability_zones (ARGS, or cdk.json)",
+            )
+
+
 def app_config(context: Mapping[str, Any], env: Mapping[str, str]) -> PlatformConfig:
     """Everything the app refuses before it builds (app.py calls it before the CDK is loaded, build_app again)."""
     config = PlatformConfig.from_context(context, env)
+    refuse_other_region(config, env)
     refuse_placeholder_repo_against_account(config, env)
     return config

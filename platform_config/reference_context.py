@@ -8,21 +8,13 @@ from dataclasses import fields
 from typing import Any
 
 from platform_config.config import PlatformConfig
+from platform_config.feature_flags import FEATURE_FLAGS
 
 _DEFAULTS = PlatformConfig()
 
-# The CDK feature flags the app is written against (cdk.json carries the same ones; tests/test_fork.py checks it).
-FEATURE_FLAGS: dict[str, Any] = {
-    "@aws-cdk/aws-ec2:restrictDefaultSecurityGroup": True,
-    "@aws-cdk/core:checkSecretUsage": True,
-    "@aws-cdk/aws-iam:minimizePolicies": True,
-    "@aws-cdk/core:enablePartitionLiterals": True,
-    "@aws-cdk/aws-sqs:useSqsManagedEncryptionByDefault": True,
-    "@aws-cdk/core:defaultCrossStackReferences": "strong",
-}
-
 # Every setting spelled out at PlatformConfig's documented default (explicit, as cdk.json states them, so
-# CDK_DEFAULT_* never fill a gap), plus the zone cache key for the placeholder account.
+# CDK_DEFAULT_* never fill a gap). No `availability-zones:...` lookup key: build_app answers CDK's zone lookup
+# from availability_zones itself.
 # ami_alias is left out: its default is the selected release profile's pin, so reference_context(release=...)
 # gets that profile's alias.
 SETTINGS: dict[str, Any] = {
@@ -30,11 +22,7 @@ SETTINGS: dict[str, Any] = {
     for f in fields(PlatformConfig)
     if f.name != "ami_alias"
 }
-REFERENCE_CONTEXT: dict[str, Any] = {
-    **FEATURE_FLAGS,
-    **SETTINGS,
-    f"availability-zones:account={_DEFAULTS.account}:region={_DEFAULTS.region}": list(_DEFAULTS.availability_zones),
-}
+REFERENCE_CONTEXT: dict[str, Any] = {**FEATURE_FLAGS, **SETTINGS}
 
 
 def reference_context(**overrides: Any) -> dict[str, Any]:

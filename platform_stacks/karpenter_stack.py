@@ -12,6 +12,7 @@ from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.interruption_queue import InterruptionQueue
 from constructs_lib.karpenter_iam import KarpenterIam
 from constructs_lib.karpenter_install import KarpenterInstall
+from constructs_lib.spot_drill import SpotInterruptionDrill
 from platform_config.config import PlatformConfig
 
 
@@ -53,3 +54,17 @@ class KarpenterStack(Stack):
         )
         self.node_role = self.iam.node_role
         self.controller_role = self.iam.controller_role
+        if config.spot_drill:
+            drill = SpotInterruptionDrill(
+                self,
+                "SpotDrill",
+                cluster_name=config.cluster_name,
+                queue=self.interruption.queue,
+                selection_mode=config.spot_drill_selection,
+            )
+            CfnOutput(
+                self,
+                "SpotDrillTemplateId",
+                value=drill.template.attr_id,
+                description="AWS FIS experiment template of the Spot interruption drill (make drill)",
+            )

@@ -11,9 +11,9 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from platform_config import versions
 from platform_config.addons import addons as registry_addons
 from platform_config.config import PLACEHOLDER_REPO, PlatformConfig, app_config
+from platform_config.target import stack_names, support_warnings
 from platform_stacks.addons_stack import AddonsStack
 from platform_stacks.cluster_stack import ClusterStack
 from platform_stacks.karpenter_stack import KarpenterStack
@@ -34,31 +34,6 @@ class Platform:
     addons: AddonsStack
 
 
-def support_warnings(config: PlatformConfig, today: dt.date) -> list[str]:
-    """Plain warnings when the profile's Kubernetes version is past EKS standard or extended support."""
-    release = config.kubernetes
-    supported = sorted(name for name, p in versions.PROFILES.items() if today <= p.kubernetes.standard_support_end)
-    move = (
-        f"Select a supported release profile (release={' or '.join(supported)})."
-        if supported
-        else ("Add a release profile with a supported version to platform_config/versions.py.")
-    )
-    out = []
-    if today > release.extended_support_end:
-        out.append(
-            f"Release profile {config.release}: Kubernetes {release.version} left EKS extended support on "
-            f"{release.extended_support_end}: EKS no longer creates clusters at this version, so a new deploy "
-            f"will fail and existing clusters are upgraded automatically. {move}"
-        )
-    elif today > release.standard_support_end:
-        out.append(
-            f"Release profile {config.release}: Kubernetes {release.version} left EKS standard support on "
-            f"{release.standard_support_end}: extended support is billed extra per cluster-hour until "
-            f"{release.extended_support_end}. {move}"
-        )
-    return out
-
-
 def build_app(
     context: Mapping[str, Any],
     *,
@@ -77,11 +52,11 @@ def build_app(
     # runtime (".../lib/program.js:1:5591"), above every warning.
     app = cdk.App(context=dict(context), post_cli_context=zones, outdir=outdir, stack_traces=False)
     stack_env = cdk.Environment(account=config.account, region=config.region)
-    prefix = config.cluster_name
-    network = NetworkStack(app, f"{prefix}-Network", config=config, env=stack_env, description="EKS platform: VPC")
+    names = stack_names(config.cluster_name)
+    network = NetworkStack(app, names["network"], config=config, env=stack_env, description="EKS platform: VPC")
     cluster = ClusterStack(
         app,
-        f"{prefix}-Cluster",
+        names["cluster"],
         config=config,
         vpc=network.vpc,
         env=stack_env,
@@ -89,7 +64,7 @@ def build_app(
     )
     karpenter = KarpenterStack(
         app,
-        f"{prefix}-Karpenter",
+        names["karpenter"],
         config=config,
         cluster=cluster.cluster,
         env=stack_env,
@@ -97,7 +72,7 @@ def build_app(
     )
     addons = AddonsStack(
         app,
-        f"{prefix}-Addons",
+        names["addons"],
         config=config,
         cluster=cluster.cluster,
         env=stack_env,

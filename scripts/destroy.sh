@@ -42,8 +42,8 @@ Steps: 1 check prerequisites, 2 make deps (the project's .venv and pinned CDK CL
   --dry-run              print each step's exact command; call nothing (no AWS, no kubectl)
   --yes                  required for a real run: this deletes the cluster and its data
   --cluster-name NAME    default: cdk.json context cluster_name, else $CLUSTER_NAME, else eks-platform
-  --region REGION        default: $AWS_REGION, else $CDK_DEFAULT_REGION, else cdk.json context region,
-                         else us-east-1 (passed to cdk as -c region=)
+  --region REGION        default: cdk.json context region, else us-east-1 (passed to cdk as -c region=);
+                         an AWS_REGION or AWS_DEFAULT_REGION naming another region stops the script
   --timeout SECONDS      how long each deletion and each wait (load balancers, NodeClaims) may take (default 1800)
   -h, --help             show this help
 Environment: RELEASE=seed|current selects the release profile (default: cdk.json context release).
@@ -52,49 +52,12 @@ USAGE
   printf '%s' "$text"
 }
 
-dry_run=false
-yes=false
-cluster_name=""
-region=""
 timeout_s=1800
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --dry-run) dry_run=true; shift ;;
-    --yes) yes=true; shift ;;
-    --cluster-name | --region | --timeout)
-      [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "option '$1' needs a value"
-      case "$1" in
-        --cluster-name) cluster_name="$2" ;;
-        --region) region="$2" ;;
-        --timeout)
-          [[ "$2" =~ ^[0-9]+$ ]] || usage_error "option '--timeout' needs a whole number of seconds, got '$2'"
-          timeout_s="$2" ;;
-      esac
-      shift 2 ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage_error "unknown option '$1'" ;;
-  esac
-done
-if [[ "$dry_run" == false && "$yes" == false ]]; then
-  usage_error "refusing to delete the cluster without --yes (run with --dry-run first to see every step)"
-fi
+parse_guarded_options "delete the cluster" "$@"
 
 resolve_cluster_and_region
 # Reverse deployment order: each stack goes before the ones it depends on.
 stacks=("$cluster_name-Addons" "$cluster_name-Karpenter" "$cluster_name-Cluster" "$cluster_name-Network")
-
-# Prints a read-only query (to fd 3: callers capture stdout) and runs it; a dry run calls nothing and
-# answers with the placeholder given as the first argument, so the commands that follow still print.
-query() {
-  local placeholder="$1"
-  shift
-  show_cmd "$@" >&3
-  if [[ "$dry_run" == true ]]; then
-    echo "$placeholder"
-  else
-    "$@"
-  fi
-}
 
 # True when the API server knows the CRD: a partial deploy (failed Addons or Karpenter stack) has none,
 # and then the steps that need it have nothing to delete.

@@ -1,36 +1,75 @@
-"""Before a deploy: the configuration (cdk.json plus -c overrides) is valid and EKS can still create its version.
+"""Before a deploy: where it goes (account, region, AWS profile, cluster, stacks), the configuration (cdk.json plus
+-c overrides) is valid, the region agrees with the environment, EKS can still create the version, and (with
+credentials) every configured zone is one the account sees.
 
-Run by scripts/setup-cluster.sh (and .ps1) with the project's venv. Prints one line per fact; the last line is
-`admin_principals=<count>` for the script. Exit 1 with one clear line when the deploy would fail.
+Run by make deploy, make bootstrap and scripts/setup-cluster.sh (and .ps1). Needs no CDK and, with --offline, no
+AWS: a dry run runs it too. Prints one line per fact; with --script the last line is `admin_principals=<count>`
+for the setup script. Exit 1 with one clear line when the deploy would fail.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from platform_config.config import ConfigError, PlatformConfig  # noqa: E402
+from platform_config.config import ConfigError, PlatformConfig, refuse_other_region  # noqa: E402
 from platform_config.raw_context import cdk_json_context  # noqa: E402
-from platform_stacks.platform_app import support_warnings  # noqa: E402
+from platform_config.target import refuse_unseen_zones, support_warnings, target_lines  # noqa: E402
+
+ZoneLookup = Callable[[str], list[str]]
 
 
-def main(argv: list[str] | None = None, today: dt.date | None = None) -> int:
+def zones_seen(region: str) -> list[str]:
+    """The availability zones the credentials' account sees in `region` (ec2:DescribeAvailabilityZones)."""
+    import boto3  # the venv's; imported only with credentials, so --offline needs no boto3
+
+    ec2 = boto3.client("ec2", region_name=region)
+    answer = ec2.describe_availability_zones(Filters=[{"Name": "zone-type", "Values": ["availability-zone"]}])
+    return [zone["ZoneName"] for zone in answer["AvailabilityZones"]]
+
+
+def check_zones(config: PlatformConfig, lookup: ZoneLookup) -> str:
+    """One line on the zones; raises ConfigError for a zone the account does not see."""
+    try:
+        seen = lookup(config.region)
+    except Exception as err:  # no credentials or no permission: the deploy itself says so
+        return f"zones: not checked against the account ({type(err).__name__}: {str(err).splitlines()[0][:120]})"
+    refuse_unseen_zones(config, seen)
+    return f"zones: all {len(config.availability_zones)} seen by the account in {config.region}"
+
+
+def main(
+    argv: list[str] | None = None,
+    today: dt.date | None = None,
+    env: Mapping[str, str] | None = None,
+    lookup: ZoneLookup = zones_seen,
+) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-c", dest="context", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--cdk-json", type=Path, default=ROOT / "cdk.json")
+    parser.add_argument("--offline", action="store_true", help="no AWS call: zones are checked by region prefix")
+    parser.add_argument("--script", action="store_true", help="end with admin_principals=<count> for the script")
     args = parser.parse_args(argv)
-    context = cdk_json_context(args.cdk_json)
-    for pair in args.context:
-        key, _, value = pair.partition("=")
-        context[key] = value
+    env = os.environ if env is None else env
     today = today or dt.date.today()
     try:
+        context = cdk_json_context(args.cdk_json)
+        for pair in args.context:
+            key, _, value = pair.partition("=")
+            context[key] = value
         config = PlatformConfig.from_context(context, {})
+        refuse_other_region(config, env)
+        for line in target_lines(config, env):
+            print(f"    {line}")
+        if not args.offline:
+            print(f"    {check_zones(config, lookup)}")
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -50,7 +89,8 @@ def main(argv: list[str] | None = None, today: dt.date | None = None) -> int:
         return 1
     for warning in support_warnings(config, today):
         print(f"    warning: {warning}")
-    print(f"admin_principals={len(config.admin_principal_arns)}")
+    if args.script:
+        print(f"admin_principals={len(config.admin_principal_arns)}")
     return 0
 
 

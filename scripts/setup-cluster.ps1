@@ -1,7 +1,7 @@
 #!/usr/bin/env pwsh
 # Bootstraps the platform end to end: prerequisites, the project's venv (make deps), credentials, config,
 # cdk bootstrap, cdk deploy --all, kubeconfig, wait for the ArgoCD root application, list nodes, then how to
-# reach the cluster (the stacks' Outputs). --dry-run prints every step and runs none of them.
+# reach the cluster (the stacks' Outputs). --dry-run prints every step and runs only what needs no AWS.
 # Twin of scripts/setup-cluster.sh: keep the steps, flags and messages of both in step
 # (tests/test_setup_scripts.py compares them). Flags are parsed from $args so both take the same
 # GNU-style flags (--dry-run, --cluster-name NAME, ...), not PowerShell's -DryRun style.
@@ -23,11 +23,11 @@ Steps: 1 check prerequisites, 2 make deps (the project's .venv and pinned CDK CL
        7 aws eks update-kubeconfig, 8 wait for ArgoCD application platform-root (Healthy and Synced),
        9 kubectl get nodes -L karpenter.sh/capacity-type; then the stacks' Outputs: how to reach everything
 
-  --dry-run              print each step's exact command; call nothing (no AWS, no kubectl)
+  --dry-run              print each step's exact command; run only what needs no AWS (the preflight, offline)
   --add-me               with no admin_principal_arns configured, add the deploying principal without asking
   --cluster-name NAME    default: cdk.json context cluster_name, else $CLUSTER_NAME, else eks-platform
-  --region REGION        default: $AWS_REGION, else $CDK_DEFAULT_REGION, else cdk.json context region,
-                         else us-east-1 (passed to cdk as -c region=)
+  --region REGION        default: cdk.json context region, else us-east-1 (passed to cdk as -c region=);
+                         an AWS_REGION or AWS_DEFAULT_REGION naming another region stops the script
   --timeout SECONDS      how long to wait for platform-root (default 1800)
   -h, --help             show this help
 Environment: RELEASE=seed|current selects the release profile (default: cdk.json context release).
@@ -95,11 +95,18 @@ if (-not $ClusterName) {
     if (-not $ClusterName) { $ClusterName = $env:CLUSTER_NAME }
     if (-not $ClusterName) { $ClusterName = 'eks-platform' }
 }
+# One rule with make and the app: the configuration decides the region (--region, else cdk.json's `region`, else
+# us-east-1); an AWS_REGION or AWS_DEFAULT_REGION naming another region stops here.
 if (-not $Region) {
-    $Region = $env:AWS_REGION
-    if (-not $Region) { $Region = $env:CDK_DEFAULT_REGION }
-    if (-not $Region) { $Region = Get-CdkContext 'region' }
+    $Region = Get-CdkContext 'region'
     if (-not $Region) { $Region = 'us-east-1' }
+}
+foreach ($variable in @('AWS_REGION', 'AWS_DEFAULT_REGION')) {
+    $value = [Environment]::GetEnvironmentVariable($variable)
+    if ($value -and $value -ne $Region) {
+        [Console]::Error.WriteLine("setup-cluster: error: your environment sets $variable=$value but the configured region is $Region (--region, else cdk.json's region); the configuration decides the region, so both must agree: unset $variable, or pass --region $value with its availability_zones in cdk.json")
+        exit 1
+    }
 }
 # The CDK CLI, the app and the AWS CLI all read these, so every step targets the same region.
 $env:AWS_REGION = $Region
@@ -206,20 +213,33 @@ if ($DryRun) {
     Write-Output "    credentials: $CallerArn"
 }
 Write-Output "    region: $Region"
-Write-Output "    target account: $CallerAccount"
+# The target account is cdk.json's (the credentials' when it holds the placeholder; <account> in a dry run).
 $Configured = Get-CdkContext 'account'
-if (-not $DryRun -and $Configured -and $Configured -ne '111111111111' -and $Configured -ne $CallerAccount) {
+$TargetAccount = $CallerAccount
+if ($Configured -and $Configured -ne '111111111111') { $TargetAccount = $Configured }
+Write-Output "    target account: $TargetAccount"
+if (-not $DryRun -and $TargetAccount -ne $CallerAccount) {
     [Console]::Error.WriteLine("setup-cluster: error: cdk.json sets account $Configured but your credentials are for $CallerAccount; switch credentials (AWS_PROFILE) or fix cdk.json's account")
     exit 1
 }
 
 Write-Step 'check the configuration (a Kubernetes version EKS still creates, admin access)'
-$PreflightCmd = @($VenvPython, 'scripts/preflight.py') + $CdkCtx
+# Prints the target (account, region, AWS profile, cluster, stacks) before anything changes. A dry run runs it
+# too, --offline (zones by region prefix only), with the system python3 when make deps has not run.
+$PreflightCmd = @($VenvPython, 'scripts/preflight.py', '--script') + $CdkCtx
 Write-Output (Format-Command $PreflightCmd)
-$Admins = '1'
-if (-not $DryRun) {
-    $rest = @($PreflightCmd | Select-Object -Skip 1)
-    $preflight = @(& $PreflightCmd[0] @rest)
+$PreflightRun = $PreflightCmd
+if ($DryRun) {
+    if (-not (Get-Command $VenvPython -ErrorAction SilentlyContinue)) { $PreflightRun = @('python3') + @($PreflightCmd | Select-Object -Skip 1) }
+    $PreflightRun += @('--offline')
+    Write-Output '    (dry run: the same check --offline, no AWS call)'
+}
+if ($DryRun -and -not (Get-Command $PreflightRun[0] -ErrorAction SilentlyContinue)) {
+    Write-Output '    (dry run: not checked, no python3; a real run stops at make deps)'
+    $Admins = 'unknown'
+} else {
+    $rest = @($PreflightRun | Select-Object -Skip 1)
+    $preflight = @(& $PreflightRun[0] @rest)
     if ($LASTEXITCODE -ne 0) {
         [Console]::Error.WriteLine('setup-cluster: error: the configuration cannot be deployed (see the line above); nothing was deployed')
         exit 1
@@ -227,7 +247,9 @@ if (-not $DryRun) {
     $Admins = ([string]$preflight[-1]) -replace '^admin_principals=', ''
     $preflight | Select-Object -SkipLast 1 | Write-Output
 }
-if ($Admins -eq '0') {
+if ($Admins -eq '0' -and $DryRun) {
+    Write-Output '    admin_principal_arns is empty: a real run offers the deploying principal (--add-me accepts it)'
+} elseif ($Admins -eq '0') {
     # The cluster gives its creator no admin: without an access entry nobody can use kubectl.
     $Principal = ''
     if ($CallerArn -match '^arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/') { $Principal = "arn:$($Matches[1]):iam::$($Matches[2]):role/$($Matches[3])" }
@@ -246,12 +268,10 @@ if ($Admins -eq '0') {
     }
     $CdkCtx += @('-c', "admin_principal_arns=$Principal")
     Write-Output "    adding: -c admin_principal_arns=$Principal"
-} elseif ($DryRun) {
-    Write-Output '    (with no admin_principal_arns, the script offers the deploying principal; --add-me accepts it)'
 }
 
 Write-Step 'bootstrap the CDK environment'
-Invoke-Logged (@('npx', 'cdk', 'bootstrap', "aws://$CallerAccount/$Region") + $CdkCtx)
+Invoke-Logged (@('npx', 'cdk', 'bootstrap', "aws://$TargetAccount/$Region") + $CdkCtx)
 
 Write-Step 'deploy every stack'
 # broadening: CloudFormation changes that widen IAM or security groups wait for your yes.
@@ -312,7 +332,7 @@ Write-Output "==> How to reach the cluster, Argo CD and Grafana (the stacks' Out
 if ($DryRun) {
     Write-Output '    (after a real run: ClusterName, Region, UpdateKubeconfigCommand, InterruptionQueueName,'
     Write-Output '     ArgoCdPortForward, GrafanaPortForward; passwords: README, Day-one access)'
-    Write-Output 'setup-cluster: dry run done; nothing was called'
+    Write-Output 'setup-cluster: dry run done; nothing that needs AWS was called'
 } else {
     if (Test-Path $OutputsFile) {
         $outputs = Get-Content $OutputsFile -Raw | ConvertFrom-Json

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bootstraps the platform end to end: prerequisites, the project's venv (make deps), credentials, config,
 # cdk bootstrap, cdk deploy --all, kubeconfig, wait for the ArgoCD root application, list nodes, then how to
-# reach the cluster (the stacks' Outputs). --dry-run prints every step and runs none of them.
+# reach the cluster (the stacks' Outputs). --dry-run prints every step and runs only what needs no AWS.
 # Twin of scripts/setup-cluster.ps1: keep the steps, flags and messages of both in step.
 set -euo pipefail
 
@@ -32,11 +32,11 @@ Steps: 1 check prerequisites, 2 make deps (the project's .venv and pinned CDK CL
        7 aws eks update-kubeconfig, 8 wait for ArgoCD application platform-root (Healthy and Synced),
        9 kubectl get nodes -L karpenter.sh/capacity-type; then the stacks' Outputs: how to reach everything
 
-  --dry-run              print each step's exact command; call nothing (no AWS, no kubectl)
+  --dry-run              print each step's exact command; run only what needs no AWS (the preflight, offline)
   --add-me               with no admin_principal_arns configured, add the deploying principal without asking
   --cluster-name NAME    default: cdk.json context cluster_name, else $CLUSTER_NAME, else eks-platform
-  --region REGION        default: $AWS_REGION, else $CDK_DEFAULT_REGION, else cdk.json context region,
-                         else us-east-1 (passed to cdk as -c region=)
+  --region REGION        default: cdk.json context region, else us-east-1 (passed to cdk as -c region=);
+                         an AWS_REGION or AWS_DEFAULT_REGION naming another region stops the script
   --timeout SECONDS      how long to wait for platform-root (default 1800)
   -h, --help             show this help
 Environment: RELEASE=seed|current selects the release profile (default: cdk.json context release).
@@ -54,16 +54,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --dry-run) dry_run=true; shift ;;
     --add-me) add_me=true; shift ;;
-    --cluster-name | --region | --timeout)
-      [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "option '$1' needs a value"
-      case "$1" in
-        --cluster-name) cluster_name="$2" ;;
-        --region) region="$2" ;;
-        --timeout)
-          [[ "$2" =~ ^[0-9]+$ ]] || usage_error "option '--timeout' needs a whole number of seconds, got '$2'"
-          timeout_s="$2" ;;
-      esac
-      shift 2 ;;
+    --cluster-name | --region | --timeout) value_option "$@"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option '$1'" ;;
   esac
@@ -85,10 +76,19 @@ step "check AWS credentials, region and target account"
 check_aws_identity
 
 step "check the configuration (a Kubernetes version EKS still creates, admin access)"
-preflight_cmd=("$venv_python" scripts/preflight.py "${cdk_ctx[@]}")
+# Prints the target (account, region, AWS profile, cluster, stacks) before anything changes. A dry run runs it
+# too, --offline (zones by region prefix only), with the system python3 when make deps has not run.
+preflight_cmd=("$venv_python" scripts/preflight.py --script "${cdk_ctx[@]}")
 show_cmd "${preflight_cmd[@]}"
-admins=1
-if [[ "$dry_run" == false ]]; then
+if [[ "$dry_run" == true ]]; then
+  [[ -x "$venv_python" ]] || preflight_cmd[0]=python3
+  preflight_cmd+=(--offline)
+  echo "    (dry run: the same check --offline, no AWS call)"
+fi
+if [[ "$dry_run" == true ]] && ! command -v "${preflight_cmd[0]}" >/dev/null 2>&1; then
+  echo "    (dry run: not checked, no python3; a real run stops at make deps)"
+  admins=unknown
+else
   preflight="$("${preflight_cmd[@]}")" || {
     echo "${script_name}: error: the configuration cannot be deployed (see the line above); nothing was deployed" >&2
     exit 1
@@ -96,7 +96,9 @@ if [[ "$dry_run" == false ]]; then
   admins="${preflight##*admin_principals=}"
   echo "${preflight%$'\n'admin_principals=*}"
 fi
-if [[ "$admins" == 0 ]]; then
+if [[ "$admins" == 0 && "$dry_run" == true ]]; then
+  echo "    admin_principal_arns is empty: a real run offers the deploying principal (--add-me accepts it)"
+elif [[ "$admins" == 0 ]]; then
   # The cluster gives its creator no admin: without an access entry nobody can use kubectl.
   principal="$(iam_principal "$caller_arn")"
   echo "    admin_principal_arns is empty: nobody would be able to use kubectl on the cluster"
@@ -117,12 +119,10 @@ if [[ "$admins" == 0 ]]; then
   fi
   cdk_ctx+=(-c "admin_principal_arns=$principal")
   echo "    adding: -c admin_principal_arns=$principal"
-elif [[ "$dry_run" == true ]]; then
-  echo "    (with no admin_principal_arns, the script offers the deploying principal; --add-me accepts it)"
 fi
 
 step "bootstrap the CDK environment"
-run npx cdk bootstrap "aws://$caller_account/$region" "${cdk_ctx[@]}"
+run npx cdk bootstrap "aws://$target_account/$region" "${cdk_ctx[@]}"
 
 step "deploy every stack"
 # broadening: CloudFormation changes that widen IAM or security groups wait for your yes.
@@ -167,7 +167,7 @@ if [[ "$dry_run" == true ]]; then
   echo "    (after a real run: ClusterName, Region, UpdateKubeconfigCommand, InterruptionQueueName,"
   echo "     ArgoCdPortForward, GrafanaPortForward, ShopUrl: how to read the shop ALB's address unless"
   echo "     shop_ingress=off; passwords: README, Day-one access)"
-  echo "setup-cluster: dry run done; nothing was called"
+  echo "setup-cluster: dry run done; nothing that needs AWS was called"
 else
   print_outputs "$outputs_file"
   echo "setup-cluster: done"

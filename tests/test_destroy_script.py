@@ -180,10 +180,13 @@ def test_dry_run_works_with_no_tools_at_all_and_honours_flags(tmp_path: Path) ->
     assert printed(result.stdout) == expected_dry_run("flag-cluster", "ap-south-1", REPO)
 
 
-def test_region_from_environment_wins_over_cdk_json_like_setup(tmp_path: Path) -> None:
+def test_an_environment_region_other_than_the_configured_one_stops_like_setup(tmp_path: Path) -> None:
     script = make_repo(tmp_path, CONTEXT)
     result = run(script, ["--dry-run"], make_bin(tmp_path, ALL_TOOLS), tmp_path, AWS_REGION="us-west-2")
-    assert "destroy: cluster=ctx-cluster region=us-west-2 dry-run=true" in result.stdout
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("destroy: error: your environment sets AWS_REGION=us-west-2 but the configured")
+    agreeing = run(script, ["--dry-run"], make_bin(tmp_path, []), tmp_path, AWS_REGION=CONTEXT["region"])
+    assert f"destroy: cluster=ctx-cluster region={CONTEXT['region']} dry-run=true" in agreeing.stdout
 
 
 def test_real_run_calls_exactly_the_printed_commands_in_order(tmp_path: Path) -> None:

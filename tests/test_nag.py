@@ -81,6 +81,8 @@ NON_DEFAULT_OPTIONS: dict[str, Any] = {
     "karpenter_expire_after": "Never",
     "nat_gateways": 3,
     "admin_principal_arns": ["arn:aws:iam::123456789012:role/platform-admins"],
+    "spot_drill": True,
+    "spot_drill_selection": "PERCENT(20)",
 }
 
 

@@ -50,6 +50,12 @@ def test_scanner_accepts_empty_values_and_references() -> None:
     assert findings('adminPassword: ""\nexistingSecret: grafana-admin\nhttpTokens: required') == []
 
 
+def test_the_secretsmanager_service_prefix_is_no_secret_but_a_secret_next_to_it_is() -> None:
+    flag = '"@aws-cdk/aws-secretsmanager:useAttachedSecretResourcePolicyForSecretTargetAttachments": true'
+    assert findings(flag + '\n"Action": "secretsmanager:GetSecretValue"') == []
+    assert findings('"dbSecret' + '": "s3cr3t-value"') != []
+
+
 def test_scanner_command_fails_on_a_planted_secret_and_names_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

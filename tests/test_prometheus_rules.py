@@ -23,15 +23,14 @@ from tests.observability_helpers import (
     recorded_names,
     rule_groups,
 )
+from tests.pinned_tools import promtool
 
 # The promtool unit test files name this file in `rule_files`; the test writes it next to copies of them.
 RULES_FILE_NAME = "karpenter-rules.yaml"
 
 
 def _promtool() -> str:
-    path = shutil.which("promtool")
-    assert path, "promtool is missing: run `apt-get install prometheus` (Debian) or `make test`"
-    return path
+    return promtool()
 
 
 def _workdir(tmp_path: Path, groups: list[dict[str, Any]]) -> Path:

@@ -9,7 +9,7 @@ import pytest
 from platform_config.versions import DEFAULT_PROFILE, PROFILES
 from tests.conftest import ROOT
 from tests.make_plan import make_dry_run
-from tests.test_setup_scripts import ALL_TOOLS, BASH_SCRIPT, make_bin, run_script, steps_and_commands
+from tests.test_setup_scripts import ALL_TOOLS, make_bin, make_repo, run_script, steps_and_commands
 
 
 @pytest.mark.parametrize("target", ["synth", "diff", "deploy"])
@@ -20,11 +20,14 @@ def test_make_passes_release_to_the_cdk_cli_only_when_given(target: str) -> None
 
 def test_setup_script_passes_release_from_the_environment(tmp_path: Path) -> None:
     bindir = make_bin(tmp_path, ALL_TOOLS)
+    # A throwaway repo (never the user's cdk.json) whose zones match the region the flags name.
+    zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    script = make_repo(tmp_path, {"availability_zones": zones}, real_preflight=True) / "scripts" / "setup-cluster.sh"
     args = ["--dry-run", "--cluster-name", "c", "--region", "eu-west-1"]
-    commands = steps_and_commands(run_script(BASH_SCRIPT, args, bindir, tmp_path, RELEASE="seed").stdout)[1]
+    commands = steps_and_commands(run_script(script, args, bindir, tmp_path, RELEASE="seed").stdout)[1]
     cdk = [c for c in commands if c.startswith("npx cdk")]
     assert len(cdk) == 2 and all(c.endswith("-c release=seed") for c in cdk), cdk
-    plain = steps_and_commands(run_script(BASH_SCRIPT, args, bindir, tmp_path).stdout)[1]
+    plain = steps_and_commands(run_script(script, args, bindir, tmp_path).stdout)[1]
     assert not any("release=" in c for c in plain)
 
 

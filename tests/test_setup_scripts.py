@@ -45,7 +45,7 @@ def expected_commands(cluster: str, region: str, repo: Path, account: str = "'aw
     return [
         f"make -C {repo} deps",
         IDENTITY,
-        f"{repo}/.venv/bin/python scripts/preflight.py {ctx}",
+        f"{repo}/.venv/bin/python scripts/preflight.py --script {ctx}",
         f"npx cdk bootstrap {target} {ctx}",
         f"npx cdk deploy --all --require-approval broadening --outputs-file cdk.out/outputs.json {ctx}",
         f"aws eks update-kubeconfig --name {cluster} --region {region}",
@@ -94,12 +94,22 @@ def make_bin(tmp_path: Path, tools: list[str]) -> Path:
     return bindir
 
 
-def make_repo(tmp_path: Path, context: dict[str, str] | None, with_venv: bool = True) -> Path:
-    """A copy of the script in a throwaway repo, so cdk.json and node_modules are under test control."""
+def make_repo(
+    tmp_path: Path, context: dict[str, object] | None, with_venv: bool = True, real_preflight: bool = False
+) -> Path:
+    """A copy of the script in a throwaway repo, so cdk.json and node_modules are under test control; with
+    real_preflight the repo also holds the real scripts/preflight.py and platform_config (run by python3)."""
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
     shutil.copy(BASH_SCRIPT, repo / "scripts" / "setup-cluster.sh")
     shutil.copytree(REPO / "scripts" / "lib", repo / "scripts" / "lib")
+    if real_preflight:
+        shutil.copy(REPO / "scripts" / "preflight.py", repo / "scripts" / "preflight.py")
+        shutil.copytree(
+            REPO / "platform_config", repo / "platform_config", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        # The config reads pinned upstream facts through platform_checks (its own path resolves to this repo's).
+        (repo / "platform_checks").symlink_to(REPO / "platform_checks")
     if context is not None:
         (repo / "cdk.json").write_text(json.dumps({"app": "python3 app.py", "context": context}))
     (repo / "cdk.out").mkdir()
@@ -143,29 +153,83 @@ def test_dry_run_lists_every_step_in_order_and_calls_nothing(tmp_path: Path) -> 
     titles, commands = steps_and_commands(result.stdout)
     assert titles == STEP_TITLES
     assert commands == expected_commands("ctx-cluster", "eu-west-1", repo)
-    assert "dry run done; nothing was called" in result.stdout
-    assert calls(tmp_path) == [], "a dry run must not invoke aws, kubectl, npx or node"
+    assert "dry run done; nothing that needs AWS was called" in result.stdout
+    # The preflight needs no AWS: a dry run runs it, offline; aws, kubectl, npx and node are never called.
+    ctx = "-c cluster_name=ctx-cluster -c region=eu-west-1"
+    assert calls(tmp_path) == [f"python scripts/preflight.py --script {ctx} --offline"]
 
 
-def test_repo_script_dry_run_honours_flags_over_cdk_json(tmp_path: Path) -> None:
+def test_dry_run_honours_flags_over_cdk_json(tmp_path: Path) -> None:
     bindir = make_bin(tmp_path, ALL_TOOLS)
+    repo = make_repo(tmp_path, {"cluster_name": "ctx-cluster", "region": "eu-west-1"})
     result = run_script(
-        BASH_SCRIPT,
+        repo / "scripts" / "setup-cluster.sh",
         ["--dry-run", "--cluster-name", "flag-cluster", "--region", "ap-south-1"],
         bindir,
         tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert steps_and_commands(result.stdout)[1] == expected_commands("flag-cluster", "ap-south-1", REPO)
-    assert calls(tmp_path) == []
+    assert steps_and_commands(result.stdout)[1] == expected_commands("flag-cluster", "ap-south-1", repo)
+    assert not [c for c in calls(tmp_path) if not c.startswith("python scripts/preflight.py")]
 
 
-def test_region_from_environment_wins_over_cdk_json_and_is_passed_to_cdk(tmp_path: Path) -> None:
+@pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION"])
+def test_an_environment_region_other_than_the_configured_one_stops_before_anything(
+    tmp_path: Path, variable: str
+) -> None:
     bindir = make_bin(tmp_path, ALL_TOOLS)
     repo = make_repo(tmp_path, {"cluster_name": "ctx-cluster", "region": "eu-west-1"})
     script = repo / "scripts" / "setup-cluster.sh"
-    result = run_script(script, ["--dry-run"], bindir, tmp_path, AWS_REGION="us-west-2")
-    assert "cluster=ctx-cluster region=us-west-2" in result.stdout
+    result = run_script(script, ["--dry-run"], bindir, tmp_path, **{variable: "us-east-1"})
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"setup-cluster: error: your environment sets {variable}=us-east-1 but the configured")
+    assert "region is eu-west-1" in line and "--region us-east-1" in line
+    assert "Step 1/9" not in result.stdout
+    agreeing = run_script(script, ["--dry-run"], bindir, tmp_path, **{variable: "eu-west-1"})
+    assert agreeing.returncode == 0, agreeing.stderr
+    assert "cluster=ctx-cluster region=eu-west-1" in agreeing.stdout
+
+
+def test_dry_run_prints_the_configured_target_account_admins_and_stacks(tmp_path: Path) -> None:
+    bindir = make_bin(tmp_path, ALL_TOOLS)
+    admin = "arn:aws:iam::123456789012:role/platform-admins"
+    context = {
+        "cluster_name": "acme-prod",
+        "region": "eu-west-1",
+        "availability_zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        "account": "123456789012",
+        "admin_principal_arns": [admin],
+    }
+    repo = make_repo(tmp_path, context, with_venv=False, real_preflight=True)
+    result = run_script(repo / "scripts" / "setup-cluster.sh", ["--dry-run"], bindir, tmp_path, AWS_PROFILE="acme")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "    target account: 123456789012\n" in out
+    assert "target: account 123456789012, region eu-west-1, AWS profile acme (AWS_PROFILE)" in out
+    assert "stacks: acme-prod-Network, acme-prod-Cluster, acme-prod-Karpenter, acme-prod-Addons" in out
+    assert "access: 1 admin principal, 0 viewer principals" in out
+    assert "admin_principal_arns is empty" not in out and "no admin_principal_arns" not in out
+    assert "+ npx cdk bootstrap aws://123456789012/eu-west-1 " in out
+    assert out.index("target: account") < out.index("Step 5/9")
+
+
+def test_dry_run_refuses_a_bad_configuration_like_a_real_run(tmp_path: Path) -> None:
+    bindir = make_bin(tmp_path, ALL_TOOLS)
+    context = {"region": "eu-west-1", "availability_zones": ["eu-west-1a", "eu-west-1b", "eu-west-2c"]}
+    repo = make_repo(tmp_path, context, with_venv=False, real_preflight=True)
+    result = run_script(repo / "scripts" / "setup-cluster.sh", ["--dry-run"], bindir, tmp_path)
+    assert result.returncode == 1
+    assert "config key 'availability_zones' = 'eu-west-2c'" in result.stderr
+    assert "the configuration cannot be deployed" in result.stderr
+
+
+def test_dry_run_with_no_admins_says_what_a_real_run_will_offer(tmp_path: Path) -> None:
+    bindir = make_bin(tmp_path, ALL_TOOLS)
+    repo = make_repo(tmp_path, {"cluster_name": "c", "region": "us-east-1"}, with_venv=False, real_preflight=True)
+    result = run_script(repo / "scripts" / "setup-cluster.sh", ["--dry-run"], bindir, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "admin_principal_arns is empty: a real run offers the deploying principal" in result.stdout
 
 
 def test_defaults_without_cdk_json_are_env_cluster_name_and_us_east_1(tmp_path: Path) -> None:
@@ -181,9 +245,9 @@ def test_defaults_without_cdk_json_are_env_cluster_name_and_us_east_1(tmp_path: 
 
 def test_dry_run_reports_missing_tools_with_install_hints_and_goes_on(tmp_path: Path) -> None:
     bindir = make_bin(tmp_path, ["aws", "python3"])
-    repo = make_repo(tmp_path, {"cluster_name": "c", "region": "eu-west-1"}, with_venv=False)
+    repo = make_repo(tmp_path, {"cluster_name": "c", "region": "us-east-1"}, with_venv=False, real_preflight=True)
     result = run_script(repo / "scripts" / "setup-cluster.sh", ["--dry-run"], bindir, tmp_path)
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr
     assert "MISSING kubectl: install kubectl within one minor of the cluster (1.36 for release current" in result.stderr
     assert "MISSING node: install Node.js 22 LTS" in result.stderr
     assert "MISSING npx: it comes with npm" in result.stderr
@@ -197,7 +261,8 @@ def test_dry_run_reports_missing_tools_with_install_hints_and_goes_on(tmp_path: 
 def test_dry_run_works_with_no_tools_at_all(tmp_path: Path) -> None:
     empty = tmp_path / "empty-bin"
     empty.mkdir()
-    result = run_script(BASH_SCRIPT, ["--dry-run"], empty, tmp_path)
+    repo = make_repo(tmp_path, {"cluster_name": "c", "region": "eu-west-1"}, with_venv=False)
+    result = run_script(repo / "scripts" / "setup-cluster.sh", ["--dry-run"], empty, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "missing prerequisites: aws kubectl node npx python3 make" in result.stderr
     assert len(steps_and_commands(result.stdout)[1]) == 8
@@ -484,7 +549,8 @@ def test_ps1_has_the_same_hints_and_errors_as_bash() -> None:
         "missing prerequisites: ",
         "(dry run goes on; a real run stops here)",
         "not Healthy and Synced after ",
-        "dry run done; nothing was called",
+        "dry run done; nothing that needs AWS was called",
+        "the configuration decides the region, so both must agree",
         "exit 2",
         "no usable AWS credentials: ",
         "but your credentials are for ",

@@ -31,7 +31,7 @@ def test_summary_starts_with_profile_account_region_version_nat_endpoint_and_sho
     text, passed = summarize(synthesized.outdir)
     assert passed
     config = synthesized.platform.config
-    assert text.splitlines()[:7] == [
+    assert text.splitlines()[:9] == [
         f"Profile: {config.release}",
         "Account: 111111111111",
         "Region: us-east-1",
@@ -39,7 +39,23 @@ def test_summary_starts_with_profile_account_region_version_nat_endpoint_and_sho
         "NAT gateways: 1",
         "API endpoint: private (kubectl only from inside the VPC: docs/runbook.md, Private endpoint access)",
         f"Shop entry: internal ALB (HTTP only) from {config.vpc_cidr}",
+        "Access: 0 admin principal(s), 0 viewer principal(s)",
+        f"Git: {config.git_repo_url}",
     ]
+
+
+def test_summary_counts_admin_and_viewer_principals_and_redacts_the_git_url(tmp_path: Path) -> None:
+    from platform_stacks.platform_app import build_app
+    from tools.synth_summary import settings
+
+    roles = [f"arn:aws:iam::123456789012:role/{name}" for name in ("admins", "oncall", "auditors")]
+    context = fixed_context(
+        admin_principal_arns=roles[:2], viewer_principal_arns=roles[2:], git_repo_url="ssh://git@example.com/a/b.git"
+    )
+    build_app(context, env={}, today=dt.date(2026, 1, 1), outdir=str(tmp_path), nag=False).app.synth()
+    lines = settings(tmp_path)
+    assert "Access: 2 admin principal(s), 1 viewer principal(s)" in lines
+    assert "Git: ssh://***@example.com/a/b.git" in lines
 
 
 def test_summary_repeats_every_warning(synthesized: Synthesized) -> None:
@@ -81,7 +97,9 @@ def write_cdk_json(tmp_path: Path, **context: object) -> Path:
 
 
 def test_preflight_refuses_a_version_eks_no_longer_creates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = preflight(["--cdk-json", str(write_cdk_json(tmp_path, release="seed"))], today=dt.date(2026, 11, 26))
+    code = preflight(
+        ["--offline", "--cdk-json", str(write_cdk_json(tmp_path, release="seed"))], today=dt.date(2026, 11, 26), env={}
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "error: Kubernetes 1.29 left EKS extended support on 2026-03-23" in err
@@ -91,22 +109,24 @@ def test_preflight_refuses_a_version_eks_no_longer_creates(tmp_path: Path, capsy
 
 def test_preflight_lets_the_current_profile_deploy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(write_cdk_json(tmp_path, release="seed"))
-    assert preflight(["--cdk-json", path, "-c", "release=current"], today=dt.date(2026, 11, 26)) == 0
+    assert (
+        preflight(["--offline", "--cdk-json", path, "-c", "release=current"], today=dt.date(2026, 11, 26), env={}) == 0
+    )
     assert "release=current kubernetes=1.36" in capsys.readouterr().out
 
 
 def test_preflight_counts_admins_with_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(write_cdk_json(tmp_path))
-    assert preflight(["--cdk-json", path], today=dt.date(2024, 6, 1)) == 0
+    assert preflight(["--offline", "--script", "--cdk-json", path], today=dt.date(2024, 6, 1), env={}) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "admin_principals=0"
     arn = "admin_principal_arns=arn:aws:iam::123456789012:role/admins"
-    assert preflight(["--cdk-json", path, "-c", arn], today=dt.date(2024, 6, 1)) == 0
+    assert preflight(["--offline", "--script", "--cdk-json", path, "-c", arn], today=dt.date(2024, 6, 1), env={}) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "admin_principals=1"
 
 
 def test_preflight_reports_bad_config_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(write_cdk_json(tmp_path))
-    assert preflight(["--cdk-json", path, "-c", "nat_gateways=7"], today=dt.date(2024, 6, 1)) == 1
+    assert preflight(["--offline", "--cdk-json", path, "-c", "nat_gateways=7"], today=dt.date(2024, 6, 1), env={}) == 1
     assert capsys.readouterr().err.strip() == (
         "error: config key 'nat_gateways' = 7: accepted is 1 (cheap) to 3 (one per AZ, zonal HA)"
     )

@@ -215,7 +215,9 @@ def test_deploy_runs_on_push_to_main_and_by_hand() -> None:
 def test_deploy_token_can_only_mint_oidc_and_read() -> None:
     doc = load(DEPLOY)
     assert doc["permissions"] == {"id-token": "write", "contents": "read"}
-    assert all("permissions" not in job for job in doc["jobs"].values())
+    # Only the guard narrows its token, to read the environment's protection rules (no OIDC there).
+    assert {name for name, job in doc["jobs"].items() if "permissions" in job} == {"guard"}
+    assert doc["jobs"]["guard"]["permissions"] == {"actions": "read", "contents": "read"}
 
 
 def test_deploys_never_overlap_nor_cancel_each_other() -> None:
@@ -231,7 +233,8 @@ def test_diff_assumes_the_read_only_role_and_only_the_gated_job_the_deploy_role(
         assert creds[0]["with"]["aws-region"] == "${{ vars.AWS_REGION }}"
         roles[name] = creds[0]["with"]["role-to-assume"]
     assert roles == {"diff": "${{ vars.AWS_DIFF_ROLE_ARN }}", "deploy": "${{ vars.AWS_DEPLOY_ROLE_ARN }}"}
-    gated = [n for n, job in jobs.items() if "AWS_DEPLOY_ROLE_ARN" in str(job)]
+    # The guard only checks that the variable is set; no other job assumes the deploy role.
+    gated = [n for n, job in jobs.items() if any("AWS_DEPLOY_ROLE_ARN" in str(s.get("with", "")) for s in steps(job))]
     assert gated == ["deploy"] and jobs["deploy"]["environment"] == "production"
     # A template diff reads deployed templates only: no change set, so the read-only role suffices.
     assert "make diff DIFF_FLAGS=--method=template" in runs(jobs["diff"])
@@ -241,7 +244,7 @@ def test_deploy_needs_the_diff_and_runs_in_the_production_environment() -> None:
     jobs = load(DEPLOY)["jobs"]
     assert "make diff" in runs(jobs["diff"])
     assert "environment" not in jobs["diff"]
-    assert jobs["deploy"]["needs"] == "diff"
+    assert jobs["deploy"]["needs"] == ["guard", "diff"]
     assert jobs["deploy"]["environment"] == "production"
     # Unattended after the reviewed diff: CI passes the approval flag explicitly (make deploy asks by default).
     deploy_runs = [s["run"] for s in steps(jobs["deploy"]) if "run" in s]

@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:  # run as a script (python tools/diagram.py) as we
 
 from platform_config.errors import ConfigError  # noqa: E402
 from tools.diagram_model import ON_DEMAND, SPOT, DiagramError, Group, Model, Part, extract_model  # noqa: E402
+from tools.diagram_overview import OVERVIEW_ATTRS, OVERVIEW_STEM, overview  # noqa: E402
 
 STEM = "architecture"
 SOURCE_DIGEST_KEY = "architecture-source-sha256"
@@ -157,14 +158,20 @@ def icon_root() -> Path:
     return Path(diagrams.__file__).resolve().parent.parent
 
 
-def graph_source(model: Model) -> str:
-    """Deterministic Graphviz source of the model, built with the `diagrams` library."""
+def graph_source(model: Model, graph_attr: dict[str, str] | None = None) -> str:
+    """Deterministic Graphviz source of the model, built with the `diagrams` library (graph_attr: extra attributes,
+    such as the overview's size)."""
     import importlib
 
     from diagrams import Cluster, Diagram, Edge, setcluster, setdiagram
 
     diagram = Diagram(
-        model.title, filename=STEM, direction=DIRECTION, show=False, graph_attr=GRAPH_ATTRS, node_attr=NODE_ATTRS
+        model.title,
+        filename=STEM,
+        direction=DIRECTION,
+        show=False,
+        graph_attr={**GRAPH_ATTRS, **(graph_attr or {})},
+        node_attr=NODE_ATTRS,
     )
     children: dict[str, list[Group]] = {}
     for group in model.groups:
@@ -235,10 +242,10 @@ def svg_digest(svg: str) -> str | None:
     return found.group(1) if found else None
 
 
-def stale(source: str, docs: Path) -> list[str]:
+def stale(source: str, docs: Path, stem: str = STEM) -> list[str]:
     """Why the committed picture in `docs` does not show `source` (empty when it does); each reason names the fix."""
-    fix = "run `make diagram` and commit docs/architecture.{dot,png,svg}"
-    dot_path, png_path, svg_path = (docs / f"{STEM}.{fmt}" for fmt in ("dot", "png", "svg"))
+    fix = f"run `make diagram` and commit docs/{stem}.{{dot,png,svg}}"
+    dot_path, png_path, svg_path = (docs / f"{stem}.{fmt}" for fmt in ("dot", "png", "svg"))
     problems = []
     committed = dot_path.read_text() if dot_path.is_file() else ""
     if committed != source:
@@ -266,11 +273,11 @@ def _dot() -> str:
     return dot
 
 
-def render(source: str, out: Path) -> None:
-    """Write <out>/architecture.{dot,png,svg}; the pictures record the digest of the source they show."""
+def render(source: str, out: Path, stem: str = STEM) -> None:
+    """Write <out>/<stem>.{dot,png,svg}; the pictures record the digest of the source they show."""
     out.mkdir(parents=True, exist_ok=True)
     digest = source_digest(source)
-    (out / f"{STEM}.dot").write_text(source)
+    (out / f"{stem}.dot").write_text(source)
     root = icon_root()
     for fmt in ("png", "svg"):
         result = subprocess.run(
@@ -279,9 +286,9 @@ def render(source: str, out: Path) -> None:
         if result.returncode != 0:
             raise DiagramError(f"dot -T{fmt} failed: {result.stderr.decode(errors='replace').strip()}")
         if fmt == "png":
-            (out / f"{STEM}.png").write_bytes(_small_png(result.stdout, digest))
+            (out / f"{stem}.png").write_bytes(_small_png(result.stdout, digest))
         else:
-            (out / f"{STEM}.svg").write_text(_self_contained_svg(result.stdout.decode(), root, digest))
+            (out / f"{stem}.svg").write_text(_self_contained_svg(result.stdout.decode(), root, digest))
 
 
 _SVG_IMAGE = re.compile(
@@ -357,16 +364,19 @@ def main(argv: list[str] | None = None) -> int:
         refuse_own_configuration_in_docs(args.assembly, args.out)
         if args.reference:
             with tempfile.TemporaryDirectory() as out:
-                source = graph_source(extract_model(reference_assembly(Path(out), args.release)))
+                model = extract_model(reference_assembly(Path(out), args.release))
         else:
-            source = graph_source(extract_model(args.assembly))
-        render(source, args.out)
+            model = extract_model(args.assembly)
+        render(graph_source(model), args.out)
+        # The README-width picture beside the full one (tools/diagram_overview.py).
+        render(graph_source(overview(model), OVERVIEW_ATTRS), args.out, OVERVIEW_STEM)
     except (DiagramError, ConfigError) as err:  # ConfigError: a --release the profiles do not have
         print(f"error: {err}", file=sys.stderr)
         return 1
-    for fmt in ("dot", "png", "svg"):
-        path = args.out / f"{STEM}.{fmt}"
-        print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
+    for stem in (STEM, OVERVIEW_STEM):
+        for fmt in ("dot", "png", "svg"):
+            path = args.out / f"{stem}.{fmt}"
+            print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
     return 0
 
 

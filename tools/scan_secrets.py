@@ -23,10 +23,11 @@ PATTERNS = {
         re.IGNORECASE,
     ),
 }
-# Keys whose values are names or switches, not secrets.
+# Keys whose values are names or switches, not secrets. `secretsmanager` is a service prefix: IAM actions
+# (secretsmanager:GetSecretValue) and CDK feature flags (@aws-cdk/aws-secretsmanager:<flag>) follow its colon.
 ALLOWED_KEYS = re.compile(
     r"\w*(secretname|secretref|secretkeyref|existingsecret|createsecret|tokenreviews|secretsencryption|"
-    r"serviceaccounttoken|httptokens|tokenfile|secrettemplate|passwordkey)|secrets?",
+    r"serviceaccounttoken|httptokens|tokenfile|secrettemplate|passwordkey)|secrets?|secretsmanager",
     re.IGNORECASE,
 )
 # Switches and GitHub permission levels (`id-token: write`), not secrets.

@@ -14,6 +14,8 @@ if __package__ in (None, ""):
 
 from platform_checks.cfn_json import json_property
 from platform_checks.compatibility import status_line
+from platform_config.access_policies import CLUSTER_ADMIN_POLICY, VIEW_POLICY
+from platform_config.git_settings import redacted
 from platform_config.versions import PROFILES
 
 
@@ -31,6 +33,7 @@ def settings(out: Path) -> list[str]:
     """What will be deployed where, read back from the templates: profile, account, region, version, NAT, endpoint."""
     found: dict[str, str] = {}
     nat = 0
+    access: Counter[str] = Counter()
     for artifact, template in _stacks(out).values():
         env = artifact.get("environment", "")
         found.setdefault("account", env.removeprefix("aws://").split("/")[0])
@@ -40,6 +43,12 @@ def settings(out: Path) -> list[str]:
             found["profile"] = release
         for res in template.get("Resources", {}).values():
             nat += res["Type"] == "AWS::EC2::NatGateway"
+            if res["Type"] == "AWS::EKS::AccessEntry":
+                access.update(_access_kind(res["Properties"]))
+            if "Manifest" in res.get("Properties", {}) and "git" not in found:
+                repo = _gitops_repo(res["Properties"]["Manifest"])
+                if repo:
+                    found["git"] = redacted(repo)
             if res["Type"] == "AWS::EKS::Cluster":
                 props = res["Properties"]
                 vpc = props.get("ResourcesVpcConfig", {})
@@ -59,6 +68,8 @@ def settings(out: Path) -> list[str]:
         f"NAT gateways: {nat}",
         f"API endpoint: {found.get('endpoint', '?')}",
         f"Shop entry: {entry}",
+        f"Access: {access['admin']} admin principal(s), {access['viewer']} viewer principal(s)",
+        f"Git: {found.get('git', '?')}",
     ]
     return lines
 
@@ -82,6 +93,31 @@ def shop_entry(out: Path) -> str:
     listeners = "HTTPS, HTTP redirected" if f"{ALB}certificate-arn" in notes else "HTTP only"
     waf = ", WAF" if f"{ALB}wafv2-acl-arn" in notes else ""
     return f"{notes.get(ALB + 'scheme', '?')} ALB ({listeners}{waf}) from {notes.get(ALB + 'inbound-cidrs', '?')}"
+
+
+def _access_kind(props: dict[str, Any]) -> list[str]:
+    """'admin' or 'viewer' for a configured principal's access entry (a literal ARN; the CDK's own kubectl role
+    and the node role are roles of the template, referenced with Fn::GetAtt)."""
+    if not isinstance(props.get("PrincipalArn"), str):
+        return []
+    arns = json.dumps([policy.get("PolicyArn") for policy in props.get("AccessPolicies", [])])
+    return ["admin"] if CLUSTER_ADMIN_POLICY in arns else ["viewer"] if VIEW_POLICY in arns else []
+
+
+def _gitops_repo(manifest: Any) -> str | None:
+    """The repository the GitOps root AppProject allows (its only sourceRepos entry), from a manifest resource."""
+    if not isinstance(manifest, str):
+        return None
+    try:
+        documents = json.loads(manifest)
+    except ValueError:
+        return None
+    for doc in documents if isinstance(documents, list) else []:
+        if isinstance(doc, dict) and doc.get("kind") == "AppProject":
+            repos = doc.get("spec", {}).get("sourceRepos") or []
+            if repos:
+                return str(repos[0])
+    return None
 
 
 def warnings(out: Path) -> list[str]:

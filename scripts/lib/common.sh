@@ -20,24 +20,82 @@ cdk_context() {
     "$repo_root/cdk.json" "$1" 2>/dev/null || true
 }
 
-# Fills in the cluster name and region the flags left empty: the AWS session's region first (then passed to cdk as
-# -c region=, so the app deploys where the AWS calls go), cdk.json only when the environment names none.
+# Fills in the cluster name and region the flags left empty. One rule with make and the app: the configuration
+# decides the region (--region, else cdk.json's `region`, else us-east-1); an AWS_REGION or AWS_DEFAULT_REGION
+# naming another region stops here (platform_config.config.refuse_other_region says the same in the app).
 resolve_cluster_and_region() {
+  local variable value
   if [[ -z "$cluster_name" ]]; then
     cluster_name="$(cdk_context cluster_name)"
     cluster_name="${cluster_name:-${CLUSTER_NAME:-eks-platform}}"
   fi
   if [[ -z "$region" ]]; then
-    region="${AWS_REGION:-${CDK_DEFAULT_REGION:-}}"
-    [[ -n "$region" ]] || region="$(cdk_context region)"
+    region="$(cdk_context region)"
     region="${region:-us-east-1}"
   fi
+  for variable in AWS_REGION AWS_DEFAULT_REGION; do
+    value="${!variable:-}"
+    if [[ -n "$value" && "$value" != "$region" ]]; then
+      echo "${script_name}: error: your environment sets $variable=$value but the configured region is $region" \
+        "(--region, else cdk.json's region); the configuration decides the region, so both must agree: unset" \
+        "$variable, or pass --region $value with its availability_zones in cdk.json" >&2
+      exit 1
+    fi
+  done
   # The CDK CLI, the app and the AWS CLI all read these, so every step targets the same region.
   export AWS_REGION="$region" AWS_DEFAULT_REGION="$region"
   # shellcheck disable=SC2034 # read by the sourcing script
   cdk_ctx=(-c "cluster_name=$cluster_name" -c "region=$region")
   # RELEASE (as in `make deploy RELEASE=seed`) selects the release profile; unset = cdk.json's `release`.
   if [[ -n "${RELEASE:-}" ]]; then cdk_ctx+=(-c "release=$RELEASE"); fi
+}
+
+# One of the value options every script takes (--cluster-name, --region, --timeout): "$1" the option, "$2" its
+# value; sets cluster_name, region or timeout_s. The caller shifts 2.
+# shellcheck disable=SC2034 # the variables are read by the sourcing script
+value_option() {
+  [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "option '$1' needs a value"
+  case "$1" in
+    --cluster-name) cluster_name="$2" ;;
+    --region) region="$2" ;;
+    --timeout)
+      [[ "$2" =~ ^[0-9]+$ ]] || usage_error "option '--timeout' needs a whole number of seconds, got '$2'"
+      timeout_s="$2" ;;
+  esac
+}
+
+# The flags of a script that changes the cluster (destroy, drill): --dry-run or --yes, the value options and
+# --help (the caller's usage function). "$1" names what a real run does, for the refusal without --yes.
+# shellcheck disable=SC2034 # dry_run, yes, cluster_name and region are read by the sourcing script
+parse_guarded_options() {
+  local action="$1"
+  shift
+  dry_run=false yes=false cluster_name="" region=""
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --dry-run) dry_run=true; shift ;;
+      --yes) yes=true; shift ;;
+      --cluster-name | --region | --timeout) value_option "$@"; shift 2 ;;
+      -h | --help) usage; exit 0 ;;
+      *) usage_error "unknown option '$1'" ;;
+    esac
+  done
+  if [[ "$dry_run" == false && "$yes" == false ]]; then
+    usage_error "refusing to $action without --yes (run with --dry-run first to see every step)"
+  fi
+}
+
+# Prints a read-only query (to fd 3: callers capture stdout) and runs it; a dry run calls nothing and answers
+# with the placeholder given as the first argument, so the commands that follow still print.
+query() {
+  local placeholder="$1"
+  shift
+  show_cmd "$@" >&3
+  if [[ "$dry_run" == true ]]; then
+    echo "$placeholder"
+  else
+    "$@"
+  fi
 }
 
 # Prints the numbered title of the next step.
@@ -93,7 +151,8 @@ prepare_environment() {
 
 # One line each for the credentials, the region and the target account; stops on missing credentials or
 # on credentials for another account than cdk.json's `account` (the placeholder 111111111111 matches any).
-# Sets caller_arn and caller_account.
+# The target account is cdk.json's (the credentials' when it holds the placeholder; <account> in a dry run).
+# Sets caller_arn, caller_account and target_account.
 # shellcheck disable=SC2154 # region: set by resolve_cluster_and_region
 check_aws_identity() {
   local cmd=(aws sts get-caller-identity --query '[Account,Arn]' --output text) out configured
@@ -110,9 +169,13 @@ check_aws_identity() {
     echo "    credentials: $caller_arn"
   fi
   echo "    region: $region"
-  echo "    target account: $caller_account"
   configured="$(cdk_context account)"
-  if [[ "$dry_run" == false && -n "$configured" && "$configured" != 111111111111 && "$configured" != "$caller_account" ]]; then
+  target_account="$caller_account"
+  if [[ -n "$configured" && "$configured" != 111111111111 ]]; then
+    target_account="$configured"
+  fi
+  echo "    target account: $target_account"
+  if [[ "$dry_run" == false && "$target_account" != "$caller_account" ]]; then
     echo "${script_name}: error: cdk.json sets account $configured but your credentials are for $caller_account;" \
       "switch credentials (AWS_PROFILE) or fix cdk.json's account" >&2
     exit 1

@@ -80,6 +80,7 @@ EXAMPLES: dict[str, str] = {
     "vpc_cidr": "10.0.0.0/16",
     "service_ipv4_cidr": "172.20.0.0/16",
     "public_access_cidrs": "203.0.113.0/24",
+    "ingress_allowed_cidrs": "203.0.113.0/24",
     "admin_principal_arns": "arn:aws:iam::123456789012:role/platform-admins",
     "viewer_principal_arns": "arn:aws:iam::123456789012:role/platform-viewers",
     "system_node_instance_types": "m6i.large",

@@ -97,7 +97,13 @@ CONTENT = (
         root="apps",
         namespaces=("astronomy-shop",),
         cluster_kinds=(("", "Namespace"),),
-        namespaced_kinds=(("networking.k8s.io", "NetworkPolicy"), ("policy", "PodDisruptionBudget")),
+        # The shop's frontend-proxy drain (apps/astronomy-shop/frontend-proxy-drain.yaml) is a namespaced
+        # Kyverno Policy.
+        namespaced_kinds=(
+            ("kyverno.io", "Policy"),
+            ("networking.k8s.io", "NetworkPolicy"),
+            ("policy", "PodDisruptionBudget"),
+        ),
     ),
 )
 CONTENT_NAMESPACES = tuple(sorted(ns for c in CONTENT for ns in c.namespaces))
@@ -208,7 +214,9 @@ def app_project(config: PlatformConfig) -> dict[str, Any]:
             "destinations": _destinations(CHILD_NAMESPACES),
             # The rendered charts create only namespaced objects (tests/test_gitops_boundary.py).
             "clusterResourceWhitelist": [],
-            "namespaceResourceBlacklist": ARGOPROJ_BLACKLIST,
+            # Nor an Ingress: the platform applies the shop's one from cdk.json (constructs_lib/shop_ingress.py); a
+            # chart's own Ingress would open a second load balancer outside those settings.
+            "namespaceResourceBlacklist": [*ARGOPROJ_BLACKLIST, {"group": "networking.k8s.io", "kind": "Ingress"}],
             **_identity(config, PROJECT, CHILD_NAMESPACES),
             "orphanedResources": {"warn": True},
         },

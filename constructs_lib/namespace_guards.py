@@ -16,6 +16,8 @@ PROMETHEUS_POD = {"app.kubernetes.io/name": "prometheus"}
 # node-exporter needs hostNetwork, hostPID and hostPath mounts of /proc, /sys and /: it alone runs here
 # (the registry's kube-prometheus-stack record names it).
 NODE_EXPORTER_NAMESPACE = "node-exporter"
+# The AWS Load Balancer Controller's namespace (its pods carry app.kubernetes.io/name of the same value).
+LB_CONTROLLER_NAMESPACE = "aws-load-balancer-controller"
 # Pod Security level per namespace CDK creates, from the registry (GitOps namespaces carry theirs in infra/ and apps/).
 CDK_NAMESPACES = cdk_namespaces()
 
@@ -90,6 +92,7 @@ def addon_network_policies() -> dict[str, list[dict[str, Any]]]:
             }
         ]
     }
+    lb_controller = {"matchLabels": {"app.kubernetes.io/name": LB_CONTROLLER_NAMESPACE}}
     return {
         "kyverno": [
             # The API server calls the webhooks from its ENIs in the VPC (not a pod), so no peer is named.
@@ -119,6 +122,21 @@ def addon_network_policies() -> dict[str, list[dict[str, Any]]]:
                     }
                 ],
             ),
+        ],
+        LB_CONTROLLER_NAMESPACE: [
+            # Its webhooks (the shop's pods' readiness gates, Ingress and TargetGroupBinding validation) are called
+            # by the API server from its ENIs in the VPC.
+            network_policy(
+                LB_CONTROLLER_NAMESPACE,
+                "lb-controller-webhooks-from-api-server",
+                lb_controller,
+                [{"ports": ports("webhook-server")}],
+            ),
+            # Named apart from kyverno's allow-prometheus-scrape: the picture keys manifests by kind and name.
+            {
+                **prometheus_scrape(LB_CONTROLLER_NAMESPACE, lb_controller, "metrics-server"),
+                "metadata": {"name": "lb-controller-prometheus-scrape", "namespace": LB_CONTROLLER_NAMESPACE},
+            },
         ],
     }
 

@@ -49,6 +49,9 @@ class UpstreamRepo:
     tag: str
     chart_ref: str = ""
     license: str = "Apache-2.0"
+    # The subfolder of the add-on's upstream folder that holds this repository's files, when the folder holds
+    # several repositories (the load balancer controller's: eks-charts/ and aws-load-balancer-controller/).
+    folder: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +92,8 @@ class Addon:
     profiles: tuple[str, ...] = field(default_factory=tuple)
     # Where tools/derive_upstream.py fetches (and locks) its upstream files at the pin.
     source: UpstreamRepo | None = None
+    # Further repositories of the same upstream folder, each in its own `folder`.
+    more_sources: tuple[UpstreamRepo, ...] = ()
 
     def pin(self, profile: ReleaseProfile) -> ChartPin:
         return profile.charts[self.chart]
@@ -116,6 +121,9 @@ KYVERNO_CRDS = "config/crds"
 KPS_CRDS = "charts/kube-prometheus-stack/charts/crds/crds"
 KARPENTER_SOURCE = UpstreamRepo("github.com/aws/karpenter-provider-aws", "v{version}", chart_ref="release-v{version}")
 OTEL_SOURCE = "github.com/open-telemetry/opentelemetry-helm-charts"
+# eks-charts ships every CRD of the controller in one multi-document file.
+LBC_CHART = "eks-charts/stable/aws-load-balancer-controller"
+LBC_CRDS = f"{LBC_CHART}/crds/crds.yaml"
 
 # Install order within a stack follows this list where `after` does not decide it.
 ADDONS: tuple[Addon, ...] = (
@@ -230,6 +238,36 @@ ADDONS: tuple[Addon, ...] = (
             CrdSource(
                 "argoproj.io_appprojects", (f"{ARGOCD_CRDS}/crd-appproject.yaml", f"{ARGOCD_CRDS}/crd-project.yaml")
             ),
+        ),
+    ),
+    Addon(
+        release="aws-load-balancer-controller",
+        chart="aws-load-balancer-controller",
+        title="AWS Load Balancer Controller",
+        namespace="aws-load-balancer-controller",
+        pod_security="restricted",
+        installer="addons-stack",
+        construct_id="LoadBalancerController",
+        # Its ServiceMonitor needs the CRD; Pod Identity credentials are injected when a pod starts.
+        after=("namespace-guards", "kube-prometheus-stack", "lb-controller-identity"),
+        # Its folder holds two repositories: the chart of aws/eks-charts (no per-chart tags: a new pin resolves
+        # master, so check the commit that set the version) and the IAM policy at the controller's tag (chart 3.x
+        # carries the controller of its own version; seed's 1.11.0 / v2.11.0 is locked from ../shared).
+        source=UpstreamRepo("github.com/aws/eks-charts", "master", folder="eks-charts"),
+        more_sources=(
+            UpstreamRepo(
+                "github.com/kubernetes-sigs/aws-load-balancer-controller",
+                "v{version}",
+                folder="aws-load-balancer-controller",
+            ),
+        ),
+        upstream="aws-load-balancer-controller",
+        chart_path=LBC_CHART,
+        lifecycle="eks-charts",
+        icon="elb",
+        crds=(
+            CrdSource("elbv2.k8s.aws_ingressclassparams", (LBC_CRDS,)),
+            CrdSource("elbv2.k8s.aws_targetgroupbindings", (LBC_CRDS,)),
         ),
     ),
     Addon(

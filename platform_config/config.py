@@ -63,6 +63,14 @@ ARCHITECTURES = ("amd64", "arm64")
 DRILL_SELECTION_RE = re.compile(r"COUNT\((?:[1-9][0-9]?)\)|PERCENT\((?:[1-9]|[1-4][0-9]|50)\)")
 AMI_ALIAS_RE = re.compile(r"al2023@v[0-9]{8}")
 INT_RE = re.compile(r"-?[0-9]{1,18}")
+# The shop's entry point (constructs_lib/shop_ingress.py): no load balancer, one inside the VPC, or one on the internet.
+SHOP_INGRESS_MODES = ("off", "internal", "internet-facing")
+ACM_CERTIFICATE_ARN_RE = re.compile(
+    r"arn:(?P<partition>[a-z-]+):acm:(?P<region>[a-z0-9-]+):[0-9]{12}:certificate/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+)
+WAF_ACL_ARN_RE = re.compile(
+    r"arn:(?P<partition>[a-z-]+):wafv2:(?P<region>[a-z0-9-]+):[0-9]{12}:regional/webacl/[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}"
+)
 PLACEHOLDER_ACCOUNT = "111111111111"
 PLACEHOLDER_REPO = "https://github.com/example-org/eks-platform.git"
 # GPG key ids as Argo CD's signatureKeys take them (`gpg --list-keys --keyid-format long`): 16 hex digits.
@@ -83,6 +91,7 @@ EXAMPLES: dict[str, str] = {
     "vpc_cidr": "10.0.0.0/16",
     "service_ipv4_cidr": "172.20.0.0/16",
     "public_access_cidrs": "203.0.113.0/24",
+    "ingress_allowed_cidrs": "203.0.113.0/24",
     "admin_principal_arns": "arn:aws:iam::123456789012:role/platform-admins",
     "viewer_principal_arns": "arn:aws:iam::123456789012:role/platform-viewers",
     "system_node_instance_types": "m6i.large",
@@ -249,6 +258,25 @@ class PlatformConfig:
         + ", ".join(f"`{p}`" for p in COMPLIANCE_PACKS)
         + "; each finding is fixed or acknowledged once with its reason (docs/security-model.md)",
     )
+    shop_ingress: str = key(
+        "internal",
+        "`off`, `internal` or `internet-facing`: the shop's ALB (docs/shop-ingress.md)",
+    )
+    ingress_allowed_cidrs: tuple[str, ...] = key(
+        (),
+        "CIDRs that may reach the shop's ALB: required for `internet-facing` (same internet guard as the API "
+        "endpoint); `internal` defaults to the VPC's range",
+    )
+    allow_ingress_anywhere: bool = key(
+        False, "opt-in: admit internet-facing CIDR sets larger than the guard allows (e.g. 0.0.0.0/0)"
+    )
+    ingress_certificate_arn: str = key(
+        "", "an ACM certificate ARN: HTTPS on 443 with HTTP redirected; required for `internet-facing` by default"
+    )
+    allow_ingress_plain_http: bool = key(
+        False, "opt-in: an internet-facing shop without a certificate serves plain HTTP"
+    )
+    ingress_waf_acl_arn: str = key("", "an AWS WAFv2 web ACL ARN attached to the shop's ALB (optional)")
     # Opt-in AWS FIS Spot interruption drill (constructs_lib/spot_drill.py, make drill) and how many nodes it hits.
     spot_drill: bool = key(
         False,
@@ -332,6 +360,7 @@ class PlatformConfig:
         self._validate_karpenter()
         self._validate_alerting()
         self._validate_compliance()
+        self._validate_ingress()
         self._validate_drill()
 
     def _validate_compliance(self) -> None:
@@ -361,6 +390,65 @@ class PlatformConfig:
                 self.alert_sns_topic_arn,
                 "accepted is empty (alerts stay in Alertmanager) or a standard SNS topic ARN of the region's "
                 f"partition: arn:{partition}:sns:<region>:<12 digits>:<name> (not .fifo)",
+            )
+
+    def _validate_ingress(self) -> None:
+        mode, cidrs = self.shop_ingress, self.ingress_allowed_cidrs
+        if mode not in SHOP_INGRESS_MODES:
+            raise ConfigError(
+                "shop_ingress",
+                mode,
+                "accepted is 'off', 'internal' (default) or 'internet-facing'"
+                + _suggest(mode, list(SHOP_INGRESS_MODES)),
+            )
+        if mode == "off":
+            for key in ("ingress_allowed_cidrs", "ingress_certificate_arn", "ingress_waf_acl_arn"):
+                if getattr(self, key):
+                    value = getattr(self, key)
+                    raise ConfigError(
+                        key,
+                        list(value) if isinstance(value, tuple) else value,
+                        "accepted is empty when shop_ingress is 'off' (no load balancer uses it)",
+                    )
+            return
+        if mode == "internet-facing":
+            if not cidrs:
+                raise ConfigError(
+                    "ingress_allowed_cidrs",
+                    [],
+                    "accepted is a non-empty list of public CIDRs when shop_ingress is 'internet-facing'",
+                )
+            check_internet_cidrs(
+                "ingress_allowed_cidrs", cidrs, opt_in="allow_ingress_anywhere", opted_in=self.allow_ingress_anywhere
+            )
+        else:
+            for cidr in cidrs:
+                _network("ingress_allowed_cidrs", cidr)
+        partition = EKS_REGIONS[self.region]
+        arn = self.ingress_certificate_arn
+        match = ACM_CERTIFICATE_ARN_RE.fullmatch(arn)
+        if arn and (not match or match["partition"] != partition or match["region"] != self.region):
+            raise ConfigError(
+                "ingress_certificate_arn",
+                arn,
+                f"accepted is empty or an ACM certificate ARN in the cluster's region: arn:{partition}:acm:"
+                f"{self.region}:<12 digits>:certificate/<uuid> (an ALB takes certificates of its own region)",
+            )
+        if mode == "internet-facing" and not arn and not self.allow_ingress_plain_http:
+            raise ConfigError(
+                "ingress_certificate_arn",
+                "",
+                "accepted is an ACM certificate ARN when shop_ingress is 'internet-facing' (HTTPS, HTTP redirected); "
+                "serving plain HTTP on the internet needs allow_ingress_plain_http=true",
+            )
+        waf = self.ingress_waf_acl_arn
+        match = WAF_ACL_ARN_RE.fullmatch(waf)
+        if waf and (not match or match["partition"] != partition or match["region"] != self.region):
+            raise ConfigError(
+                "ingress_waf_acl_arn",
+                waf,
+                f"accepted is empty or a regional WAFv2 web ACL ARN in the cluster's region: arn:{partition}:wafv2:"
+                f"{self.region}:<12 digits>:regional/webacl/<name>/<id>",
             )
 
     def _validate_placement(self) -> None:
@@ -593,6 +681,28 @@ class PlatformConfig:
             )
 
 
+def check_internet_cidrs(key: str, cidrs: tuple[str, ...], *, opt_in: str, opted_in: bool) -> None:
+    """The internet guard of every public listener (API endpoint, shop load balancer): internet-routable ranges
+    only, and together at most one /8 unless the `opt_in` key says otherwise."""
+    nets = [_network(key, cidr) for cidr in cidrs]
+    for cidr, net in zip(cidrs, nets, strict=True):
+        if any(net.subnet_of(r) for r in NON_INTERNET_RANGES):
+            raise ConfigError(
+                key,
+                cidr,
+                "accepted are public (internet-routable) ranges: a public listener only sees internet source "
+                "addresses; clients inside the VPC use the private path",
+            )
+    covered = sum(n.num_addresses for n in ipaddress.collapse_addresses(nets))
+    if covered > PUBLIC_ADDRESSES_MAX and not opted_in:
+        raise ConfigError(
+            key,
+            list(cidrs),
+            f"accepted are restricted CIDRs covering at most {PUBLIC_ADDRESSES_MAX} addresses (one /8) in total; "
+            f"opening it to the internet needs {opt_in}=true",
+        )
+
+
 def nodepool_duration(release: str, key: str) -> re.Pattern[str]:
     """The pattern the release's Karpenter NodePool CRD gives expireAfter or consolidateAfter, read from
     upstream_facts/<release>/crds/ so that it follows the pin instead of being retyped."""
@@ -696,6 +806,8 @@ def _unquoted_list(key: str, text: str) -> list[str]:
 # builds the app once and fails on any other key that reaches no construct, and on an entry here that does).
 NOT_READ_BY_CONSTRUCTS: dict[str, str] = {
     "allow_public_endpoint_anywhere": "an opt-in that only the validation of public_access_cidrs reads",
+    "allow_ingress_anywhere": "an opt-in that only the validation of ingress_allowed_cidrs reads",
+    "allow_ingress_plain_http": "an opt-in that only the validation of ingress_certificate_arn reads",
 }
 
 

@@ -69,6 +69,7 @@ KYVERNO_REPO = "https://kyverno.github.io/kyverno/"
 PROMETHEUS_REPO = "https://prometheus-community.github.io/helm-charts"
 OTEL_REPO = "https://open-telemetry.github.io/opentelemetry-helm-charts"
 JAEGER_REPO = "https://jaegertracing.github.io/helm-charts"
+EKS_CHARTS_REPO = "https://aws.github.io/eks-charts"
 
 
 PROFILES: dict[str, ReleaseProfile] = {
@@ -102,6 +103,9 @@ PROFILES: dict[str, ReleaseProfile] = {
             "jaeger": (JAEGER_REPO, "3.3.3"),
             # renovate: datasource=helm depName=opentelemetry-demo depType=seed registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
             "opentelemetry-demo": (OTEL_REPO, "0.33.8"),
+            # The last chart of 2024 (controller v2.11.0).
+            # renovate: datasource=helm depName=aws-load-balancer-controller depType=seed registryUrl=https://aws.github.io/eks-charts
+            "aws-load-balancer-controller": (EKS_CHARTS_REPO, "1.11.0"),
         },
     ),
     # Deployable today. EKS calendar: 1.36 released on EKS 2026-06-02, standard support to 2027-08-02
@@ -134,6 +138,8 @@ PROFILES: dict[str, ReleaseProfile] = {
             "jaeger": (JAEGER_REPO, "4.11.1"),
             # renovate: datasource=helm depName=opentelemetry-demo registryUrl=https://open-telemetry.github.io/opentelemetry-helm-charts
             "opentelemetry-demo": (OTEL_REPO, "0.41.0"),
+            # renovate: datasource=helm depName=aws-load-balancer-controller registryUrl=https://aws.github.io/eks-charts
+            "aws-load-balancer-controller": (EKS_CHARTS_REPO, "3.5.0"),
         },
     ),
 }

@@ -13,7 +13,9 @@ from constructs_lib.alert_routing import AlertRouting
 from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.gitops import GitOpsBootstrap
 from constructs_lib.helm_addon import install_addons
+from constructs_lib.lb_controller import LoadBalancerControllerIdentity, controller_values
 from constructs_lib.namespace_guards import NamespaceGuards
+from constructs_lib.shop_ingress import ShopIngress, class_params, entry_url
 from constructs_lib.storage import Gp3StorageClass
 from platform_config.config import PlatformConfig
 
@@ -33,25 +35,52 @@ class AddonsStack(Stack):
         self.alerting = AlertRouting(
             self, "Alerting", cluster=icluster, cluster_name=config.cluster_name, topic_arn=config.alert_sns_topic_arn
         )
+        self.lb_controller = LoadBalancerControllerIdentity(
+            self,
+            "LoadBalancerControllerIdentity",
+            cluster=icluster,
+            cluster_name=config.cluster_name,
+            profile=config.profile,
+            compliance_packs=config.compliance_packs,
+        )
         # The registry's addons-stack records, each after what it names; independent ones install in parallel.
         self.releases = install_addons(
             self,
             installer="addons-stack",
             cluster=icluster,
             profile=config.profile,
-            computed_values={"kube-prometheus-stack": self.alerting.values},
+            computed_values={
+                "kube-prometheus-stack": self.alerting.values,
+                "aws-load-balancer-controller": {
+                    **controller_values(config=config, vpc_id=cluster.vpc.vpc_id),
+                    **class_params(config),
+                },
+            },
             parts={
                 "namespace-guards": self.guards,
                 "storage-class": self.storage,
                 "alertmanager-identity": self.alerting.pod_identity,
+                "lb-controller-identity": self.lb_controller.association,
             },
         )
         self.monitoring = self.releases["kube-prometheus-stack"]
         self.kyverno = self.releases["kyverno"]
         self.argocd = self.releases["argocd"]
+        # The shop's entry point: its namespace (with the readiness-gate label) exists before Argo CD creates pods.
+        self.shop_ingress = ShopIngress(
+            self, "ShopIngress", cluster=icluster, config=config, after=self.releases["aws-load-balancer-controller"]
+        )
         # The root app syncs PrometheusRules, the guardrail policies and Applications: every CRD must exist first.
         self.gitops = GitOpsBootstrap(self, "GitOps", config=config, cluster=icluster)
         self.gitops.node.add_dependency(*(r for r in self.releases.values() if r.addon.crds))
+        self.gitops.node.add_dependency(self.shop_ingress.namespace)
+        if config.shop_ingress != "off":
+            CfnOutput(
+                self,
+                "ShopUrl",
+                value=entry_url(config),
+                description=f"The shop through its {config.shop_ingress} ALB (the controller names it once created)",
+            )
         for key in ("ArgoCd", "Grafana"):
             ui = uis(config.release)[key]
             CfnOutput(

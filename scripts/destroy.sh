@@ -14,8 +14,11 @@ script_name="destroy"
 root_app="platform-root"
 argocd_namespace="argocd"
 argocd_finalizer="resources-finalizer.argocd.argoproj.io"
-poll_s=15
-total_steps=13
+# Seconds between polls; DESTROY_POLL_SECONDS exists for the tests' stubbed aws and kubectl.
+poll_s="${DESTROY_POLL_SECONDS:-15}"
+# The tag the AWS Load Balancer Controller puts on every load balancer, target group and security group it creates.
+lb_tag_key="elbv2.k8s.aws/cluster"
+total_steps=14
 step_no=0
 
 usage() {
@@ -30,17 +33,18 @@ Steps: 1 check prerequisites, 2 make deps (the project's .venv and pinned CDK CL
        5 delete ArgoCD application platform-root with cascade (its resources and child applications),
        6 delete any remaining ArgoCD applications,
        7 delete Ingresses and LoadBalancer Services (their load balancers block VPC deletion),
-       8 delete PersistentVolumeClaims (the EBS CSI driver deletes their volumes),
-       9 delete the Karpenter NodePools, 10 wait until no NodeClaim is left,
-       11 delete the EC2NodeClasses (Karpenter removes its instance profiles),
-       12 npx cdk list, 13 npx cdk destroy --force of the listed stacks: Addons, Karpenter, Cluster, Network
+       8 wait until no load balancer, target group or security group tagged elbv2.k8s.aws/cluster=NAME is left,
+       9 delete PersistentVolumeClaims (the EBS CSI driver deletes their volumes),
+       10 delete the Karpenter NodePools, 11 wait until no NodeClaim is left,
+       12 delete the EC2NodeClasses (Karpenter removes its instance profiles),
+       13 npx cdk list, 14 npx cdk destroy --force of the listed stacks: Addons, Karpenter, Cluster, Network
 
   --dry-run              print each step's exact command; call nothing (no AWS, no kubectl)
   --yes                  required for a real run: this deletes the cluster and its data
   --cluster-name NAME    default: cdk.json context cluster_name, else $CLUSTER_NAME, else eks-platform
   --region REGION        default: cdk.json context region, else us-east-1 (passed to cdk as -c region=);
                          an AWS_REGION or AWS_DEFAULT_REGION naming another region stops the script
-  --timeout SECONDS      how long each deletion and the NodeClaim wait may take (default 1800)
+  --timeout SECONDS      how long each deletion and each wait (load balancers, NodeClaims) may take (default 1800)
   -h, --help             show this help
 Environment: RELEASE=seed|current selects the release profile (default: cdk.json context release).
 Exit: 0 done, 1 a step failed or a prerequisite is missing, 2 bad usage or no --yes.
@@ -118,6 +122,34 @@ while read -r svc_namespace svc_name; do
   run kubectl -n "$svc_namespace" delete service "$svc_name" --wait "--timeout=${timeout_s}s"
 done <<<"$lb_services"
 [[ "$dry_run" == false ]] || echo "    (one delete per listed service)"
+
+# The controller deletes an Ingress's ALB, target groups and security groups after the Ingress is gone, and only
+# while it runs (Addons stack): wait for AWS to say they are gone, or the Network stack's deletion fails later.
+step "wait until the controller's load balancers, target groups and security groups are gone (timeout ${timeout_s}s)"
+lb_cmd=(aws resourcegroupstaggingapi get-resources --region "$region"
+  --tag-filters "Key=$lb_tag_key,Values=$cluster_name"
+  --resource-type-filters elasticloadbalancing:loadbalancer elasticloadbalancing:targetgroup ec2:security-group
+  --query "ResourceTagMappingList[].ResourceARN" --output text)
+echo "    (polled every ${poll_s}s until it prints nothing)"
+show_cmd "${lb_cmd[@]}"
+if [[ "$dry_run" == false ]]; then
+  start=$SECONDS
+  while true; do
+    lb_left=()
+    for arn in $("${lb_cmd[@]}"); do
+      [[ "$arn" == "None" ]] || lb_left+=("$arn")
+    done
+    elapsed=$((SECONDS - start))
+    echo "    [${elapsed}s/${timeout_s}s] tagged load balancer resources left: ${#lb_left[@]}"
+    ((${#lb_left[@]} > 0)) || break
+    if ((elapsed >= timeout_s)); then
+      echo "destroy: error: ${#lb_left[@]} AWS resources tagged $lb_tag_key=$cluster_name still exist after" \
+        "${timeout_s}s: ${lb_left[*]}; the stacks were not touched. Remove them as docs/runbook.md (Teardown) describes." >&2
+      exit 1
+    fi
+    sleep "$poll_s"
+  done
+fi
 
 # StatefulSet claims outlive their workload; their EBS volumes are deleted only while the EBS CSI driver
 # (an EKS add-on of the Cluster stack) runs. No --wait: a claim still mounted by an add-on of the Addons

@@ -162,10 +162,11 @@ fi
 step "show the nodes and their capacity type"
 run kubectl get nodes -L karpenter.sh/capacity-type
 
-echo "==> How to reach the cluster, Argo CD and Grafana (the stacks' Outputs, also in $outputs_file):"
+echo "==> How to reach the cluster, Argo CD, Grafana and the shop (the stacks' Outputs, also in $outputs_file):"
 if [[ "$dry_run" == true ]]; then
   echo "    (after a real run: ClusterName, Region, UpdateKubeconfigCommand, InterruptionQueueName,"
-  echo "     ArgoCdPortForward, GrafanaPortForward; passwords: README, Day-one access)"
+  echo "     ArgoCdPortForward, GrafanaPortForward, ShopUrl: how to read the shop ALB's address unless"
+  echo "     shop_ingress=off; passwords: README, Day-one access)"
   echo "setup-cluster: dry run done; nothing that needs AWS was called"
 else
   print_outputs "$outputs_file"

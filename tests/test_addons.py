@@ -19,6 +19,8 @@ from constructs_lib.helm_addon import (
     values_files,
 )
 from platform_checks import validate_manifest
+from platform_checks.cfn_json import json_property
+from platform_checks.render import placeholder
 from platform_config.addons import addon, addons
 from platform_config.versions import PROFILES
 from platform_stacks.platform_app import build_app
@@ -36,7 +38,7 @@ def charts(s: Synthesized) -> dict[str, dict[str, Any]]:
             **props,
             "_id": logical,
             "_deps": res.get("DependsOn", []),
-            "_values": json.loads(props["Values"]),
+            "_values": json_property(props["Values"], placeholder),
         }
     return out
 

@@ -78,7 +78,9 @@ def test_the_topic_gets_a_pod_identity_role_that_may_only_publish_to_it() -> Non
 
 
 def test_no_topic_means_no_role(synthesized: Synthesized) -> None:
-    assert synthesized.resources("addons", "AWS::EKS::PodIdentityAssociation") == {}
+    associations = synthesized.resources("addons", "AWS::EKS::PodIdentityAssociation").values()
+    assert [a for a in associations if a["Properties"]["Namespace"] == ALERTMANAGER_SERVICE_ACCOUNT[0]] == []
+    assert synthesized.platform.addons.alerting.role is None
     values = synthesized.platform.addons.monitoring.values
     assert values["alertmanager"]["config"]["route"]["receiver"] == "null"
 

@@ -256,9 +256,10 @@ def test_the_alb_is_priced_once_the_registry_installs_the_controller(
                      "annotations": {"alb.ingress.kubernetes.io/group.name": "shop"}},
         "spec": {"ingressClassName": "alb"},
     }  # fmt: skip
-    render = SimpleNamespace(
-        profile=platform_render.profile, objects=lambda: [*platform_render.objects(), ("gitops", ingress)]
-    )
+    # The platform's own Ingress is left out: the fixture's group is the only one priced.
+    others = [(origin, o) for origin, o in platform_render.objects() if o.get("kind") != "Ingress"]
+    render = SimpleNamespace(profile=platform_render.profile, objects=lambda: [*others, ("gitops", ingress)])
+    monkeypatch.setattr(cost_module, "addons", lambda profile: [])
     assert cost_module.load_balancer(render, hours) == [], "no controller in the registry: no ALB"
     controller = SimpleNamespace(chart=cost_module.LOAD_BALANCER_CHART)
     monkeypatch.setattr(cost_module, "addons", lambda profile: [controller])

@@ -26,6 +26,7 @@ STEP_TITLES = [
     "delete ArgoCD application platform-root with cascade (its resources and child applications)",
     "delete any remaining ArgoCD applications",
     "delete Ingresses and LoadBalancer Services (their load balancers block VPC deletion)",
+    "wait until the controller's load balancers, target groups and security groups are gone (timeout 1800s)",
     "delete PersistentVolumeClaims (the EBS CSI driver deletes their volumes)",
     "delete the Karpenter NodePools",
     "wait until no Karpenter NodeClaim is left (timeout 1800s)",
@@ -44,6 +45,15 @@ def argv(line: str) -> str:
     return " ".join(shlex.split(line))
 
 
+def lb_query(cluster: str, region: str) -> str:
+    """The poll for what the AWS Load Balancer Controller created for this cluster and has not deleted yet."""
+    return (
+        f"aws resourcegroupstaggingapi get-resources --region {region} --tag-filters "
+        f"Key=elbv2.k8s.aws/cluster,Values={cluster} --resource-type-filters elasticloadbalancing:loadbalancer "
+        "elasticloadbalancing:targetgroup ec2:security-group --query ResourceTagMappingList[].ResourceARN --output text"
+    )
+
+
 def expected_dry_run(cluster: str, region: str, repo: Path) -> list[str]:
     ctx = f"-c cluster_name={cluster} -c region={region}"
     stacks = " ".join(f"{cluster}-{s}" for s in ("Addons", "Karpenter", "Cluster", "Network"))
@@ -59,6 +69,7 @@ def expected_dry_run(cluster: str, region: str, repo: Path) -> list[str]:
         f"kubectl delete ingresses.networking.k8s.io --all-namespaces --all {WAIT}",
         f"kubectl get services --all-namespaces -o {LB_JSONPATH}",
         f"kubectl -n <namespace> delete service <name> {WAIT}",
+        lb_query(cluster, region),
         "kubectl delete persistentvolumeclaims --all-namespaces --all --wait=false",
         "kubectl get crd nodepools.karpenter.sh --ignore-not-found -o name",
         f"kubectl delete nodepools.karpenter.sh --all {WAIT}",
@@ -78,6 +89,10 @@ case "$*" in
   *"get services"*) printf '%b' "$FAKE_LB_SERVICES" ;;
   *"get nodeclaims"*) printf '%b' "$FAKE_NODECLAIMS" ;;
   *"cdk list"*) printf '%b' "$FAKE_CDK_LIST" ;;
+  *"resourcegroupstaggingapi"*)
+    # The first FAKE_LB_POLLS polls still find FAKE_LB_ARNS (a load balancer that takes time to go).
+    n=0; [ ! -f "$SHIM_LOG.lb" ] || read -r n < "$SHIM_LOG.lb"; n=$((n + 1)); echo "$n" > "$SHIM_LOG.lb"
+    [ "$n" -gt "${FAKE_LB_POLLS:-0}" ] || printf '%b' "$FAKE_LB_ARNS" ;;
   *"get-caller-identity"*) printf '123456789012\\tarn:aws:iam::123456789012:user/ops\\n' ;;
 esac
 exit 0
@@ -148,7 +163,7 @@ def test_dry_run_lists_every_step_in_order_and_calls_nothing(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert titles(result.stdout) == STEP_TITLES
     assert [line.split(": ", 1)[0] for line in result.stdout.splitlines() if line.startswith("==>")] == [
-        f"==> Step {n}/13" for n in range(1, 14)
+        f"==> Step {n}/14" for n in range(1, 15)
     ]
     assert printed(result.stdout) == expected_dry_run("ctx-cluster", "eu-west-1", script.parent.parent)
     assert "dry run done; nothing was called" in result.stdout
@@ -232,6 +247,41 @@ def test_nodeclaim_wait_times_out_with_a_clear_error_before_touching_the_stacks(
     assert not any("ec2nodeclasses" in c or c.startswith("npx") for c in made)
 
 
+ALB_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/k8s-astronom-astronom-0a1b2c3d4e/5f6a"
+SG_ARN = "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0123456789abcdef0"
+
+
+def test_stacks_go_only_after_a_slow_load_balancer_is_gone(tmp_path: Path) -> None:
+    script = make_repo(tmp_path, CONTEXT)
+    env = {**DEPLOYED, "FAKE_LB_POLLS": "2", "FAKE_LB_ARNS": f"{ALB_ARN}\\t{SG_ARN}\\n", "DESTROY_POLL_SECONDS": "0"}
+    result = run(script, ["--yes"], make_bin(tmp_path, [*ALL_TOOLS, "sleep"]), tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r"\[\d+s/1800s\] tagged load balancer resources left: (\d+)", result.stdout) == ["2", "2", "0"]
+    made = calls(tmp_path)
+    polls = [i for i, c in enumerate(made) if c == lb_query("ctx-cluster", "eu-west-1")]
+    assert len(polls) == 3
+    delete_ingresses = made.index(f"kubectl delete ingresses.networking.k8s.io --all-namespaces --all {WAIT}")
+    destroy = next(i for i, c in enumerate(made) if c.startswith("npx cdk destroy"))
+    assert delete_ingresses < polls[0] and polls[-1] < destroy
+
+
+def test_a_load_balancer_that_never_goes_stops_with_one_line_naming_it_and_no_stack_is_touched(
+    tmp_path: Path,
+) -> None:
+    script = make_repo(tmp_path, CONTEXT)
+    env = {**DEPLOYED, "FAKE_LB_POLLS": "1000000", "FAKE_LB_ARNS": f"{ALB_ARN}\\n", "DESTROY_POLL_SECONDS": "0"}
+    result = run(script, ["--yes", "--timeout", "1"], make_bin(tmp_path, [*ALL_TOOLS, "sleep"]), tmp_path, **env)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("destroy: error:")]
+    assert errors == [
+        "destroy: error: 1 AWS resources tagged elbv2.k8s.aws/cluster=ctx-cluster still exist after 1s: "
+        f"{ALB_ARN}; the stacks were not touched. Remove them as docs/runbook.md (Teardown) describes."
+    ]
+    made = calls(tmp_path)
+    assert made[-1] == lb_query("ctx-cluster", "eu-west-1")
+    assert not any(c.startswith("npx") or "persistentvolumeclaims" in c or "nodepools" in c for c in made)
+
+
 def test_partial_deploy_without_crds_skips_to_the_stacks(tmp_path: Path) -> None:
     script = make_repo(tmp_path, CONTEXT)
     env = {**DEPLOYED, "FAKE_NO_CRDS": "1", "FAKE_CDK_LIST": "ctx-cluster-Network\\nctx-cluster-Cluster\\n"}
@@ -262,7 +312,7 @@ def test_real_run_stops_before_any_call_when_a_tool_is_missing(tmp_path: Path) -
     result = run(script, ["--yes"], make_bin(tmp_path, ["aws", "kubectl", "node", "python3", "make"]), tmp_path)
     assert result.returncode == 1
     assert "destroy: error: missing prerequisites: npx; install them and run again" in result.stderr
-    assert "Step 2/13" not in result.stdout
+    assert "Step 2/14" not in result.stdout
     assert calls(tmp_path) == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from constructs_lib.shop_ingress import entry_url
 from platform_stacks.platform_app import build_app
 from tests.conftest import Synthesized
 from tests.fixed_context import fixed_context
@@ -28,11 +29,13 @@ def test_karpenter_stack_outputs_the_interruption_queue_name(synthesized: Synthe
     assert outputs(synthesized, "karpenter") == {"InterruptionQueueName": {"Fn::GetAtt": [queue_id, "QueueName"]}}
 
 
-def test_addons_stack_outputs_argocd_and_grafana_port_forwards(synthesized: Synthesized) -> None:
+def test_addons_stack_outputs_argocd_and_grafana_port_forwards_and_the_shop_url(synthesized: Synthesized) -> None:
     assert outputs(synthesized, "addons") == {
         "ArgoCdPortForward": "kubectl -n argocd port-forward svc/argocd-server 8080:443",
         "GrafanaPortForward": "kubectl -n monitoring port-forward svc/kube-prometheus-stack-grafana 3000:80",
+        "ShopUrl": entry_url(synthesized.platform.config),
     }
+    assert outputs(synthesized, "addons")["ShopUrl"].startswith("http://<ALB DNS name>: kubectl -n astronomy-shop get")
     argocd = synthesized.templates["addons"]["Outputs"]["ArgoCdPortForward"]
     assert argocd["Description"].startswith("Argo CD at https://localhost:8080")
 

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from constructs_lib.helm_addon import deep_merge, load_values_file, values_files
+from constructs_lib.shop_ingress import SHOP_NAMESPACE_FILE
 from platform_checks import check_values, validate_manifest
 from platform_checks.render import cdk_manifests
 from platform_config.addons import addons, cdk_namespaces, default_deny_namespaces
@@ -27,13 +29,20 @@ def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
     # The GitOps bootstrap (projects, CDK-owned Applications, sync identities) is tests/test_gitops_boundary's.
     gitops = {f"{m['kind']}/{m['metadata']['name']}" for m in synthesized.platform.addons.gitops.manifests}
     assert gitops <= set(kinds)
+    # The shop's Namespace is Git's (apps/astronomy-shop/namespace.yaml), which CDK applies too.
+    shop = yaml.safe_load(SHOP_NAMESPACE_FILE.read_text())["metadata"]["name"]
     assert [k for k in kinds if k not in generated and k not in gitops] == [
         "EC2NodeClass/default",
+        "Ingress/astronomy-shop",
+        f"Namespace/{shop}",
+        "NetworkPolicy/allow-alb-to-frontend-proxy",
         "NetworkPolicy/allow-grafana-from-shop-proxy",
         "NetworkPolicy/allow-operator-webhook-from-api-server",
         "NetworkPolicy/allow-prometheus-scrape",
         "NetworkPolicy/allow-same-namespace",
         "NetworkPolicy/allow-webhooks-from-api-server",
+        "NetworkPolicy/lb-controller-prometheus-scrape",
+        "NetworkPolicy/lb-controller-webhooks-from-api-server",
         "NodePool/on-demand",
         "NodePool/spot",
         "StorageClass/gp3",

@@ -25,17 +25,20 @@ def expected_warnings(synthesized: Synthesized) -> tuple[str, ...]:
     return tuple(k for k in WARNING_KEYS if release == "seed" or k != "no longer creates clusters")
 
 
-def test_summary_starts_with_profile_account_region_version_nat_and_endpoint(synthesized: Synthesized) -> None:
+def test_summary_starts_with_profile_account_region_version_nat_endpoint_and_shop_entry(
+    synthesized: Synthesized,
+) -> None:
     text, passed = summarize(synthesized.outdir)
     assert passed
     config = synthesized.platform.config
-    assert text.splitlines()[:8] == [
+    assert text.splitlines()[:9] == [
         f"Profile: {config.release}",
         "Account: 111111111111",
         "Region: us-east-1",
         f"Kubernetes: {config.kubernetes.version}",
         "NAT gateways: 1",
         "API endpoint: private (kubectl only from inside the VPC: docs/runbook.md, Private endpoint access)",
+        f"Shop entry: internal ALB (HTTP only) from {config.vpc_cidr}",
         "Access: 0 admin principal(s), 0 viewer principal(s)",
         f"Git: {config.git_repo_url}",
     ]

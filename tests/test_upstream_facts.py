@@ -44,6 +44,9 @@ def _string_keys(node: Any, names: set[str], path: str = "") -> list[str]:
 
 
 COMMON_CRDS = {
+    # The load balancer controller's two kinds the platform uses, from its multi-document crds.yaml.
+    "elbv2.k8s.aws_ingressclassparams": ("IngressClassParams", "Cluster", {"v1beta1"}),
+    "elbv2.k8s.aws_targetgroupbindings": ("TargetGroupBinding", "Namespaced", {"v1alpha1", "v1beta1"}),
     "argoproj.io_applications": ("Application", "Namespaced", {"v1alpha1"}),
     "argoproj.io_appprojects": ("AppProject", "Namespaced", {"v1alpha1"}),
     "kyverno.io_clusterpolicies": ("ClusterPolicy", "Cluster", {"v1", "v2beta1"}),

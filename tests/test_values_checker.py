@@ -99,7 +99,7 @@ def test_demo_subcharts_are_checked_against_their_vendored_key_trees_and_schema(
 
 
 def test_unknown_chart_is_an_error(profile: str) -> None:
-    with pytest.raises(ValueError, match="unknown chart 'argocd'; derived charts: argo-cd, jaeger"):
+    with pytest.raises(ValueError, match=r"unknown chart 'argocd'; derived charts: argo-cd, .*jaeger"):
         check_values("argocd", {}, profile=profile)
 
 

@@ -216,6 +216,29 @@ def jaeger(shared: Path, chart: str) -> dict[str, Any]:
     return _chart_notes(shared, "jaegertracing-helm-charts", chart, "README.md", r"Changes in v(\d+\.\d+\.\d+)")
 
 
+def eks_charts(shared: Path, chart: str) -> dict[str, Any]:
+    """A chart of aws/eks-charts (the AWS Load Balancer Controller): no upgrade notes or published range are pinned
+    for it and chart-versions.tsv has no rows, so its versions are its pinned Chart.yaml files (neither declares a
+    kubeVersion: the range reads 'any minor', as Helm checks nothing)."""
+    rows, sources = [], []
+    for path in sorted(shared.glob(f"{chart}-*/eks-charts/stable/{chart}/Chart.yaml")):
+        meta = yaml.safe_load(path.read_text())
+        constraint = str(meta.get("kubeVersion") or "")
+        rows.append(
+            {
+                "version": str(meta["version"]),
+                "app_version": str(meta["appVersion"]),
+                "kube_min": minor(constraint) if constraint else "",
+                "date": "",
+            }
+        )
+        sources.append(path.relative_to(shared).as_posix())
+    if not rows:
+        raise SystemExit(f"{chart}: no pinned {chart}-*/eks-charts/stable/{chart}/Chart.yaml under {shared}")
+    rows.sort(key=lambda r: version_key(r["version"]))
+    return {"ranges": [], "notes": [], "sources": sources, "versions": rows, "versions_source": sources[-1]}
+
+
 def parsers(refs: dict[str, str]) -> dict[str, Callable[[Path, str], dict[str, Any]]]:
     return {
         "karpenter-provider-aws": karpenter,
@@ -224,6 +247,7 @@ def parsers(refs: dict[str, str]) -> dict[str, Callable[[Path, str], dict[str, A
         "prometheus-community-helm-charts": kube_prometheus_stack,
         "opentelemetry-helm-charts": opentelemetry,
         "jaegertracing-helm-charts": jaeger,
+        "eks-charts": eks_charts,
     }
 
 
@@ -315,6 +339,11 @@ def derive_lifecycle(shared: Path, sources: list[dict[str, str]]) -> dict[str, s
             )
         data = parser(shared, record.chart)
         used.update(data.pop("sources"))
+        if "versions" in data:  # the parser read the versions from the pinned charts themselves
+            files[f"{LIFECYCLE}/{record.chart}.json"] = dump(
+                data | {"chart": record.chart, "lifecycle": record.lifecycle}
+            )
+            continue
         tsv_chart = TSV_CHART.get(record.chart, record.chart)
         if tsv_chart not in rows:
             raise SystemExit(f"{record.chart}: no rows for chart {tsv_chart!r} in {TSV}")

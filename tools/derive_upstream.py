@@ -29,6 +29,9 @@ OUT = ROOT / "upstream_facts"
 # Where each add-on's files sit in the pinned upstream data is the registry's (platform_config/addons.py): its
 # chart folder, the CRDs it provides (by the first chart version that has them) and whether it takes values.
 CFN_DIR = "website/content/en/preview/getting-started/getting-started-with-karpenter"
+# The load balancer controller's reference policy, at the controller tag of the chart's appVersion.
+LBC_RELEASE = "aws-load-balancer-controller"
+LBC_POLICY = "aws-load-balancer-controller/docs/install/iam_policy.json"
 
 
 def value_addons(profile: ReleaseProfile) -> list[Addon]:
@@ -40,8 +43,9 @@ def value_addons(profile: ReleaseProfile) -> list[Addon]:
     return list(seen.values())
 
 
-def crd_files(src: Upstream, profile: ReleaseProfile) -> list[str]:
-    """Source CRD files (`<upstream>-<version>/<path>`) of one profile: each add-on's CRDs at its pin."""
+def crd_files(src: Upstream, profile: ReleaseProfile) -> list[tuple[str, str]]:
+    """(source CRD file `<upstream>-<version>/<path>`, facts name) of one profile: each add-on's CRDs at its pin. A
+    file may hold several CRDs (the load balancer controller's crds.yaml): the name picks one."""
     out = []
     for record in addons(profile.name):
         for crd in record.crds_at(profile):
@@ -52,7 +56,7 @@ def crd_files(src: Upstream, profile: ReleaseProfile) -> list[str]:
                     f"{record.release}: CRD {crd.name} is in none of {candidates} upstream; "
                     "fix its paths in platform_config/addons.py"
                 )
-            out.append(found)
+            out.append((found, crd.name))
     return out
 
 
@@ -104,10 +108,19 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=loader)
 
 
-def derive_crd(text: str) -> tuple[str, dict[str, Any]]:
+def derive_crd(text: str, name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The facts of the CRD `name` (`<group>_<plural>`) in a file's text; a one-CRD file needs no name."""
     # Argo CD ships CRDs as Helm templates; dropping template lines leaves the plain CRD (see MANIFEST.md).
     text = "\n".join(line for line in text.splitlines() if "{{" not in line)
-    crd = _load_yaml(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    docs = [d for d in yaml.load_all(text, Loader=loader) if d and d.get("kind") == "CustomResourceDefinition"]
+    by_name = {f"{d['spec']['group']}_{d['spec']['names']['plural']}": d for d in docs}
+    if name is None and len(docs) == 1:
+        crd = docs[0]
+    elif name in by_name:
+        crd = by_name[name]
+    else:
+        raise UpstreamError(f"no CRD {name!r} among {sorted(by_name)}; fix its CrdSource in platform_config/addons.py")
     spec = crd["spec"]
     versions: dict[str, Any] = {}
     for version in spec["versions"]:
@@ -287,6 +300,18 @@ def derive_cfn(text: str, path: str) -> dict[str, Any]:
     return out
 
 
+def lbc_policy_facts(controller_version: str) -> str:
+    """Where, under upstream_facts/<profile>/, the controller's reference policy of that version lives."""
+    return f"{LBC_RELEASE}/iam_policy-{controller_version}.json"
+
+
+def derive_iam_policy(text: str, controller_version: str) -> dict[str, Any]:
+    """The reference IAM policy's statements in upstream order (effect, actions, resources, conditions)."""
+    doc = json.loads(text)
+    statements = [_statement_facts(s) for s in doc["Statement"]]
+    return {"controller_version": controller_version, "version": doc.get("Version"), "statements": statements}
+
+
 def derive_pins(src: Upstream, profile: ReleaseProfile) -> dict[str, Any]:
     pins: dict[str, Any] = {}
     for record in sorted(value_addons(profile), key=lambda a: a.chart):
@@ -302,6 +327,16 @@ def derive_pins(src: Upstream, profile: ReleaseProfile) -> dict[str, Any]:
             ],
         }
     return pins
+
+
+def nearest_notice(src: Upstream, rel: str) -> str | None:
+    """The folder of the NOTICE nearest to a source file: its top folder's, or (a folder holding two repositories,
+    the load balancer controller's) the NOTICE of the repository folder beneath it."""
+    parts = rel.split("/")
+    for folder in ("/".join(parts[:1]), "/".join(parts[:2]))[: 2 if len(parts) > 2 else 1]:
+        if src.has(f"{folder}/NOTICE"):
+            return folder
+    return None
 
 
 def notice_text(src: Upstream, used: dict[str, list[str]]) -> str:
@@ -328,13 +363,13 @@ def notice_text(src: Upstream, used: dict[str, list[str]]) -> str:
         for rel in sorted(used[profile]):
             row = src.entry(rel)
             lines.append(f"- {row.repo} @ {row.ref} ({row.commit}): {row.path} [{row.license}]")
-            notice = rel.split("/", 1)[0] + "/NOTICE"
-            if src.has(notice):
-                text = src.text(notice).strip()
-                notices.setdefault(text, []).append(rel.split("/", 1)[0])
+            notice_dir = nearest_notice(src, rel)
+            if notice_dir is not None:
+                text = src.text(f"{notice_dir}/NOTICE").strip()
+                notices.setdefault(text, []).append(notice_dir)
     # Apache-2.0 section 4(d): a source's NOTICE file travels with derivative works.
     for text, dirs in notices.items():
-        projects = sorted({re.sub(r"-[0-9.]+$", "", d) for d in dirs})
+        projects = sorted({re.sub(r"-[0-9.]+(?=/|$)", "", d) for d in dirs})
         versions = ", ".join(sorted(set(dirs)))
         lines += ["", f"The NOTICE file of {' and '.join(projects)} ({versions}) reads:", ""]
         lines += ["    " + line if line else "" for line in text.splitlines()]
@@ -353,8 +388,8 @@ def derive_profile(src: Upstream, profile: ReleaseProfile) -> tuple[dict[str, st
     """({path under upstream_facts/<profile>/: content}, source files used) for one release profile."""
     files: dict[str, str] = {}
     used: list[str] = []
-    for rel in crd_files(src, profile):
-        name, fact = derive_crd(src.text(rel))
+    for rel, crd_name in crd_files(src, profile):
+        name, fact = derive_crd(src.text(rel), crd_name)
         files[f"crds/{name}.json"] = dump(fact, compact=True)
         used.append(rel)
     for record in value_addons(profile):
@@ -369,8 +404,15 @@ def derive_profile(src: Upstream, profile: ReleaseProfile) -> tuple[dict[str, st
             used.append(f"{rel}/values.schema.json")
     files["karpenter/reference-cfn.json"] = dump(derive_cfn(src.text(cfn_file(profile)), cfn_file(profile)))
     used.append(cfn_file(profile))
-    files["chart_pins.json"] = dump(derive_pins(src, profile))
-    return files, used
+    pins = derive_pins(src, profile)
+    for record in addons(profile.name):
+        if record.release == LBC_RELEASE:
+            version = pins[record.chart]["appVersion"]
+            rel = f"{record.upstream_dir(profile)}/{LBC_POLICY}"
+            files[lbc_policy_facts(version)] = dump(derive_iam_policy(src.text(rel), version))
+            used.append(rel)
+    files["chart_pins.json"] = dump(pins)
+    return files, sorted(set(used))
 
 
 def derive(src: Upstream) -> dict[str, str]:
@@ -404,6 +446,11 @@ def origin(name: str) -> Origin:
         source = sources[0].source
         assert source is not None
         path = name.split("/", 1)[1]
+        # A folder of several repositories: the one whose subfolder holds the file (paths are relative to it).
+        for candidate in (source, *sources[0].more_sources):
+            if candidate.folder and path.startswith(candidate.folder + "/"):
+                source, path = candidate, path.removeprefix(candidate.folder + "/")
+                break
         version = sources[0].pin(profile).version
         in_chart = any(name.startswith(a.chart_dir(profile) + "/") for a in records)
         ref = (source.chart_ref if in_chart and source.chart_ref else source.tag).format(version=version)

@@ -76,6 +76,8 @@ ICONS: dict[str, tuple[str, str]] = {
     "valkey": ("diagrams.onprem.inmemory", "Redis"),
     "jaeger": ("diagrams.onprem.tracing", "Jaeger"),
     "otel": ("diagrams.k8s.compute", "Deploy"),
+    "elb": ("diagrams.aws.network", "ElbApplicationLoadBalancer"),
+    "users": ("diagrams.onprem.client", "Users"),
 }
 
 # Spot is orange, On-Demand blue, everywhere: box fill, border and the NodePool's arrows.
@@ -113,6 +115,9 @@ LINK_STYLES: dict[str, dict[str, str]] = {
     "placement": {"color": "#5F6B7A", "style": "dotted", "penwidth": "2"},
 }
 GRAPH_ATTRS = {
+    # 80 dpi (Graphviz's default is 96): the full picture stays under the size test's cap as the platform grows;
+    # the README shows the overview, and the SVG is the zoomable one.
+    "dpi": "80",
     "pad": "0.4",
     "nodesep": "0.9",
     "ranksep": "0.8",

@@ -256,6 +256,7 @@ def extract_model(assembly: Path, *, repo_root: Path = ROOT, build: Build = _def
     recorded = found["cluster"].metadata.get("EksPlatform", {}).get("Release")
     profile = str(recorded) if recorded else release_profile(charts)
     _addons(b, found["addons"], _GitOps(repo_root, build, profile, pools))
+    _entry_point(b, found["addons"])
 
     karpenter = [p for p in found["karpenter"].of_type(HELM) if p.get("Chart") == "karpenter"]
     title = (
@@ -266,6 +267,54 @@ def extract_model(assembly: Path, *, repo_root: Path = ROOT, build: Build = _def
         " · drawn from the synthesized assembly by `make diagram`"
     )
     return b.model(title)
+
+
+ALB = "alb.ingress.kubernetes.io/"
+
+
+def _entry_point(b: _Builder, stack: Stack) -> None:
+    """Users -> the ALB the controller makes from the shop's Ingress -> the workload of its backend Service."""
+    ingresses = [d for d in manifests(stack) if d["kind"] == "Ingress"]
+    if not ingresses:
+        return
+    for ingress in ingresses:
+        notes = ingress["metadata"].get("annotations", {})
+        scheme = notes.get(f"{ALB}scheme", "internal")
+        listeners = "HTTPS (HTTP redirected)" if f"{ALB}certificate-arn" in notes else "HTTP"
+        alb = b.part(
+            f"alb_{_slug(ingress['metadata']['name'])}",
+            f"ALB ({scheme}), {listeners}\nfrom {notes.get(ALB + 'inbound-cidrs', '?')}"
+            + ("\nWAF" if f"{ALB}wafv2-acl-arn" in notes else ""),
+            icon="elb",
+            group="",
+        )
+        users = (
+            b.parts.get("users")
+            or b.parts[
+                b.part(
+                    "users",
+                    "Users" + (" (internet)" if scheme == "internet-facing" else " (in the VPC)"),
+                    icon="users",
+                    group="",
+                )
+            ]
+        )
+        b.link(users.id, alb, "HTTPS" if "HTTPS" in listeners else "HTTP")
+        b.link(f"{_slug(ingress['kind'])}_{_slug(ingress['metadata']['name'])}", alb, "configures", style="control")
+        controllers = [p for p in b.parts if p.startswith("helm_") and "load_balancer_controller" in p]
+        for controller in controllers:
+            b.link(controller, alb, "creates", style="control")
+        for rule in ingress["spec"].get("rules", []):
+            for path in rule.get("http", {}).get("paths", []):
+                # The shop's chart names a component's Service after it (with the release as a prefix in demo 1.x):
+                # the workload is the longest component of the Ingress's namespace the Service name ends with.
+                service = path["backend"]["service"]["name"].replace("-", "").lower()
+                prefix = f"workload_{_slug(ingress['metadata']['namespace'])}_"
+                components = {p: p.removeprefix(prefix).replace("_", "") for p in b.parts if p.startswith(prefix)}
+                targets = sorted((p for p, c in components.items() if service.endswith(c)), key=lambda p: len(p))[-1:]
+                if not targets:
+                    raise DiagramError(f"Ingress {ingress['metadata']['name']}: no workload serves {service}")
+                b.link(alb, targets[0], "pod IPs")
 
 
 def release_profile(charts: Mapping[str, str]) -> str | None:

@@ -60,16 +60,39 @@ def settings(out: Path) -> list[str]:
                     else "private (kubectl only from inside the VPC: docs/runbook.md, Private endpoint access)"
                 )
     lines = [f"Profile: {found['profile']}"] if "profile" in found else []
+    entry = shop_entry(out)
     lines += [
         f"Account: {found.get('account', '?')}",
         f"Region: {found.get('region', '?')}",
         f"Kubernetes: {found.get('kubernetes', '?')}",
         f"NAT gateways: {nat}",
         f"API endpoint: {found.get('endpoint', '?')}",
+        f"Shop entry: {entry}",
         f"Access: {access['admin']} admin principal(s), {access['viewer']} viewer principal(s)",
         f"Git: {found.get('git', '?')}",
     ]
     return lines
+
+
+ALB = "alb.ingress.kubernetes.io/"
+
+
+def shop_entry(out: Path) -> str:
+    """How users reach the shop, read from the Ingress the app applies (constructs_lib/shop_ingress.py)."""
+    ingresses = [
+        doc
+        for _, template in _stacks(out).values()
+        for res in template.get("Resources", {}).values()
+        if res["Type"] == "Custom::AWSCDK-EKS-KubernetesResource"
+        for doc in json_property(res["Properties"]["Manifest"])
+        if doc.get("kind") == "Ingress"
+    ]
+    if not ingresses:
+        return "none (shop_ingress=off: kubectl port-forward, docs/runbook.md)"
+    notes = ingresses[0]["metadata"].get("annotations", {})
+    listeners = "HTTPS, HTTP redirected" if f"{ALB}certificate-arn" in notes else "HTTP only"
+    waf = ", WAF" if f"{ALB}wafv2-acl-arn" in notes else ""
+    return f"{notes.get(ALB + 'scheme', '?')} ALB ({listeners}{waf}) from {notes.get(ALB + 'inbound-cidrs', '?')}"
 
 
 def _access_kind(props: dict[str, Any]) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
-from platform_checks._facts import app_version
+from platform_checks.upstream_facts import app_version
 from platform_config.addons import addons
 from platform_config.config import PlatformConfig
 from platform_config.guardrails import GUARDRAIL_KIND

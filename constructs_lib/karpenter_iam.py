@@ -12,7 +12,7 @@ from constructs import Construct
 
 from constructs_lib.identities import CNI_POLICY, node_role, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
-from platform_checks._facts import load_fact, stale_pin
+from platform_checks.upstream_facts import load_fact, stale_pin
 from platform_config.addons import addon
 from platform_config.versions import PROFILES
 

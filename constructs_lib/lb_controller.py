@@ -16,7 +16,7 @@ from constructs import Construct
 
 from constructs_lib.identities import pod_identity
 from constructs_lib.nag import acknowledge, acknowledge_in_packs
-from platform_checks._facts import app_version
+from platform_checks.upstream_facts import app_version
 from platform_config.addons import addon
 from platform_config.config import PlatformConfig
 from platform_config.versions import ReleaseProfile

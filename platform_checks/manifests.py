@@ -16,7 +16,7 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
-from platform_checks._facts import facts_dir, load_fact
+from platform_checks.upstream_facts import facts_dir, load_fact
 from platform_config.versions import PROFILES
 
 

@@ -7,7 +7,7 @@ import difflib
 import re
 from typing import TYPE_CHECKING, Any
 
-from platform_checks._facts import facts_dir, load_fact, stale_pin
+from platform_checks.upstream_facts import facts_dir, load_fact, stale_pin
 
 if TYPE_CHECKING:
     import jsonschema

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from platform_checks._facts import load_fact
+from platform_checks.upstream_facts import load_fact
 from platform_config import versions
 from platform_config.aws_facts import (
     EKS_REGIONS,

@@ -35,7 +35,7 @@ class KubernetesRelease:
 @dataclass(frozen=True)
 class ChartPin:
     """A Helm chart pinned to one exact version from one repository. Its appVersion is derived from the chart's
-    upstream Chart.yaml (platform_checks/_facts.app_version), never typed beside the pin."""
+    upstream Chart.yaml (platform_checks/upstream_facts.app_version), never typed beside the pin."""
 
     chart: str
     repository: str

@@ -185,7 +185,7 @@ def quantity(value: str | int | float) -> float:
 
 def astronomy_shop_values(profile: str) -> dict[str, Any]:
     """The profile's demo chart defaults merged with our valuesObject, the way Helm merges them."""
-    from platform_checks._facts import load_fact
+    from platform_checks.upstream_facts import load_fact
     from platform_checks.values import coalesce
 
     values = helm_values("apps", profile, "astronomy-shop")

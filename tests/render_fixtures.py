@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from platform_checks.rendered import PlatformRender, render_platform
+from platform_checks.platform_render import PlatformRender, render_platform
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from constructs_lib.helm_addon import (
 )
 from platform_checks import validate_manifest
 from platform_checks.cfn_json import json_property
-from platform_checks.render import placeholder
+from platform_checks.helm_template import placeholder
 from platform_config.addons import addon, addons
 from platform_config.versions import PROFILES
 from platform_stacks.platform_app import build_app

@@ -109,7 +109,7 @@ def test_telemetry_goes_to_the_platform_collector(profile: str) -> None:
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_every_chart_component_is_classified_and_only_the_documented_ones_are_off(profile: str) -> None:
-    from platform_checks._facts import load_fact
+    from platform_checks.upstream_facts import load_fact
 
     components = set(load_fact("values/opentelemetry-demo.defaults.json", profile)["components"])
     assert components >= DEMO[profile].stateful | DEMO[profile].frontends

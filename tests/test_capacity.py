@@ -18,7 +18,7 @@ from platform_checks.capacity import (
     platform_plan,
     table,
 )
-from platform_checks.rendered import PlatformRender
+from platform_checks.platform_render import PlatformRender
 from platform_config.config import PlatformConfig
 from tests.conftest import Synthesized
 from tools.capacity import main, report, templates_of

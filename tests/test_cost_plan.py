@@ -14,7 +14,7 @@ import pytest
 from platform_checks import pricing
 from platform_checks.capacity import MIB, pool_of, replicas_of
 from platform_checks.cost import CostPlan, plan_cost, resolve
-from platform_checks.rendered import PlatformRender, render_platform
+from platform_checks.platform_render import PlatformRender, render_platform
 from platform_checks.schedule import limits_of
 from platform_checks.wiring import name_of, pod_spec
 from platform_checks.workload_cost import offers

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from platform_checks.cost import CostPlan, plan_cost
-from platform_checks.rendered import PlatformRender
+from platform_checks.platform_render import PlatformRender
 from tests.make_plan import make_dry_run
 from tests.observability_helpers import rule_groups
 from tests.test_prometheus_rules import RULES_FILE_NAME, _promtool, _run

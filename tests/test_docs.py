@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_checks.rendered import PlatformRender
+from platform_checks.platform_render import PlatformRender
 from platform_config import versions
 from platform_config.addons import ADDONS
 from platform_config.config import PlatformConfig

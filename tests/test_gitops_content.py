@@ -12,8 +12,8 @@ import pytest
 
 from platform_checks import kyverno_cel as kc
 from platform_checks import validate_manifest
-from platform_checks._facts import app_version
 from platform_checks.kustomize import kustomize_build
+from platform_checks.upstream_facts import app_version
 from tests.conftest import PROFILE_NAMES, ROOT
 from tests.gitops_overlays import built_root
 from tests.observability_helpers import DEMO, astronomy_shop_values

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from constructs_lib.karpenter_manifests import ec2_node_class, on_demand_node_pool, spot_node_pool
-from platform_checks._facts import load_fact
 from platform_checks.crd_rules import cel_report
+from platform_checks.upstream_facts import load_fact
 from tests.stack_fixtures import config
 
 CRD_FACTS = {

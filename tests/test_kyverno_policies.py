@@ -14,8 +14,8 @@ import yaml
 
 from platform_checks import kyverno_cel as kc
 from platform_checks import load_yaml_documents
-from platform_checks._facts import app_version
 from platform_checks.kustomize import kustomize_build
+from platform_checks.upstream_facts import app_version
 from platform_config import versions
 from tests.conftest import PROFILE_NAMES
 from tools import build_policies

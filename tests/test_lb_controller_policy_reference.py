@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from constructs_lib.lb_controller import CLUSTER_TAG, NARROWINGS, RELEASE, narrowed, reference_policy
-from platform_checks._facts import app_version
+from platform_checks.upstream_facts import app_version
 from platform_config.addons import addon
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES, ROOT, Synthesized

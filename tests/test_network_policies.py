@@ -8,7 +8,7 @@ import pytest
 
 from constructs_lib.namespace_guards import CDK_NAMESPACES, NODE_EXPORTER_NAMESPACE, PROMETHEUS_POD, guard_manifests
 from platform_checks.netpol import Flow, admits, blocked, policies_in, scrape_flows
-from platform_checks.rendered import PlatformRender
+from platform_checks.platform_render import PlatformRender
 from tests.gitops_overlays import built_overlays
 
 PROMETHEUS = {"src_namespace": "monitoring", "src_labels": PROMETHEUS_POD}

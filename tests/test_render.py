@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from platform_checks.charts import cached_chart
-from platform_checks.layer_tools import extract, tool_versions
-from platform_checks.manifests import validate_manifest
-from platform_checks.render import (
+from platform_checks.helm_template import (
     HELM_CHART_TYPE,
     PLATFORM_API_VERSIONS,
     Release,
@@ -22,7 +20,9 @@ from platform_checks.render import (
     placeholder,
     probed_capabilities,
 )
-from platform_checks.rendered import PlatformRender, gitops_objects, profile_of, synced_paths
+from platform_checks.layer_tools import extract, tool_versions
+from platform_checks.manifests import validate_manifest
+from platform_checks.platform_render import PlatformRender, gitops_objects, profile_of, synced_paths
 from platform_config.addons import addon, addons
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES

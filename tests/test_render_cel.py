@@ -18,7 +18,7 @@ from platform_checks.crd_rules import (
     unsupported_functions,
 )
 from platform_checks.k8s_cel import CEL_FUNCTIONS, eval_cel
-from platform_checks.rendered import PlatformRender
+from platform_checks.platform_render import PlatformRender
 
 OUR_KINDS = {"NodePool", "EC2NodeClass", "Application", "AppProject"}
 POLICY_KINDS = {"ClusterPolicy", "ValidatingPolicy"}  # Kyverno 1.12 (seed) or 1.19 (current) guardrails

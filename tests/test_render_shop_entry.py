@@ -23,7 +23,7 @@ from constructs_lib.shop_ingress import (
     SPOT_NOTICE_SECONDS,
 )
 from platform_checks.manifests import validate_manifest
-from platform_checks.rendered import PlatformRender
+from platform_checks.platform_render import PlatformRender
 from platform_checks.wiring import selector_matches
 from platform_config.addons import addon
 from tests.conftest import ROOT

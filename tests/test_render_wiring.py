@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from platform_checks import kyverno_cel as kc
-from platform_checks.rendered import PlatformRender
+from platform_checks.platform_render import PlatformRender
 from platform_checks.wiring import (
     all_images,
     as_admitted,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from platform_checks.compatibility import LIFECYCLE
-from platform_checks.rendered import PlatformRender
+from platform_checks.platform_render import PlatformRender
 from platform_config.eks_rules import minor_number
 from tools.rendered_apis import committed, inventory
 

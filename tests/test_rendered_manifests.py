@@ -11,7 +11,7 @@ import yaml
 from constructs_lib.helm_addon import deep_merge, load_values_file, values_files
 from constructs_lib.shop_ingress import SHOP_NAMESPACE_FILE
 from platform_checks import check_values, validate_manifest
-from platform_checks.render import cdk_manifests
+from platform_checks.helm_template import cdk_manifests
 from platform_config.addons import addons, cdk_namespaces, default_deny_namespaces
 from platform_config.versions import PROFILES
 from tests.conftest import ROOT, Synthesized

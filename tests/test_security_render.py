@@ -10,8 +10,8 @@ from constructs_lib.gitops import CONTENT, ROOT_APPLICATION_PROJECTS
 from constructs_lib.namespace_guards import PROMETHEUS_NAMESPACE, PROMETHEUS_POD
 from platform_checks.gitops import project_admits, sync_refusals
 from platform_checks.netpol import blocked, policies_in, scrape_flows
+from platform_checks.platform_render import PlatformRender, gitops_objects
 from platform_checks.pss import pod_specs, workload_violations
-from platform_checks.rendered import PlatformRender, gitops_objects
 from platform_checks.values import chart_has_key
 from tests.conftest import ROOT
 

@@ -26,7 +26,7 @@ from constructs_lib.shop_ingress import (
 )
 from platform_checks.cfn_json import json_property
 from platform_checks.gitops import project_admits
-from platform_checks.render import MANIFEST_TYPE, placeholder
+from platform_checks.helm_template import MANIFEST_TYPE, placeholder
 from platform_config.config import ConfigError, PlatformConfig
 from platform_stacks.platform_app import build_app
 from tests.conftest import PROFILE_NAMES, TODAY, Synthesized

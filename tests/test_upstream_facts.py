@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from platform_checks._facts import app_version, stale_pin
+from platform_checks.upstream_facts import app_version, stale_pin
 from platform_checks.values import check_values
 from platform_config.addons import addons
 from platform_config.versions import PROFILES

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from constructs_lib.karpenter_iam import reference_iam
-from platform_checks import _facts
+from platform_checks import upstream_facts
 from platform_config.versions import PROFILES
 from tests.upstream_server import serve
 from tools import derive_upstream
@@ -265,9 +265,9 @@ def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_withou
     assert pins["karpenter"]["version"] == new
     assert derive_upstream.main(["--check", *common]) == 0
     # The IAM shape follows the derived reference: an unchanged reference CloudFormation needs no IAM edit.
-    monkeypatch.setattr(_facts, "FACTS_DIR", out)
-    _facts.load_fact.cache_clear()
+    monkeypatch.setattr(upstream_facts, "FACTS_DIR", out)
+    upstream_facts.load_fact.cache_clear()
     try:
         assert reference_iam(new) == old_shape
     finally:
-        _facts.load_fact.cache_clear()
+        upstream_facts.load_fact.cache_clear()

@@ -78,7 +78,7 @@ def synth_times(runs: int) -> dict[str, tuple[float, float]]:
 def cost_plan_times(runs: int = PHASE_RUNS) -> tuple[float, float]:
     """Median seconds of the render make cost reuses and of the cost plan itself, on the reference assembly."""
     from platform_checks.cost import plan_cost
-    from platform_checks.rendered import profile_of, render_platform
+    from platform_checks.platform_render import profile_of, render_platform
     from tools.capacity import templates_of
     from tools.cost_plan import region_of
     from tools.diagram import reference_assembly

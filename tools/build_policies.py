@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from platform_checks._facts import app_version  # noqa: E402
+from platform_checks.upstream_facts import app_version  # noqa: E402
 from platform_config import versions  # noqa: E402
 from platform_config.guardrails import (  # noqa: E402
     GUARDRAIL,

@@ -11,7 +11,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from platform_checks.capacity import errors, platform_plan, table
-from platform_checks.rendered import PlatformRender, profile_of, render_platform
+from platform_checks.platform_render import PlatformRender, profile_of, render_platform
 
 
 def templates_of(out: Path) -> dict[str, dict]:

@@ -18,7 +18,7 @@ if __package__ in (None, ""):
 
 from platform_checks import pricing
 from platform_checks.cost import CostPlan, Factor, Line, plan_cost
-from platform_checks.rendered import PlatformRender, profile_of, render_platform
+from platform_checks.platform_render import PlatformRender, profile_of, render_platform
 from platform_checks.workload_cost import spread
 from tools.capacity import templates_of
 

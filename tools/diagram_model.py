@@ -592,7 +592,7 @@ def _addons(b: _Builder, stack: Stack, gitops: _GitOps) -> None:
 
 def _chart_defaults(chart: str, profile: str | None) -> Any:
     """The chart's default values as committed in upstream_facts/ (Helm merges an Application's values over them)."""
-    from platform_checks._facts import load_fact
+    from platform_checks.upstream_facts import load_fact
 
     if profile is None:
         raise DiagramError(f"the assembly records no release profile, so the {chart} chart defaults are unknown")

@@ -125,7 +125,7 @@ def app_version_of(record: Addon, profile: str) -> str | None:
     values, which has no facts of its own); DocsError naming `make derive` while the facts are another pin's."""
     if not record.takes_values:
         return None
-    from platform_checks._facts import app_version
+    from platform_checks.upstream_facts import app_version
 
     try:
         return app_version(record.chart, profile)
@@ -216,7 +216,7 @@ def reference_render(profile: str) -> Any:
     import json
     import tempfile
 
-    from platform_checks.rendered import render_platform
+    from platform_checks.platform_render import render_platform
     from platform_config.reference_context import reference_context
     from platform_stacks.platform_app import build_app
 

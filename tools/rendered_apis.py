@@ -11,7 +11,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from platform_checks.rendered import PlatformRender, profile_of, render_platform
+from platform_checks.platform_render import PlatformRender, profile_of, render_platform
 
 INVENTORY = Path(__file__).resolve().parent.parent / "platform_config" / "rendered_apis.json"
 

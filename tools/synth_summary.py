@@ -187,7 +187,7 @@ def cost_line(out: Path) -> str:
     """One line from the cost plan (tools/cost_plan.py): the monthly total and what Spot saves; the render it needs
     wants the chart archives (make charts) and the layer's helm, so without them the line says how to get it."""
     from platform_checks.charts import ChartCacheError
-    from platform_checks.render import RenderError
+    from platform_checks.helm_template import RenderError
     from tools.cost_plan import plan_of, summary_line
 
     try:

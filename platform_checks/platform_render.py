@@ -13,9 +13,9 @@ from typing import Any
 import jsonschema
 
 from platform_checks.gitops import BUILTIN_CLUSTER_SCOPED
+from platform_checks.helm_template import Release, argocd_releases, cdk_manifests, cdk_releases, helm_template
 from platform_checks.kustomize import kustomize_build
 from platform_checks.manifests import crd_fact_schema, crd_validator
-from platform_checks.render import Release, argocd_releases, cdk_manifests, cdk_releases, helm_template
 from platform_config.versions import PROFILES, profiles_pinning
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ import yaml
 # Named groups Renovate's regex manager reads (docs: "Regex Manager Configuration").
 FIELDS = ("depName", "packageName", "currentValue", "currentDigest", "datasource", "versioning", "depType")
 FIELDS_ALL = (*FIELDS, "registryUrl", "extractVersion", "indentation")
-# A pinned version literal in the versions module: "1.29", "6.7.18", "v2.10.20", "pkg==2.1.1", "al2023@v20240807".
+# A pinned version literal in the versions module: "1.29", "1.2.3", "v2.10.20", "pkg==2.0.0", "al2023@v20240101".
 VERSION = r"v?\d+(?:\.\d+)+(?:[-+][\w.-]+)?|v\d{8}"
 # The profile that keeps the design's versions: its pins are annotated depType=seed and never upgraded.
 FROZEN_PROFILE = "seed"

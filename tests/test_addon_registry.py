@@ -69,8 +69,8 @@ def test_an_unknown_release_names_the_accepted_ones() -> None:
 
 def test_a_crd_is_provided_from_the_first_chart_version_that_has_it() -> None:
     crd = CrdSource("x_ys", ("y.yaml",), since="1.14.0")
-    assert not crd.provided_at("1.0.14") and crd.provided_at("1.14.0") and crd.provided_at("v1.20.1")
-    assert version_key("3.10.0") > version_key("3.9.0"), "numeric, not lexical"
+    assert not crd.provided_at("1.13.9") and crd.provided_at("1.14.0") and crd.provided_at("v1.20.1")
+    assert version_key("2.10.0") > version_key("2.9.0"), "numeric, not lexical"
 
 
 def test_namespace_guards_create_every_cdk_add_on_namespace_with_its_records_pod_security_level() -> None:

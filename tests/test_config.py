@@ -426,8 +426,9 @@ def test_kubernetes_version_key_is_refused_with_what_replaced_it() -> None:
     )
 
 
-@pytest.mark.parametrize(("release", "alias"), [("seed", "al2023@v20240807"), ("current", "al2023@v20260714")])
-def test_ami_alias_defaults_to_the_profiles_pin_and_an_explicit_one_wins(release: str, alias: str) -> None:
+@pytest.mark.parametrize("release", sorted(versions.PROFILES))
+def test_ami_alias_defaults_to_the_profiles_pin_and_an_explicit_one_wins(release: str) -> None:
+    alias = versions.PROFILES[release].ami_alias
     assert config_from(release=release).ami_alias == alias
     assert PlatformConfig(release=release).ami_alias == alias
     assert config_from(release=release, ami_alias="al2023@v20250101").ami_alias == "al2023@v20250101"

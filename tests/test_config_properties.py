@@ -55,7 +55,7 @@ DOCUMENTED_TEXT = [
     "main",
     "720h",
     "Never",
-    "al2023@v20240807",
+    "al2023@v20240101",
     "30",
     "true",
     "amd64,arm64",

@@ -17,6 +17,7 @@ from platform_checks import check_values, validate_manifest
 from platform_checks.cfn_json import json_property, token_placeholder
 from platform_config import placement
 from platform_config.addons import addons
+from platform_config.versions import PROFILES
 from tests.conftest import ROOT, Synthesized
 from tests.stack_fixtures import config
 
@@ -92,7 +93,7 @@ def test_schema_check_catches_a_consolidation_policy_typo(profile: str, manifest
 
 def test_node_class_pins_ami_imdsv2_hop_one_and_encrypted_gp3(profile: str, manifests: list[dict[str, Any]]) -> None:
     spec = manifests[0]["spec"]
-    alias = {"seed": "al2023@v20240807", "current": "al2023@v20260714"}[profile]
+    alias = PROFILES[profile].ami_alias
     assert spec["amiSelectorTerms"] == [{"alias": alias}]
     assert spec["metadataOptions"]["httpTokens"] == "required"
     assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1

@@ -142,7 +142,7 @@ def test_preserve_unknown_fields_accepts_free_helm_values_in_an_application(prof
             "source": {
                 "repoURL": "https://kyverno.github.io/kyverno/",
                 "chart": "kyverno",
-                "targetRevision": "3.2.9",
+                "targetRevision": "1.2.3",
                 "helm": {"valuesObject": {"anything": {"goes": [1, 2]}}},
             },
             "syncPolicy": {"automated": {"prune": True, "selfHeal": True}},

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.derive_pricing import PRICING_DIR, SOURCES, on_demand, spot_advisor, vpc_limits
+from tools.derive_pricing import KARPENTER, PRICING_DIR, SOURCES, on_demand, spot_advisor, vpc_limits
 
 PRICES_GO = """package pricing
 
@@ -112,4 +112,4 @@ def test_the_pricing_notice_names_every_source_quotes_karpenters_notice_and_the_
     for rel in SOURCES:
         assert f"): {rel.split('/', 3)[3]} [Apache-2.0]" in text, rel
     assert "is AWS's data" in text
-    assert "The NOTICE file of karpenter-provider-aws/v1.14.1 reads:" in text
+    assert f"The NOTICE file of {KARPENTER.split('/', 1)[1]} reads:" in text

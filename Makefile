@@ -35,7 +35,7 @@ DEPLOY_FLAGS ?= --require-approval broadening
 # and only when the command line sets a variable.
 COMMAND_LINE_VARIABLES := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $v)),$v))
 ifneq ($(strip $(COMMAND_LINE_VARIABLES)),)
-SETTING_VARIABLE := $(shell $(PYTHON) tools/make_settings.py $(COMMAND_LINE_VARIABLES))
+SETTING_VARIABLE := $(shell $(PYTHON) -m tools.setup.make_settings $(COMMAND_LINE_VARIABLES))
 ifneq ($(SETTING_VARIABLE),)
 $(error $(word 1,$(SETTING_VARIABLE))=$($(word 1,$(SETTING_VARIABLE))) is not a make variable: settings are context \
 keys, pass it as make $(or $(firstword $(MAKECMDGOALS)),synth) ARGS="-c $(word 2,$(SETTING_VARIABLE))=$($(word \
@@ -50,6 +50,8 @@ help: ## list every target with one line, then the variables they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1\t\2/' | expand -t 24
 	@echo 'Variables (make <target> NAME=value); settings (context keys) go through ARGS="-c key=value":'
 	@sed -nE 's/^#: ([A-Z_]+) +(.*)$$/  \1\t\2/p' $(MAKEFILE_LIST) | expand -t 16
+	@echo 'The targets run tools by job (tools/README.md): tools/generate (derive, docs, diagram; each has --check),'
+	@echo 'tools/report (synth summary, upgrade-plan, verify, capacity, cost, bench), tools/setup (charts, system tools).'
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,9 +64,9 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # System tools the checks need; installed here so CI on a fresh machine never skips a check.
-.tools/.installed: tools/install_system_tools.sh tools/layer_bin.py platform_checks/layer_tools.py platform_config/versions.py $(VENV)/.installed
-	bash tools/install_system_tools.sh
-	$(PY) tools/layer_bin.py >/dev/null
+.tools/.installed: tools/setup/install_system_tools.sh tools/setup/layer_bin.py platform_checks/layer_tools.py platform_config/versions.py $(VENV)/.installed
+	bash tools/setup/install_system_tools.sh
+	$(PY) -m tools.setup.layer_bin >/dev/null
 	touch $@
 
 # Renovate's JSON schema, for tests/test_renovate.py. The renovate CLI wants Node 24 and a large dependency
@@ -91,11 +93,11 @@ deps: $(VENV)/.installed node_modules/.installed ## create .venv and node_module
 
 synth: deps ## synthesize every stack offline with cdk-nag, then print a summary and the warnings
 	$(CDK) synth $(CDK_FLAGS) --quiet --output cdk.out $(ARGS)
-	$(PY) tools/synth_summary.py cdk.out
+	$(PY) -m tools.report.synth_summary cdk.out
 
 # Offline: CHARTS_DIR=<dir of <chart>-<version>.tgz> (default ../shared/charts when it exists); else helm pull.
 charts: deps .tools/.installed ## fill .charts/ with the pinned chart archives of every profile (render gate)
-	$(PY) tools/charts.py
+	$(PY) -m tools.setup.charts
 
 test: deps .tools/.installed charts lint typecheck unit ## every offline check: lint, typecheck, pytest (what CI runs)
 
@@ -116,14 +118,14 @@ snapshot-update: deps ## rewrite the template snapshots (review the diff like co
 # fetches them at the locked commit (GitHub raw files; UPSTREAM_RAW_BASE to change) and checks each git blob id.
 # A bumped pin's files are located by the registry's tag, locked and printed for review.
 # DERIVE_FLAGS="--git OWNER/NAME=DIR" reads from a local clone, "--offline" never uses the network.
-#: DERIVE_FLAGS  tools/derive_upstream.py flags (--git OWNER/NAME=DIR, --offline)
+#: DERIVE_FLAGS  tools/generate/derive_upstream.py flags (--git OWNER/NAME=DIR, --offline)
 DERIVE_FLAGS ?=
 derive: deps ## regenerate upstream_facts/ (and lock a new pin's upstream files) from ../shared or upstream
-	$(PY) tools/derive_upstream.py --update-lock $(DERIVE_FLAGS)
+	$(PY) -m tools.generate.derive_upstream --update-lock $(DERIVE_FLAGS)
 
 .PHONY: docs
 docs: deps .tools/.installed charts ## rewrite the generated tables in README.md and docs/ (keys, add-ons, versions, capacity)
-	$(PY) tools/gen_docs.py
+	$(PY) -m tools.generate.gen_docs
 
 # The shortest path between two platform states (docs/runbook.md, Moving a cluster between profiles).
 #: FROM          make upgrade-plan: the profile (or cluster: the running state) to move from (default seed)
@@ -131,8 +133,8 @@ FROM ?= seed
 #: TO            make upgrade-plan: the profile to move to (default current)
 TO ?= current
 upgrade-plan: deps ## print the upgrade playbook FROM=<profile> TO=<profile> (JSON in upgrade-plan.json)
-	$(PY) tools/upgrade_plan.py --from $(FROM) --to $(TO) --json upgrade-plan.json
-	$(PY) tools/plan_check.py upgrade-plan.json
+	$(PY) -m tools.report.upgrade_plan --from $(FROM) --to $(TO) --json upgrade-plan.json
+	$(PY) -m tools.report.plan_check upgrade-plan.json
 
 # The committed architecture picture (docs/architecture.{dot,png,svg}) is the reference configuration's (the
 # documented defaults, never cdk.json), so a fork's own settings cannot make tests/test_architecture_diagram.py
@@ -143,7 +145,7 @@ DIAGRAM_OUT ?= docs
 DIAGRAM_FROM ?=
 DIAGRAM_INPUT := $(if $(DIAGRAM_FROM),$(DIAGRAM_FROM),--reference$(if $(RELEASE), --release $(RELEASE)))
 diagram: deps .tools/.installed ## draw docs/architecture.{png,svg,dot} (DIAGRAM_FROM=cdk.out DIAGRAM_OUT=dir: yours)
-	$(PY) tools/diagram.py $(DIAGRAM_INPUT) --out $(DIAGRAM_OUT)
+	$(PY) -m tools.generate.diagram $(DIAGRAM_INPUT) --out $(DIAGRAM_OUT)
 
 # Real account only: credentials and region come from the environment (AWS_PROFILE, AWS_REGION, ...).
 # The pinned CLI's diff has no --all: without stack names it diffs every stack.
@@ -193,10 +195,10 @@ tunnel: ## SSM port forward to the private API endpoint through a system node; p
 
 # Synth plus every offline check, with one summary table; non-zero on any failure.
 verify: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## synth plus every offline check, one table, then the synth warnings
-	$(PY) tools/verify.py
+	$(PY) -m tools.report.verify
 
 capacity: synth .tools/.installed charts ## pod requests vs capacity per node pool, from the render of cdk.out
-	$(PY) tools/capacity.py cdk.out
+	$(PY) -m tools.report.capacity cdk.out
 
 # make cost ARGS="-c nat_gateways=3" DATE=2027-09-01 ASSUME="nat_gb_per_month=500 alb_lcu=2" (keys: make cost's table)
 #: DATE          make cost: the plan's date (default: the price data's date)
@@ -206,10 +208,10 @@ ASSUME ?=
 # Synthesizes without the synth summary: its cost line would render the platform a second time.
 cost: deps .tools/.installed charts ## synth, then the monthly cost plan: fixed items, NodePools, Spot saving (JSON too)
 	$(CDK) synth $(CDK_FLAGS) --quiet --output cdk.out $(ARGS)
-	$(PY) tools/cost_plan.py cdk.out$(if $(DATE), --date $(DATE))$(foreach a,$(ASSUME), --assume $(a))
+	$(PY) -m tools.report.cost_plan cdk.out$(if $(DATE), --date $(DATE))$(foreach a,$(ASSUME), --assume $(a))
 
 bench: deps .tools/.installed charts ## median time of cdk synth and of the test suite, with progress
-	$(PY) tools/bench.py
+	$(PY) -m tools.report.bench
 
 clean: ## remove cdk.out and the tool caches
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

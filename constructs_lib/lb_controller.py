@@ -58,7 +58,7 @@ def reference_policy(profile: ReleaseProfile) -> dict[str, Any]:
     if not path.is_file():
         raise ValueError(
             f"{path.relative_to(ROOT)} missing: the {profile.name} profile pins controller {version}; derive its "
-            "reference policy (python tools/derive_upstream.py)"
+            "reference policy (python -m tools.generate.derive_upstream)"
         )
     facts: dict[str, Any] = json.loads(path.read_text())
     return facts

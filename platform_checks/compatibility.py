@@ -29,7 +29,7 @@ def chart_facts(chart: str, root: Path = LIFECYCLE) -> dict[str, Any]:
     """The derived lifecycle facts of one chart (karpenter-crd reads karpenter's)."""
     path = root / f"{chart}.json"
     if not path.is_file():
-        raise KeyError(f"{chart}: no {path.relative_to(ROOT)}; run python tools/derive_upstream.py")
+        raise KeyError(f"{chart}: no {path.relative_to(ROOT)}; run python -m tools.generate.derive_upstream")
     data: dict[str, Any] = json.loads(path.read_text())
     return chart_facts(data["same_as"], root) if "same_as" in data else data
 

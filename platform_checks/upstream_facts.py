@@ -25,7 +25,7 @@ def load_fact(relative: str, profile: str) -> Any:
     """Parsed JSON of upstream_facts/<profile>/<relative>; cached because CRD schemas are large and read often."""
     path = facts_dir(profile) / relative
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; run `python tools/derive_upstream.py`")
+        raise FileNotFoundError(f"{path} is missing; run `python -m tools.generate.derive_upstream`")
     return json.loads(path.read_text())
 
 

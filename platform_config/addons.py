@@ -90,7 +90,7 @@ class Addon:
     extra_namespaces: tuple[tuple[str, PodSecurity], ...] = ()
     # Only these profiles install it (empty: every profile).
     profiles: tuple[str, ...] = field(default_factory=tuple)
-    # Where tools/derive_upstream.py fetches (and locks) its upstream files at the pin.
+    # Where tools/generate/derive_upstream.py fetches (and locks) its upstream files at the pin.
     source: UpstreamRepo | None = None
     # Further repositories of the same upstream folder, each in its own `folder`.
     more_sources: tuple[UpstreamRepo, ...] = ()
@@ -377,7 +377,9 @@ def check_registry() -> list[str]:
         folder = record.upstream or record.chart
         if not any(a.source for a in ADDONS if (a.upstream or a.chart) == folder):
             # One record per upstream folder says where it comes from (a second release of a chart inherits it).
-            errors.append(f"{where}: needs its upstream source (repository and tag) for tools/derive_upstream.py")
+            errors.append(
+                f"{where}: needs its upstream source (repository and tag) for tools/generate/derive_upstream.py"
+            )
         if not record.by_cdk and not record.application:
             errors.append(f"{where}: an Argo CD add-on names the Application file that installs it")
         for name, profile in PROFILES.items():

@@ -1,4 +1,4 @@
-"""AWS facts the config is checked against, read from aws_facts.json (derived by tools/derive_aws_facts.py)."""
+"""AWS facts the config is checked against, read from aws_facts.json (derived by tools/generate/derive_aws_facts.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The pinned aws-cdk-lib's recommended feature flags, read from its package (tests/test_feature_flags.py and
-tools/feature_flags.py compare FEATURE_FLAGS with them); reading needs no CDK import, only the wheel's files."""
+"""The pinned aws-cdk-lib's recommended feature flags, read from its package (tests/test_feature_flags.py
+compares FEATURE_FLAGS with them); reading needs no CDK import, only the wheel's files."""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 
 
 def key(default: Any, doc: str, *, shown_default: str | None = None) -> Any:
-    """A config key's default and its one line of documentation: tools/gen_docs.py writes the configuration
+    """A config key's default and its one line of documentation: tools/generate/gen_docs.py writes the configuration
     reference (docs/configuration.md) from these, so each key is documented once, here."""
     metadata = {"doc": doc} if shown_default is None else {"doc": doc, "shown_default": shown_default}
     return field(default=default, metadata=metadata)

@@ -30,7 +30,7 @@ LEFT_OFF: dict[str, tuple[Any, str]] = {
     "@aws-cdk/core:annotationsInValidationReport": (
         False,
         "every warning would print twice, in the CLI's output and in a validation report (the flag's own "
-        "note, until the CLI consolidates them); tools/synth_summary.py repeats each once",
+        "note, until the CLI consolidates them); tools/report/synth_summary.py repeats each once",
     ),
     "@aws-cdk/core:enableAdditionalMetadataCollection": (
         False,

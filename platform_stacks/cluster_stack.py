@@ -20,7 +20,7 @@ class ClusterStack(Stack):
 
     def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, vpc: ec2.IVpc, **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
-        # Read back by tools/synth_summary.py: which release profile this template was built from.
+        # Read back by tools/report/synth_summary.py: which release profile this template was built from.
         self.template_options.metadata = {"EksPlatform": {"Release": config.release}}
         self.control_plane = PlatformCluster(self, "ControlPlane", config=config, vpc=vpc)
         self.cluster = self.control_plane.cluster

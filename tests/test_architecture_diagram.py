@@ -17,7 +17,7 @@ from platform_config.placement import STATEFUL_NODE_SELECTOR, STATEFUL_TOLERATIO
 from platform_config.versions import DEFAULT_PROFILE
 from tests.conftest import PROFILE_NAMES, ROOT, Synthesized
 from tests.make_plan import make_dry_run
-from tools import diagram, diagram_model
+from tools.generate import diagram, diagram_model
 
 DOCS = ROOT / "docs"
 
@@ -369,14 +369,14 @@ def test_make_diagram_reports_a_missing_assembly_in_one_line(
 
 
 def test_make_diagram_draws_the_reference_configuration_unless_told_an_assembly() -> None:
-    assert "tools/diagram.py --reference --out docs" in make_dry_run(
+    assert "tools.generate.diagram --reference --out docs" in make_dry_run(
         "diagram",
     )
-    assert "tools/diagram.py --reference --release seed --out /tmp/s" in make_dry_run(
+    assert "tools.generate.diagram --reference --release seed --out /tmp/s" in make_dry_run(
         "diagram", "RELEASE=seed", "DIAGRAM_OUT=/tmp/s"
     )
     own = make_dry_run("diagram", "DIAGRAM_FROM=cdk.out", "DIAGRAM_OUT=/tmp/mine")
-    assert "tools/diagram.py cdk.out --out /tmp/mine" in own
+    assert "tools.generate.diagram cdk.out --out /tmp/mine" in own
 
 
 def test_the_reference_assembly_draws_the_committed_picture_whatever_the_fork_configured(

@@ -8,8 +8,8 @@ from PIL import Image
 
 from platform_config.versions import DEFAULT_PROFILE
 from tests.conftest import ROOT, Synthesized
-from tools import diagram, diagram_model
-from tools.diagram_overview import OVERVIEW_ATTRS, OVERVIEW_MAX_WIDTH, OVERVIEW_STEM, overview
+from tools.generate import diagram, diagram_model
+from tools.generate.diagram_overview import OVERVIEW_ATTRS, OVERVIEW_MAX_WIDTH, OVERVIEW_STEM, overview
 
 DOCS = ROOT / "docs"
 

@@ -13,12 +13,12 @@ from platform_config.aws_facts import (
     SYSTEM_NODE_INSTANCE_TYPES,
 )
 from tests.conftest import ROOT, Synthesized
-from tools import derive_aws_facts
+from tools.generate import derive_aws_facts
 
 
 def test_committed_facts_are_a_fresh_derivation_from_the_pins() -> None:
     fresh = derive_aws_facts.render(derive_aws_facts.derive())
-    assert derive_aws_facts.OUT.read_text() == fresh, "stale: run python tools/derive_aws_facts.py"
+    assert derive_aws_facts.OUT.read_text() == fresh, "stale: run python -m tools.generate.derive_aws_facts"
 
 
 def test_facts_hold_what_the_config_checks_against() -> None:

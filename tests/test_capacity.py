@@ -21,7 +21,7 @@ from platform_checks.capacity import (
 from platform_checks.platform_render import PlatformRender
 from platform_config.config import PlatformConfig
 from tests.conftest import Synthesized
-from tools.capacity import main, report, templates_of
+from tools.report.capacity import main, report, templates_of
 
 
 def test_the_platform_fits_its_system_nodes_and_pools(platform_render: PlatformRender) -> None:

@@ -22,7 +22,7 @@ from platform_checks.charts import (
 from platform_config.addons import addons
 from platform_config.versions import PROFILES
 from tests.conftest import ROOT
-from tools.charts import fill, pull_command
+from tools.setup.charts import fill, pull_command
 
 
 def fake_archive(path: Path, name: str, version: str) -> Path:
@@ -107,7 +107,7 @@ def test_charts_dir_must_exist() -> None:
 def test_make_charts_fails_with_one_line_per_chart_and_the_fix(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = subprocess.run(
-        [sys.executable, "tools/charts.py", "--cache", str(tmp_path / "cache")],
+        [sys.executable, "-m", "tools.setup.charts", "--cache", str(tmp_path / "cache")],
         cwd=ROOT,
         env={"CHARTS_DIR": str(tmp_path / "empty"), "PATH": "/usr/bin:/bin"},
         capture_output=True,

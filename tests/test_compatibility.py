@@ -16,8 +16,8 @@ from platform_config.accepted_risks import ACCEPTED_RISKS, AcceptedRisk
 from platform_config.eks_rules import KUBECTL_LAYERS
 from platform_config.versions import PROFILES, KubernetesRelease
 from tests.conftest import PROFILE_NAMES, Synthesized
-from tools import derive_lifecycle
-from tools.synth_summary import summarize
+from tools.generate import derive_lifecycle
+from tools.report.synth_summary import summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,7 +131,7 @@ def test_every_registry_chart_has_lifecycle_facts_with_versions_from_the_chart_t
 
 def test_compatibility_tool_prints_each_profiles_status_and_passes() -> None:
     result = subprocess.run(
-        [sys.executable, "tools/compatibility.py"], cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "tools.report.compatibility"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     for profile in PROFILES.values():

@@ -15,14 +15,14 @@ from platform_config import versions
 from platform_config.addons import ADDONS, Addon, Installer, Placement, UpstreamRepo, check_registry
 from platform_config.config import PlatformConfig, key
 from tests.conftest import ROOT
-from tools import gen_docs
-from tools.diagram import ICONS
+from tools.generate import gen_docs
+from tools.generate.diagram import ICONS
 
 CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text()
 PYTHON = "\n".join(
     p.read_text()
     for d in ("platform_config", "constructs_lib", "platform_stacks", "tools")
-    for p in (ROOT / d).glob("*.py")
+    for p in (ROOT / d).rglob("*.py")
 )
 
 

@@ -23,7 +23,7 @@ from platform_config.versions import PROFILES
 from platform_stacks.platform_app import build_app
 from tests.conftest import TODAY
 from tests.fixed_context import fixed_context
-from tools import cost_plan
+from tools.report import cost_plan
 
 NAT_GATEWAYS = 3
 APPLY = {"": lambda v: v, "1-%": lambda v: 1 - v / 100, "/30": lambda v: v / 30, "GiB": lambda v: v / 2**30}

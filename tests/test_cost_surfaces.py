@@ -16,8 +16,8 @@ from platform_checks.platform_render import PlatformRender
 from tests.make_plan import make_dry_run
 from tests.observability_helpers import rule_groups
 from tests.test_prometheus_rules import RULES_FILE_NAME, _promtool, _run
-from tools import cost_plan
-from tools.synth_summary import cost_line
+from tools.report import cost_plan
+from tools.report.synth_summary import cost_line
 
 ALERT = "KarpenterSavingsBelowTarget"
 
@@ -34,7 +34,7 @@ def reference() -> dict[str, Any]:
 def test_the_runbook_shows_each_profiles_reference_plan_as_generated(plan: CostPlan) -> None:
     text = cost_plan.RUNBOOK.read_text()
     expected = cost_plan.runbook_block(plan.profile, cost_plan.brief(plan))
-    assert expected in text, "stale: run `python tools/cost_plan.py --runbook`"
+    assert expected in text, "stale: run `python -m tools.report.cost_plan --runbook`"
 
 
 def test_the_runbook_cost_section_types_no_price_or_total_by_hand() -> None:
@@ -159,5 +159,5 @@ def test_make_cost_passes_the_synth_args_the_date_and_each_assumption() -> None:
     synth = next(i for i, line in enumerate(lines) if " cdk synth " in line)
     assert lines[synth].endswith("--output cdk.out -c nat_gateways=3")
     assert lines[synth + 1].endswith(
-        "tools/cost_plan.py cdk.out --date 2027-09-01 --assume nat_gb_per_month=500 --assume alb_lcu=2"
+        "tools.report.cost_plan cdk.out --date 2027-09-01 --assume nat_gb_per_month=500 --assume alb_lcu=2"
     )

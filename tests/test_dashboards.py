@@ -18,7 +18,7 @@ from tests.observability_helpers import (
     metric_names,
     recorded_names,
 )
-from tools import build_dashboards
+from tools.generate import build_dashboards
 
 DASHBOARDS_DIR = ROOT / "infra" / "dashboards"
 

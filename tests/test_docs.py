@@ -15,7 +15,7 @@ from platform_config import versions
 from platform_config.addons import ADDONS
 from platform_config.config import PlatformConfig
 from tests.conftest import PROFILE_NAMES, ROOT
-from tools import gen_docs
+from tools.generate import gen_docs
 
 README = (ROOT / "README.md").read_text()
 
@@ -65,7 +65,7 @@ def test_a_hand_edited_table_fails_the_check_naming_make_docs(
     pin = versions.PROFILES[versions.DEFAULT_PROFILE].karpenter_version
     addons_page.write_text(addons_page.read_text().replace(f"| {pin} |", "| 0.0.1 |", 1))
     assert gen_docs.stale(root, skip=gen_docs.RENDERED_BLOCKS) == [
-        "docs/addons.md: generated block(s) addons stale; run `make docs` (python tools/gen_docs.py)"
+        "docs/addons.md: generated block(s) addons stale; run `make docs` (python -m tools.generate.gen_docs)"
     ]
     monkeypatch.setattr(gen_docs, "ROOT", root)
     assert gen_docs.main(["--check", "--skip-rendered"]) == 1
@@ -251,7 +251,7 @@ def test_code_the_runbook_and_contributing_name_exists() -> None:
     from platform_config.addons import Addon
 
     source = "\n".join(p.read_text() for d in ("platform_config", "constructs_lib", "platform_stacks", "tools")
-                       for p in (ROOT / d).glob("*.py"))  # fmt: skip
+                       for p in (ROOT / d).rglob("*.py"))  # fmt: skip
     record_fields = {f.name for cls in (versions.ReleaseProfile, versions.KubernetesRelease, Addon, PlatformConfig)
                      for f in fields(cls)}  # fmt: skip
     for doc in ("docs/runbook.md", "CONTRIBUTING.md"):

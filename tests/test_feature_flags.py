@@ -15,7 +15,7 @@ from platform_config.feature_flags import FEATURE_FLAGS, LEFT_OFF
 from platform_config.raw_context import cdk_json_context
 from tests.conftest import ROOT, Synthesized
 from tests.test_snapshots import normalized
-from tools.deployed_baseline import BASELINE, identity
+from tools.generate.deployed_baseline import BASELINE, identity
 
 
 @cache

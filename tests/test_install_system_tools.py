@@ -1,4 +1,4 @@
-"""tools/install_system_tools.sh gets promtool and Graphviz `dot` without installing or starting a service:
+"""tools/setup/install_system_tools.sh gets promtool and Graphviz `dot` without installing or starting a service:
 promtool is unpacked from the distribution's package into the tool cache (never installed), apt runs without sudo
 as root, Homebrew on macOS, one clear message elsewhere; it never leaves `make test` to skip the promtool checks."""
 
@@ -12,7 +12,7 @@ import pytest
 
 from tests.pinned_tools import shellcheck
 
-SCRIPT = Path(__file__).resolve().parent.parent / "tools" / "install_system_tools.sh"
+SCRIPT = Path(__file__).resolve().parent.parent / "tools" / "setup" / "install_system_tools.sh"
 BASH = shutil.which("bash") or "/bin/bash"
 # Packages that ship a service unit (Debian starts it on install): the install step must never install one.
 SERVICE_PACKAGES = {"prometheus"}

@@ -18,7 +18,7 @@ from platform_checks.kustomize import kustomize_build
 from platform_checks.upstream_facts import app_version
 from platform_config import versions
 from tests.conftest import PROFILE_NAMES
-from tools import build_policies
+from tools.generate import build_policies
 
 FIXTURES = kc.load_fixtures()
 PASS = [f for f in FIXTURES if f.outcome == "pass"]

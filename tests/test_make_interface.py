@@ -14,7 +14,7 @@ from platform_config.config import PlatformConfig, _coerce, known_keys
 from tests.conftest import ROOT
 from tests.fixed_context import fixed_context
 from tests.make_plan import MAKEFILE_VARIABLES, make_dry_run, make_env
-from tools.make_settings import setting_like
+from tools.setup.make_settings import setting_like
 
 README = (ROOT / "README.md").read_text()
 

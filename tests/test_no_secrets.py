@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, Synthesized
-from tools.scan_secrets import findings, main
+from tools.report.scan_secrets import findings, main
 
 
 def scanned_files() -> list[Path]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.derive_pricing import KARPENTER, PRICING_DIR, SOURCES, on_demand, spot_advisor, vpc_limits
+from tools.generate.derive_pricing import KARPENTER, PRICING_DIR, SOURCES, on_demand, spot_advisor, vpc_limits
 
 PRICES_GO = """package pricing
 

@@ -8,12 +8,13 @@ import json
 from platform_checks.compatibility import LIFECYCLE
 from platform_checks.platform_render import PlatformRender
 from platform_config.eks_rules import minor_number
-from tools.rendered_apis import committed, inventory
+from tools.generate.rendered_apis import committed, inventory
 
 
 def test_the_committed_rendered_apis_are_the_render_gates(platform_render: PlatformRender) -> None:
     assert committed().get(platform_render.profile) == inventory(platform_render), (
-        f"refresh: make synth RELEASE={platform_render.profile} && .venv/bin/python tools/rendered_apis.py cdk.out"
+        f"refresh: make synth RELEASE={platform_render.profile} && "
+        ".venv/bin/python -m tools.generate.rendered_apis cdk.out"
     )
 
 

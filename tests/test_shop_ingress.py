@@ -32,7 +32,7 @@ from platform_stacks.platform_app import build_app
 from tests.conftest import PROFILE_NAMES, TODAY, Synthesized
 from tests.fixed_context import fixed_context
 from tests.stack_fixtures import config
-from tools.synth_summary import summarize
+from tools.report.synth_summary import summarize
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
 WAF = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/shop/0123abcd-0123-4567-89ab-0123456789ab"

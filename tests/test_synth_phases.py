@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import synth_phases as sp
+from tools.report import synth_phases as sp
 
 MARKS = {
     "started": 10.0,

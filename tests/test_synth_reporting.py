@@ -13,8 +13,8 @@ import pytest
 from scripts.preflight import main as preflight
 from tests.conftest import Synthesized
 from tests.fixed_context import fixed_context
-from tools import verify as v
-from tools.synth_summary import summarize, warnings
+from tools.report import verify as v
+from tools.report.synth_summary import summarize, warnings
 
 WARNING_KEYS = ("nobody will be able to use kubectl", "no longer creates clusters", "git_repo_url is the placeholder")
 
@@ -46,7 +46,7 @@ def test_summary_starts_with_profile_account_region_version_nat_endpoint_and_sho
 
 def test_summary_counts_admin_and_viewer_principals_and_redacts_the_git_url(tmp_path: Path) -> None:
     from platform_stacks.platform_app import build_app
-    from tools.synth_summary import settings
+    from tools.report.synth_summary import settings
 
     roles = [f"arn:aws:iam::123456789012:role/{name}" for name in ("admins", "oncall", "auditors")]
     context = fixed_context(
@@ -133,7 +133,7 @@ def test_preflight_reports_bad_config_in_one_line(tmp_path: Path, capsys: pytest
 
 
 def test_bench_prints_progress_for_each_timed_run(capsys: pytest.CaptureFixture[str]) -> None:
-    from tools.bench import timed
+    from tools.report.bench import timed
 
     seconds = timed("cdk synth 1/5", ["true"])
     assert seconds >= 0

@@ -1,4 +1,4 @@
-"""The upgrade planner's plans are proven by the independent checker (tools/plan_check.py): seed->current, every
+"""The upgrade planner's plans are proven by the independent checker (tools/report/plan_check.py): seed->current, every
 pair of adjacent Kubernetes minors on the way, and planted bad plans it must refuse; the planner is as short as a
 brute-force enumeration on small generated data; the committed playbook is the planner's output."""
 
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from platform_checks.upgrade_search import Component, NoPath, Problem, search
 from platform_config.eks_rules import minor_number
 from platform_config.versions import PROFILES
-from tools import plan_check, upgrade_plan
+from tools.report import plan_check, upgrade_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 OLDEST = min(PROFILES.values(), key=lambda p: minor_number(p.kubernetes.version)).name
@@ -156,7 +156,7 @@ def test_checker_refuses_a_plan_that_stops_short_of_the_target(full_plan: dict[s
 
 def test_no_path_is_one_clear_line_and_exit_1() -> None:
     result = subprocess.run(
-        [sys.executable, "tools/upgrade_plan.py", "--from", NEWEST, "--to", OLDEST],
+        [sys.executable, "-m", "tools.report.upgrade_plan", "--from", NEWEST, "--to", OLDEST],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -169,7 +169,7 @@ def test_no_path_is_one_clear_line_and_exit_1() -> None:
 
 def test_an_unknown_profile_is_one_line_naming_the_accepted_ones() -> None:
     result = subprocess.run(
-        [sys.executable, "tools/upgrade_plan.py", "--from", "nope"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "tools.report.upgrade_plan", "--from", "nope"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode != 0
     (line,) = result.stderr.splitlines()
@@ -185,7 +185,7 @@ def test_the_plan_json_and_markdown_are_deterministic(full_plan: dict[str, Any])
 def test_the_committed_playbook_is_the_planners_output(full_plan: dict[str, Any]) -> None:
     committed = (ROOT / "docs" / "upgrade-playbook.md").read_text()
     assert committed == upgrade_plan.markdown(full_plan), (
-        "regenerate: python tools/upgrade_plan.py > docs/upgrade-playbook.md"
+        "regenerate: python -m tools.report.upgrade_plan > docs/upgrade-playbook.md"
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from platform_config.addons import addons
 from platform_config.versions import PROFILES
-from tools import plan_check, upgrade_plan
+from tools.report import plan_check, upgrade_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 FROM = min(PROFILES, key=lambda n: int(PROFILES[n].kubernetes.version.split(".")[1]))
@@ -72,7 +72,7 @@ def run(tmp_path: Path, replies: dict[str, Any], account: str = "") -> subproces
     (tmp_path / "cdk.json").write_text(json.dumps({"context": {"account": account, "cluster_name": "demo"}}))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_", "CLUSTER_NAME"))}
     env |= {"PATH": str(bindir), "STUB_DATA": str(tmp_path / "replies.json"), "STUB_LOG": str(tmp_path / "log")}
-    argv = [sys.executable, "tools/upgrade_plan.py", "--from", "cluster", "--to", TO, "--format", "json"]
+    argv = [sys.executable, "-m", "tools.report.upgrade_plan", "--from", "cluster", "--to", TO, "--format", "json"]
     argv += ["--context", str(tmp_path / "cdk.json"), "--json", str(tmp_path / "plan.json")]
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
@@ -125,7 +125,7 @@ def test_credentials_for_another_account_are_one_line_naming_both(tmp_path: Path
 
 
 def test_the_placeholder_account_matches_any_credentials(tmp_path: Path) -> None:
-    from tools.cluster_state import PLACEHOLDER_ACCOUNT
+    from tools.report.cluster_state import PLACEHOLDER_ACCOUNT
 
     assert run(tmp_path, cluster_of(FROM), account=PLACEHOLDER_ACCOUNT).returncode == 0
 

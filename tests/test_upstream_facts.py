@@ -17,8 +17,8 @@ from platform_checks.values import check_values
 from platform_config.addons import addons
 from platform_config.versions import PROFILES
 from tests.conftest import PROFILE_NAMES
-from tools import derive_pricing, derive_upstream
-from tools.upstream_sources import load_lock
+from tools.generate import derive_pricing, derive_upstream
+from tools.generate.upstream_sources import load_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = ROOT / "upstream_facts"
@@ -289,7 +289,7 @@ def test_committed_facts_match_a_fresh_derivation_from_shared() -> None:
             pytest.fail(f"REQUIRE_UPSTREAM_DATA is set but {SHARED} is missing: cannot prove upstream_facts/ is fresh")
         pytest.skip(f"{SHARED} is absent (a fork or a developer without the pinned upstream data)")
     result = subprocess.run(
-        [sys.executable, "tools/derive_upstream.py", "--check", "--shared", str(SHARED)],
+        [sys.executable, "-m", "tools.generate.derive_upstream", "--check", "--shared", str(SHARED)],
         cwd=ROOT,
         capture_output=True,
         text=True,

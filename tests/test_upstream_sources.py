@@ -17,8 +17,17 @@ from constructs_lib.karpenter_iam import reference_iam
 from platform_checks import upstream_facts
 from platform_config.versions import PROFILES
 from tests.upstream_server import serve
-from tools import derive_upstream
-from tools.upstream_sources import LOCK, Fetcher, Origin, Upstream, UpstreamError, git_blob_id, load_lock, owner_name
+from tools.generate import derive_upstream
+from tools.generate.upstream_sources import (
+    LOCK,
+    Fetcher,
+    Origin,
+    Upstream,
+    UpstreamError,
+    git_blob_id,
+    load_lock,
+    owner_name,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "upstream"

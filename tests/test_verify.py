@@ -1,4 +1,4 @@
-"""tools/verify.py runs every check, keeps going after a failure, and its table shows each check's result."""
+"""tools/report/verify.py runs every check, keeps going after a failure, and its table shows each check's result."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tools import verify as v
+from tools.report import verify as v
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD_SH = '#!/usr/bin/env bash\nset -euo pipefail\ntarget="$1"\necho "$target"\n'
@@ -17,7 +17,8 @@ WORKFLOW = "name: ok\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    ste
 
 def run_verify(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(REPO / "tools" / "verify.py"), *args],
+        [sys.executable, "-m", "tools.report.verify", *args],
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,

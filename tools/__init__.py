@@ -1,1 +1,2 @@
-"""Project tools: run as scripts (python tools/<name>.py) and imported by tests and platform_checks."""
+"""Project tools by job: generate/ (checked-in files, --check), report/ (prints and checks), setup/ (the
+environment); run from the root as modules, python -m tools.<job>.<name>, and imported by tests (tools/README.md)."""

@@ -8,10 +8,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-# Run as a script (python tools/x.py): the repository root must be importable for the project packages.
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from platform_checks.cfn_json import json_property
 from platform_checks.compatibility import status_line
 from platform_config.access_policies import CLUSTER_ADMIN_POLICY, VIEW_POLICY
@@ -184,11 +180,11 @@ def summarize(out: Path) -> tuple[str, bool]:
 
 
 def cost_line(out: Path) -> str:
-    """One line from the cost plan (tools/cost_plan.py): the monthly total and what Spot saves; the render it needs
-    wants the chart archives (make charts) and the layer's helm, so without them the line says how to get it."""
+    """One line from the cost plan (tools/report/cost_plan.py): the monthly total and what Spot saves; the render it
+    needs wants the chart archives (make charts) and the layer's helm, so without them the line says how to get it."""
     from platform_checks.charts import ChartCacheError
     from platform_checks.helm_template import RenderError
-    from tools.cost_plan import plan_of, summary_line
+    from tools.report.cost_plan import plan_of, summary_line
 
     try:
         plan, _render = plan_of(out, None)

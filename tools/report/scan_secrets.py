@@ -1,6 +1,6 @@
 """Secret scanner: no literal password, token, private key or bcrypt hash in the files it is given.
 
-One set of patterns for the pre-commit hook (`python tools/scan_secrets.py FILE...`) and for
+One set of patterns for the pre-commit hook (`python -m tools.report.scan_secrets FILE...`) and for
 tests/test_no_secrets.py, which runs the same findings() over templates, values, GitOps content and snapshots.
 """
 

@@ -6,10 +6,10 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any, cast
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools._paths import ROOT
+
 OUT = ROOT / "platform_config" / "aws_facts.json"
 # The AMI type constructs_lib/system_nodes.py gives the system node group (a test asserts they agree).
 SYSTEM_NODE_AMI_TYPE = "AL2023_X86_64_STANDARD"
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     text = render(derive())
     if args.check:
         if not OUT.is_file() or OUT.read_text() != text:
-            print(f"{OUT.relative_to(ROOT)} is stale: run python tools/derive_aws_facts.py", file=sys.stderr)
+            print(f"{OUT.relative_to(ROOT)} is stale: run python -m tools.generate.derive_aws_facts", file=sys.stderr)
             return 1
         print(f"{OUT.relative_to(ROOT)} matches botocore and aws-cdk-lib as pinned")
         return 0

@@ -5,7 +5,12 @@
 # its commands, no service) is installed for make diagram. Fails loudly rather than letting a check skip.
 # Debian/Ubuntu: apt-get (no sudo when root, no prompt); macOS: Homebrew; elsewhere: one clear message.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+# The repository root is the nearest directory above this script holding cdk.json (as tools/_paths.py finds it).
+root="$(cd "$(dirname "$0")" && pwd)"
+while [ ! -f "$root/cdk.json" ]; do
+  [ "$root" != / ] || { echo "error: no cdk.json above $0: run it inside the repository" >&2; exit 1; }
+  root="$(dirname "$root")"
+done
 PROMTOOL_DIR="${PROMTOOL_DIR:-$root/.tools/promtool}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

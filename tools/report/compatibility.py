@@ -4,10 +4,6 @@ on an out-of-range pin with no accepted-risk entry, one line each."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
-if __package__ in (None, ""):  # run as a script: the repo root holds platform_config
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from platform_checks.compatibility import failures, profile_findings, status_line
 from platform_config.versions import PROFILES

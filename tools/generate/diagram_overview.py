@@ -4,7 +4,7 @@ OVERVIEW_MAX_WIDTH pixels wide (the full picture, thousands of pixels wide, is u
 
 from __future__ import annotations
 
-from tools.diagram_model import Group, Link, Model, Part
+from tools.generate.diagram_model import Group, Link, Model, Part
 
 OVERVIEW_STEM = "architecture-overview"
 # dot scales a larger drawing down to `size` inches at `dpi`: 9.5 in x 96 dpi = 912 px, GitHub's README column.

@@ -7,11 +7,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
-# Run as a script (python tools/x.py): the repository root must be importable for the project packages.
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from platform_checks.layer_tools import TOOLS_DIR, bin_dir
 from platform_checks.layer_tools import extract as extract_profile

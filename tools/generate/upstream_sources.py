@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools._paths import ROOT
+
 LOCK = ROOT / "upstream_facts" / "sources.json"
 CACHE = ROOT / ".upstream-cache"
 # Overridable so tests (and mirrors) point them elsewhere: the raw file of <owner>/<name> at <commit>/<path>, and
@@ -205,7 +206,7 @@ def load_lock(path: Path = LOCK) -> tuple[dict[str, Entry], set[str]]:
 
 def lock_text(files: dict[str, Entry], absent: set[str]) -> str:
     body: dict[str, Any] = {
-        "comment": "Upstream files tools/derive_upstream.py reads, pinned by commit and git blob id; "
+        "comment": "Upstream files tools/generate/derive_upstream.py reads, pinned by commit and git blob id; "
         "`make derive` adds the files of a new pin, review their hashes like code.",
         "files": {name: {k: v for k, v in asdict(e).items() if k != "file"} for name, e in sorted(files.items())},
         "absent": sorted(absent),

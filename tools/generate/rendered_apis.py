@@ -4,16 +4,15 @@ what we deploy), and tests/test_upgrade_plan.py holds it to a fresh render."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from platform_checks.platform_render import PlatformRender, profile_of, render_platform
+from tools._paths import ROOT
 
-INVENTORY = Path(__file__).resolve().parent.parent / "platform_config" / "rendered_apis.json"
+INVENTORY = ROOT / "platform_config" / "rendered_apis.json"
 
 
 def inventory(render: PlatformRender) -> list[str]:
@@ -31,18 +30,31 @@ def write(profile: str, apis: list[str]) -> None:
     INVENTORY.write_text(json.dumps(dict(sorted(data.items())), indent=1) + "\n")
 
 
-def main(out: Path) -> int:
-    from tools.capacity import templates_of
+def main(argv: list[str] | None = None) -> int:
+    from tools.report.capacity import templates_of
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("assembly", nargs="?", default="cdk.out", type=Path, help="a synthesized cloud assembly")
+    parser.add_argument("--check", action="store_true", help="fail if the assembly's profile's entry is stale")
+    args = parser.parse_args(argv)
+    out = args.assembly
     if not (out / "manifest.json").is_file():
         print(f"error: {out}/manifest.json not found; run `make synth RELEASE=<profile>` first", file=sys.stderr)
         return 1
     templates = templates_of(out)
     profile = profile_of(templates)
-    write(profile, inventory(render_platform(profile, templates)))
+    apis = inventory(render_platform(profile, templates))
+    if args.check:
+        if committed().get(profile) != apis:
+            print(f"{INVENTORY.relative_to(ROOT)}: the {profile} profile's entry is stale; run", file=sys.stderr)
+            print(f"python -m tools.generate.rendered_apis {out}", file=sys.stderr)
+            return 1
+        print(f"{INVENTORY.relative_to(ROOT)}: the {profile} profile's entry matches {out}")
+        return 0
+    write(profile, apis)
     print(f"wrote the {profile} profile's rendered APIs to {INVENTORY}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "cdk.out")))
+    sys.exit(main())

@@ -1,12 +1,12 @@
 """The architecture picture: Graphviz source drawn with `diagrams` from the model, and the rendered PNG and SVG.
 
 Kept apart so a test regenerates the source in a second without rendering: `extract_model`
-(tools/diagram_model.py: assembly + GitOps content -> sorted Model), `graph_source` (Model -> Graphviz source,
+(tools/generate/diagram_model.py: assembly + GitOps content -> sorted Model), `graph_source` (Model -> Graphviz source,
 byte-for-byte deterministic: stable node ids, icon paths relative to the `diagrams` package, no timestamps)
 and `render` (source -> PNG and SVG with Graphviz `dot`, each recording the digest of its source).
 
-    python tools/diagram.py --reference [--release seed] [--out docs]   # the committed picture
-    python tools/diagram.py cdk.out --out <dir>                         # your configuration's, elsewhere
+    python -m tools.generate.diagram --reference [--release seed] [--out docs]   # the committed picture
+    python -m tools.generate.diagram cdk.out --out <dir>                         # your configuration's, elsewhere
 """
 
 from __future__ import annotations
@@ -26,13 +26,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script (python tools/diagram.py) as well as a module
-    sys.path.insert(0, str(ROOT))
-
-from platform_config.errors import ConfigError  # noqa: E402
-from tools.diagram_model import ON_DEMAND, SPOT, DiagramError, Group, Model, Part, extract_model  # noqa: E402
-from tools.diagram_overview import OVERVIEW_ATTRS, OVERVIEW_STEM, overview  # noqa: E402
+from platform_config.errors import ConfigError
+from tools._paths import ROOT
+from tools.generate.diagram_model import ON_DEMAND, SPOT, DiagramError, Group, Model, Part, extract_model
+from tools.generate.diagram_overview import OVERVIEW_ATTRS, OVERVIEW_STEM, overview
 
 STEM = "architecture"
 SOURCE_DIGEST_KEY = "architecture-source-sha256"
@@ -272,7 +269,7 @@ def stale(source: str, docs: Path, stem: str = STEM) -> list[str]:
 def _dot() -> str:
     dot = shutil.which("dot")
     if dot is None:
-        raise DiagramError("Graphviz `dot` is not installed: run `make diagram` (tools/install_system_tools.sh)")
+        raise DiagramError("Graphviz `dot` is not installed: run `make diagram` (tools/setup/install_system_tools.sh)")
     return dot
 
 
@@ -353,6 +350,18 @@ def refuse_own_configuration_in_docs(assembly: Path | None, out: Path) -> None:
         )
 
 
+def check(model: Model, out: Path) -> int:
+    """Both pictures in `out` against the model's sources: each problem on one line naming the fix."""
+    problems = stale(graph_source(model), out) + stale(
+        graph_source(overview(model), OVERVIEW_ATTRS), out, OVERVIEW_STEM
+    )
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print(f"{out}/{{{STEM},{OVERVIEW_STEM}}}.{{dot,png,svg}} show this drawing")
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     what = parser.add_mutually_exclusive_group(required=True)
@@ -360,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument("--reference", action="store_true", help="synthesize the reference configuration and draw it")
     parser.add_argument("--release", help="release profile of the reference configuration (default: the default)")
     parser.add_argument("--out", default=COMMITTED_DIR, type=Path, help="directory for architecture.{dot,png,svg}")
+    parser.add_argument("--check", action="store_true", help="fail if the pictures in --out are not this drawing")
     args = parser.parse_args(argv)
     if args.release and not args.reference:
         parser.error("--release chooses the reference configuration's profile; an assembly has its own")
@@ -370,8 +380,10 @@ def main(argv: list[str] | None = None) -> int:
                 model = extract_model(reference_assembly(Path(out), args.release))
         else:
             model = extract_model(args.assembly)
+        if args.check:
+            return check(model, args.out)
         render(graph_source(model), args.out)
-        # The README-width picture beside the full one (tools/diagram_overview.py).
+        # The README-width picture beside the full one (tools/generate/diagram_overview.py).
         render(graph_source(overview(model), OVERVIEW_ATTRS), args.out, OVERVIEW_STEM)
     except (DiagramError, ConfigError) as err:  # ConfigError: a --release the profiles do not have
         print(f"error: {err}", file=sys.stderr)

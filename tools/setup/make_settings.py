@@ -10,10 +10,8 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from platform_config.config import known_keys  # noqa: E402
+from platform_config.config import known_keys
+from tools._paths import ROOT
 
 MAKEFILE_VARIABLE_RE = re.compile(r"^([A-Z_]+) \?=", re.M)
 

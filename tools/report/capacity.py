@@ -6,10 +6,6 @@ import json
 import sys
 from pathlib import Path
 
-# Run as a script (python tools/x.py): the repository root must be importable for the project packages.
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from platform_checks.capacity import errors, platform_plan, table
 from platform_checks.platform_render import PlatformRender, profile_of, render_platform
 

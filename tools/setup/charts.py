@@ -10,10 +10,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-# Run as a script (python tools/x.py): the repository root must be importable for the project packages.
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from platform_checks.charts import (
     CACHE_DIR,
     ChartCacheError,

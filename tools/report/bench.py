@@ -13,13 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: the repo root holds platform_config
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from platform_config.versions import PROFILES
-from tools import synth_phases
+from tools._paths import ROOT
+from tools.report import synth_phases
 
-ROOT = Path(__file__).resolve().parent.parent
 CDK = [str(ROOT / "node_modules" / ".bin" / "cdk")]
 FLAGS = ["synth", "--quiet", "--no-notices", "--no-version-reporting"]
 # The smallest Python CDK app: what every synth pays for (node, the CLI, python, jsii, aws-cdk-lib).
@@ -79,9 +76,9 @@ def cost_plan_times(runs: int = PHASE_RUNS) -> tuple[float, float]:
     """Median seconds of the render make cost reuses and of the cost plan itself, on the reference assembly."""
     from platform_checks.cost import plan_cost
     from platform_checks.platform_render import profile_of, render_platform
-    from tools.capacity import templates_of
-    from tools.cost_plan import region_of
-    from tools.diagram import reference_assembly
+    from tools.generate.diagram import reference_assembly
+    from tools.report.capacity import templates_of
+    from tools.report.cost_plan import region_of
 
     renders, plans = [], []
     with tempfile.TemporaryDirectory() as out:
@@ -116,8 +113,8 @@ def main(runs: int = 5) -> int:
     ok = suite <= SUITE_TARGET_S
     with tempfile.TemporaryDirectory() as plan_dir:
         plan_json = str(Path(plan_dir) / "plan.json")
-        plan_s = timed("upgrade plan 1/1", [sys.executable, "tools/upgrade_plan.py", "--json", plan_json])
-        plan_s += timed("plan check 1/1", [sys.executable, "tools/plan_check.py", plan_json])
+        plan_s = timed("upgrade plan 1/1", [sys.executable, "-m", "tools.report.upgrade_plan", "--json", plan_json])
+        plan_s += timed("plan check 1/1", [sys.executable, "-m", "tools.report.plan_check", plan_json])
     ok = ok and plan_s <= UPGRADE_PLAN_TARGET_S
     print(f"cdk synth, one-bucket Python app (same CLI), median of {runs}: {baseline:.1f} s ({baseline_cpu:.1f} s CPU)")
     for name, (seconds, cpu) in times.items():

@@ -1,7 +1,7 @@
 """What the architecture picture shows, read only from a synthesized assembly and the GitOps content it syncs.
 
 `extract_model` turns the assembly (plus kustomize builds of the paths the root Application syncs) into a sorted
-Model of boxes, parts and arrows; tools/diagram.py turns that into Graphviz source and pictures.
+Model of boxes, parts and arrows; tools/generate/diagram.py turns that into Graphviz source and pictures.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from platform_config.placement import (
     SYSTEM_NODE_SELECTOR,
     SYSTEM_TOLERATION,
 )
+from tools._paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 HELM = "Custom::AWSCDK-EKS-HelmChart"
 MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
 

@@ -16,15 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-# Run as `python tools/verify.py`: the repository root must be importable for the shared summary helpers.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools.synth_summary import warnings
+from tools._paths import ROOT
+from tools.report.synth_summary import warnings
 
-ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 # Tools that come from pinned PyPI packages sit next to the interpreter (.venv/bin), never taken from PATH.
 BIN = str(Path(sys.executable).parent)
-# The same offline, quiet CDK environment the Makefile exports, so `python tools/verify.py` alone matches it.
+# The same offline, quiet CDK environment the Makefile exports, so `python -m tools.report.verify` alone matches it.
 CDK_ENV = {
     "CDK_HOME": str(ROOT / ".cdk-home"),
     "CDK_DISABLE_VERSION_CHECK": "1",
@@ -175,7 +173,7 @@ CFN_LINT = ("{bin}/cfn-lint", "--format", "parseable", "glob:{out}/*.template.js
 # -shellcheck: actionlint lints each `run:` script with the pinned shellcheck, not one found on PATH.
 WORKFLOWS = "glob:.github/workflows/*.yml"
 ACTIONLINT = ("{bin}/actionlint", "-no-color", "-shellcheck", "{bin}/shellcheck", WORKFLOWS)
-SHELLCHECK = ("{bin}/shellcheck", "--shell=bash", "glob:scripts/*.sh", "glob:scripts/lib/*.sh", "glob:tools/*.sh")
+SHELLCHECK = ("{bin}/shellcheck", "--shell=bash", "glob:scripts/*.sh", "glob:scripts/lib/*.sh", "glob:tools/*/*.sh")
 RUFF_COUNT = regex_counter((r"Found (\d+) errors?", "{} findings"), (r"^All checks passed", "0 findings"))
 UNFORMATTED = (r"(\d+) files? would be reformatted", "{} to reformat")
 FORMAT_COUNT = regex_counter(UNFORMATTED, (r"(\d+) files? already formatted", "{} files"))
@@ -192,7 +190,7 @@ def compat_counter(o: Outcome) -> str:
 CHECKS: list[Check] = [
     # A fresh assembly per run ({out}), so no later check can read templates a failed synth left behind.
     Check("synth", (*SYNTH, "--output", "{out}"), stacks_counter),
-    Check("cdk-nag", ("{py}", "tools/synth_summary.py", "{out}"), nag_counter, needs="synth"),
+    Check("cdk-nag", ("{py}", "-m", "tools.report.synth_summary", "{out}"), nag_counter, needs="synth"),
     Check("cfn-lint", CFN_LINT, files_counter("templates"), needs="synth"),
     *PYTEST_GROUPS,
     rest_check(PYTEST_GROUPS),
@@ -202,7 +200,7 @@ CHECKS: list[Check] = [
     Check("ruff format", ("{bin}/ruff", "format", "--no-cache", "--check", "."), FORMAT_COUNT),
     Check("mypy", ("{bin}/mypy",), MYPY_COUNT),
     # Each profile's components against their documented Kubernetes ranges (issue 21); prints every status.
-    Check("compatibility", ("{py}", "tools/compatibility.py"), compat_counter),
+    Check("compatibility", ("{py}", "-m", "tools.report.compatibility"), compat_counter),
 ]
 
 

@@ -10,13 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from platform_config.accepted_risks import ACCEPTED_RISKS
 from platform_config.eks_rules import CONTROL_PLANE_STEP, KUBELET_MAX_SKEW
+from tools._paths import ROOT
 
-FACTS = Path(__file__).resolve().parent.parent / "upstream_facts" / "lifecycle"
+FACTS = ROOT / "upstream_facts" / "lifecycle"
 CRDS_OF = {"karpenter": "karpenter-crd"}
 
 
@@ -126,7 +124,7 @@ def check(plan: dict[str, Any], facts: Facts | None = None) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
     if len(args) != 1:
-        print("usage: python tools/plan_check.py <plan.json>", file=sys.stderr)
+        print("usage: python -m tools.report.plan_check <plan.json>", file=sys.stderr)
         return 2
     errors = check(json.loads(Path(args[0]).read_text()))
     for line in errors:

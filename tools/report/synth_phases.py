@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools._paths import ROOT
+
 # One process per sample, run directly (no CLI: the CLI's own start-up is the same for every app). It prints the
 # wall-clock marks it reached, as seconds since the epoch, so the parent can add start-up and exit to them.
 RUNNER = """
@@ -150,6 +151,4 @@ def main(runs: int = 3) -> int:
 
 
 if __name__ == "__main__":
-    if __package__ in (None, ""):
-        sys.path.insert(0, str(ROOT))
     sys.exit(main())

@@ -46,12 +46,10 @@ endif
 .PHONY: help deps synth test lint typecheck unit diff deploy bootstrap destroy destroy-stacks drill tunnel bench \
 	snapshot-update verify derive clean diagram charts capacity cost upgrade-plan
 
-help: ## list every target with one line, then the variables they read
+help: ## list every target with one line, then the variables they read (tools by job: tools/README.md)
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1\t\2/' | expand -t 24
 	@echo 'Variables (make <target> NAME=value); settings (context keys) go through ARGS="-c key=value":'
 	@sed -nE 's/^#: ([A-Z_]+) +(.*)$$/  \1\t\2/p' $(MAKEFILE_LIST) | expand -t 16
-	@echo 'The targets run tools by job (tools/README.md): tools/generate (derive, docs, diagram; each has --check),'
-	@echo 'tools/report (synth summary, upgrade-plan, verify, capacity, cost, bench), tools/setup (charts, system tools).'
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

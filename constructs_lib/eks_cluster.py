@@ -51,7 +51,15 @@ class PlatformCluster(Construct):
     """The EKS control plane; exposes `cluster`, `secrets_key`, `logs_key`, `control_plane_log_group`,
     `handler_log_groups`, `admin_entries` and `viewer_entries`."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, vpc: ec2.IVpc) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: PlatformConfig,
+        vpc: ec2.IVpc,
+        control_plane_subnets: ec2.SubnetSelection,
+    ) -> None:
         super().__init__(scope, id_)
         self.secrets_key = kms.Key(
             self,
@@ -69,7 +77,6 @@ class PlatformCluster(Construct):
             retention_days=config.log_retention_days,
             key=self.logs_key,
         )
-        private = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         endpoint = (
             eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*config.public_access_cidrs)
             if config.public_endpoint
@@ -81,7 +88,9 @@ class PlatformCluster(Construct):
             cluster_name=config.cluster_name,
             version=eks.KubernetesVersion.of(config.kubernetes.version),
             vpc=vpc,
-            vpc_subnets=[private],
+            # The control plane's interfaces only in its own subnets (ResourcesVpcConfig.SubnetIds, updatable in
+            # place): their CIDRs then identify the API server. Nodes and Karpenter use the private subnets.
+            vpc_subnets=[control_plane_subnets],
             endpoint_access=endpoint,
             service_ipv4_cidr=config.service_ipv4_cidr,
             secrets_encryption_key=self.secrets_key,

@@ -352,9 +352,11 @@ def _network(b: _Builder, stack: Stack) -> None:
             roles = sorted(k.removeprefix("kubernetes.io/role/") for k in tags if k.startswith("kubernetes.io/role/"))
             extra = ["Karpenter discovery"] if "karpenter.sh/discovery" in tags else []
             sid = f"subnet_{_slug(zone)}_{_slug(kind)}"
+            # The subnet group's name (public, private, control-plane) says what the subnet is for.
+            name = tags.get("aws-cdk:subnet-name", kind.lower())
             b.part(
                 sid,
-                f"{kind.lower()} {cidr}\n" + ", ".join(["role " + r for r in roles] + extra),
+                f"{name} {cidr}\n" + ", ".join(["role " + r for r in roles] + extra),
                 icon=f"subnet_{kind.lower()}",
                 group=zg,
             )

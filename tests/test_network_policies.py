@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from constructs_lib.namespace_guards import CDK_NAMESPACES, NODE_EXPORTER_NAMESPACE, PROMETHEUS_POD, guard_manifests
-from constructs_lib.network import PlatformVpc
-from platform_checks.endpoints import declared_endpoints, endpoint_flows
+from constructs_lib.network import CONTROL_PLANE_SUBNET_NAME, PlatformVpc
+from platform_checks.endpoints import Endpoint, declared_endpoints, endpoint_flows
 from platform_checks.netpol import (
     Flow,
     admits,
@@ -470,3 +470,64 @@ def test_an_endpoint_resolves_through_its_service_to_the_pods_container_port() -
     resolution = endpoint_flows(declared_endpoints([ENV_FIXTURE], SHOP), [ENV_FIXTURE, service, collector])
     assert [(f.dst_namespace, f.port, f.port_name) for f in resolution.flows] == [("observability", 14318, "otlp-http")]
     assert sorted(ep.host for ep, _ in resolution.unresolved) == ["db", "db", "flagd", "flagd-ui"]
+
+
+def subnet_cidrs(render: PlatformRender, group: str) -> list[str]:
+    """The CIDRs of one subnet group (control-plane, private) in the profile's synthesized network stack."""
+    return [
+        res["Properties"]["CidrBlock"]
+        for res in render.templates["network"]["Resources"].values()
+        if res["Type"] == "AWS::EC2::Subnet"
+        and {t["Key"]: t["Value"] for t in res["Properties"]["Tags"]}.get("aws-cdk:subnet-name") == group
+    ]
+
+
+def rendered_webhooks(render: PlatformRender) -> list[Endpoint]:
+    """Every Service the render's webhook configurations and CRD conversion webhooks call (port 443 unless set)."""
+    out = []
+    for _, obj in render.objects():
+        configs = (
+            [w["clientConfig"] for w in obj.get("webhooks") or []]
+            if obj.get("kind", "").endswith("WebhookConfiguration")
+            else []
+        )
+        if obj.get("kind") == "CustomResourceDefinition":
+            configs += [((obj["spec"].get("conversion") or {}).get("webhook") or {}).get("clientConfig") or {}]
+        for client in configs:
+            if (svc := client.get("service")) is not None:
+                host = f"{svc['name']}.{svc['namespace']}.svc"
+                out.append(
+                    Endpoint(obj["metadata"]["name"], svc["namespace"], {}, "webhook", host, svc.get("port", 443))
+                )
+    return out
+
+
+def test_the_api_server_reaches_every_rendered_webhook_and_private_addresses_reach_none_behind_a_deny(
+    platform_render: PlatformRender,
+) -> None:
+    objects = [obj for _, obj in platform_render.objects()]
+    resolution = endpoint_flows(rendered_webhooks(platform_render), objects)
+    assert resolution.flows and resolution.unresolved == []
+    policies = render_policies(platform_render)
+    from_api = [
+        replace(f, src_namespace=None, src_labels={}, src_ip=host_in(cidr))
+        for cidr in subnet_cidrs(platform_render, CONTROL_PLANE_SUBNET_NAME)
+        for f in resolution.flows
+    ]
+    assert blocked(policies, from_api) == []
+    # Where a namespace closes ingress by default, a node or pod address in the private subnets is refused.
+    closed = {
+        p["metadata"]["namespace"]
+        for p in policies
+        if p["spec"].get("podSelector") == {}
+        and not p["spec"].get("ingress")
+        and "Ingress" in p["spec"].get("policyTypes", [])
+    }
+    from_private = [
+        replace(f, src_namespace=None, src_labels={}, src_ip=host_in(cidr))
+        for cidr in subnet_cidrs(platform_render, "private")
+        for f in resolution.flows
+        if f.dst_namespace in closed
+    ]
+    assert from_private, "some rendered webhook sits behind a default deny"
+    assert [f.what for f in from_private if admits(policies, f)] == []

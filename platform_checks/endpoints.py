@@ -79,9 +79,9 @@ def declared_endpoints(manifests: Iterable[Mapping[str, Any]], namespace: str) -
             found: list[tuple[str, str, int]] = []
             for name, value in env.items():
                 found += [(name, m["host"], int(m["port"])) for m in HOST_PORT.finditer(value)]
-                if (host := CONNECTION_HOST.search(value)) is not None:
-                    port = CONNECTION_PORT.search(value)
-                    found.append((name, host["host"], int(port["port"]) if port else POSTGRES_PORT))
+                if (db_host := CONNECTION_HOST.search(value)) is not None:
+                    db_port = CONNECTION_PORT.search(value)
+                    found.append((name, db_host["host"], int(db_port["port"]) if db_port else POSTGRES_PORT))
             found += list(_host_port_pairs(env))
             command = " ".join(
                 str(part) for part in [*(container.get("command") or []), *(container.get("args") or [])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import cast
 
-from aws_cdk import Duration, aws_lambda
+from aws_cdk import Annotations, Duration, aws_lambda
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_kms as kms
@@ -51,7 +51,15 @@ class PlatformCluster(Construct):
     """The EKS control plane; exposes `cluster`, `secrets_key`, `logs_key`, `control_plane_log_group`,
     `handler_log_groups`, `admin_entries` and `viewer_entries`."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, vpc: ec2.IVpc) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: PlatformConfig,
+        vpc: ec2.IVpc,
+        control_plane_subnets: ec2.SubnetSelection,
+    ) -> None:
         super().__init__(scope, id_)
         self.secrets_key = kms.Key(
             self,
@@ -69,7 +77,7 @@ class PlatformCluster(Construct):
             retention_days=config.log_retention_days,
             key=self.logs_key,
         )
-        private = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        private = vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         endpoint = (
             eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*config.public_access_cidrs)
             if config.public_endpoint
@@ -81,7 +89,9 @@ class PlatformCluster(Construct):
             cluster_name=config.cluster_name,
             version=eks.KubernetesVersion.of(config.kubernetes.version),
             vpc=vpc,
-            vpc_subnets=[private],
+            # The control plane's interfaces only in its own subnets (ResourcesVpcConfig.SubnetIds, updatable in
+            # place): their CIDRs then identify the API server. Nodes and Karpenter use the private subnets.
+            vpc_subnets=[control_plane_subnets],
             endpoint_access=endpoint,
             service_ipv4_cidr=config.service_ipv4_cidr,
             secrets_encryption_key=self.secrets_key,
@@ -94,11 +104,12 @@ class PlatformCluster(Construct):
             kubectl_provider_options=eks.KubectlProviderOptions(
                 kubectl_layer=kubectl_layer(self, "KubectlLayer", release=config.kubernetes),
                 # The handler runs in the private subnets so it reaches a private-only endpoint.
-                private_subnets=vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets,
+                private_subnets=private.subnets,
             ),
             tags={"eks-platform.io/cluster": config.cluster_name},
         )
         self.cluster.node.add_dependency(self.control_plane_log_group)
+        self._keep_kubectl_in_private_subnets(private.subnet_ids)
         self.admin_entries = [
             self.cluster.grant_access(
                 f"Admin{index}",
@@ -121,6 +132,25 @@ class PlatformCluster(Construct):
         ]
         self._acknowledge_cdk_internals(config.compliance_packs)
         self._declare_handler_logs(config)
+
+    def _keep_kubectl_in_private_subnets(self, subnet_ids: list[str]) -> None:
+        """aws_eks_v2 places the kubectl provider's functions in the cluster's own subnets whenever the endpoint has
+        private access, whatever kubectl_provider_options says. Those are the control plane's isolated /28s: no
+        NAT (Helm charts come from the internet), few addresses, and an address there passes the webhook
+        NetworkPolicies. Both functions go back to the private subnets, where they reach the private endpoint."""
+        provider = self.cluster.node.find_child("KubectlProvider")
+        functions = (
+            provider.node.find_child("Handler"),
+            provider.node.find_child("Provider").node.find_child("framework-onEvent"),
+        )
+        for function in functions:
+            cast(aws_lambda.CfnFunction, function.node.default_child).add_property_override(
+                "VpcConfig.SubnetIds", subnet_ids
+            )
+        Annotations.of(self.cluster).acknowledge_warning(
+            "@aws-cdk/aws-eks:isolatedSubnetsForKubectlPrivateSubnets",
+            "the kubectl provider's functions are moved to the private subnets (NAT route) right after",
+        )
 
     def _declare_handler_logs(self, config: PlatformConfig) -> None:
         """The kubectl handler and its provider framework log to declared, encrypted, expiring groups."""

@@ -1,7 +1,9 @@
-"""NamespaceGuards: the namespaces CDK installs charts into, with Pod Security labels and default-deny ingress."""
+"""NamespaceGuards: the namespaces CDK installs charts into, with Pod Security labels and default-deny ingress;
+webhook ports admit only the control plane's subnets."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import aws_eks_v2 as eks
@@ -74,6 +76,14 @@ def ports(*items: int | str) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": item} for item in items]
 
 
+def from_api_server(cidrs: Sequence[str], *webhook_ports: int | str) -> dict[str, Any]:
+    """An ingress rule for the API server: it calls webhooks from its interfaces in the control plane's own
+    subnets (constructs_lib/network.py), so their CIDRs name it and no pod or node."""
+    if not cidrs:
+        raise ValueError("the API server's CIDRs are empty: a webhook rule without a source would admit everyone")
+    return {"from": [{"ipBlock": {"cidr": cidr}} for cidr in cidrs], "ports": ports(*webhook_ports)}
+
+
 def prometheus_scrape(ns: str, pods: dict[str, Any], *metrics_ports: int | str) -> dict[str, Any]:
     """Prometheus (in monitoring) may scrape these ports."""
     prometheus = from_namespace(PROMETHEUS_NAMESPACE, {"matchLabels": PROMETHEUS_POD})
@@ -81,8 +91,9 @@ def prometheus_scrape(ns: str, pods: dict[str, Any], *metrics_ports: int | str) 
     return network_policy(ns, "allow-prometheus-scrape", pods, [rule])
 
 
-def addon_network_policies() -> dict[str, list[dict[str, Any]]]:
-    """The flows an add-on namespace admits beyond its default deny, by namespace."""
+def addon_network_policies(*, api_server_cidrs: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The flows an add-on namespace admits beyond its default deny, by namespace; `api_server_cidrs` are the
+    control plane's subnets."""
     kyverno_webhooks = {
         "matchExpressions": [
             {
@@ -95,8 +106,13 @@ def addon_network_policies() -> dict[str, list[dict[str, Any]]]:
     lb_controller = {"matchLabels": {"app.kubernetes.io/name": LB_CONTROLLER_NAMESPACE}}
     return {
         "kyverno": [
-            # The API server calls the webhooks from its ENIs in the VPC (not a pod), so no peer is named.
-            network_policy("kyverno", "allow-webhooks-from-api-server", kyverno_webhooks, [{"ports": ports("https")}]),
+            # The API server calls the webhooks from its ENIs in the control plane's subnets (not a pod).
+            network_policy(
+                "kyverno",
+                "allow-webhooks-from-api-server",
+                kyverno_webhooks,
+                [from_api_server(api_server_cidrs, "https")],
+            ),
             # By number: the controllers name their 8000 port differently (metrics-port, metrics), the render showed.
             prometheus_scrape("kyverno", {"matchLabels": {"app.kubernetes.io/part-of": "kyverno"}}, 8000),
         ],
@@ -108,7 +124,7 @@ def addon_network_policies() -> dict[str, list[dict[str, Any]]]:
                 "monitoring",
                 "allow-operator-webhook-from-api-server",
                 {"matchLabels": {"app": "kube-prometheus-stack-operator"}},
-                [{"ports": ports("https")}],
+                [from_api_server(api_server_cidrs, "https")],
             ),
             # The shop's frontend-proxy serves Grafana under /grafana.
             network_policy(
@@ -125,12 +141,12 @@ def addon_network_policies() -> dict[str, list[dict[str, Any]]]:
         ],
         LB_CONTROLLER_NAMESPACE: [
             # Its webhooks (the shop's pods' readiness gates, Ingress and TargetGroupBinding validation) are called
-            # by the API server from its ENIs in the VPC.
+            # by the API server from its ENIs in the control plane's subnets.
             network_policy(
                 LB_CONTROLLER_NAMESPACE,
                 "lb-controller-webhooks-from-api-server",
                 lb_controller,
-                [{"ports": ports("webhook-server")}],
+                [from_api_server(api_server_cidrs, "webhook-server")],
             ),
             # Named apart from kyverno's allow-prometheus-scrape: the picture keys manifests by kind and name.
             {
@@ -141,25 +157,30 @@ def addon_network_policies() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def cdk_network_policies() -> list[dict[str, Any]]:
+def cdk_network_policies(*, api_server_cidrs: Sequence[str]) -> list[dict[str, Any]]:
     """Per namespace: its default deny (every CDK add-on namespace whose chart brings none; argocd's come from
     its chart's global.networkPolicy), then the flows the namespace admits."""
-    flows = addon_network_policies()
+    flows = addon_network_policies(api_server_cidrs=api_server_cidrs)
     out = []
     for ns in default_deny_namespaces():
         out += [network_policy(ns, f"{ns}-default-deny-ingress", {}), *flows.get(ns, [])]
     return out
 
 
-def guard_manifests() -> list[dict[str, Any]]:
+def namespace_manifests() -> list[dict[str, Any]]:
+    """The Namespaces CDK creates, with their Pod Security labels."""
+    return [namespace(name, level) for name, level in CDK_NAMESPACES.items()]
+
+
+def guard_manifests(*, api_server_cidrs: Sequence[str]) -> list[dict[str, Any]]:
     """Namespaces first (kubectl applies in order), then their NetworkPolicies."""
-    return [*(namespace(name, level) for name, level in CDK_NAMESPACES.items()), *cdk_network_policies()]
+    return [*namespace_manifests(), *cdk_network_policies(api_server_cidrs=api_server_cidrs)]
 
 
 class NamespaceGuards(Construct):
     """Exposes `manifests` (Namespaces, then NetworkPolicies) and `resource`; charts install after it."""
 
-    def __init__(self, scope: Construct, id_: str, *, cluster: eks.ICluster) -> None:
+    def __init__(self, scope: Construct, id_: str, *, cluster: eks.ICluster, api_server_cidrs: Sequence[str]) -> None:
         super().__init__(scope, id_)
-        self.manifests = guard_manifests()
+        self.manifests = guard_manifests(api_server_cidrs=api_server_cidrs)
         self.resource = eks.KubernetesManifest(self, "Manifests", cluster=cluster, manifest=self.manifests)

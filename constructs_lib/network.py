@@ -1,4 +1,5 @@
-"""PlatformVpc: a 3-AZ VPC tagged for load balancers and Karpenter, flow-logged, cheap by default."""
+"""PlatformVpc: a 3-AZ VPC tagged for load balancers and Karpenter, flow-logged, cheap by default; the EKS control
+plane's interfaces get small subnets of their own, which no node, pod or load balancer uses."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from constructs import Construct
 from constructs_lib.log_groups import log_group, logs_key, route_function_logs
 from constructs_lib.nag import acknowledge_in_packs
 from platform_config.config import COMPLIANCE_PACKS, PlatformConfig
+
+# The control plane's subnets: EKS recommends small (/28) dedicated subnets for the interfaces it creates (2 to 4,
+# plus up to 5 free addresses during an upgrade; a /28 has 11 usable). With nothing else in them, their CIDRs
+# identify the API server as a NetworkPolicy source (the webhooks admit only these).
+CONTROL_PLANE_SUBNET_NAME = "control-plane"
+CONTROL_PLANE_SUBNET_MASK = 28
 
 # Endpoints that keep node bootstrap and Karpenter traffic off NAT (each costs per AZ-hour).
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
@@ -85,8 +92,9 @@ def flow_log_role(scope: Construct, id_: str, *, log_group: logs.ILogGroup) -> i
 
 
 class PlatformVpc(Construct):
-    """VPC with public/private subnets in 3 AZs; exposes `vpc`, `logs_key`, `flow_log_group`, `handler_log_group`,
-    `endpoints` and (with interface endpoints) `endpoint_security_group`."""
+    """VPC with public, private and control-plane subnets in 3 AZs; exposes `vpc`, `control_plane_subnets`,
+    `control_plane_cidrs`, `logs_key`, `flow_log_group`, `handler_log_group`, `endpoints` and (with interface
+    endpoints) `endpoint_security_group`."""
 
     def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
         super().__init__(scope, id_)
@@ -108,11 +116,25 @@ class PlatformVpc(Construct):
                     cidr_mask=prefix + 6,
                     map_public_ip_on_launch=False,
                 ),
+                # Isolated (no NAT route): the control plane reaches AWS from its own VPC; these interfaces only
+                # talk to the nodes and pods. Declared before the private group, CDK places them in the free
+                # space after the public subnets, so the private subnets keep their CIDRs (and a deployed VPC
+                # only gains subnets).
+                ec2.SubnetConfiguration(
+                    name=CONTROL_PLANE_SUBNET_NAME,
+                    subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
+                    cidr_mask=CONTROL_PLANE_SUBNET_MASK,
+                ),
                 # Private subnets are large: the VPC CNI gives every pod a VPC address.
                 ec2.SubnetConfiguration(
                     name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=prefix + 2
                 ),
             ],
+        )
+        self.control_plane_subnets = ec2.SubnetSelection(subnet_group_name=CONTROL_PLANE_SUBNET_NAME)
+        # Literal CIDRs (CDK allocated them at synth), handed to the webhook NetworkPolicies as data.
+        self.control_plane_cidrs = tuple(
+            s.ipv4_cidr_block for s in self.vpc.select_subnets(subnet_group_name=CONTROL_PLANE_SUBNET_NAME).subnets
         )
         self.logs_key = logs_key(self, "LogsKey", description=f"CloudWatch Logs of {config.cluster_name}'s network")
         self.flow_log_group = log_group(

@@ -1,7 +1,9 @@
-"""Ingress NetworkPolicy semantics over manifests: which flows the policies admit, and the scrape flows to check."""
+"""NetworkPolicy semantics over manifests, ingress and egress: which flows the policies admit, and the scrape flows
+to check."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,22 +15,37 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 @dataclass(frozen=True)
 class Flow:
-    """A connection the platform needs: from a pod (or None: outside the cluster) to a pod's port."""
+    """A connection: from a pod (src_namespace None: from outside the pod network, e.g. the API server's
+    interfaces) to a pod's port (dst_namespace None: to an address outside the cluster). The addresses are what
+    ipBlock peers match: a flow without one is matched by no ipBlock."""
 
     what: str
-    dst_namespace: str
+    dst_namespace: str | None
     dst_labels: Mapping[str, str]
     port: int
     port_name: str | None = None
     src_namespace: str | None = None
     src_labels: Mapping[str, str] = field(default_factory=dict)
     protocol: str = "TCP"
+    src_ip: str | None = None
+    dst_ip: str | None = None
+
+
+def _in_block(block: Mapping[str, Any], address: str | None) -> bool:
+    """Whether an ipBlock (cidr minus except) holds the address; no address is in no block."""
+    if address is None:
+        return False
+    ip = ipaddress.ip_address(address)
+    if ip not in ipaddress.ip_network(block["cidr"]):
+        return False
+    return not any(ip in ipaddress.ip_network(cidr) for cidr in block.get("except") or [])
 
 
 def _peer_admits(peer: Mapping[str, Any], policy_ns: str, flow: Flow) -> bool:
     if "ipBlock" in peer:
-        # Traffic from outside the pod network (the API server's ENIs, load balancers) is matched by CIDR.
-        return flow.src_namespace is None
+        # Matched by address: the API server's ENIs, load balancers, and (the VPC CNI gives pods VPC addresses)
+        # any pod whose address falls in the block.
+        return _in_block(peer["ipBlock"], flow.src_ip)
     if flow.src_namespace is None:
         return False
     ns_selector = peer.get("namespaceSelector")
@@ -67,13 +84,58 @@ def policies_in(manifests: Iterable[Mapping[str, Any]], namespace: str | None = 
     return out
 
 
+def _egress_peer_admits(peer: Mapping[str, Any], policy_ns: str, flow: Flow) -> bool:
+    if "ipBlock" in peer:
+        return _in_block(peer["ipBlock"], flow.dst_ip)
+    if flow.dst_namespace is None:
+        return False
+    ns_selector = peer.get("namespaceSelector")
+    if ns_selector is None:
+        if flow.dst_namespace != policy_ns:
+            return False
+    elif not selector_matches(ns_selector, {NAMESPACE_NAME_LABEL: flow.dst_namespace}):
+        return False
+    return "podSelector" not in peer or selector_matches(peer["podSelector"], flow.dst_labels)
+
+
+def admits_egress(policies: Iterable[Mapping[str, Any]], flow: Flow) -> bool:
+    """Kubernetes semantics: a pod no Egress policy selects sends anywhere; else some egress rule must match the
+    destination (peer and port). A flow from outside the pod network is no pod's egress."""
+    if flow.src_namespace is None:
+        return True
+    selecting = [
+        p
+        for p in policies
+        if p["metadata"].get("namespace") == flow.src_namespace
+        and "Egress" in _policy_types(p)
+        and selector_matches(p["spec"].get("podSelector"), flow.src_labels)
+    ]
+    if not selecting:
+        return True
+    for policy in selecting:
+        for rule in policy["spec"].get("egress") or []:
+            peers = rule.get("to")
+            ns = policy["metadata"]["namespace"]
+            peer_ok = not peers or any(_egress_peer_admits(peer, ns, flow) for peer in peers)
+            if peer_ok and _port_admits(rule.get("ports"), flow):
+                return True
+    return False
+
+
+def _policy_types(policy: Mapping[str, Any]) -> list[str]:
+    """policyTypes, or Kubernetes' default: Ingress, plus Egress when the policy has egress rules."""
+    spec = policy["spec"]
+    return list(spec.get("policyTypes") or ["Ingress", *(["Egress"] if spec.get("egress") else [])])
+
+
 def admits(policies: Iterable[Mapping[str, Any]], flow: Flow) -> bool:
     """Kubernetes semantics: a pod no Ingress policy selects takes everything; else some rule must match."""
     selecting = [
         p
         for p in policies
-        if p["metadata"].get("namespace") == flow.dst_namespace
-        and "Ingress" in (p["spec"].get("policyTypes") or ["Ingress"])
+        if flow.dst_namespace is not None
+        and p["metadata"].get("namespace") == flow.dst_namespace
+        and "Ingress" in _policy_types(p)
         and selector_matches(p["spec"].get("podSelector"), flow.dst_labels)
     ]
     if not selecting:
@@ -87,17 +149,25 @@ def admits(policies: Iterable[Mapping[str, Any]], flow: Flow) -> bool:
     return False
 
 
-def blocked(policies: Iterable[Mapping[str, Any]], flows: Iterable[Flow]) -> list[str]:
-    """One line per flow the policies would drop."""
+def connects(policies: Iterable[Mapping[str, Any]], flow: Flow) -> bool:
+    """Both ends agree: the source's egress policies let it out and the destination's ingress policies let it in."""
     policies = list(policies)
-    return [
-        f"{f.what}: {f.src_namespace or 'outside'} -> {f.dst_namespace}:{f.port}"
-        for f in flows
-        if not admits(policies, f)
-    ]
+    return admits_egress(policies, flow) and admits(policies, flow)
 
 
-def _pod_templates(manifests: Iterable[Mapping[str, Any]]) -> list[tuple[str | None, dict[str, Any]]]:
+def blocked(policies: Iterable[Mapping[str, Any]], flows: Iterable[Flow]) -> list[str]:
+    """One line per flow the policies would drop, at either end (the end that drops it named)."""
+    policies = list(policies)
+    out = []
+    for f in flows:
+        ends = [end for end, ok in (("egress", admits_egress(policies, f)), ("ingress", admits(policies, f))) if not ok]
+        if ends:
+            dst = f"{f.dst_namespace}:{f.port}" if f.dst_namespace else f"{f.dst_ip}:{f.port}"
+            out.append(f"{f.what}: {f.src_namespace or 'outside'} -> {dst} ({'+'.join(ends)} refused)")
+    return out
+
+
+def pod_templates(manifests: Iterable[Mapping[str, Any]]) -> list[tuple[str | None, dict[str, Any]]]:
     """(namespace, pod template) of every Pod, workload and CronJob among manifests (wiring.pod_template)."""
     out = []
     for obj in manifests:
@@ -119,7 +189,7 @@ def service_port_flows(
 ) -> list[Flow]:
     """Flows to the pods behind the Services `selector` picks in `namespace`, on the named Service ports."""
     manifests = list(manifests)
-    templates = _pod_templates(manifests)
+    templates = pod_templates(manifests)
     flows = []
     names = set(port_names)
     for svc in manifests:
@@ -140,7 +210,7 @@ def service_port_flows(
             # targetPort 0 or absent means the Service port itself.
             target = port.get("targetPort") or port["port"]
             for pod in pods or [{"metadata": {"labels": svc_selector}, "spec": {"containers": []}}]:
-                number, name = _resolve(pod, target)
+                number, name = resolve_target_port(pod, target)
                 flows.append(
                     Flow(
                         what=f"{what} {svc['metadata']['name']}:{port['name']}",
@@ -156,7 +226,7 @@ def service_port_flows(
     return flows
 
 
-def _resolve(pod: Mapping[str, Any], target: int | str) -> tuple[int, str | None]:
+def resolve_target_port(pod: Mapping[str, Any], target: int | str) -> tuple[int, str | None]:
     """A Service targetPort as (number, container port name); a name no container declares resolves to 0."""
     for container in pod["spec"].get("containers") or []:
         for cport in container.get("ports") or []:
@@ -214,7 +284,7 @@ def pod_monitor_flows(
     home = monitor["metadata"].get("namespace") or prometheus_namespace
     namespaces = _scraped_namespaces(monitor, manifests, prometheus_namespace)
     flows = []
-    for pod_ns, pod in _pod_templates(manifests):
+    for pod_ns, pod in pod_templates(manifests):
         ns = pod_ns or home
         labels = (pod.get("metadata") or {}).get("labels") or {}
         if ns not in namespaces or not selector_matches(spec.get("selector"), labels):
@@ -223,7 +293,7 @@ def pod_monitor_flows(
             target = endpoint.get("port") or endpoint.get("portNumber") or endpoint.get("targetPort")
             if target is None:
                 continue
-            number, name = _resolve(pod, target)
+            number, name = resolve_target_port(pod, target)
             flows.append(
                 Flow(
                     what=f"scrape {monitor['metadata']['name']} {target}",

@@ -486,7 +486,7 @@ class PlatformConfig:
             raise ConfigError(
                 "vpc_cidr",
                 self.vpc_cidr,
-                "accepted is a /16 to /20 (room for 6 subnets) inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+                "accepted is a /16 to /20 (room for 9 subnets) inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
             )
         svc = _network("service_ipv4_cidr", self.service_ipv4_cidr)
         if not (12 <= svc.prefixlen <= 24 and any(svc.subnet_of(r) for r in PRIVATE_RANGES)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
@@ -25,13 +26,21 @@ class AddonsStack(Stack):
     `alerting`, `storage` and `gitops`."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, config: PlatformConfig, cluster: eks.Cluster, **kwargs: Any
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: PlatformConfig,
+        cluster: eks.Cluster,
+        api_server_cidrs: Sequence[str],
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         icluster = as_icluster(cluster)
         self.storage = Gp3StorageClass(self, "Storage", cluster=icluster)
-        # Namespaces with Pod Security labels and default-deny ingress exist before any chart installs.
-        self.guards = NamespaceGuards(self, "NamespaceGuards", cluster=icluster)
+        # Namespaces with Pod Security labels and default-deny ingress exist before any chart installs; webhook
+        # ports admit only the control plane's subnets (the API server's interfaces).
+        self.guards = NamespaceGuards(self, "NamespaceGuards", cluster=icluster, api_server_cidrs=api_server_cidrs)
         self.alerting = AlertRouting(
             self, "Alerting", cluster=icluster, cluster_name=config.cluster_name, topic_arn=config.alert_sns_topic_arn
         )

@@ -18,11 +18,22 @@ from platform_config.config import PlatformConfig
 class ClusterStack(Stack):
     """Wires PlatformCluster, SystemNodeGroup and ManagedAddons; exposes `cluster`."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, vpc: ec2.IVpc, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: PlatformConfig,
+        vpc: ec2.IVpc,
+        control_plane_subnets: ec2.SubnetSelection,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, id_, **kwargs)
         # Read back by tools/report/synth_summary.py: which release profile this template was built from.
         self.template_options.metadata = {"EksPlatform": {"Release": config.release}}
-        self.control_plane = PlatformCluster(self, "ControlPlane", config=config, vpc=vpc)
+        self.control_plane = PlatformCluster(
+            self, "ControlPlane", config=config, vpc=vpc, control_plane_subnets=control_plane_subnets
+        )
         self.cluster = self.control_plane.cluster
         self.addons = ManagedAddons(self, "Addons", cluster=self.cluster, cluster_name=config.cluster_name)
         self.system_nodes = SystemNodeGroup(self, "SystemNodes", config=config, cluster=self.cluster)

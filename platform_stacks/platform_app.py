@@ -60,6 +60,7 @@ def build_app(
         names["cluster"],
         config=config,
         vpc=network.vpc,
+        control_plane_subnets=network.control_plane_subnets,
         env=stack_env,
         description="EKS platform: cluster",
     )
@@ -76,6 +77,7 @@ def build_app(
         names["addons"],
         config=config,
         cluster=cluster.cluster,
+        api_server_cidrs=network.control_plane_cidrs,
         env=stack_env,
         description="EKS platform: "
         + ", ".join(a.title for a in registry_addons(config.release, installer="addons-stack"))

@@ -6,15 +6,17 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 from constructs_lib.eks_addons import ManagedAddons
 from constructs_lib.eks_cluster import PlatformCluster
 from constructs_lib.karpenter_iam import reference_iam
-from constructs_lib.network import PlatformVpc
+from constructs_lib.network import CONTROL_PLANE_SUBNET_NAME, PlatformVpc
 from constructs_lib.system_nodes import SystemNodeGroup
 from platform_checks.compatibility import node_release_version
+from platform_checks.helm_template import cdk_manifests
 from platform_config.versions import PROFILES
+from tests.conftest import Synthesized
 from tests.stack_fixtures import config, stack, template
 
 ADMIN = "arn:aws:iam::123456789012:role/platform-admins"
@@ -23,8 +25,8 @@ ADMIN = "arn:aws:iam::123456789012:role/platform-admins"
 def build(**overrides: Any) -> Template:
     cfg = config(**overrides)
     s = stack(cfg)
-    vpc = PlatformVpc(s, "Net", config=cfg).vpc
-    cp = PlatformCluster(s, "ControlPlane", config=cfg, vpc=vpc)
+    net = PlatformVpc(s, "Net", config=cfg)
+    cp = PlatformCluster(s, "ControlPlane", config=cfg, vpc=net.vpc, control_plane_subnets=net.control_plane_subnets)
     addons = ManagedAddons(s, "Addons", cluster=cp.cluster, cluster_name=cfg.cluster_name)
     nodes = SystemNodeGroup(s, "System", config=cfg, cluster=cp.cluster)
     nodes.nodegroup.node.add_dependency(addons.vpc_cni_association)
@@ -226,3 +228,66 @@ def test_addons_that_need_nodes_wait_for_the_node_group(default: Template) -> No
     by_name = {a["Properties"]["AddonName"]: a for a in addons.values()}
     assert ng_id in by_name["coredns"].get("DependsOn", [])
     assert ng_id in by_name["aws-ebs-csi-driver"].get("DependsOn", [])
+
+
+def subnet_groups(t: Template) -> dict[str, set[str]]:
+    """Subnet logical ids by CDK subnet group name (public, private, control-plane)."""
+    out: dict[str, set[str]] = {}
+    for lid, subnet in t.find_resources("AWS::EC2::Subnet").items():
+        tags = {tag["Key"]: tag["Value"] for tag in subnet["Properties"]["Tags"]}
+        out.setdefault(tags["aws-cdk:subnet-name"], set()).add(lid)
+    return out
+
+
+def test_the_cluster_is_in_exactly_the_control_plane_subnets_and_nodes_in_none_of_them(default: Template) -> None:
+    groups = subnet_groups(default)
+    cluster_subnets = {ref["Ref"] for ref in cluster_props(default)["ResourcesVpcConfig"]["SubnetIds"]}
+    assert cluster_subnets == groups[CONTROL_PLANE_SUBNET_NAME]
+    (nodegroup,) = default.find_resources("AWS::EKS::Nodegroup").values()
+    node_subnets = {ref["Ref"] for ref in nodegroup["Properties"]["Subnets"]}
+    assert node_subnets == groups["private"]
+    # The kubectl handler reaches the private endpoint from the nodes' subnets, like any client in the VPC.
+    handlers = default.find_resources("AWS::Lambda::Function", {"Properties": {"VpcConfig": Match.any_value()}})
+    assert handlers
+    for handler in handlers.values():
+        handler_subnets = {ref["Ref"] for ref in handler["Properties"]["VpcConfig"]["SubnetIds"]}
+        assert handler_subnets <= groups["private"]
+
+
+def export_targets(network: dict[str, Any]) -> dict[str, str]:
+    """Export name -> the logical id it exports (Ref outputs of the network stack)."""
+    return {
+        out["Export"]["Name"]: out["Value"]["Ref"]
+        for out in network.get("Outputs", {}).values()
+        if "Export" in out and isinstance(out["Value"], dict) and "Ref" in out["Value"]
+    }
+
+
+def test_the_synthesized_cluster_imports_only_the_control_plane_subnets(synthesized: Synthesized) -> None:
+    network = synthesized.templates["network"]
+    groups = subnet_groups(Template.from_json(network))
+    exports = export_targets(network)
+    cluster = synthesized.only("cluster", "AWS::EKS::Cluster")["Properties"]
+    cluster_subnets = {exports[ref["Fn::ImportValue"]] for ref in cluster["ResourcesVpcConfig"]["SubnetIds"]}
+    assert cluster_subnets == groups[CONTROL_PLANE_SUBNET_NAME]
+    nodegroup = synthesized.only("cluster", "AWS::EKS::Nodegroup")["Properties"]
+    assert {exports[ref["Fn::ImportValue"]] for ref in nodegroup["Subnets"]} == groups["private"]
+
+
+def test_the_synthesized_webhook_policies_admit_exactly_the_control_plane_cidrs(synthesized: Synthesized) -> None:
+    network = synthesized.templates["network"]
+    control_plane = {
+        subnet["Properties"]["CidrBlock"]
+        for lid, subnet in network["Resources"].items()
+        if lid in subnet_groups(Template.from_json(network))[CONTROL_PLANE_SUBNET_NAME]
+    }
+    policies = [
+        m
+        for m in cdk_manifests(synthesized.templates)
+        if m.get("kind") == "NetworkPolicy" and m["metadata"]["name"].endswith("from-api-server")
+    ]
+    assert policies
+    for policy in policies:
+        for rule in policy["spec"]["ingress"]:
+            assert [set(peer) for peer in rule["from"]] == [{"ipBlock"}] * len(rule["from"])
+            assert {peer["ipBlock"]["cidr"] for peer in rule["from"]} == control_plane, policy["metadata"]["name"]

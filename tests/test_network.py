@@ -1,10 +1,19 @@
-"""PlatformVpc: 3 AZs, NAT per config, flow logs, closed default SG, free S3 endpoint, load balancer/Karpenter tags."""
+"""PlatformVpc: 3 AZs, NAT per config, flow logs, closed default SG, free S3 endpoint, load balancer/Karpenter tags,
+small isolated control-plane subnets apart from every other subnet."""
 
 from __future__ import annotations
 
+import ipaddress
+
+import pytest
 from aws_cdk.assertions import Match
 
-from constructs_lib.network import INTERFACE_ENDPOINTS, PlatformVpc
+from constructs_lib.network import (
+    CONTROL_PLANE_SUBNET_MASK,
+    CONTROL_PLANE_SUBNET_NAME,
+    INTERFACE_ENDPOINTS,
+    PlatformVpc,
+)
 from tests.stack_fixtures import config, stack, template
 
 
@@ -15,12 +24,14 @@ def build(**overrides: object):
     return vpc, template(s)
 
 
-def test_vpc_spans_three_azs_with_public_and_private_subnets() -> None:
+def test_vpc_spans_three_azs_with_public_private_and_control_plane_subnets() -> None:
     vpc, t = build()
     assert len(vpc.vpc.public_subnets) == 3 and len(vpc.vpc.private_subnets) == 3
+    assert len(vpc.vpc.isolated_subnets) == 3
     zones = {s.availability_zone for s in vpc.vpc.private_subnets}
     assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
-    t.resource_count_is("AWS::EC2::Subnet", 6)
+    assert {s.availability_zone for s in vpc.vpc.isolated_subnets} == zones
+    t.resource_count_is("AWS::EC2::Subnet", 9)
 
 
 def test_one_nat_gateway_by_default_and_one_per_az_on_request() -> None:
@@ -64,6 +75,13 @@ def test_subnets_carry_load_balancer_and_karpenter_discovery_tags() -> None:
     assert all(tags(s)["kubernetes.io/role/internal-elb"] == "1" for s in private)
     assert all(tags(s)["karpenter.sh/discovery"] == "blue" for s in private)
     assert not any("karpenter.sh/discovery" in tags(s) for s in public)
+    # The control plane's subnets carry neither: no node, pod or load balancer may land there.
+    control_plane = [s for s in subnets.values() if tags(s)["aws-cdk:subnet-name"] == CONTROL_PLANE_SUBNET_NAME]
+    assert len(control_plane) == 3
+    for subnet in control_plane:
+        assert not {"karpenter.sh/discovery", "kubernetes.io/role/elb", "kubernetes.io/role/internal-elb"} & set(
+            tags(subnet)
+        )
 
 
 def test_private_subnets_are_large_enough_for_pod_ips() -> None:
@@ -105,3 +123,17 @@ def test_s3_endpoint_admits_this_accounts_buckets_and_reads_of_the_aws_buckets_n
     assert own["Condition"] == {"StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}}
     assert aws["Action"] == "s3:GetObject" and len(aws["Resource"]) == 3
     assert not any(s.get("Effect") == "Allow" and s.get("Resource") == "*" and "Condition" not in s for s in statements)
+
+
+@pytest.mark.parametrize("vpc_cidr", ["10.0.0.0/16", "10.20.0.0/20"])
+def test_control_plane_subnets_are_small_isolated_and_apart_from_every_other_subnet(vpc_cidr: str) -> None:
+    vpc, t = build(vpc_cidr=vpc_cidr)
+    cidrs = [ipaddress.ip_network(c) for c in vpc.control_plane_cidrs]
+    assert [c.prefixlen for c in cidrs] == [CONTROL_PLANE_SUBNET_MASK] * 3
+    assert all(c.subnet_of(ipaddress.ip_network(vpc_cidr)) for c in cidrs)
+    others = [ipaddress.ip_network(s.ipv4_cidr_block) for s in [*vpc.vpc.public_subnets, *vpc.vpc.private_subnets]]
+    assert not [(c, o) for c in cidrs for o in others if c.overlaps(o)]
+    # No route out: the interfaces only talk to the nodes and pods inside the VPC.
+    isolated_tables = {s.route_table.route_table_id for s in vpc.vpc.isolated_subnets}
+    routes = t.find_resources("AWS::EC2::Route")
+    assert not [r for r in routes.values() if r["Properties"]["RouteTableId"]["Ref"] in isolated_tables]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from constructs_lib.helm_addon import resolved_values
-from constructs_lib.namespace_guards import CDK_NAMESPACES, NODE_EXPORTER_NAMESPACE, guard_manifests
+from constructs_lib.namespace_guards import CDK_NAMESPACES, NODE_EXPORTER_NAMESPACE, namespace_manifests
 from platform_checks.pss import namespace_label_errors, violations, workload_violations
 from tests.gitops_overlays import built_overlays
 
@@ -27,7 +27,7 @@ RESTRICTED_POD: dict[str, Any] = {
 
 def platform_namespaces() -> list[dict[str, Any]]:
     git = [o for o in built_overlays() if o["kind"] == "Namespace"]
-    return [m for m in guard_manifests() if m["kind"] == "Namespace"] + git
+    return namespace_manifests() + git
 
 
 def levels() -> dict[str, str]:

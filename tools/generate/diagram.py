@@ -40,6 +40,8 @@ ICONS: dict[str, tuple[str, str]] = {
     "igw": ("diagrams.aws.network", "InternetGateway"),
     "subnet_public": ("diagrams.aws.network", "PublicSubnet"),
     "subnet_private": ("diagrams.aws.network", "PrivateSubnet"),
+    # The control plane's own subnets (isolated: no route out of the VPC).
+    "subnet_isolated": ("diagrams.aws.network", "PrivateSubnet"),
     "nat": ("diagrams.aws.network", "NATGateway"),
     "endpoint": ("diagrams.aws.network", "Endpoint"),
     "flowlog": ("diagrams.aws.network", "VPCFlowLogs"),

@@ -352,9 +352,12 @@ def _network(b: _Builder, stack: Stack) -> None:
             roles = sorted(k.removeprefix("kubernetes.io/role/") for k in tags if k.startswith("kubernetes.io/role/"))
             extra = ["Karpenter discovery"] if "karpenter.sh/discovery" in tags else []
             sid = f"subnet_{_slug(zone)}_{_slug(kind)}"
+            # A subnet group named apart from its type (control-plane, isolated) says what the subnet is for.
+            name = tags.get("aws-cdk:subnet-name", kind.lower())
+            purpose = [f"{name} group"] if name != kind.lower() else []
             b.part(
                 sid,
-                f"{kind.lower()} {cidr}\n" + ", ".join(["role " + r for r in roles] + extra),
+                f"{kind.lower()} {cidr}\n" + ", ".join(["role " + r for r in roles] + extra + purpose),
                 icon=f"subnet_{kind.lower()}",
                 group=zg,
             )

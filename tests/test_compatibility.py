@@ -13,7 +13,7 @@ import pytest
 
 from platform_checks import compatibility as compat
 from platform_config.accepted_risks import ACCEPTED_RISKS, AcceptedRisk
-from platform_config.eks_rules import KUBECTL_LAYERS
+from platform_config.eks_rules import INTERMEDIATE_KUBECTL_LAYERS, kubectl_layer, layer_minor, minor_number
 from platform_config.versions import PROFILES, KubernetesRelease
 from tests.conftest import PROFILE_NAMES, Synthesized
 from tools import derive_lifecycle
@@ -82,14 +82,21 @@ def test_an_ami_alias_missing_from_the_changelog_reads_as_the_newest_release_bef
         compat.ami_release(f"bottlerocket@{newer}")
 
 
-def test_the_kubectl_layer_table_agrees_with_every_profiles_release() -> None:
-    for profile in PROFILES.values():
-        release: KubernetesRelease = profile.kubernetes
-        assert KUBECTL_LAYERS[release.version] == release.kubectl_layer_package
+def test_every_minor_between_the_profiles_has_one_kubectl_layer_and_a_profiles_own_minor_is_pinned_once() -> None:
+    releases: list[KubernetesRelease] = [p.kubernetes for p in PROFILES.values()]
+    for release in releases:
+        assert kubectl_layer(release.version) == release.kubectl_layer_package
+    table = [layer_minor(package) for package in INTERMEDIATE_KUBECTL_LAYERS]
+    assert len(table) == len(set(table)) and not set(table) & {r.version for r in releases}
+    low, high = (f(minor_number(r.version) for r in releases) for f in (min, max))
+    for number in range(low, high + 1):
+        assert layer_minor(kubectl_layer(f"1.{number}")) == f"1.{number}"
+    with pytest.raises(KeyError, match="no kubectl layer package for Kubernetes 1.99"):
+        kubectl_layer("1.99")
 
 
 def test_karpenter_matrix_minors_stay_strings_and_a_patch_entry_narrows_its_minor(tmp_path: Path) -> None:
-    base = tmp_path / "lifecycle/karpenter-provider-aws/v1.14.1"
+    base = tmp_path / derive_lifecycle.KARPENTER_DOCS
     matrix = base / "hack/docs/compatibilitymatrix_gen/compatibility.yaml"
     guide = base / "website/content/en/preview/upgrading/upgrade-guide.md"
     matrix.parent.mkdir(parents=True)

@@ -16,7 +16,7 @@ if __package__ in (None, ""):  # run as a script: the repo root holds platform_c
 from platform_checks import compatibility as compat
 from platform_checks.upgrade_search import Component, NoPath, Problem, search
 from platform_config.addons import addons, version_key
-from platform_config.eks_rules import KUBECTL_LAYERS, KUBELET_MAX_SKEW, minor_number
+from platform_config.eks_rules import KUBELET_MAX_SKEW, kubectl_layer, minor_number
 from platform_config.upgrade_steps import PROSE_STEPS
 from platform_config.versions import PROFILES
 from tools.cluster_state import ClusterError, load_context, read_state
@@ -226,7 +226,7 @@ def plan(
         profile = {
             "name": name,
             "kubernetes": after["kubernetes"],
-            "kubectl_layer_package": KUBECTL_LAYERS.get(after["kubernetes"], "unknown"),
+            "kubectl_layer_package": kubectl_layer(after["kubernetes"]),
             "ami_alias": after["ami_alias"],
             "charts": {c: {"version": v, "repository": repos[c]} for c, v in after["charts"].items()},
             "rendered_offline": offline,

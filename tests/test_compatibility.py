@@ -91,7 +91,7 @@ def test_every_minor_between_the_profiles_has_one_kubectl_layer_and_a_profiles_o
     low, high = (f(minor_number(r.version) for r in releases) for f in (min, max))
     for number in range(low, high + 1):
         assert layer_minor(kubectl_layer(f"1.{number}")) == f"1.{number}"
-    with pytest.raises(KeyError, match="no kubectl layer package for Kubernetes 1.99"):
+    with pytest.raises(KeyError, match=r"no kubectl layer package for Kubernetes 1\.99"):
         kubectl_layer("1.99")
 
 

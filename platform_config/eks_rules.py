@@ -49,6 +49,7 @@ def kubectl_layer(minor: str) -> str:
             return package
     raise KeyError(f"no kubectl layer package for Kubernetes {minor}: add it to platform_config/eks_rules.py")
 
+
 def minor_number(version: str) -> int:
     """`1.29` / `v1.29.4` -> 29 (EKS has only 1.x minors)."""
     return int(version.lstrip("v").split(".")[1])

@@ -141,7 +141,6 @@ def test_the_pins_found_include_every_pin_of_every_profile_and_every_argocd_add_
         assert argocd <= in_overlay, name
 
 
-
 def test_every_intermediate_kubectl_layer_pin_is_found_and_tracked_by_renovate() -> None:
     versions_files, _ = project_files()
     pins = rc.versions_module_pins(EKS_RULES_MODULE, versions_files[EKS_RULES_MODULE])
@@ -152,6 +151,7 @@ def test_every_intermediate_kubectl_layer_pin_is_found_and_tracked_by_renovate()
     for dep in tracked:  # grouped with the Kubernetes release, and never frozen like the seed profile
         assert rc.settings_for(CONFIG, dep).get("enabled", True) is True, dep
         assert rc.settings_for(CONFIG, dep)["groupName"] == "kubernetes release and kubectl layer", dep
+
 
 MODULE = '''"""Pins."""
 KARPENTER_VERSION = "1.0.14"

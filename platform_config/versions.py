@@ -157,8 +157,9 @@ def profiles_pinning(charts: dict[str, str]) -> list[str]:
     ]
 
 
-# EKS managed add-ons. None = EKS's default version for the cluster's Kubernetes version at create
-# time (we cannot query DescribeAddonVersions offline; pin here once an account has confirmed one).
+# EKS managed add-ons. None = the version EKS marks default for the profile's Kubernetes version, resolved at
+# deploy time (constructs_lib/addon_versions.py, eks:DescribeAddonVersions) and re-resolved on every Kubernetes
+# version change; a version string here pins it instead (no offline source lists them).
 EKS_ADDONS: dict[str, str | None] = {
     "vpc-cni": None,
     "coredns": None,

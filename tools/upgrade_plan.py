@@ -149,9 +149,34 @@ def _prose(chart: str, old: str, new: str) -> list[str]:
     ]
 
 
-def _removed_apis(minor: str) -> list[str]:
+def _removed_apis(minor: str, *, by: bool = False) -> list[str]:
+    """`<apiVersion> <kind>` Pluto's data removes in `minor` (or in `minor` or earlier, with by=True)."""
     data = json.loads((compat.LIFECYCLE / "kubernetes-apis.json").read_text())
-    return [f"{e['api_version']} {e['kind']}" for e in data["removals"] if e["removed_in"] == minor]
+    key = minor_number(minor)
+    return [
+        f"{e['api_version']} {e['kind']}"
+        for e in data["removals"]
+        if (minor_number(e["removed_in"]) <= key if by else e["removed_in"] == minor)
+    ]
+
+
+def state_apis_check(after: dict[str, Any], sources: dict[str, list[str]]) -> str:
+    """Every step's removed-API pre-check on its own state: Pluto's removals up to the step's minor against the
+    render gate's output of the profiles that pin this state's chart versions; a state with a chart version no
+    profile pins was not rendered offline, and the line says which and what to run instead."""
+    minor = after["kubernetes"]
+    missing = [f"{c} {v}" for c, v in after["charts"].items() if not sources.get(c)]
+    if missing:
+        return (
+            f"APIs removed by Kubernetes {minor}: not rendered offline (no chart archive or derived facts here for "
+            f"{', '.join(missing)}); run pluto on `helm template` of those charts before this step"
+        )
+    profiles = sorted({sources[c][0] for c in after["charts"]})
+    hits = sorted(set(_removed_apis(minor, by=True)) & rendered_apis(*profiles))
+    return (
+        f"APIs removed by Kubernetes {minor} (Pluto data) in the rendered manifests of {', '.join(profiles)} "
+        f"(the profiles pinning this state's chart versions): {', '.join(hits) if hits else 'none found'}"
+    )
 
 
 def rendered_apis(*profiles: str) -> set[str]:
@@ -216,6 +241,9 @@ def plan(
     problem = build_problem(start, target)
     path = search(problem)
     pinned = {(c, p.charts[c].version) for p in PROFILES.values() for c in p.charts}
+    pinning = {
+        pin: sorted(n for n, p in PROFILES.items() if (pin[0], p.charts[pin[0]].version) == pin) for pin in pinned
+    }
     repos = {c: pin.repository for p in PROFILES.values() for c, pin in p.charts.items()}
     used_apis = rendered_apis(*(n for n in (from_name, to_name) if n in PROFILES))
     steps, before = [], start
@@ -231,10 +259,11 @@ def plan(
             "charts": {c: {"version": v, "repository": repos[c]} for c, v in after["charts"].items()},
             "rendered_offline": offline,
         }
-        steps.append(
-            {"step": n, "kind": what, "before": before, "after": after, "profile": profile}
-            | describe(what, before, after, used_apis)
-        )
+        step = {"step": n, "kind": what, "before": before, "after": after, "profile": profile}
+        step |= describe(what, before, after, used_apis)
+        sources = {c: pinning.get((c, v), []) for c, v in after["charts"].items()}
+        step["prechecks"] = [*step["prechecks"], state_apis_check(after, sources)]
+        steps.append(step)
         before = after
     return {"from": from_name, "to": to_name, "start": start, "target": target, "steps": steps}
 
@@ -255,7 +284,10 @@ def markdown(data: dict[str, Any]) -> str:
         "How to apply a step: put its profile (below) into platform_config/versions.py as a release profile, bring "
         "its pinned upstream data (`make derive`) and chart archives, then `make synth RELEASE=<step profile>` and "
         "`make deploy`, so every hop goes through a CDK deploy. A step marked *not rendered offline* uses a chart "
-        "version whose archive the chart cache does not hold: the render gate cannot check it without fetching it.",
+        "version whose archive the chart cache does not hold: the render gate cannot check it without fetching it. "
+        "Every step's state is checked for APIs Pluto's data removes by its Kubernetes minor in the render gate's "
+        "output (platform_config/rendered_apis.json) of the profiles that pin its chart versions; a step not "
+        "rendered offline says so in that pre-check and names the charts to check with pluto by hand.",
         "",
     ]
     for step in data["steps"]:

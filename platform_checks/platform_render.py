@@ -133,7 +133,7 @@ def profile_of(templates: Mapping[str, Mapping[str, Any]]) -> str:
     as the synth summary and the diagram read it), else the one whose pins every CDK Helm release uses."""
     metadata = (t.get("Metadata", {}).get("EksPlatform", {}) for t in templates.values())
     recorded = {str(m["Release"]) for m in metadata if m.get("Release")}
-    if len(recorded) == 1 and (profile := recorded.pop()) in PROFILES:
+    if len(recorded) == 1 and (profile := next(iter(recorded))) in PROFILES:
         return profile
     steps = sorted(recorded & set(step_profiles()))
     if steps:

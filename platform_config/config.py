@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import importlib.metadata
 import ipaddress
 import json
 import re
@@ -881,4 +882,20 @@ def app_config(context: Mapping[str, Any], env: Mapping[str, str]) -> PlatformCo
     config = PlatformConfig.from_context(context, env)
     refuse_other_region(config, env)
     refuse_placeholder_repo_against_account(config, env)
+    refuse_missing_kubectl_layer(config)
     return config
+
+
+def refuse_missing_kubectl_layer(config: PlatformConfig) -> None:
+    """An upgrade step at a minor between the profiles needs that minor's kubectl layer, which requirements.txt
+    does not install (platform_config/eks_rules.py pins it): one line with the command, not a traceback."""
+    release = config.kubernetes
+    try:  # the installed distribution, read without importing the CDK (app.py checks before loading it)
+        importlib.metadata.version(release.kubectl_layer_package.partition("==")[0])
+    except importlib.metadata.PackageNotFoundError:
+        raise ConfigError(
+            "release",
+            config.release,
+            f"accepted once Kubernetes {release.version}'s kubectl layer is installed: .venv/bin/pip install "
+            f"{release.kubectl_layer_package}",
+        ) from None

@@ -100,3 +100,23 @@ def test_a_representative_step_synthesizes_with_its_own_kubernetes_and_chart_pin
     assert lookup["Properties"]["KubernetesVersion"] == profile.kubernetes.version
     recorded = {t.get("Metadata", {}).get("EksPlatform", {}).get("Release") for t in templates.values()} - {None}
     assert recorded == {name}
+
+
+def test_a_step_whose_minors_kubectl_layer_is_not_installed_is_refused_with_the_pip_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.metadata
+
+    from platform_config.config import app_config
+
+    pinned = {p.kubernetes.version for p in PROFILES.values()}
+    name = next(n for n, s in STEPS.items() if not s["not_pinned"] and s["kubernetes"] not in pinned)
+    package = kubectl_layer(STEPS[name]["kubernetes"])
+
+    def missing(distribution: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(distribution)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    with pytest.raises(ConfigError, match="'release'") as err:
+        app_config(fixed_context(release=name), {})
+    assert f".venv/bin/pip install {package}" in str(err.value)

@@ -3,77 +3,84 @@ deploy time by one narrow handler: the template wiring per profile, and the hand
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
 import boto3
 import pytest
-from aws_cdk.assertions import Template
+from aws_cdk import aws_kms as kms
 from botocore.stub import Stubber
 
 from constructs_lib import addon_versions
+from constructs_lib.addon_versions import AddonVersionLookup
 from constructs_lib.handlers import addon_versions as handler
 from platform_config import versions
 from platform_config.versions import PROFILES
-from tests.test_cluster import build
+from tests.conftest import Synthesized
+from tests.stack_fixtures import stack, template
 
 UNPINNED = [name for name, version in versions.EKS_ADDONS.items() if version is None]
 
 
-@functools.cache
-def synthesized(release: str) -> Template:
-    return build(release=release)
-
-
-def lookup_of(t: Template) -> tuple[str, dict[str, Any]]:
-    (found,) = t.find_resources(addon_versions.RESOURCE_TYPE).items()
+def lookup_of(s: Synthesized) -> tuple[str, dict[str, Any]]:
+    (found,) = s.resources("cluster", addon_versions.RESOURCE_TYPE).items()
     return found
 
 
 # ---- the template -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("release", sorted(PROFILES))
-def test_the_lookups_input_is_the_profiles_kubernetes_version_and_every_unpinned_add_on(release: str) -> None:
-    _, lookup = lookup_of(synthesized(release))
-    assert lookup["Properties"]["KubernetesVersion"] == PROFILES[release].kubernetes.version
+def test_the_lookups_input_is_the_profiles_kubernetes_version_and_every_unpinned_add_on(
+    synthesized: Synthesized,
+) -> None:
+    _, lookup = lookup_of(synthesized)
+    assert lookup["Properties"]["KubernetesVersion"] == synthesized.platform.config.kubernetes.version
     assert lookup["Properties"]["Addons"] == UNPINNED
 
 
-def test_the_lookups_input_changes_when_the_profiles_kubernetes_version_changes() -> None:
-    inputs = {lookup_of(synthesized(r))[1]["Properties"]["KubernetesVersion"] for r in PROFILES}
-    assert len(inputs) == len({p.kubernetes.version for p in PROFILES.values()}) > 1
+def test_the_lookups_input_changes_with_the_kubernetes_version_under_the_same_logical_id() -> None:
+    """Same logical id, new KubernetesVersion: CloudFormation sends an Update, so the lookup runs again."""
+    found = {}
+    for version in sorted({p.kubernetes.version for p in PROFILES.values()}):
+        s = stack()
+        AddonVersionLookup(
+            s,
+            "Lookup",
+            kubernetes_version=version,
+            addons=UNPINNED,
+            logs_key=kms.Key(s, "Key"),
+            retention_days=30,
+        )
+        ((logical_id, lookup),) = template(s).find_resources(addon_versions.RESOURCE_TYPE).items()
+        found[version] = (logical_id, lookup["Properties"]["KubernetesVersion"])
+    assert len(found) > 1 and len({logical_id for logical_id, _ in found.values()}) == 1
+    assert [v for _, v in found.values()] == list(found)
 
 
-@pytest.mark.parametrize("release", sorted(PROFILES))
-def test_each_unpinned_add_on_takes_its_version_from_the_lookup(release: str) -> None:
-    t = synthesized(release)
-    logical_id, _ = lookup_of(t)
-    found = {a["Properties"]["AddonName"]: a["Properties"] for a in t.find_resources("AWS::EKS::Addon").values()}
+def test_each_unpinned_add_on_takes_its_version_from_the_lookup(synthesized: Synthesized) -> None:
+    logical_id, _ = lookup_of(synthesized)
+    addons = synthesized.resources("cluster", "AWS::EKS::Addon").values()
+    found = {a["Properties"]["AddonName"]: a["Properties"] for a in addons}
     assert set(found) == set(versions.EKS_ADDONS)
     for name, pin in versions.EKS_ADDONS.items():
         expected = pin or {"Fn::GetAtt": [logical_id, addon_versions.attribute(name)]}
         assert found[name]["AddonVersion"] == expected, name
 
 
-def test_the_lookup_runs_after_the_control_plane() -> None:
-    t = synthesized(versions.DEFAULT_PROFILE)
-    _, lookup = lookup_of(t)
-    (cluster_id,) = t.find_resources("AWS::EKS::Cluster")
+def test_the_lookup_runs_after_the_control_plane(synthesized: Synthesized) -> None:
+    _, lookup = lookup_of(synthesized)
+    (cluster_id,) = synthesized.resources("cluster", "AWS::EKS::Cluster")
     assert cluster_id in lookup["DependsOn"]
 
 
-def test_the_lookups_role_may_only_describe_add_on_versions_and_write_its_own_logs() -> None:
-    t = synthesized(versions.DEFAULT_PROFILE)
-    (function,) = [
-        f for f in t.find_resources("AWS::Lambda::Function").values() if "ZipFile" in f["Properties"]["Code"]
-    ]
+def test_the_lookups_role_may_only_describe_add_on_versions_and_write_its_own_logs(synthesized: Synthesized) -> None:
+    functions = synthesized.resources("cluster", "AWS::Lambda::Function").values()
+    (function,) = [f for f in functions if "ZipFile" in f["Properties"]["Code"]]
     assert function["Properties"]["Code"]["ZipFile"] == addon_versions.HANDLER_SOURCE
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
     policies = [
         p["Properties"]
-        for p in t.find_resources("AWS::IAM::ManagedPolicy").values()
+        for p in synthesized.resources("cluster", "AWS::IAM::ManagedPolicy").values()
         if {"Ref": role_id} in p["Properties"].get("Roles", [])
     ]
     statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
@@ -83,7 +90,7 @@ def test_the_lookups_role_may_only_describe_add_on_versions_and_write_its_own_lo
     }
     (star,) = [s for s in statements if s["Resource"] == "*"]
     assert star["Sid"] == "DescribeAddonVersions"
-    role = t.find_resources("AWS::IAM::Role")[role_id]["Properties"]
+    role = synthesized.resources("cluster", "AWS::IAM::Role")[role_id]["Properties"]
     assert "ManagedPolicyArns" not in role and "Policies" not in role
 
 

@@ -17,7 +17,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Release profile (platform_config/versions.py): `make synth RELEASE=seed`; unset = cdk.json's `release`.
-#: RELEASE       release profile for synth, diff, deploy, bootstrap, diagram (seed|current; default cdk.json)
+#: RELEASE       release profile for synth, diff, deploy, bootstrap, diagram (seed|current|seed-to-current-step-NN; default cdk.json)
 RELEASE ?=
 RELEASE_FLAG := $(if $(RELEASE), -c release=$(RELEASE))
 CDK_FLAGS := --no-notices --no-version-reporting$(RELEASE_FLAG)

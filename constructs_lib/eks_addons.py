@@ -1,13 +1,19 @@
-"""ManagedAddons: the EKS add-ons every node needs, with the EBS CSI driver's IAM through Pod Identity."""
+"""ManagedAddons: the EKS add-ons every node needs, with the EBS CSI driver's IAM through Pod Identity; each at the
+version pinned in versions.EKS_ADDONS, else the one EKS marks default for the profile's Kubernetes version,
+resolved at deploy time (AddonVersionLookup), so a control-plane step moves the add-ons in the same deploy."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from aws_cdk import Fn
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from constructs_lib.addon_versions import AddonVersionLookup
 from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.identities import CNI_POLICY, PodIdentity, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
@@ -24,10 +30,34 @@ class ManagedAddons(Construct):
     """vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-ebs-csi-driver; exposes `addons`, `ebs_csi_role`,
     `vpc_cni_role` and `vpc_cni_association` (nodes must be created after it: their role has no CNI policy)."""
 
-    def __init__(self, scope: Construct, id_: str, *, cluster: eks.Cluster, cluster_name: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster: eks.Cluster,
+        cluster_name: str,
+        kubernetes_version: str,
+        logs_key: kms.IKey,
+        retention_days: int,
+        compliance_packs: Sequence[str] = (),
+    ) -> None:
         super().__init__(scope, id_)
+        unpinned = [name for name, version in versions.EKS_ADDONS.items() if version is None]
+        self.lookup = AddonVersionLookup(
+            self,
+            "VersionLookup",
+            kubernetes_version=kubernetes_version,
+            addons=unpinned,
+            logs_key=logs_key,
+            retention_days=retention_days,
+            compliance_packs=compliance_packs,
+        )
+        # After the control plane: on a version bump the cluster is updated first, then looked up against.
+        self.lookup.node.add_dependency(cluster)
+        self.versions = {name: version or self.lookup.version(name) for name, version in versions.EKS_ADDONS.items()}
         self.addons: dict[str, eks.Addon] = {}
-        for name, version in versions.EKS_ADDONS.items():
+        for name, version in self.versions.items():
             self.addons[name] = eks.Addon(
                 self,
                 _pascal(name),
@@ -62,6 +92,10 @@ class ManagedAddons(Construct):
         self.ebs_csi_role, self.ebs_csi_association = ebs_csi.role, ebs_csi.association
         self.addons["aws-ebs-csi-driver"].node.add_dependency(self.addons["eks-pod-identity-agent"])
         self.addons["aws-ebs-csi-driver"].node.add_dependency(self.ebs_csi_association)
+
+    def versions_text(self) -> str:
+        """`name version, ...` of every managed add-on (a token: resolved versions are GetAtts of the lookup)."""
+        return Fn.join(", ", [Fn.join(" ", [name, version]) for name, version in self.versions.items()])
 
     def _addon_identity(
         self,

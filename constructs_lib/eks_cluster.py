@@ -38,7 +38,13 @@ LAMBDA_RULES = {
 
 def kubectl_layer(scope: Construct, id_: str, *, release: KubernetesRelease) -> aws_lambda.ILayerVersion:
     """The profile's kubectl layer (kubectl and helm for its Kubernetes minor); only that package is imported."""
-    module = importlib.import_module(release.layer_module)
+    try:
+        module = importlib.import_module(release.layer_module)
+    except ModuleNotFoundError:  # an upgrade step's minor: its layer is not in requirements.txt
+        raise RuntimeError(
+            f"Kubernetes {release.version} needs its kubectl layer package, which is not installed: "
+            f".venv/bin/pip install {release.kubectl_layer_package} (platform_config/eks_rules.py pins it)"
+        ) from None
     return cast(aws_lambda.ILayerVersion, getattr(module, release.layer_class)(scope, id_))
 
 

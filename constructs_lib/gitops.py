@@ -59,7 +59,7 @@ def can_impersonate(argocd_version: str) -> bool:
 
 def impersonates(profile: ReleaseProfile) -> bool:
     """Whether the profile's Argo CD (its chart's appVersion, from the upstream facts) can impersonate."""
-    return can_impersonate(app_version("argo-cd", profile.name))
+    return can_impersonate(app_version("argo-cd", profile.files_profile("argo-cd")))
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ def content_project(config: PlatformConfig, content: ContentProject) -> dict[str
             "description": f"{content.root}/ of {config.git_repo_url} on {config.cluster_name}",
             "sourceRepos": [config.git_repo_url],
             "destinations": _destinations(content.namespaces),
-            "clusterResourceWhitelist": _kinds(content.cluster_whitelist(config.release)),
+            "clusterResourceWhitelist": _kinds(content.cluster_whitelist(config.profile.gitops_profile)),
             "namespaceResourceWhitelist": _kinds(content.namespaced_kinds),
             **_identity(config, content.name, content.namespaces),
             **_signed(config),
@@ -265,13 +265,14 @@ def _application(config: PlatformConfig, name: str, project: str, path: str, nam
 def root_application(config: PlatformConfig) -> dict[str, Any]:
     """App of apps: the Applications of the profile's infra/ and apps/ overlays, automated sync with prune,
     self-heal and retry."""
-    return _application(config, ROOT_APP, ROOT_PROJECT, root_path(config.release), ARGOCD_NAMESPACE)
+    return _application(config, ROOT_APP, ROOT_PROJECT, root_path(config.profile.gitops_profile), ARGOCD_NAMESPACE)
 
 
 def content_applications(config: PlatformConfig) -> list[dict[str, Any]]:
     """One Application per content tree, in its own project (Git cannot change which: CDK renders them)."""
     return [
-        _application(config, c.name, c.name, content_path(c.root, config.release), c.namespaces[0]) for c in CONTENT
+        _application(config, c.name, c.name, content_path(c.root, config.profile.gitops_profile), c.namespaces[0])
+        for c in CONTENT
     ]
 
 
@@ -335,7 +336,11 @@ def sync_identities(config: PlatformConfig) -> list[dict[str, Any]]:
         return []
     out = _bound(sync_account(ROOT_PROJECT), _rules(ROOT_NAMESPACED_KINDS), ARGOCD_NAMESPACE)
     for c in CONTENT:
-        out += _bound(sync_account(c.name), _rules((*c.cluster_whitelist(config.release), *c.namespaced_kinds)), None)
+        out += _bound(
+            sync_account(c.name),
+            _rules((*c.cluster_whitelist(config.profile.gitops_profile), *c.namespaced_kinds)),
+            None,
+        )
     # Binding a Role needs the permissions it grants: the charts' Roles stay within these kinds.
     out += _bound(sync_account(PROJECT), _rules(CHART_NAMESPACED_KINDS), None)
     return out

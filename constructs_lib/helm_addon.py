@@ -134,7 +134,7 @@ class HelmAddon(Construct):
             chart=addon.chart,
             release=addon.release,
             computed=computed_values or {},
-            profile=profile.name,
+            profile=profile.files_profile(addon.chart),  # an upgrade step's chart: the profile pinning it
             values_dir=values_dir,
         )
         self.chart = eks.HelmChart(

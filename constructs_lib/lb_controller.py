@@ -53,11 +53,12 @@ NARROWINGS: tuple[Narrowing, ...] = (
 
 def reference_policy(profile: ReleaseProfile) -> dict[str, Any]:
     """upstream_facts/<profile>/aws-load-balancer-controller/iam_policy-<controller version>.json."""
-    version = app_version(addon(RELEASE).chart, profile.name)
-    path = ROOT / "upstream_facts" / profile.name / RELEASE / f"iam_policy-{version}.json"
+    source = profile.files_profile(addon(RELEASE).chart)  # an upgrade step reads the profile pinning its chart
+    version = app_version(addon(RELEASE).chart, source)
+    path = ROOT / "upstream_facts" / source / RELEASE / f"iam_policy-{version}.json"
     if not path.is_file():
         raise ValueError(
-            f"{path.relative_to(ROOT)} missing: the {profile.name} profile pins controller {version}; derive its "
+            f"{path.relative_to(ROOT)} missing: the {source} profile pins controller {version}; derive its "
             "reference policy (python -m tools.generate.derive_upstream)"
         )
     facts: dict[str, Any] = json.loads(path.read_text())

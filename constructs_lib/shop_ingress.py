@@ -93,7 +93,7 @@ def ingress_annotations(config: PlatformConfig) -> dict[str, str]:
 
 def shop_ingress(config: PlatformConfig) -> dict[str, Any]:
     """The Ingress: every path to the shop's frontend-proxy Service (the profile's name for it)."""
-    ui = uis(config.release)["ShopFrontend"]
+    ui = uis(config.profile.gitops_profile)["ShopFrontend"]
     backend = {"service": {"name": ui.service, "port": {"number": ui.service_port}}}
     return {
         "apiVersion": "networking.k8s.io/v1",
@@ -108,7 +108,7 @@ def shop_ingress(config: PlatformConfig) -> dict[str, Any]:
 
 def alb_network_policy(config: PlatformConfig) -> dict[str, Any]:
     """The ALB reaches frontend-proxy's pod IPs from its nodes in the VPC: admit the VPC's range on that port."""
-    ui = uis(config.release)["ShopFrontend"]
+    ui = uis(config.profile.gitops_profile)["ShopFrontend"]
     rule = {"from": [{"ipBlock": {"cidr": config.vpc_cidr}}], "ports": ports(ui.service_port)}
     return network_policy(ui.namespace, "allow-alb-to-frontend-proxy", SHOP_PROXY_PODS, [rule])
 
@@ -116,7 +116,7 @@ def alb_network_policy(config: PlatformConfig) -> dict[str, Any]:
 def entry_url(config: PlatformConfig) -> str:
     """What users open, or how to find it: the controller names the ALB's DNS name only once it exists."""
     scheme = "https" if config.ingress_certificate_arn else "http"
-    namespace = uis(config.release)["ShopFrontend"].namespace
+    namespace = uis(config.profile.gitops_profile)["ShopFrontend"].namespace
     return (
         f"{scheme}://<ALB DNS name>: kubectl -n {namespace} get ingress {INGRESS_NAME} "
         "-o jsonpath='{.status.loadBalancer.ingress[0].hostname}'"

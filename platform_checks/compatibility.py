@@ -1,8 +1,10 @@
 """Each profile's components against their documented Kubernetes range (upstream_facts/lifecycle/): in range, an
-accepted risk (platform_config/accepted_risks.py), or out of range, which fails with one line."""
+accepted risk (platform_config/accepted_risks.py), or out of range, which fails with one line. An accepted risk
+whose revisit date the lifecycle data's own date has passed fails too (the data, not the calendar, decides)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from dataclasses import dataclass
@@ -191,3 +193,41 @@ def failures(profiles: dict[str, ReleaseProfile] = PROFILES) -> list[str]:
         for f in profile_findings(profile)
         if f.status == "out of range"
     ]
+
+
+@functools.cache
+def data_date(root: Path = LIFECYCLE) -> dt.date:
+    """The lifecycle data's date: the newest release date in its derived chart tables. Like the cost plan's price
+    date, it moves only when `make derive` brings newer data, so a check against it gives the same result on any
+    day for the same commit."""
+    dates = [
+        row["date"]
+        for path in sorted(root.glob("*.json"))
+        for row in json.loads(path.read_text()).get("versions", [])
+        if isinstance(row, dict) and row.get("date")
+    ]
+    if not dates:
+        raise ValueError(f"{root.relative_to(ROOT)}: no dated release in the chart tables; run make derive")
+    return dt.date.fromisoformat(max(dates))
+
+
+def overdue_risks(on: dt.date, risks: tuple[AcceptedRisk, ...] | None = None) -> list[str]:
+    """One line per accepted risk whose revisit date is before `on`."""
+    return [
+        f"accepted risk {r.chart} {r.app} on Kubernetes {r.kubernetes} (platform_config/accepted_risks.py) was due "
+        f"for revisit on {r.revisit.isoformat()}: check the upstream data again, then move the pin, drop the entry "
+        "or give it a new revisit date with its reason"
+        for r in (ACCEPTED_RISKS if risks is None else risks)
+        if r.revisit < on
+    ]
+
+
+def overdue_failures() -> list[str]:
+    """Accepted risks past due by the lifecycle data's date: what `make test` and tools/report/compatibility.py fail on."""
+    on = data_date()
+    return [f"{line} (lifecycle data of {on.isoformat()})" for line in overdue_risks(on)]
+
+
+def overdue_warnings(today: dt.date | None = None) -> list[str]:
+    """Accepted risks past due by today's date: what the synth summary and make verify warn about."""
+    return [f"warning: {line}" for line in overdue_risks(today or dt.date.today())]

@@ -187,6 +187,8 @@ def control_plane(
     """The EKS rate the release calendar gives the profile's version on the plan's date."""
     release = PROFILES[profile].kubernetes
     count = _count(templates, "*", "AWS::EKS::Cluster")
+    # The cost plan prices release profiles only (an upgrade step's calendar is not recorded).
+    assert release.standard_support_end is not None and release.extended_support_end is not None, profile
     if date > release.extended_support_end:
         return [], [
             f"Kubernetes {release.version} left EKS extended support on {release.extended_support_end}: on {date} "

@@ -16,7 +16,7 @@ from platform_checks.gitops import BUILTIN_CLUSTER_SCOPED
 from platform_checks.helm_template import Release, argocd_releases, cdk_manifests, cdk_releases, helm_template
 from platform_checks.kustomize import kustomize_build
 from platform_checks.manifests import crd_fact_schema, crd_validator
-from platform_config.versions import PROFILES, profiles_pinning
+from platform_config.versions import PROFILES, profiles_pinning, step_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 # Built-in kinds take platform_checks.gitops' list; CRD kinds take the CRD's scope.
@@ -133,8 +133,14 @@ def profile_of(templates: Mapping[str, Mapping[str, Any]]) -> str:
     as the synth summary and the diagram read it), else the one whose pins every CDK Helm release uses."""
     metadata = (t.get("Metadata", {}).get("EksPlatform", {}) for t in templates.values())
     recorded = {str(m["Release"]) for m in metadata if m.get("Release")}
-    if len(recorded) == 1 and (profile := recorded.pop()) in PROFILES:
+    if len(recorded) == 1 and (profile := next(iter(recorded))) in PROFILES:
         return profile
+    steps = sorted(recorded & set(step_profiles()))
+    if steps:
+        raise ValueError(
+            f"{steps[0]} is an upgrade step: the render gate renders release profiles, and each of its chart versions "
+            "is rendered in the profile that pins it (docs/upgrade-playbook.md)"
+        )
     used = {r.chart: r.version for r in cdk_releases(templates)}
     matches = profiles_pinning(used)
     if len(matches) != 1:

@@ -1,7 +1,9 @@
 """Accepted risks: a profile's component outside its documented Kubernetes range, each named, reasoned and dated.
 
 `documented` is the range the derived data gives (upstream_facts/lifecycle/); tests fail when it no longer does,
-so an entry cannot outlive the fact it accepts."""
+so an entry cannot outlive the fact it accepts. `revisit` is enforced against the lifecycle data's own date (the
+newest release in its chart tables, platform_checks/compatibility.data_date): `make test` fails once newer data
+is derived past it, never on the calendar alone; the synth summary and `make verify` warn by today's date."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import importlib.metadata
 import ipaddress
 import json
 import re
@@ -242,8 +244,10 @@ class PlatformConfig:
         versions.DEFAULT_PROFILE,
         "the release profile, one of "
         + ", ".join(f"`{name}`" for name in versions.PROFILES)
-        + " (docs/release-profiles.md): it decides the Kubernetes version, the kubectl layer and every pin; the "
-        "former `kubernetes_version` key is refused with a message naming `release`",
+        + " (docs/release-profiles.md), or a step of the seed-to-current upgrade plan built offline "
+        "(`seed-to-current-step-NN`, platform_config/step_profiles.json, docs/upgrade-playbook.md): it decides the "
+        "Kubernetes version, the kubectl layer and every pin; the former `kubernetes_version` key is refused with a "
+        "message naming `release`",
     )
     alert_sns_topic_arn: str = key(
         "",
@@ -290,13 +294,15 @@ class PlatformConfig:
     )
 
     def __post_init__(self) -> None:
-        if not self.ami_alias and self.release in versions.PROFILES:
-            object.__setattr__(self, "ami_alias", versions.PROFILES[self.release].ami_alias)
+        if not self.ami_alias and self.release in versions.release_names():
+            # An unbuildable step is refused with its reason in _validate_nodes.
+            with contextlib.suppress(versions.UnbuildableStep):
+                object.__setattr__(self, "ami_alias", versions.release_profile(self.release).ami_alias)
 
     @property
     def profile(self) -> versions.ReleaseProfile:
         """The selected release profile (name validated in from_context)."""
-        return versions.PROFILES[self.release]
+        return versions.release_profile(self.release)
 
     @property
     def kubernetes(self) -> versions.KubernetesRelease:
@@ -557,13 +563,18 @@ class PlatformConfig:
                     raise _principal_error(key, arn, partition)
 
     def _validate_nodes(self) -> None:
-        if self.release not in versions.PROFILES:
+        if self.release not in versions.release_names():
             raise ConfigError(
                 "release",
                 self.release,
                 f"accepted is one of {', '.join(sorted(versions.PROFILES))} (a release profile in "
-                "platform_config/versions.py)",
+                "platform_config/versions.py) or an upgrade step seed-to-current-step-NN "
+                "(platform_config/step_profiles.json)",
             )
+        try:
+            versions.release_profile(self.release)
+        except versions.UnbuildableStep as err:
+            raise ConfigError("release", self.release, f"accepted is a step built offline: {err}") from None
         if not self.system_node_instance_types:
             raise ConfigError("system_node_instance_types", [], "accepted is at least one instance type")
         for itype in self.system_node_instance_types:
@@ -671,7 +682,9 @@ class PlatformConfig:
             if value == "Never" and key == "karpenter_expire_after":
                 continue
             # "Never" matches the CRD's pattern too, but a node pool that never consolidates is refused here.
-            if value == "Never" or not nodepool_duration(self.release, key).fullmatch(value):
+            if value == "Never" or not nodepool_duration(self.profile.files_profile("karpenter-crd"), key).fullmatch(
+                value
+            ):
                 raise ConfigError(key, value, f"accepted is a Go duration of h/m/s such as {EXAMPLES[key]} or 1h30m")
         if not AMI_ALIAS_RE.fullmatch(self.ami_alias):
             raise ConfigError(
@@ -869,4 +882,20 @@ def app_config(context: Mapping[str, Any], env: Mapping[str, str]) -> PlatformCo
     config = PlatformConfig.from_context(context, env)
     refuse_other_region(config, env)
     refuse_placeholder_repo_against_account(config, env)
+    refuse_missing_kubectl_layer(config)
     return config
+
+
+def refuse_missing_kubectl_layer(config: PlatformConfig) -> None:
+    """An upgrade step at a minor between the profiles needs that minor's kubectl layer, which requirements.txt
+    does not install (platform_config/eks_rules.py pins it): one line with the command, not a traceback."""
+    release = config.kubernetes
+    try:  # the installed distribution, read without importing the CDK (app.py checks before loading it)
+        importlib.metadata.version(release.kubectl_layer_package.partition("==")[0])
+    except importlib.metadata.PackageNotFoundError:
+        raise ConfigError(
+            "release",
+            config.release,
+            f"accepted once Kubernetes {release.version}'s kubectl layer is installed: .venv/bin/pip install "
+            f"{release.kubectl_layer_package}",
+        ) from None

@@ -54,13 +54,19 @@ def refuse_unseen_zones(config: PlatformConfig, seen: list[str]) -> None:
 def support_warnings(config: PlatformConfig, today: dt.date) -> list[str]:
     """Plain warnings when the profile's Kubernetes version is past EKS standard or extended support."""
     release = config.kubernetes
-    supported = sorted(name for name, p in versions.PROFILES.items() if today <= p.kubernetes.standard_support_end)
+    supported = sorted(
+        name
+        for name, p in versions.PROFILES.items()
+        if p.kubernetes.standard_support_end and today <= p.kubernetes.standard_support_end
+    )
     move = (
         f"Select a supported release profile (release={' or '.join(supported)})."
         if supported
         else ("Add a release profile with a supported version to platform_config/versions.py.")
     )
-    out = []
+    out: list[str] = []
+    if release.standard_support_end is None or release.extended_support_end is None:
+        return out  # an upgrade step: transient, its calendar is not recorded (the profiles carry it)
     if today > release.extended_support_end:
         out.append(
             f"Release profile {config.release}: Kubernetes {release.version} left EKS extended support on "

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from platform_config.versions import DEFAULT_PROFILE, PROFILES
+
 StepKind = Literal["crds-first", "iam", "drift", "values"]
 
 
@@ -22,7 +24,10 @@ class ProseStep:
     anchor: str
 
 
-KARPENTER_GUIDE = "lifecycle/karpenter-provider-aws/v1.14.1/website/content/en/preview/upgrading/upgrade-guide.md"
+# Karpenter's compatibility matrix and upgrade guide are read at the tag of the default profile's Karpenter pin: the
+# newest tag's files cover every older minor, and a pin bump moves the notes with it (make derive locks them).
+KARPENTER_DOCS = f"lifecycle/karpenter-provider-aws/v{PROFILES[DEFAULT_PROFILE].karpenter_version}"
+KARPENTER_GUIDE = f"{KARPENTER_DOCS}/website/content/en/preview/upgrading/upgrade-guide.md"
 KYVERNO_UPGRADING = "lifecycle/kyverno-website/main/src/content/docs/docs/installation/upgrading.md"
 
 PROSE_STEPS: tuple[ProseStep, ...] = (

@@ -91,7 +91,7 @@ class AddonsStack(Stack):
                 description=f"The shop through its {config.shop_ingress} ALB (the controller names it once created)",
             )
         for key in ("ArgoCd", "Grafana"):
-            ui = uis(config.release)[key]
+            ui = uis(config.profile.gitops_profile)[key]
             CfnOutput(
                 self,
                 f"{key}PortForward",

@@ -35,7 +35,16 @@ class ClusterStack(Stack):
             self, "ControlPlane", config=config, vpc=vpc, control_plane_subnets=control_plane_subnets
         )
         self.cluster = self.control_plane.cluster
-        self.addons = ManagedAddons(self, "Addons", cluster=self.cluster, cluster_name=config.cluster_name)
+        self.addons = ManagedAddons(
+            self,
+            "Addons",
+            cluster=self.cluster,
+            cluster_name=config.cluster_name,
+            kubernetes_version=config.kubernetes.version,
+            logs_key=self.control_plane.logs_key,
+            retention_days=config.log_retention_days,
+            compliance_packs=config.compliance_packs,
+        )
         self.system_nodes = SystemNodeGroup(self, "SystemNodes", config=config, cluster=self.cluster)
         # Node roles carry no CNI policy: aws-node's Pod Identity association exists before any node joins.
         self.system_nodes.nodegroup.node.add_dependency(self.addons.vpc_cni_association)
@@ -48,4 +57,12 @@ class ClusterStack(Stack):
             "UpdateKubeconfigCommand",
             value=update_kubeconfig_command(config.cluster_name, config.region),
             description="Writes your kubeconfig; needs an access entry (admin_principal_arns)",
+        )
+        # Printed by cdk deploy and kept on the stack: the add-on versions EKS resolved for this Kubernetes version.
+        CfnOutput(
+            self,
+            "ManagedAddonVersions",
+            value=self.addons.versions_text(),
+            description=f"EKS managed add-on versions for Kubernetes {config.kubernetes.version} (unpinned ones: "
+            "EKS's default, resolved at deploy time by eks:DescribeAddonVersions)",
         )

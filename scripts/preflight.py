@@ -78,7 +78,7 @@ def main(
         f"    config: release={config.release} kubernetes={release.version} nat_gateways={config.nat_gateways} "
         f"endpoint_access={config.endpoint_access}"
     )
-    if today > release.extended_support_end:
+    if release.extended_support_end is not None and today > release.extended_support_end:
         print(
             f"error: Kubernetes {release.version} left EKS extended support on {release.extended_support_end}: "
             "EKS no longer creates clusters at this version, so the deploy would fail. Select a supported "

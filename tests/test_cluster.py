@@ -27,7 +27,15 @@ def build(**overrides: Any) -> Template:
     s = stack(cfg)
     net = PlatformVpc(s, "Net", config=cfg)
     cp = PlatformCluster(s, "ControlPlane", config=cfg, vpc=net.vpc, control_plane_subnets=net.control_plane_subnets)
-    addons = ManagedAddons(s, "Addons", cluster=cp.cluster, cluster_name=cfg.cluster_name)
+    addons = ManagedAddons(
+        s,
+        "Addons",
+        cluster=cp.cluster,
+        cluster_name=cfg.cluster_name,
+        kubernetes_version=cfg.kubernetes.version,
+        logs_key=cp.logs_key,
+        retention_days=cfg.log_retention_days,
+    )
     nodes = SystemNodeGroup(s, "System", config=cfg, cluster=cp.cluster)
     nodes.nodegroup.node.add_dependency(addons.vpc_cni_association)
     addons.wait_for(nodes.nodegroup)

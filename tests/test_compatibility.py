@@ -4,6 +4,7 @@ accepted-risk entry; an out-of-range pin with no entry fails with one line namin
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -13,10 +14,11 @@ import pytest
 
 from platform_checks import compatibility as compat
 from platform_config.accepted_risks import ACCEPTED_RISKS, AcceptedRisk
-from platform_config.eks_rules import KUBECTL_LAYERS
+from platform_config.eks_rules import INTERMEDIATE_KUBECTL_LAYERS, kubectl_layer, layer_minor, minor_number
 from platform_config.versions import PROFILES, KubernetesRelease
 from tests.conftest import PROFILE_NAMES, Synthesized
 from tools.generate import derive_lifecycle
+from tools.report import compatibility as tools_compatibility
 from tools.report.synth_summary import summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +46,54 @@ def test_without_the_entries_each_accepted_pin_fails_with_one_line_naming_compon
         assert risk.documented in line
         assert f"upstream_facts/lifecycle/{risk.chart}.json" in line
         assert "\n" not in line
+
+
+def test_no_accepted_risk_is_past_its_revisit_date_by_the_lifecycle_data_date() -> None:
+    assert compat.overdue_failures() == []
+
+
+def test_the_lifecycle_data_date_is_the_newest_release_date_in_the_chart_tables(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text(json.dumps({"versions": [{"date": "2026-01-02"}, {"date": "2026-03-04"}]}))
+    (tmp_path / "b.json").write_text(json.dumps({"versions": [{"date": "2025-12-31"}], "removals": []}))
+    (tmp_path / "c.json").write_text(json.dumps({"releases": {}}))
+    assert compat.data_date.__wrapped__(tmp_path) == dt.date(2026, 3, 4)
+    every = [r["date"] for p in compat.LIFECYCLE.glob("*.json") for r in json.loads(p.read_text()).get("versions", [])]
+    assert compat.data_date() == dt.date.fromisoformat(max(d for d in every if d))
+
+
+def test_a_planted_risk_past_due_by_the_data_date_fails_make_test_and_the_tool_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    on = compat.data_date()
+    due = dataclasses.replace(ACCEPTED_RISKS[0], revisit=on - dt.timedelta(days=1))
+    monkeypatch.setattr(compat, "ACCEPTED_RISKS", (due, *ACCEPTED_RISKS[1:]))
+    (line,) = compat.overdue_failures()
+    assert f"accepted risk {due.chart} {due.app} on Kubernetes {due.kubernetes}" in line
+    assert due.revisit.isoformat() in line and on.isoformat() in line
+    assert tools_compatibility.main(today=on) == 1
+    assert line in capsys.readouterr().err
+
+
+def test_a_risk_due_on_the_data_date_itself_is_not_past_due(monkeypatch: pytest.MonkeyPatch) -> None:
+    on = compat.data_date()
+    monkeypatch.setattr(compat, "ACCEPTED_RISKS", (dataclasses.replace(ACCEPTED_RISKS[0], revisit=on),))
+    assert compat.overdue_failures() == []
+
+
+def test_a_planted_risk_past_due_only_by_todays_date_warns_in_the_tool_and_the_summary_but_passes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], synthesized: Synthesized
+) -> None:
+    today = dt.date.today()
+    due = dataclasses.replace(ACCEPTED_RISKS[0], revisit=max(compat.data_date(), today - dt.timedelta(days=1)))
+    monkeypatch.setattr(compat, "ACCEPTED_RISKS", (due, *ACCEPTED_RISKS[1:]))
+    later = due.revisit + dt.timedelta(days=1)
+    (warning,) = compat.overdue_warnings(later)
+    assert warning.startswith(f"warning: accepted risk {due.chart} {due.app} ") and due.revisit.isoformat() in warning
+    assert compat.overdue_failures() == []  # the data's date has not passed it: make test keeps its result
+    assert tools_compatibility.main(today=later) == 0
+    assert warning in capsys.readouterr().out.splitlines()
+    if later <= today:  # by the machine's date too: the synth summary repeats it
+        assert warning in summarize(synthesized.outdir)[0].splitlines()
 
 
 def test_a_control_plane_past_karpenters_maximum_fails_naming_karpenter_and_its_range() -> None:
@@ -82,14 +132,21 @@ def test_an_ami_alias_missing_from_the_changelog_reads_as_the_newest_release_bef
         compat.ami_release(f"bottlerocket@{newer}")
 
 
-def test_the_kubectl_layer_table_agrees_with_every_profiles_release() -> None:
-    for profile in PROFILES.values():
-        release: KubernetesRelease = profile.kubernetes
-        assert KUBECTL_LAYERS[release.version] == release.kubectl_layer_package
+def test_every_minor_between_the_profiles_has_one_kubectl_layer_and_a_profiles_own_minor_is_pinned_once() -> None:
+    releases: list[KubernetesRelease] = [p.kubernetes for p in PROFILES.values()]
+    for release in releases:
+        assert kubectl_layer(release.version) == release.kubectl_layer_package
+    table = [layer_minor(package) for package in INTERMEDIATE_KUBECTL_LAYERS]
+    assert len(table) == len(set(table)) and not set(table) & {r.version for r in releases}
+    low, high = (f(minor_number(r.version) for r in releases) for f in (min, max))
+    for number in range(low, high + 1):
+        assert layer_minor(kubectl_layer(f"1.{number}")) == f"1.{number}"
+    with pytest.raises(KeyError, match=r"no kubectl layer package for Kubernetes 1\.99"):
+        kubectl_layer("1.99")
 
 
 def test_karpenter_matrix_minors_stay_strings_and_a_patch_entry_narrows_its_minor(tmp_path: Path) -> None:
-    base = tmp_path / "lifecycle/karpenter-provider-aws/v1.14.1"
+    base = tmp_path / derive_lifecycle.KARPENTER_DOCS
     matrix = base / "hack/docs/compatibilitymatrix_gen/compatibility.yaml"
     guide = base / "website/content/en/preview/upgrading/upgrade-guide.md"
     matrix.parent.mkdir(parents=True)

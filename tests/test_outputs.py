@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from constructs_lib.addon_versions import attribute
 from constructs_lib.shop_ingress import entry_url
+from platform_config import versions
 from platform_stacks.platform_app import build_app
 from tests.conftest import Synthesized
 from tests.fixed_context import fixed_context
@@ -16,12 +18,22 @@ def outputs(s: Synthesized, stack: str) -> dict[str, Any]:
     return {k: v["Value"] for k, v in found if not k.startswith("ExportsOutput")}
 
 
-def test_cluster_stack_outputs_name_region_and_the_kubeconfig_command(synthesized: Synthesized) -> None:
-    assert outputs(synthesized, "cluster") == {
+def test_cluster_stack_outputs_name_region_the_kubeconfig_command_and_the_managed_add_on_versions(
+    synthesized: Synthesized,
+) -> None:
+    found = outputs(synthesized, "cluster")
+    addon_versions = found.pop("ManagedAddonVersions")
+    assert found == {
         "ClusterName": "eks-platform",
         "Region": "us-east-1",
         "UpdateKubeconfigCommand": "aws eks update-kubeconfig --name eks-platform --region us-east-1",
     }
+    (lookup_id,) = synthesized.resources("cluster", "Custom::EksAddonVersions")
+    pairs = addon_versions["Fn::Join"][1]
+    assert [p["Fn::Join"][1][0] for p in pairs] == list(versions.EKS_ADDONS)
+    for pair in pairs:
+        name, version = pair["Fn::Join"][1]
+        assert version == (versions.EKS_ADDONS[name] or {"Fn::GetAtt": [lookup_id, attribute(name)]})
 
 
 def test_karpenter_stack_outputs_the_interruption_queue_name(synthesized: Synthesized) -> None:

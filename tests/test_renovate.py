@@ -12,13 +12,15 @@ import jsonschema
 import pytest
 import re2
 
-from platform_config import versions
+from platform_config import eks_rules, versions
 from platform_config.addons import addons
 from tests import renovate_coverage as rc
 from tests.conftest import PROFILE_NAMES, ROOT
 
 CONFIG = json.loads((ROOT / "renovate.json").read_text())
 VERSIONS_MODULE = "platform_config/versions.py"
+# The kubectl layers of the minors between the profiles are pinned beside EKS's rules, annotated the same way.
+EKS_RULES_MODULE = "platform_config/eks_rules.py"
 GITOPS = sorted(str(p.relative_to(ROOT)) for top in ("infra", "apps") for p in (ROOT / top).rglob("*.y*ml"))
 MAKEFILE = (ROOT / "Makefile").read_text()
 RENOVATE_VERSION = re.search(r"^RENOVATE_VERSION := (\S+)$", MAKEFILE, re.M)[1]  # type: ignore[index]
@@ -67,7 +69,7 @@ def validator_rules(config: dict[str, Any]) -> list[str]:
 
 
 def project_files() -> tuple[dict[str, str], dict[str, str]]:
-    return rc.read_files(ROOT, [VERSIONS_MODULE]), rc.read_files(ROOT, GITOPS)
+    return rc.read_files(ROOT, [VERSIONS_MODULE, EKS_RULES_MODULE]), rc.read_files(ROOT, GITOPS)
 
 
 # ---- schema ---------------------------------------------------------------------------------------------------
@@ -137,6 +139,18 @@ def test_the_pins_found_include_every_pin_of_every_profile_and_every_argocd_add_
         # Every chart an Argo CD add-on installs is pinned again in that profile's overlay, where Renovate sees it.
         argocd = {(a.chart, a.pin(versions.PROFILES[name]).version) for a in addons(name, installer="argocd")}
         assert argocd <= in_overlay, name
+
+
+def test_every_intermediate_kubectl_layer_pin_is_found_and_tracked_by_renovate() -> None:
+    versions_files, _ = project_files()
+    pins = rc.versions_module_pins(EKS_RULES_MODULE, versions_files[EKS_RULES_MODULE])
+    found = {(p.name, p.version) for p in pins}
+    assert {tuple(package.split("==")) for package in eks_rules.INTERMEDIATE_KUBECTL_LAYERS} == found
+    tracked = [d for d in all_deps() if d.file == EKS_RULES_MODULE]
+    assert {(d.depName, d.currentValue) for d in tracked} == found
+    for dep in tracked:  # grouped with the Kubernetes release, and never frozen like the seed profile
+        assert rc.settings_for(CONFIG, dep).get("enabled", True) is True, dep
+        assert rc.settings_for(CONFIG, dep)["groupName"] == "kubernetes release and kubectl layer", dep
 
 
 MODULE = '''"""Pins."""
@@ -332,8 +346,9 @@ def test_gitops_files_are_read_by_the_gitops_managers() -> None:
     # Sanity of the file patterns themselves: the Application files are selected, nothing outside infra/apps is.
     managers = CONFIG["customManagers"]
     names = {*GITOPS, "helm_values/argocd.yaml", "tests/fixtures/policies/x.yaml", VERSIONS_MODULE, "Makefile"}
+    names.add(EKS_RULES_MODULE)
     selected = {name for m in managers[1:] for name in rc.manager_files(m, dict.fromkeys(names, ""))}
     assert selected == set(GITOPS)
     annotated = set(rc.manager_files(managers[0], dict.fromkeys(names, "")))
-    assert annotated == {VERSIONS_MODULE, "Makefile", *(g for g in GITOPS if "/overlays/" in g)}
+    assert annotated == {VERSIONS_MODULE, EKS_RULES_MODULE, "Makefile", *(g for g in GITOPS if "/overlays/" in g)}
     assert Path(ROOT / "infra").is_dir() and GITOPS

@@ -327,6 +327,33 @@ def test_a_control_plane_step_names_removed_apis_found_in_our_rendered_manifests
     assert others and all(f"in our rendered manifests: {api}" not in s["prechecks"][0] for s in others)
 
 
+def test_every_step_checks_its_own_state_for_removed_apis_or_says_it_was_not_rendered_offline(
+    monkeypatch: pytest.MonkeyPatch, full_plan: dict[str, Any]
+) -> None:
+    removals = json.loads((ROOT / "upstream_facts/lifecycle/kubernetes-apis.json").read_text())["removals"]
+    oldest = min(minor_number(s["after"]["kubernetes"]) for s in full_plan["steps"])
+    planted = next(r for r in removals if minor_number(r["removed_in"]) <= oldest)
+    api = f"{planted['api_version']} {planted['kind']}"
+    monkeypatch.setattr(upgrade_plan, "rendered_inventory", lambda: {name: [api] for name in PROFILES})
+    data = upgrade_plan.plan(OLDEST, NEWEST)
+    assert [s["profile"]["rendered_offline"] for s in data["steps"]].count(True) > 0
+    for step in data["steps"]:
+        (line,) = [
+            c for c in step["prechecks"] if c.startswith(f"APIs removed by Kubernetes {step['after']['kubernetes']}")
+        ]
+        if step["profile"]["rendered_offline"]:
+            assert line.endswith(f": {api}"), line  # the planted removed API is found in every rendered state
+        else:
+            assert "not rendered offline" in line and api not in line
+            unpinned = [
+                f"{c} {v['version']}"
+                for c, v in step["profile"]["charts"].items()
+                if not any(p.charts[c].version == v["version"] for p in PROFILES.values())
+            ]
+            assert unpinned and all(u in line for u in unpinned)
+    assert "not rendered offline" in upgrade_plan.markdown(full_plan)
+
+
 def test_every_notes_link_in_the_playbook_is_an_upstream_address_a_fork_can_open() -> None:
     committed = (ROOT / "docs" / "upgrade-playbook.md").read_text()
     links = re.findall(r"(?:Read: |\()((?:https://|\.\./)[^\s)]+)", committed)

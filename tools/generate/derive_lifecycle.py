@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from platform_config.addons import ADDONS, version_key
-from platform_config.upgrade_steps import PROSE_STEPS
+from platform_config.upgrade_steps import KARPENTER_DOCS, PROSE_STEPS
 
 LIFECYCLE = "lifecycle"
 TSV = f"{LIFECYCLE}/chart-versions.tsv"
@@ -71,7 +71,7 @@ def _range(app: str, since: str, minors: Iterable[str], kind: str, source: str, 
 
 
 def karpenter(shared: Path, chart: str) -> dict[str, Any]:
-    base = f"{LIFECYCLE}/karpenter-provider-aws/v1.14.1"
+    base = KARPENTER_DOCS  # the default profile's Karpenter tag (platform_config/upgrade_steps.py)
     matrix = f"{base}/hack/docs/compatibilitymatrix_gen/compatibility.yaml"
     guide = f"{base}/website/content/en/preview/upgrading/upgrade-guide.md"
     ranges: dict[tuple[str, str], dict[str, Any]] = {}

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from platform_checks.cfn_json import json_property
-from platform_checks.compatibility import status_line
+from platform_checks.compatibility import overdue_warnings, status_line
 from platform_config.access_policies import CLUSTER_ADMIN_POLICY, VIEW_POLICY
 from platform_config.git_settings import redacted
-from platform_config.versions import PROFILES
+from platform_config.versions import release_names, release_profile
 
 
 def _stacks(out: Path) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
@@ -136,7 +136,10 @@ def summarize(out: Path) -> tuple[str, bool]:
     head = settings(out)
     profile = next((line.removeprefix("Profile: ") for line in head if line.startswith("Profile: ")), "")
     # The profile's compatibility status (issue 21): each component against its documented Kubernetes range.
-    compatibility = [status_line(PROFILES[profile])] if profile in PROFILES else []
+    # An upgrade step's generated profile (step_profiles.json) gets its line too.
+    compatibility = [status_line(release_profile(profile))] if profile in release_names() else []
+    # Accepted risks past their revisit date by today's date: a warning (make test fails on the data's date).
+    compatibility += overdue_warnings()
     lines = [*head, *compatibility, "Stacks:"]
     for name, artifact in sorted(manifest["artifacts"].items()):
         if artifact["type"] != "aws:cloudformation:stack":
@@ -188,7 +191,7 @@ def cost_line(out: Path) -> str:
 
     try:
         plan, _render = plan_of(out, None)
-    except (ChartCacheError, RenderError, OSError) as err:
+    except (ChartCacheError, RenderError, OSError, ValueError) as err:  # ValueError: an upgrade step's assembly
         return f"Cost: not planned ({str(err).splitlines()[0]}); `make cost` fills the charts and plans it"
     return summary_line(plan)
 

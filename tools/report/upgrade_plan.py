@@ -13,16 +13,19 @@ from typing import Any
 from platform_checks import compatibility as compat
 from platform_checks.upgrade_search import Component, NoPath, Problem, search
 from platform_config.addons import addons, version_key
-from platform_config.eks_rules import KUBECTL_LAYERS, KUBELET_MAX_SKEW, minor_number
+from platform_config.eks_rules import KUBELET_MAX_SKEW, kubectl_layer, minor_number
 from platform_config.upgrade_steps import PROSE_STEPS
-from platform_config.versions import PROFILES
+from platform_config.versions import PROFILES, STEP_PROFILES_FILE
 from tools._paths import ROOT
 from tools.generate.rendered_apis import committed as rendered_inventory
 from tools.report.cluster_state import ClusterError, load_context, read_state
 
 AMI = compat.AMI_COMPONENT
 CRD_CHART = {"karpenter": "karpenter-crd"}  # a controller and the chart that carries its CRDs
-SHARED_PREFIX = "../shared/upstream/"  # where a notes file is when the derived facts hold no address for it
+SHARED_PREFIX = "../shared/upstream/"
+STEPS_SHOWN = STEP_PROFILES_FILE.relative_to(
+    ROOT
+).as_posix()  # where a notes file is when the derived facts hold no address for it
 
 
 def notes_link(source: str, anchor: str = "") -> str:
@@ -146,9 +149,34 @@ def _prose(chart: str, old: str, new: str) -> list[str]:
     ]
 
 
-def _removed_apis(minor: str) -> list[str]:
+def _removed_apis(minor: str, *, by: bool = False) -> list[str]:
+    """`<apiVersion> <kind>` Pluto's data removes in `minor` (or in `minor` or earlier, with by=True)."""
     data = json.loads((compat.LIFECYCLE / "kubernetes-apis.json").read_text())
-    return [f"{e['api_version']} {e['kind']}" for e in data["removals"] if e["removed_in"] == minor]
+    key = minor_number(minor)
+    return [
+        f"{e['api_version']} {e['kind']}"
+        for e in data["removals"]
+        if (minor_number(e["removed_in"]) <= key if by else e["removed_in"] == minor)
+    ]
+
+
+def state_apis_check(after: dict[str, Any], sources: dict[str, list[str]]) -> str:
+    """Every step's removed-API pre-check on its own state: Pluto's removals up to the step's minor against the
+    render gate's output of the profiles that pin this state's chart versions; a state with a chart version no
+    profile pins was not rendered offline, and the line says which and what to run instead."""
+    minor = after["kubernetes"]
+    missing = [f"{c} {v}" for c, v in after["charts"].items() if not sources.get(c)]
+    if missing:
+        return (
+            f"APIs removed by Kubernetes {minor}: not rendered offline (no chart archive or derived facts here for "
+            f"{', '.join(missing)}); run pluto on `helm template` of those charts before this step"
+        )
+    profiles = sorted({sources[c][0] for c in after["charts"]})
+    hits = sorted(set(_removed_apis(minor, by=True)) & rendered_apis(*profiles))
+    return (
+        f"APIs removed by Kubernetes {minor} (Pluto data) in the rendered manifests of {', '.join(profiles)} "
+        f"(the profiles pinning this state's chart versions): {', '.join(hits) if hits else 'none found'}"
+    )
 
 
 def rendered_apis(*profiles: str) -> set[str]:
@@ -213,6 +241,9 @@ def plan(
     problem = build_problem(start, target)
     path = search(problem)
     pinned = {(c, p.charts[c].version) for p in PROFILES.values() for c in p.charts}
+    pinning = {
+        pin: sorted(n for n, p in PROFILES.items() if (pin[0], p.charts[pin[0]].version) == pin) for pin in pinned
+    }
     repos = {c: pin.repository for p in PROFILES.values() for c, pin in p.charts.items()}
     used_apis = rendered_apis(*(n for n in (from_name, to_name) if n in PROFILES))
     steps, before = [], start
@@ -223,17 +254,64 @@ def plan(
         profile = {
             "name": name,
             "kubernetes": after["kubernetes"],
-            "kubectl_layer_package": KUBECTL_LAYERS.get(after["kubernetes"], "unknown"),
+            "kubectl_layer_package": kubectl_layer(after["kubernetes"]),
             "ami_alias": after["ami_alias"],
             "charts": {c: {"version": v, "repository": repos[c]} for c, v in after["charts"].items()},
             "rendered_offline": offline,
         }
-        steps.append(
-            {"step": n, "kind": what, "before": before, "after": after, "profile": profile}
-            | describe(what, before, after, used_apis)
-        )
+        step: dict[str, Any] = {"step": n, "kind": what, "before": before, "after": after, "profile": profile}
+        step |= describe(what, before, after, used_apis)
+        sources = {c: pinning.get((c, v), []) for c, v in after["charts"].items()}
+        step["prechecks"] = [*step["prechecks"], state_apis_check(after, sources)]
+        steps.append(step)
         before = after
     return {"from": from_name, "to": to_name, "start": start, "target": target, "steps": steps}
+
+
+# Charts whose configuration lives in the GitOps content Argo CD syncs (their Applications, or Kyverno's guardrail
+# policies in infra/overlays/<profile>/policies): an upgrade step deploys one profile's GitOps paths, so these must
+# all come from that profile for the step to be built.
+GITOPS_BOUND = ("kyverno",)
+
+
+def step_profiles(data: dict[str, Any]) -> dict[str, Any]:
+    """The plan's intermediate states as generated release profiles (platform_config/step_profiles.json): each
+    chart's version with the hand-written profile that pins it (whose facts and values serve it), the profile
+    whose GitOps paths it deploys, and why it cannot be built offline (empty: it can)."""
+    argocd = {a.chart for a in addons(installer="argocd")} | set(GITOPS_BOUND)
+    out: dict[str, Any] = {}
+    for step in data["steps"][:-1] if data["steps"] else []:  # the last state is the target profile itself
+        profile = step["profile"]
+        charts, reasons = {}, []
+        for chart, pin in profile["charts"].items():
+            pinning = sorted(
+                n for n, p in PROFILES.items() if chart in p.charts and p.charts[chart].version == pin["version"]
+            )
+            charts[chart] = pin | {"source": pinning[0] if pinning else ""}
+            if not pinning:
+                reasons.append(f"{chart} {pin['version']}")
+        gitops = sorted({charts[c]["source"] for c in charts if c in argocd and charts[c]["source"]})
+        if not reasons and len(gitops) != 1:
+            reasons.append(f"GitOps content of no single profile ({', '.join(gitops)})")
+        out[profile["name"]] = {
+            "step": step["step"],
+            "change": step["change"],
+            "kubernetes": profile["kubernetes"],
+            "kubectl_layer_package": profile["kubectl_layer_package"],
+            "ami_alias": profile["ami_alias"],
+            "charts": charts,
+            "gitops": gitops[0] if len(gitops) == 1 else "",
+            "not_pinned": reasons,
+        }
+    return out
+
+
+def step_profiles_text(data: dict[str, Any]) -> str:
+    header = {
+        "generated_by": f"python -m tools.report.upgrade_plan --from {data['from']} --to {data['to']} --write-profiles",
+        "note": "generated: never edit by hand; make synth RELEASE=<name> builds a step whose not_pinned is empty",
+    }
+    return json.dumps(header | {"steps": step_profiles(data)}, indent=1, sort_keys=True) + "\n"
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -249,10 +327,16 @@ def markdown(data: dict[str, Any]) -> str:
         " Each step changes one thing; every state between steps is inside the upstream data's ranges or an "
         "accepted risk (platform_config/accepted_risks.py), and tools/report/plan_check.py verifies it independently.",
         "",
-        "How to apply a step: put its profile (below) into platform_config/versions.py as a release profile, bring "
-        "its pinned upstream data (`make derive`) and chart archives, then `make synth RELEASE=<step profile>` and "
-        "`make deploy`, so every hop goes through a CDK deploy. A step marked *not rendered offline* uses a chart "
-        "version whose archive the chart cache does not hold: the render gate cannot check it without fetching it.",
+        "How to apply a step: each step's profile (below) is a generated release profile "
+        "(platform_config/step_profiles.json, `python -m tools.report.upgrade_plan --write-profiles`): `make synth "
+        "RELEASE=<step profile>` then `make deploy RELEASE=<step profile>`, so every hop goes through a CDK deploy "
+        "(each chart reads the upstream facts and values of the profile that pins its version). A step marked *not "
+        "rendered offline* uses a chart version no profile pins, whose archive and facts the repository does not "
+        "hold: `make synth` refuses it with one line naming those charts; pin them in a profile first (`make "
+        "derive`, `make charts`), or apply that step's one change by hand. "
+        "Every step's state is checked for APIs Pluto's data removes by its Kubernetes minor in the render gate's "
+        "output (platform_config/rendered_apis.json) of the profiles that pin its chart versions; a step not "
+        "rendered offline says so in that pre-check and names the charts to check with pluto by hand.",
         "",
     ]
     for step in data["steps"]:
@@ -280,6 +364,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the plan as JSON to this file")
     parser.add_argument("--format", choices=("md", "json"), default="md", help="what to print")
     parser.add_argument("--context", type=Path, default=ROOT / "cdk.json", help="FROM=cluster: cdk.json to read")
+    parser.add_argument(
+        "--write-profiles", action="store_true", help=f"write the steps as release profiles to {STEPS_SHOWN}"
+    )
+    parser.add_argument("--check-profiles", action="store_true", help=f"fail if {STEPS_SHOWN} is not this plan's")
     args = parser.parse_args(argv)
     start = None
     if args.from_ == "cluster":
@@ -298,6 +386,16 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyError, ValueError) as err:  # a version or alias the data does not hold (a cluster running it)
         print(f"error: {err.args[0]}", file=sys.stderr)
         return 1
+    if args.write_profiles or args.check_profiles:
+        profiles = step_profiles_text(data)
+        if args.check_profiles:
+            if not STEP_PROFILES_FILE.is_file() or STEP_PROFILES_FILE.read_text() != profiles:
+                print(f"error: {STEPS_SHOWN} is not this plan's steps; run {json.loads(profiles)['generated_by']}")
+                return 1
+            print(f"{STEPS_SHOWN} is this plan's steps ({len(step_profiles(data))} step profiles)")
+            return 0
+        STEP_PROFILES_FILE.write_text(profiles)
+        print(f"wrote {len(step_profiles(data))} step profiles to {STEPS_SHOWN}", file=sys.stderr)
     text = json.dumps(data, indent=1, sort_keys=True) + "\n"
     if args.json:
         args.json.write_text(text)

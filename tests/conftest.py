@@ -65,6 +65,10 @@ def synthesized(profile: str, tmp_path_factory: pytest.TempPathFactory) -> Synth
     return synthesize(tmp_path_factory.mktemp(f"cdk.out-{profile}"), profile)
 
 
-from tests.render_fixtures import platform_render  # noqa: E402  (the render gate's session fixture)
+from tests.render_fixtures import (  # noqa: E402  (the render gate's session fixture and its cache's hooks)
+    platform_render,
+    pytest_configure,
+    pytest_unconfigure,
+)
 
-__all__ = ["Synthesized", "platform_render", "synthesized"]
+__all__ = ["Synthesized", "platform_render", "pytest_configure", "pytest_unconfigure", "synthesized"]

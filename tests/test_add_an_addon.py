@@ -3,6 +3,7 @@ that fail are the generated files' checks, each naming how to regenerate, and af
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -81,16 +82,69 @@ def add_fixture_addon(repo: Path) -> None:
     (repo / "helm_values" / "fixture-collector.yaml").write_text(VALUES)
 
 
-def pytest_in(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+# The whole recipe in one Python process in the copy: the checks, the regenerators (each run as its command line
+# runs it) and the checks again. One process starts the CDK's JavaScript bridge once; the three pytest sessions and
+# the diagram's synth reuse it instead of each paying its start-up (about ten CPU seconds a process).
+RECIPE = """
+import json, os, runpy, sys
+import pytest
+
+steps = json.loads(sys.argv[1])
+
+def mark(text):
+    print(f"\\n@@ {text}", flush=True)
+
+def module(argv):
+    sys.argv = list(argv)
+    try:
+        runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
+    except SystemExit as done:
+        return done.code or 0
+    return 0
+
+base = ["-q", "-p", "no:cacheprovider", "-n", "0"]
+mark("before")
+mark(f"before exit {int(pytest.main([*base, *steps['before']]))}")
+for argv in steps["regenerate"]:
+    mark(f"regenerate {argv}")
+    code = int(pytest.main([*base, *argv[1:]])) if argv[0] == "pytest" else module(argv)
+    mark(f"regenerate {argv} exit {code}")
+mark("after")
+mark(f"after exit {int(pytest.main([*base, *steps['after']]))}")
+"""
+REGENERATE = (
+    ("pytest", "tests/test_snapshots.py", "--snapshot-update"),
+    ("tools.generate.diagram", "--reference", "--out", "docs"),
+    ("tools.generate.gen_docs", "--skip-rendered"),
+)
+
+
+def run_recipe(repo: Path, before: list[str], after: list[str]) -> dict[str, str]:
+    """Output of each step (before, each regenerator, after), and each step's exit status under "<step> exit"."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", *args],
+    steps = {"before": before, "regenerate": [list(argv) for argv in REGENERATE], "after": after}
+    result = subprocess.run(
+        [sys.executable, "-c", RECIPE, json.dumps(steps)],
         cwd=repo,
         capture_output=True,
         text=True,
         env=env,
         check=False,
     )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out: dict[str, str] = {}
+    step = ""
+    for line in result.stdout.splitlines():
+        if line.startswith("@@ "):
+            label = line[3:]
+            if " exit " in label:
+                name, code = label.rsplit(" exit ", 1)
+                out[f"{name} exit"] = code
+            else:
+                step = label
+            continue
+        out[step] = out.get(step, "") + line + "\n"
+    return out
 
 
 def failed_files(output: str) -> set[str]:
@@ -100,21 +154,13 @@ def failed_files(output: str) -> set[str]:
 def test_a_new_add_on_fails_only_the_generated_files_checks_until_they_are_regenerated(tmp_path: Path) -> None:
     repo = repo_copy(tmp_path / "repo")
     add_fixture_addon(repo)
-    before = pytest_in(repo, *(f"tests/{name}" for name in RULE_TESTS), *GENERATED_CHECKS)
-    assert failed_files(before.stdout) == set(GENERATED), before.stdout[-3000:]
+    steps = run_recipe(repo, [*(f"tests/{name}" for name in RULE_TESTS), *GENERATED_CHECKS], list(GENERATED_CHECKS))
+    before = steps["before"]
+    assert steps["before exit"] != "0" and failed_files(before) == set(GENERATED), before[-3000:]
     for name, how in GENERATED.items():
-        assert how in before.stdout, f"{name} fails without saying `{how}`"
-
-    regenerate = [
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", "tests/test_snapshots.py",
-         "--snapshot-update"],
-        [sys.executable, "-m", "tools.generate.diagram", "--reference", "--out", "docs"],
-        [sys.executable, "-m", "tools.generate.gen_docs", "--skip-rendered"],
-    ]  # fmt: skip
-    for command in regenerate:
-        subprocess.run(command, cwd=repo, capture_output=True, text=True, check=True)
-
-    after = pytest_in(repo, *GENERATED_CHECKS)
-    assert after.returncode == 0, after.stdout[-3000:]
+        assert how in before, f"{name} fails without saying `{how}`"
+    for argv in REGENERATE:
+        assert steps[f"regenerate {list(argv)} exit"] == "0", steps[f"regenerate {list(argv)}"][-3000:]
+    assert steps["after exit"] == "0", steps["after"][-3000:]
     assert "namespace fixture" in (repo / "docs" / "architecture.dot").read_text()
     assert "| `fixture-collector` |" in (repo / "docs" / "addons.md").read_text()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import json
+
 import pytest
 
 from constructs_lib.image_admission import DIGEST_POLICY, admission_manifests
@@ -21,7 +23,8 @@ from platform_config.supply_chain import (
     signer_prefixes,
     signers,
 )
-from tests.conftest import PROFILE_NAMES
+from tests import renovate_coverage as rc
+from tests.conftest import PROFILE_NAMES, ROOT
 
 
 def rendered_images(render: PlatformRender) -> list[tuple[str, str]]:
@@ -147,3 +150,57 @@ def test_a_digest_is_only_a_full_sha256() -> None:
     assert has_digest("public.ecr.aws/karpenter/controller:1.0.0@sha256:" + "a" * 64)
     assert not has_digest("quay.io/argoproj/argocd:v3.4.4")
     assert not has_digest("quay.io/argoproj/argocd@sha256:abc")
+
+
+# --- coverage: every tag-only image is pinned by Renovate or verified at admission --------------------------
+
+RENOVATE = json.loads((ROOT / "renovate.json").read_text())
+# The profile Renovate never touches (renovate.json disables its files and pins): its images stay as the design
+# froze them, reported by the render gate's table; every other profile is covered.
+TRACKED = [p for p in PROFILE_NAMES if p != rc.FROZEN_PROFILE]
+
+
+def renovate_pinned_images() -> set[tuple[str, str]]:
+    """(normalized repository, tag) of every image a Renovate docker dependency tracks with pinDigests on."""
+    names = [str(p.relative_to(ROOT)) for top in ("helm_values", "infra", "apps") for p in (ROOT / top).rglob("*.y*ml")]
+    deps = rc.extract(RENOVATE, rc.read_files(ROOT, names))
+    pinned = set()
+    for dep in deps:
+        settings = rc.settings_for(RENOVATE, dep)
+        if dep.datasource == "docker" and settings.get("enabled", True) and settings.get("pinDigests"):
+            pinned.add((normalized_image(dep.depName), dep.currentValue))
+    return pinned
+
+
+def uncovered(images: list[str], pinned: set[tuple[str, str]]) -> list[str]:
+    """Tag-only images that no Renovate digest pin tracks and no verification policy pins at admission."""
+    out = []
+    for image in images:
+        if has_digest(image):
+            continue
+        publisher = publisher_of(image)
+        if publisher is not None and publisher.signer is not None:
+            continue
+        repository, _, tag = image.rpartition(":")
+        if (normalized_image(repository), tag) not in pinned:
+            out.append(image)
+    return sorted(set(out))
+
+
+@pytest.mark.parametrize("profile", TRACKED, indirect=True, scope="session")
+def test_every_tag_only_image_is_pinned_by_renovate_or_verified_at_admission(platform_render: PlatformRender) -> None:
+    assert uncovered([image for _where, image in rendered_images(platform_render)], renovate_pinned_images()) == []
+
+
+def test_a_new_image_neither_pinned_nor_verified_is_reported() -> None:
+    pinned = renovate_pinned_images()
+    assert uncovered(["ghcr.io/open-telemetry/demo:9.9.9-new-component"], pinned) == [
+        "ghcr.io/open-telemetry/demo:9.9.9-new-component"
+    ]
+    # A verified publisher is pinned to the verified digest at admission; a digest needs no pin.
+    assert uncovered(["quay.io/argoproj/argocd:v9.9.9", "docker.io/library/busybox:1@sha256:" + "a" * 64], pinned) == []
+
+
+def test_the_frozen_profiles_images_are_never_pinned_by_renovate() -> None:
+    frozen = rc.Dep(-1, f"helm_values/{rc.FROZEN_PROFILE}/x.yaml", 0, "quay.io/argoproj/argocd", "v1.0.0", "docker")
+    assert rc.settings_for(RENOVATE, frozen).get("enabled", True) is False

@@ -152,7 +152,10 @@ def digest_policy(profile: str, action: str) -> dict[str, Any]:
         f"config key image_digest_action (Audit by default). Excluded namespaces: {', '.join(EXCLUDED_NAMESPACES)}."
     )
     metadata = {"name": DIGEST_POLICY, "annotations": _annotations("Require image digests", description)}
-    validation = {"expression": "variables.allContainers.all(c, c.image.contains('@sha256:'))", "message": DIGEST_MESSAGE}
+    validation = {
+        "expression": "variables.allContainers.all(c, c.image.contains('@sha256:'))",
+        "message": DIGEST_MESSAGE,
+    }
     variables = [{"name": "allContainers", "expression": ALL_CONTAINERS}]
     if kind == "ClusterPolicy":
         rule = {

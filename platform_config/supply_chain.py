@@ -39,7 +39,10 @@ ARGO_CD = Signer(
     name="argocd",
     issuer=GITHUB_ACTIONS,
     subject="https://github.com/argoproj/argo-cd/.github/workflows/image-reuse.yaml@refs/tags/v*",
-    doc="https://argo-cd.readthedocs.io/en/stable/operator-manual/signed-release-assets/ (images signed keyless since 2.7)",
+    doc=(
+        "https://argo-cd.readthedocs.io/en/stable/operator-manual/signed-release-assets/ "
+        "(images signed keyless since 2.7)"
+    ),
 )
 KYVERNO = Signer(
     name="kyverno",
@@ -115,7 +118,9 @@ PUBLISHERS: tuple[Publisher, ...] = (
         "ingress-nginx kube-webhook-certgen (seed's kube-prometheus-stack)",
         unverified=NO_IDENTITY + " (Kubernetes documents its krel-trust identity for release images only)",
     ),
-    Publisher("ghcr.io/jkroepke/", "kube-webhook-certgen fork (current's kube-prometheus-stack)", unverified=NO_IDENTITY),
+    Publisher(
+        "ghcr.io/jkroepke/", "kube-webhook-certgen fork (current's kube-prometheus-stack)", unverified=NO_IDENTITY
+    ),
     Publisher("ghcr.io/open-telemetry/", "OpenTelemetry (demo, collector releases)", unverified=NO_IDENTITY),
     Publisher("docker.io/otel/", "OpenTelemetry collector on Docker Hub (seed)", unverified=NO_IDENTITY),
     Publisher("ghcr.io/open-feature/", "OpenFeature flagd", unverified=NO_IDENTITY),

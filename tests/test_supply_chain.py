@@ -3,10 +3,9 @@ verified at admission in Enforce with the verified digest, and the digest policy
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
-
-import json
 
 import pytest
 

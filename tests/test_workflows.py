@@ -41,6 +41,7 @@ def zizmor(*paths: Path) -> list[dict[str, Any]]:
     findings: list[dict[str, Any]] = json.loads(result.stdout)
     return findings
 
+
 def load(path: Path) -> dict[str, Any]:
     doc = yaml.safe_load(path.read_text())
     # YAML 1.1 reads the bare key `on` as boolean True.

@@ -1,16 +1,36 @@
 """Images of one synthesized profile's render (`python tools/image_report.py cdk.out`): how many containers run a
-tag-only image, by publisher, and whether each publisher is verified at admission. `make verify` shows the total."""
+tag-only image, by publisher, and what covers each (verification at admission, a Renovate digest pin, or nothing
+because the profile is frozen or Kyverno never admits the namespace). `make verify` shows the total."""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 # Run as `python tools/image_report.py`: the repository root must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from constructs_lib.image_admission import EXCLUDED_NAMESPACES
 from platform_checks.platform_render import profile_of, render_platform
 from platform_checks.wiring import all_images
-from platform_config.supply_chain import PUBLISHERS, tag_only_by_publisher
+from platform_config.supply_chain import has_digest, publisher_of
+
+# Profiles Renovate never updates nor pins: renovate.json disables the depType each one's annotations carry.
+RENOVATE = json.loads((Path(__file__).resolve().parent.parent / "renovate.json").read_text())
+FROZEN = {t for rule in RENOVATE["packageRules"] if rule.get("enabled") is False for t in rule.get("matchDepTypes", [])}
+
+
+def coverage(image: str, namespace: str, profile: str) -> str:
+    """What makes a tag-only image run a fixed digest, or why nothing does."""
+    publisher = publisher_of(image)
+    if publisher is None:
+        return "NO ADMITTED PUBLISHER"
+    if publisher.signer is not None:
+        if namespace in EXCLUDED_NAMESPACES:
+            return f"signed, but Kyverno never admits {namespace}"
+        return "verified at admission, the digest set there"
+    return "frozen profile: stays tag-only" if profile in FROZEN else "Renovate pins the digest"
 
 
 def main(out: Path) -> int:
@@ -22,20 +42,24 @@ def main(out: Path) -> int:
     templates = templates_of(out)
     profile = profile_of(templates)
     render = render_platform(profile, templates)
-    images = [str(image) for _origin, obj in render.objects() for _where, image in all_images(obj)]
-    counts = tag_only_by_publisher(images)
-    verified = {p.prefix for p in PUBLISHERS if p.signer is not None}
-    for prefix, count in counts.items():
-        how = "verified at admission (digest set there)" if prefix in verified else "pinned by Renovate (pinDigests)"
-        print(f"  {count:3d}  {prefix:40s} {how if prefix != '?' else 'NO ADMITTED PUBLISHER'}")
-    total = sum(counts.values())
-    distinct = sorted(set(images))
-    tag_only = sum(tag_only_by_publisher(distinct).values())
-    print(
-        f"{profile}: {total} of {len(images)} containers run a tag-only image ({tag_only} of {len(distinct)} distinct "
-        f"images), from {len(counts)} publishers"
+    containers = [
+        (str(image), str(obj["metadata"].get("namespace", "")))
+        for _origin, obj in render.objects()
+        for _where, image in all_images(obj)
+    ]
+    tag_only = [(image, ns) for image, ns in containers if not has_digest(image)]
+    rows = Counter(
+        ((p.prefix if (p := publisher_of(image)) else "?"), coverage(image, ns, profile)) for image, ns in tag_only
     )
-    return 1 if "?" in counts else 0
+    for (prefix, how), count in sorted(rows.items(), key=lambda row: (-row[1], row[0])):
+        print(f"  {count:3d}  {prefix:40s} {how}")
+    distinct = {image for image, _ns in containers}
+    print(
+        f"{profile}: {len(tag_only)} of {len(containers)} containers run a tag-only image "
+        f"({len({i for i, _ in tag_only})} of {len(distinct)} distinct images), "
+        f"from {len({prefix for prefix, _ in rows})} publishers"
+    )
+    return 1 if any(prefix == "?" for prefix, _ in rows) else 0
 
 
 if __name__ == "__main__":

@@ -26,11 +26,11 @@ def coverage(image: str, namespace: str, profile: str) -> str:
     publisher = publisher_of(image)
     if publisher is None:
         return "NO ADMITTED PUBLISHER"
-    if publisher.signer is not None:
-        if namespace in EXCLUDED_NAMESPACES:
-            return f"signed, but Kyverno never admits {namespace}"
+    if publisher.signer is not None and namespace not in EXCLUDED_NAMESPACES:
         return "verified at admission, the digest set there"
-    return "frozen profile: stays tag-only" if profile in FROZEN else "Renovate pins the digest"
+    # Kyverno never admits its excluded namespaces: a signer's image there is pinned like any other.
+    where = f" (Kyverno never admits {namespace})" if publisher.signer is not None else ""
+    return ("frozen profile: stays tag-only" if profile in FROZEN else "Renovate pins the digest") + where
 
 
 def main(out: Path) -> int:

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from platform_config import supply_chain
+
 POD_TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 # Custom resources whose operator creates pods from spec (prometheus-operator's Prometheus and Alertmanager).
 OPERATED_KINDS = {("monitoring.coreos.com", "Prometheus"), ("monitoring.coreos.com", "Alertmanager")}
@@ -179,11 +181,8 @@ _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
 def normalized_image(image: str) -> str:
-    """Short Docker Hub names get their registry, as the container runtime resolves them (busybox -> docker.io/)."""
-    first = image.split("/")[0]
-    if "/" in image and ("." in first or ":" in first or first == "localhost"):
-        return image
-    return "docker.io/" + image
+    """Docker Hub names get their registry, as the container runtime resolves them (busybox -> docker.io/library/)."""
+    return supply_chain.normalized_image(image)
 
 
 def image_errors(where: str, image: Any, allowed_prefixes: Iterable[str]) -> list[str]:

@@ -215,7 +215,12 @@ ADDONS: tuple[Addon, ...] = (
                     (f"{KYVERNO_CRDS}/policies.kyverno.io/policies.kyverno.io_{plural}.yaml",),
                     since="3.9.0",
                 )
-                for plural in ("validatingpolicies", "namespacedvalidatingpolicies", "policyexceptions")
+                for plural in (
+                    "validatingpolicies",
+                    "namespacedvalidatingpolicies",
+                    "policyexceptions",
+                    "imagevalidatingpolicies",
+                )
             ),
         ),
     ),

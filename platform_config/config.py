@@ -79,6 +79,8 @@ PLACEHOLDER_REPO = "https://github.com/example-org/eks-platform.git"
 GPG_KEY_ID_RE = re.compile(r"[0-9A-F]{16}")
 # cdk-nag's rule packs, named by the rule-id prefix each pack uses (NIST.800.53.R5-..., PCI.DSS.321-...).
 COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+# The image-digest policy's failure action: Kyverno's names (Audit reports, Enforce refuses).
+IMAGE_DIGEST_ACTIONS = ("Audit", "Enforce")
 
 
 def key(default: Any, doc: str, *, shown_default: str | None = None) -> Any:
@@ -293,6 +295,14 @@ class PlatformConfig:
         "how many Spot nodes one drill interrupts: `COUNT(1)` to `COUNT(99)` or `PERCENT(1)` to `PERCENT(50)`",
     )
 
+    # The image-digest policy (constructs_lib/image_admission.py): report tag-only images, or refuse them.
+    image_digest_action: str = key(
+        "Audit",
+        "`Audit` or `Enforce`: the Kyverno policy requiring every container image by `@sha256:` digest reports "
+        "tag-only images (PolicyReports), or refuses them (signature-verified images get their digest at admission; "
+        "Enforce once Renovate has pinned the rest, docs/security-model.md)",
+    )
+
     def __post_init__(self) -> None:
         if not self.ami_alias and self.release in versions.release_names():
             # An unbuildable step is refused with its reason in _validate_nodes.
@@ -368,6 +378,16 @@ class PlatformConfig:
         self._validate_compliance()
         self._validate_ingress()
         self._validate_drill()
+        self._validate_image_digest()
+
+    def _validate_image_digest(self) -> None:
+        if self.image_digest_action not in IMAGE_DIGEST_ACTIONS:
+            accepted = f"accepted are {' or '.join(IMAGE_DIGEST_ACTIONS)} (the digest policy's failure action)"
+            raise ConfigError(
+                "image_digest_action",
+                self.image_digest_action,
+                accepted + _suggest(self.image_digest_action, list(IMAGE_DIGEST_ACTIONS)),
+            )
 
     def _validate_compliance(self) -> None:
         for pack in self.compliance_packs:

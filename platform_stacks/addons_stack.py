@@ -14,6 +14,7 @@ from constructs_lib.alert_routing import AlertRouting
 from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.gitops import GitOpsBootstrap
 from constructs_lib.helm_addon import install_addons
+from constructs_lib.image_admission import ImageAdmission
 from constructs_lib.lb_controller import LoadBalancerControllerIdentity, controller_values
 from constructs_lib.namespace_guards import NamespaceGuards
 from constructs_lib.shop_ingress import ShopIngress, class_params, entry_url
@@ -23,7 +24,7 @@ from platform_config.config import PlatformConfig
 
 class AddonsStack(Stack):
     """Exposes `releases` (HelmAddons by release; `argocd`, `kyverno`, `monitoring` among them), `guards`,
-    `alerting`, `storage` and `gitops`."""
+    `alerting`, `storage`, `image_admission` and `gitops`."""
 
     def __init__(
         self,
@@ -75,6 +76,9 @@ class AddonsStack(Stack):
         self.monitoring = self.releases["kube-prometheus-stack"]
         self.kyverno = self.releases["kyverno"]
         self.argocd = self.releases["argocd"]
+        # Image verification and the digest policy need Kyverno's CRDs and webhooks; the GitOps content comes after.
+        self.image_admission = ImageAdmission(self, "ImageAdmission", cluster=icluster, config=config)
+        self.image_admission.node.add_dependency(self.kyverno)
         # The shop's entry point: its namespace (with the readiness-gate label) exists before Argo CD creates pods.
         self.shop_ingress = ShopIngress(
             self, "ShopIngress", cluster=icluster, config=config, after=self.releases["aws-load-balancer-controller"]
@@ -83,6 +87,7 @@ class AddonsStack(Stack):
         self.gitops = GitOpsBootstrap(self, "GitOps", config=config, cluster=icluster)
         self.gitops.node.add_dependency(*(r for r in self.releases.values() if r.addon.crds))
         self.gitops.node.add_dependency(self.shop_ingress.namespace)
+        self.gitops.node.add_dependency(self.image_admission)
         if config.shop_ingress != "off":
             CfnOutput(
                 self,

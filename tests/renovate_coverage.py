@@ -215,7 +215,7 @@ def _applications(files: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def gitops_pins(files: dict[str, str]) -> dict[str, list[Pin]]:
-    """Per file: Helm charts of Argo CD Applications and `image: name:tag` strings.
+    """Per file: Helm charts of Argo CD Applications, `image: name:tag` strings and image maps (repository, tag).
 
     An Application that pins its chart inline holds repoURL, chart and targetRevision; a profile overlay
     (`<tree>/overlays/<profile>/`) patches only targetRevision into the base Application of the same name.
@@ -238,7 +238,17 @@ def gitops_pins(files: dict[str, str]) -> dict[str, list[Pin]]:
                 if isinstance(image, str) and ":" in image.split("@")[0].rsplit("/", 1)[-1]:
                     repository, tag = image.split("@")[0].rsplit(":", 1)
                     pins[name].append(Pin(name, 0, repository, tag))
+                pins[name] += _image_map_pins(name, node)
     return pins
+
+
+def _image_map_pins(name: str, node: Any) -> list[Pin]:
+    """A chart's image as a map with `repository` and `tag` (and an optional `registry` before the repository)."""
+    if not isinstance(node, dict) or not isinstance(node.get("repository"), str) or not node.get("tag"):
+        return []
+    registry = node.get("registry")
+    repository = f"{registry}/{node['repository']}" if isinstance(registry, str) and registry else node["repository"]
+    return [Pin(name, 0, repository, str(node["tag"]).split("@")[0])]
 
 
 def coverage_problems(config: dict[str, Any], versions: dict[str, str], gitops: dict[str, str]) -> list[str]:

@@ -344,13 +344,21 @@ def test_image_tag_rule_parses_registry_ports_and_digests(profile: str, image: s
 @pytest.mark.parametrize(
     ("image", "allowed"),
     [
-        ("busybox:1.36.1", True),  # docker.io/busybox
+        ("busybox:1.36.1", True),  # docker.io/library/busybox
+        ("docker.io/busybox:1.36.1", True),  # the same official image
         ("otel/opentelemetry-collector-contrib:0.114.0", True),  # docker.io/otel/...
         ("docker.io/library/redis:7.2", True),
         ("quay.io/prometheus/prometheus:v2.55.0", True),
         ("quay.io.attacker.example/app:1.0", False),
         ("localhost/app:1.0", False),
         ("gcr.io/distroless/static:nonroot", False),
+        # Organisation-scoped: a registry the platform uses admits only the publishers it uses there.
+        ("docker.io/attacker/app:1.0", False),
+        ("attacker/app:1.0", False),
+        ("ghcr.io/attacker/app:1.0", False),
+        ("quay.io/attacker/app:1.0", False),
+        ("public.ecr.aws/attacker/app:1.0", False),
+        ("quay.io/argoprojx/argocd:v3.4.4", False),
         # Kyverno 1.19's default registry (its own images, and any chart that follows its default).
         ("reg.kyverno.io/kyverno/kyverno:v1.19.0", True),
         ("ecr-public.aws.com/docker/library/redis:8.2.3-alpine", True),  # Argo CD 3.4's redis

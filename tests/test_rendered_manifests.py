@@ -29,6 +29,10 @@ def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
     # The GitOps bootstrap (projects, CDK-owned Applications, sync identities) is tests/test_gitops_boundary's.
     gitops = {f"{m['kind']}/{m['metadata']['name']}" for m in synthesized.platform.addons.gitops.manifests}
     assert gitops <= set(kinds)
+    # The image admission policies (signature verification, digests) are tests/test_supply_chain's.
+    admission = {f"{m['kind']}/{m['metadata']['name']}" for m in synthesized.platform.addons.image_admission.manifests}
+    assert admission and admission <= set(kinds)
+    gitops |= admission
     # The shop's Namespace is Git's (apps/astronomy-shop/namespace.yaml), which CDK applies too.
     shop = yaml.safe_load(SHOP_NAMESPACE_FILE.read_text())["metadata"]["name"]
     assert [k for k in kinds if k not in generated and k not in gitops] == [

@@ -22,6 +22,8 @@ VERSIONS_MODULE = "platform_config/versions.py"
 # The kubectl layers of the minors between the profiles are pinned beside EKS's rules, annotated the same way.
 EKS_RULES_MODULE = "platform_config/eks_rules.py"
 GITOPS = sorted(str(p.relative_to(ROOT)) for top in ("infra", "apps") for p in (ROOT / top).rglob("*.y*ml"))
+# Helm values files: images set there explicitly (chart defaults are invisible to Renovate) are pins too.
+HELM_VALUES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "helm_values").rglob("*.y*ml"))
 MAKEFILE = (ROOT / "Makefile").read_text()
 RENOVATE_VERSION = re.search(r"^RENOVATE_VERSION := (\S+)$", MAKEFILE, re.M)[1]  # type: ignore[index]
 SCHEMA_PATH = ROOT / ".tools" / f"renovate-schema-{RENOVATE_VERSION}.json"
@@ -69,7 +71,7 @@ def validator_rules(config: dict[str, Any]) -> list[str]:
 
 
 def project_files() -> tuple[dict[str, str], dict[str, str]]:
-    return rc.read_files(ROOT, [VERSIONS_MODULE, EKS_RULES_MODULE]), rc.read_files(ROOT, GITOPS)
+    return rc.read_files(ROOT, [VERSIONS_MODULE, EKS_RULES_MODULE]), rc.read_files(ROOT, [*GITOPS, *HELM_VALUES])
 
 
 # ---- schema ---------------------------------------------------------------------------------------------------
@@ -323,7 +325,7 @@ def test_seed_profile_pins_are_disabled_and_every_other_pin_is_tracked() -> None
     seed = rc.Dep(-1, VERSIONS_MODULE, 0, "argo-cd", "6.7.18", "helm", depType="seed")
     assert rc.settings_for(CONFIG, seed)["enabled"] is False
     for dep in all_deps():
-        frozen = dep.depType == "seed" or "/overlays/seed/" in dep.file
+        frozen = dep.depType == "seed" or "/overlays/seed/" in dep.file or dep.file.startswith("helm_values/seed/")
         assert rc.settings_for(CONFIG, dep).get("enabled", True) is not frozen, dep
 
 
@@ -345,10 +347,18 @@ def test_github_actions_are_pinned_by_digest() -> None:
 def test_gitops_files_are_read_by_the_gitops_managers() -> None:
     # Sanity of the file patterns themselves: the Application files are selected, nothing outside infra/apps is.
     managers = CONFIG["customManagers"]
-    names = {*GITOPS, "helm_values/argocd.yaml", "tests/fixtures/policies/x.yaml", VERSIONS_MODULE, "Makefile"}
+    names = {*GITOPS, *HELM_VALUES, "tests/fixtures/policies/x.yaml", VERSIONS_MODULE, "Makefile"}
     names.add(EKS_RULES_MODULE)
-    selected = {name for m in managers[1:] for name in rc.manager_files(m, dict.fromkeys(names, ""))}
-    assert selected == set(GITOPS)
+    files = dict.fromkeys(names, "")
+    image_maps = [m for m in managers if "# renovate: image" in m["matchStrings"][0]]
+    image_strings = [m for m in managers if m["matchStrings"][0].startswith("image: ")]
+    assert len(image_maps) == len(image_strings) == 1
+    charts = [m for m in managers[1:] if m not in image_maps + image_strings]
+    assert {name for m in charts for name in rc.manager_files(m, files)} == set(GITOPS)
+    assert set(rc.manager_files(image_strings[0], files)) == {*GITOPS, *HELM_VALUES}
+    # Images set in the values and overlays: every Helm values file and the profile overlays, nothing else.
+    overlays = {g for g in GITOPS if "/overlays/" in g}
+    assert set(rc.manager_files(image_maps[0], files)) == {*HELM_VALUES, *overlays}
     annotated = set(rc.manager_files(managers[0], dict.fromkeys(names, "")))
     assert annotated == {VERSIONS_MODULE, EKS_RULES_MODULE, "Makefile", *(g for g in GITOPS if "/overlays/" in g)}
     assert Path(ROOT / "infra").is_dir() and GITOPS

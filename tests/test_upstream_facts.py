@@ -78,6 +78,12 @@ EXPECTED_CRDS = {
             {"v1", "v1beta1"},
         ),
         "policies.kyverno.io_policyexceptions": ("PolicyException", "Namespaced", {"v1", "v1alpha1", "v1beta1"}),
+        # The image verification policies (constructs_lib/image_admission.py).
+        "policies.kyverno.io_imagevalidatingpolicies": (
+            "ImageValidatingPolicy",
+            "Cluster",
+            {"v1", "v1alpha1", "v1beta1"},
+        ),
     },
 }
 

@@ -29,6 +29,19 @@ def actionlint(cwd: Path, *files: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
 
 
+# zizmor's severities: a finding at medium or high fails; low and informational ones are left to review.
+ZIZMOR_FAILS_FROM = "medium"
+
+
+def zizmor(*paths: Path) -> list[dict[str, Any]]:
+    """zizmor's findings at ZIZMOR_FAILS_FROM or above (offline: no GitHub API, so no online-only audits)."""
+    cmd = [tool_binary("zizmor"), "--offline", "--no-progress", "--format=json", f"--min-severity={ZIZMOR_FAILS_FROM}"]
+    result = subprocess.run([*cmd, *map(str, paths)], capture_output=True, text=True, timeout=120, check=False)
+    assert result.stdout.strip(), f"zizmor printed no report (exit {result.returncode}): {result.stderr[-2000:]}"
+    findings: list[dict[str, Any]] = json.loads(result.stdout)
+    return findings
+
+
 def load(path: Path) -> dict[str, Any]:
     doc = yaml.safe_load(path.read_text())
     # YAML 1.1 reads the bare key `on` as boolean True.
@@ -212,12 +225,18 @@ def test_deploy_runs_on_push_to_main_and_by_hand() -> None:
     assert "workflow_dispatch" in on
 
 
-def test_deploy_token_can_only_mint_oidc_and_read() -> None:
+def test_deploy_token_reads_and_only_the_jobs_that_assume_a_role_mint_oidc() -> None:
     doc = load(DEPLOY)
-    assert doc["permissions"] == {"id-token": "write", "contents": "read"}
-    # Only the guard narrows its token, to read the environment's protection rules (no OIDC there).
-    assert {name for name, job in doc["jobs"].items() if "permissions" in job} == {"guard"}
-    assert doc["jobs"]["guard"]["permissions"] == {"actions": "read", "contents": "read"}
+    assert doc["permissions"] == {"contents": "read"}
+    jobs = doc["jobs"]
+    assert all("permissions" in job for job in jobs.values()), "every job states its token"
+    minting = {name for name, job in jobs.items() if job["permissions"].get("id-token") == "write"}
+    assuming = {name for name, job in jobs.items() if uses(job, "aws-actions/configure-aws-credentials")}
+    assert minting == assuming == {"diff", "deploy"}
+    for name in minting:
+        assert jobs[name]["permissions"] == {"id-token": "write", "contents": "read"}
+    # The guard reads the environment's protection rules (no OIDC there).
+    assert jobs["guard"]["permissions"] == {"actions": "read", "contents": "read"}
 
 
 def test_deploys_never_overlap_nor_cancel_each_other() -> None:
@@ -424,3 +443,22 @@ def test_the_lock_pins_requirements_txt_exactly_with_a_hash_for_every_package() 
     body = "\n".join(line for line in lock.splitlines() if not line.startswith("#"))
     entries = re.split(r"\n(?=[A-Za-z0-9])", body.strip())
     assert len(entries) == len(locked) and all("--hash=sha256:" in e for e in entries)
+
+
+# zizmor
+
+
+def test_zizmor_finds_nothing_above_low_in_the_workflows() -> None:
+    findings = zizmor(*sorted(WORKFLOWS.glob("*.yml")))
+    assert [(f["ident"], f["determinations"]["severity"]) for f in findings] == []
+
+
+def test_zizmor_reports_a_workflow_wide_oidc_permission(tmp_path: Path) -> None:
+    planted = tmp_path / "planted.yml"
+    doc = load(DEPLOY)
+    # The shape zizmor reported high before: the OIDC permission workflow-wide, inherited by jobs without their own.
+    doc["permissions"] = {"id-token": "write", "contents": "read"}
+    for name in ("diff", "deploy"):
+        del doc["jobs"][name]["permissions"]
+    planted.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert "excessive-permissions" in {f["ident"] for f in zizmor(planted)}

@@ -177,6 +177,7 @@ SHELLCHECK = ("{bin}/shellcheck", "--shell=bash", "glob:scripts/*.sh", "glob:scr
 RUFF_COUNT = regex_counter((r"Found (\d+) errors?", "{} findings"), (r"^All checks passed", "0 findings"))
 UNFORMATTED = (r"(\d+) files? would be reformatted", "{} to reformat")
 FORMAT_COUNT = regex_counter(UNFORMATTED, (r"(\d+) files? already formatted", "{} files"))
+IMAGES_COUNT = regex_counter((r"(\d+) of (\d+) containers run a tag-only image", "{} of {} tag-only"))
 MYPY_COUNT = regex_counter((r"Found (\d+) errors?", "{} errors"), (r"in (\d+) source files?", "{} files"))
 
 
@@ -194,6 +195,8 @@ CHECKS: list[Check] = [
     Check("synth", (*SYNTH, "--output", "{out}"), stacks_counter),
     Check("cdk-nag", ("{py}", "-m", "tools.report.synth_summary", "{out}"), nag_counter, needs="synth"),
     Check("cfn-lint", CFN_LINT, files_counter("templates"), needs="synth"),
+    # Tag-only images of the synthesized profile's render, by publisher (tools/image_report.py prints the table).
+    Check("images", ("{py}", "tools/image_report.py", "{out}"), IMAGES_COUNT, needs="synth"),
     *PYTEST_GROUPS,
     rest_check(PYTEST_GROUPS),
     Check("actionlint", ACTIONLINT, files_counter("workflows")),

@@ -195,8 +195,8 @@ CHECKS: list[Check] = [
     Check("synth", (*SYNTH, "--output", "{out}"), stacks_counter),
     Check("cdk-nag", ("{py}", "-m", "tools.report.synth_summary", "{out}"), nag_counter, needs="synth"),
     Check("cfn-lint", CFN_LINT, files_counter("templates"), needs="synth"),
-    # Tag-only images of the synthesized profile's render, by publisher (tools/image_report.py prints the table).
-    Check("images", ("{py}", "tools/image_report.py", "{out}"), IMAGES_COUNT, needs="synth"),
+    # Tag-only images of the synthesized profile's render, by publisher (tools/report/image_report.py prints the table).
+    Check("images", ("{py}", "-m", "tools.report.image_report", "{out}"), IMAGES_COUNT, needs="synth"),
     *PYTEST_GROUPS,
     rest_check(PYTEST_GROUPS),
     Check("actionlint", ACTIONLINT, files_counter("workflows")),

@@ -1,4 +1,4 @@
-"""Images of one synthesized profile's render (`python tools/image_report.py cdk.out`): how many containers run a
+"""Images of one synthesized profile's render (`python -m tools.report.image_report cdk.out`): how many containers run a
 tag-only image, by publisher, and what covers each (verification at admission, a Renovate digest pin, or nothing
 because the profile is frozen or Kyverno never admits the namespace). `make verify` shows the total."""
 
@@ -9,15 +9,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-# Run as `python tools/image_report.py`: the repository root must be importable.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from constructs_lib.image_admission import EXCLUDED_NAMESPACES
 from platform_checks.platform_render import profile_of, render_platform
 from platform_checks.wiring import all_images
 from platform_config.supply_chain import has_digest, publisher_of
+from tools._paths import ROOT
 
 # Profiles Renovate never updates nor pins: renovate.json disables the depType each one's annotations carry.
-RENOVATE = json.loads((Path(__file__).resolve().parent.parent / "renovate.json").read_text())
+RENOVATE = json.loads((ROOT / "renovate.json").read_text())
 FROZEN = {t for rule in RENOVATE["packageRules"] if rule.get("enabled") is False for t in rule.get("matchDepTypes", [])}
 
 
@@ -34,7 +33,7 @@ def coverage(image: str, namespace: str, profile: str) -> str:
 
 
 def main(out: Path) -> int:
-    from tools.capacity import templates_of
+    from tools.report.capacity import templates_of
 
     if not (out / "manifest.json").is_file():
         print(f"error: {out}/manifest.json not found; run `make synth RELEASE=<profile>` first", file=sys.stderr)

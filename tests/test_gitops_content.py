@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from constructs_lib.namespace_guards import guard_manifests
 from platform_checks import kyverno_cel as kc
 from platform_checks import validate_manifest
 from platform_checks.kustomize import kustomize_build
 from platform_checks.upstream_facts import app_version
 from tests.conftest import PROFILE_NAMES, ROOT
-from constructs_lib.namespace_guards import guard_manifests
 from tests.gitops_overlays import built_overlays, built_root
 from tests.observability_helpers import DEMO, astronomy_shop_values
 

@@ -790,7 +790,9 @@ EPHEMERAL_CONTROLS = [
 ]
 
 
-@pytest.mark.parametrize(("control", "context", "guardrail"), EPHEMERAL_CONTROLS, ids=[c[0] for c in EPHEMERAL_CONTROLS])
+@pytest.mark.parametrize(
+    ("control", "context", "guardrail"), EPHEMERAL_CONTROLS, ids=[c[0] for c in EPHEMERAL_CONTROLS]
+)
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_kubectl_debug_cannot_add_an_ephemeral_container_past_the_baseline(
     profile: str, control: str, context: dict[str, Any], guardrail: str

@@ -179,6 +179,7 @@ SHELLCHECK = ("{bin}/shellcheck", "--shell=bash", "glob:scripts/*.sh", "glob:scr
 RUFF_COUNT = regex_counter((r"Found (\d+) errors?", "{} findings"), (r"^All checks passed", "0 findings"))
 UNFORMATTED = (r"(\d+) files? would be reformatted", "{} to reformat")
 FORMAT_COUNT = regex_counter(UNFORMATTED, (r"(\d+) files? already formatted", "{} files"))
+CHECKOV_COUNT = regex_counter((r"^checkov: (\d+) failures, (\d+) excepted", "{} failures, {} excepted"))
 MYPY_COUNT = regex_counter((r"Found (\d+) errors?", "{} errors"), (r"in (\d+) source files?", "{} files"))
 
 
@@ -203,6 +204,8 @@ CHECKS: list[Check] = [
     Check("mypy", ("{bin}/mypy",), MYPY_COUNT),
     # Each profile's components against their documented Kubernetes ranges (issue 21); prints every status.
     Check("compatibility", ("{py}", "tools/compatibility.py"), compat_counter),
+    # checkov's securityContext and token checks on every profile's rendered workloads (issue 23).
+    Check("checkov", ("{py}", "tools/checkov_k8s.py"), CHECKOV_COUNT),
 ]
 
 

@@ -258,6 +258,13 @@ def test_pods_that_call_no_api_mount_no_service_account_token(platform_render: P
     ]
     assert len(no_api) > 15
     assert [o["metadata"]["name"] for o, t in no_api if effective_token_mount(o, t, objects)] == []
+    # The collector needs no token only while no processor of its reads the API (k8sattributes would).
+    collector_config = [
+        o
+        for o in platform_render.in_release("otel-collector")
+        if o["kind"] == "ConfigMap" and "relay" in str(o["data"])
+    ]
+    assert collector_config and all("k8sattributes" not in str(o["data"]) for o in collector_config)
     (collector,) = [(o, t) for o, t in pod_specs(objects) if o["metadata"]["name"] == "otel-collector"]
     if chart_has_key(
         "opentelemetry-collector", ("serviceAccount", "automountServiceAccountToken"), platform_render.profile

@@ -67,6 +67,14 @@ node_modules/.installed: package.json package-lock.json
 	$(PY) -m tools.setup.layer_bin >/dev/null
 	touch $@
 
+# checkov (tests/test_checkov.py, make verify) in a venv of its own: it pins boto3/botocore and packaging below the
+# project's, so it cannot share .venv. requirements-checkov.txt pins its whole tree.
+CHECKOV_VENV := .tools/checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 # Renovate's JSON schema, for tests/test_renovate.py. The renovate CLI wants Node 24 and a large dependency
 # tree, so only its package tarball is fetched (about 3 MB; npm checks its integrity) and the schema kept.
 # renovate: datasource=npm depName=renovate
@@ -106,7 +114,7 @@ lint: deps ## ruff lint and format check
 typecheck: deps ## mypy
 	$(VENV)/bin/mypy
 
-unit: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## pytest only, one worker per core (pytest-xdist)
+unit: deps .tools/.installed charts $(RENOVATE_SCHEMA) $(CHECKOV_VENV)/.installed ## pytest only, one worker per core (pytest-xdist)
 	$(VENV)/bin/pytest -n auto
 
 snapshot-update: deps ## rewrite the template snapshots (review the diff like code)
@@ -192,7 +200,7 @@ tunnel: ## SSM port forward to the private API endpoint through a system node; p
 	bash scripts/ssm-tunnel.sh
 
 # Synth plus every offline check, with one summary table; non-zero on any failure.
-verify: deps .tools/.installed charts $(RENOVATE_SCHEMA) ## synth plus every offline check, one table, then the synth warnings
+verify: deps .tools/.installed charts $(RENOVATE_SCHEMA) $(CHECKOV_VENV)/.installed ## synth plus every offline check, one table, then the synth warnings
 	$(PY) -m tools.report.verify
 
 capacity: synth .tools/.installed charts ## pod requests vs capacity per node pool, from the render of cdk.out

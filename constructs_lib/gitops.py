@@ -99,7 +99,9 @@ CONTENT = (
         cluster_kinds=(("", "Namespace"),),
         # The shop's frontend-proxy drain (apps/astronomy-shop/frontend-proxy-drain.yaml) is a namespaced
         # Kyverno Policy.
+        # The shop's ServiceAccount (apps/astronomy-shop/service-account.yaml) mounts no token.
         namespaced_kinds=(
+            ("", "ServiceAccount"),
             ("kyverno.io", "Policy"),
             ("networking.k8s.io", "NetworkPolicy"),
             ("policy", "PodDisruptionBudget"),

@@ -1,11 +1,12 @@
 """Offline evaluator of the guardrails in both kinds (Kyverno 1.12 ClusterPolicy CEL rules, Kyverno 1.19
-ValidatingPolicy): match, namespace exclusion, autogen for Pod controllers, CEL."""
+ValidatingPolicy): match (kinds and subresources), namespace exclusion and namespace label selectors, autogen for
+Pod controllers, CEL with the namespace object."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,23 @@ POD_KINDS = frozenset((*POD_CONTROLLERS, "CronJob", "Pod"))
 # Kyverno 1.19 ValidatingPolicy autogen (pkg/cel/autogen, data.go): no ReplicationController.
 VPOL_CONTROLLERS = ("DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet")
 KIND_OF_RESOURCE = {(group, version, resource): kind for kind, (group, version, resource) in RESOURCES.items()}
+NAME_LABEL = "kubernetes.io/metadata.name"
+# Namespace labels by namespace name: what a namespaceSelector and namespaceObject see.
+Namespaces = Mapping[str, Mapping[str, str]]
+
+
+def base_kind(kind: str) -> str:
+    """Kyverno's ContainsKind: `Pod/ephemeralcontainers` is kind Pod (subresource ephemeralcontainers)."""
+    return kind.split("/", 1)[0]
+
+
+def namespace_labels(objects: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """The labels of every Namespace among objects, by name."""
+    return {
+        str(o["metadata"]["name"]): dict(o["metadata"].get("labels") or {})
+        for o in objects
+        if o.get("kind") == "Namespace"
+    }
 
 
 # The Kubernetes CEL environment (quantity, regex and strings libraries) is platform_checks.k8s_cel, shared with
@@ -70,15 +88,15 @@ def rule_view(policy: dict[str, Any]) -> list[dict[str, Any]]:
         for version in rr["apiVersions"]
         for resource in rr["resources"]
     ]
-    excluded = [
-        value
-        for expr in constraints.get("namespaceSelector", {}).get("matchExpressions", [])
-        if expr["key"] == "kubernetes.io/metadata.name" and expr["operator"] == "NotIn"
-        for value in expr["values"]
-    ]
+    expressions = constraints.get("namespaceSelector", {}).get("matchExpressions", [])
+    by_name = [e for e in expressions if e["key"] == NAME_LABEL and e["operator"] == "NotIn"]
+    excluded = [value for expr in by_name for value in expr["values"]]
+    resources: dict[str, Any] = {"kinds": kinds}
+    if len(by_name) < len(expressions):
+        resources["namespaceSelector"] = {"matchExpressions": [e for e in expressions if e not in by_name]}
     rule: dict[str, Any] = {
         "name": policy["metadata"]["annotations"].get(GUARDRAIL_RULE, policy["metadata"]["name"]),
-        "match": {"any": [{"resources": {"kinds": kinds}}]},
+        "match": {"any": [{"resources": resources}]},
         "validate": {
             "message": "",
             "cel": {"variables": list(spec.get("variables", [])), "expressions": list(spec["validations"])},
@@ -122,7 +140,7 @@ def _can_autogen(policy: dict[str, Any]) -> bool:
             kinds = desc.get("kinds", [])
             if desc.get("name") or desc.get("names") or desc.get("selector") or desc.get("annotations"):
                 return False
-            if len(kinds) > 1 and "Pod" in kinds:
+            if len(kinds) > 1 and "Pod" in map(base_kind, kinds):
                 return False
             needed = needed or any(k in POD_KINDS for k in kinds)
     return needed
@@ -147,7 +165,7 @@ def _retarget(rule: dict[str, Any], name: str, kinds: list[str], kind_from: str)
     for block in ("match", "exclude"):
         for key in ("any", "all"):
             for entry in copy.get(block, {}).get(key, []):
-                if kind_from in entry.get("resources", {}).get("kinds", []):
+                if kind_from in map(base_kind, entry.get("resources", {}).get("kinds", [])):
                     entry["resources"]["kinds"] = list(kinds)
     return copy
 
@@ -160,7 +178,8 @@ def effective_rules(policy: dict[str, Any]) -> list[dict[str, Any]]:
     vpol = policy["kind"] == "ValidatingPolicy"
     generated = []
     for rule in rules:
-        kinds = [k for d in _descriptions(rule.get("match")) for k in d.get("kinds", [])]
+        # Kyverno 1.12 copies a rule on the ephemeralcontainers subresource too (ContainsKind sees kind Pod).
+        kinds = [base_kind(k) for d in _descriptions(rule.get("match")) for k in d.get("kinds", [])]
         if "Pod" not in kinds:
             continue
         controllers = _retarget(
@@ -171,31 +190,68 @@ def effective_rules(policy: dict[str, Any]) -> list[dict[str, Any]]:
     return rules + generated
 
 
-def _kind_matches(kinds: Iterable[str], obj: dict[str, Any]) -> bool:
-    return obj["kind"] in kinds or "*" in kinds
+@dataclass(frozen=True)
+class Request:
+    """What admission sees besides the object: the subresource written ("" for the resource itself) and the labels
+    of the object's namespace (None: not known, and a rule that selects namespaces by label cannot be decided)."""
+
+    subresource: str = ""
+    namespace_labels: Mapping[str, str] | None = None
 
 
-def _desc_matches(desc: dict[str, Any], obj: dict[str, Any]) -> bool:
-    if "kinds" in desc and not _kind_matches(desc["kinds"], obj):
+def _kind_matches(kinds: Iterable[str], obj: dict[str, Any], request: Request) -> bool:
+    """A kind without a subresource matches only the resource itself, `Kind/sub` only that subresource."""
+    wanted = obj["kind"] + (f"/{request.subresource}" if request.subresource else "")
+    return wanted in kinds or "*" in kinds
+
+
+def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """A Kubernetes label selector (matchLabels, matchExpressions: In, NotIn, Exists, DoesNotExist)."""
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr["key"], expr["operator"], expr.get("values") or []
+        ok = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": key not in labels or labels[key] not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }.get(op)
+        if ok is None:
+            raise ValueError(f"label selector operator {op!r}; accepted are In, NotIn, Exists, DoesNotExist")
+        if not ok:
+            return False
+    return True
+
+
+def _desc_matches(desc: dict[str, Any], obj: dict[str, Any], request: Request) -> bool:
+    if "kinds" in desc and not _kind_matches(desc["kinds"], obj, request):
         return False
     namespace = obj.get("metadata", {}).get("namespace", "")
-    return not ("namespaces" in desc and namespace not in desc["namespaces"])
+    if "namespaces" in desc and namespace not in desc["namespaces"]:
+        return False
+    if "namespaceSelector" in desc:
+        if request.namespace_labels is None:
+            raise ValueError(f"{obj['kind']} in {namespace!r}: a rule selects namespaces by label; pass their labels")
+        return selector_matches(desc["namespaceSelector"], request.namespace_labels)
+    return True
 
 
-def _block_matches(block: dict[str, Any], obj: dict[str, Any]) -> bool:
+def _block_matches(block: dict[str, Any], obj: dict[str, Any], request: Request) -> bool:
     if "any" in block:
-        return any(_desc_matches(f.get("resources", {}), obj) for f in block["any"])
+        return any(_desc_matches(f.get("resources", {}), obj, request) for f in block["any"])
     if "all" in block:
-        return all(_desc_matches(f.get("resources", {}), obj) for f in block["all"])
-    return _desc_matches(block.get("resources", {}), obj)
+        return all(_desc_matches(f.get("resources", {}), obj, request) for f in block["all"])
+    return _desc_matches(block.get("resources", {}), obj, request)
 
 
-def rule_applies(rule: dict[str, Any], obj: dict[str, Any]) -> bool:
-    """match selects the object and no exclude filter does (namespaces and kinds, as Kyverno)."""
-    if not _block_matches(rule["match"], obj):
+def rule_applies(rule: dict[str, Any], obj: dict[str, Any], request: Request | None = None) -> bool:
+    """match selects the object and no exclude filter does (kinds, subresources, namespaces, as Kyverno)."""
+    request = request or Request()
+    if not _block_matches(rule["match"], obj, request):
         return False
     exclude = rule.get("exclude")
-    return not (exclude and _block_matches(exclude, obj))
+    return not (exclude and _block_matches(exclude, obj, request))
 
 
 @dataclass(frozen=True)
@@ -217,21 +273,27 @@ class RuleResult:
         return self.rule
 
 
-def evaluate_rule(rule: dict[str, Any], obj: dict[str, Any]) -> tuple[bool, str, int]:
+def evaluate_rule(rule: dict[str, Any], obj: dict[str, Any], request: Request | None = None) -> tuple[bool, str, int]:
     """Evaluate a rule's variables then expressions in order; first false expression gives the message."""
+    request = request or Request()
     cel = rule["validate"]["cel"]
     namespace = obj.get("metadata", {}).get("namespace", "")
+    namespace_meta: dict[str, Any] = {"name": namespace}
+    if request.namespace_labels:
+        namespace_meta["labels"] = dict(request.namespace_labels)
     activation: dict[str, Any] = {
         "object": celpy.json_to_cel(obj),
         "request": celpy.json_to_cel(
             {
-                "operation": "CREATE",
+                # A subresource (kubectl debug's ephemeralcontainers) is written by an UPDATE of an existing pod.
+                "operation": "UPDATE" if request.subresource else "CREATE",
                 "namespace": namespace,
                 "name": obj.get("metadata", {}).get("name", ""),
                 "kind": {"kind": obj["kind"]},
+                "subResource": request.subresource,
             }
         ),
-        "namespaceObject": celpy.json_to_cel({"metadata": {"name": namespace}}),
+        "namespaceObject": celpy.json_to_cel({"metadata": namespace_meta}),
     }
     variables: dict[str, Any] = {}
     for variable in cel.get("variables", []):
@@ -260,14 +322,25 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
-def evaluate(policies: list[dict[str, Any]], obj: dict[str, Any]) -> list[RuleResult]:
-    """Every applicable rule (autogen included) of every policy, evaluated against obj."""
+def evaluate(
+    policies: list[dict[str, Any]],
+    obj: dict[str, Any],
+    *,
+    namespaces: Namespaces | None = None,
+    subresource: str = "",
+) -> list[RuleResult]:
+    """Every applicable rule (autogen included) of every policy, evaluated against obj as admission sees it: written
+    through `subresource` ("" for the object itself), in a namespace whose labels `namespaces` holds (None: unknown;
+    a namespace it does not list has only its name label, as an unlabelled namespace)."""
     obj = without_nulls(obj)
+    namespace = obj.get("metadata", {}).get("namespace", "")
+    labels = None if namespaces is None else {**namespaces.get(namespace, {}), NAME_LABEL: namespace}
+    request = Request(subresource, labels)
     results = []
     for policy in policies:
         for rule in effective_rules(policy):
-            if rule_applies(rule, obj):
-                passed, message, index = evaluate_rule(rule, obj)
+            if rule_applies(rule, obj, request):
+                passed, message, index = evaluate_rule(rule, obj, request)
                 results.append(
                     RuleResult(
                         guardrail(policy),
@@ -287,6 +360,14 @@ def evaluate(policies: list[dict[str, Any]], obj: dict[str, Any]) -> list[RuleRe
 # ---------------------------------------------------------------------------------------------------
 
 EXPECT_ANNOTATION = "policy-fixtures.eks-platform.io/expect-message"
+# A fixture written through a subresource (kubectl debug: ephemeralcontainers) names it here.
+SUBRESOURCE_ANNOTATION = "policy-fixtures.eks-platform.io/subresource"
+# The namespaces the fixtures run in, with their labels (a namespace not listed there is unlabelled).
+NAMESPACE_FIXTURES = FIXTURE_DIR / "namespaces.yaml"
+
+
+def fixture_namespaces() -> dict[str, dict[str, str]]:
+    return namespace_labels(load_yaml_documents(NAMESPACE_FIXTURES))
 
 
 @dataclass(frozen=True)
@@ -299,6 +380,10 @@ class Fixture:
     @property
     def expected_message(self) -> str:
         return str(self.obj["metadata"].get("annotations", {}).get(EXPECT_ANNOTATION, ""))
+
+    @property
+    def subresource(self) -> str:
+        return str(self.obj["metadata"].get("annotations", {}).get(SUBRESOURCE_ANNOTATION, ""))
 
 
 def load_fixtures() -> list[Fixture]:
@@ -316,7 +401,9 @@ def cli_test_results(policies: list[dict[str, Any]], fixtures: list[Fixture]) ->
     vpol = bool(policies) and policies[0]["kind"] == "ValidatingPolicy"
     for fixture in fixtures:
         own = [p for p in policies if guardrail(p) == fixture.policy]
-        for result in evaluate(own, fixture.obj):
+        # The CLI applies each fixture as a resource (never through a subresource), with the fixture namespaces'
+        # labels (kyverno-values.yaml).
+        for result in evaluate(own, fixture.obj, namespaces=fixture_namespaces()):
             # The CLI reports a ValidatingPolicy by its name alone (it has no rules).
             rule = "" if vpol else result.rule
             key = (result.policy_object, rule, fixture.obj["kind"], "pass" if result.passed else "fail")

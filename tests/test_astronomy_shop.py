@@ -53,6 +53,7 @@ def test_kustomize_builds_namespace_application_and_pdbs(profile: str) -> None:
         ("PodDisruptionBudget", "astronomy-shop-frontend"),
         ("PodDisruptionBudget", "astronomy-shop-frontendproxy"),
         ("Policy", "frontend-proxy-drain"),
+        ("ServiceAccount", "astronomy-shop"),
     ]
     assert validate_documents(built, profile=profile) == []
     assert {d["metadata"]["name"] for d in kustomize_build(APP_DIR)} >= {"astronomy-shop"}

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from constructs_lib.namespace_guards import guard_manifests
 from platform_checks import kyverno_cel as kc
 from platform_checks import validate_manifest
 from platform_checks.kustomize import kustomize_build
 from platform_checks.upstream_facts import app_version
 from tests.conftest import PROFILE_NAMES, ROOT
-from tests.gitops_overlays import built_root
+from tests.gitops_overlays import built_overlays, built_root
 from tests.observability_helpers import DEMO, astronomy_shop_values
 
 ROOTS = ("infra", "apps")
@@ -86,10 +87,16 @@ def test_overlays_differ_only_where_the_profiles_do(root: str) -> None:
         assert "syncPolicy" not in text, f"{path} repeats the base Application instead of patching it"
 
 
+@cache
+def platform_namespace_labels() -> dict[str, dict[str, str]]:
+    """The labels of every namespace the platform creates (CDK's guards) or syncs (infra/, apps/)."""
+    return kc.namespace_labels([*guard_manifests(), *built_overlays()])
+
+
 def enforce_failures(profile: str, obj: dict[str, Any]) -> list[str]:
     return [
         f"{r.policy}/{r.rule}: {r.message}"
-        for r in kc.evaluate(guardrails(profile), obj)
+        for r in kc.evaluate(guardrails(profile), obj, namespaces=platform_namespace_labels())
         if not r.passed and r.action == "Enforce"
     ]
 

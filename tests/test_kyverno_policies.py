@@ -17,6 +17,7 @@ from platform_checks import load_yaml_documents
 from platform_checks.kustomize import kustomize_build
 from platform_checks.upstream_facts import app_version
 from platform_config import versions
+from platform_config.guardrails import EPHEMERAL_KIND, EPHEMERAL_SUFFIX
 from tests.conftest import PROFILE_NAMES
 from tools.generate import build_policies
 
@@ -40,6 +41,7 @@ ADDON_EXCLUDES = {
     "require-stateful-placement": {"argocd", "monitoring", "node-exporter"},
     "restrict-loadbalancer-services": set(),
     "restrict-pvc-size": set(),
+    "require-pod-security-label": set(),
 }
 ACTIONS = {
     "disallow-privileged-containers": "Enforce",
@@ -54,7 +56,10 @@ ACTIONS = {
     "require-stateful-placement": "Audit",
     "restrict-loadbalancer-services": "Enforce",
     "restrict-pvc-size": "Enforce",
+    "require-pod-security-label": "Enforce",
 }
+# The fixture namespaces' labels (tests/fixtures/policies/namespaces.yaml); any other namespace is unlabelled.
+NAMESPACES = kc.fixture_namespaces()
 SETTINGS = load_yaml_documents(POLICY_SOURCE / "settings" / "settings.yaml")[0]
 
 
@@ -126,7 +131,11 @@ def test_definition_errors_name_the_guardrail_and_what_is_accepted(tmp_path: Pat
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_kustomization_lists_the_settings_and_every_policy_file(profile: str) -> None:
     directory = build_policies.out_dir(profile)
-    on_disk = {p.name for p in directory.glob("*.yaml")} - {"kustomization.yaml", "kyverno-test.yaml"}
+    on_disk = {p.name for p in directory.glob("*.yaml")} - {
+        "kustomization.yaml",
+        "kyverno-test.yaml",
+        build_policies.VALUES_FILE,
+    }
     resources = kustomization(profile)["resources"]
     assert resources[0] == "../../../policies/settings"
     assert set(resources[1:]) == on_disk
@@ -190,14 +199,31 @@ def test_every_rule_excludes_system_namespaces_and_the_documented_add_ons(profil
     expected = {"kube-system", "kyverno"} | ADDON_EXCLUDES[kc.guardrail(policy)]
     if policy["kind"] == "ValidatingPolicy":
         selector = policy["spec"]["matchConstraints"]["namespaceSelector"]
-        (expression,) = selector["matchExpressions"]
+        expression, *by_label = selector["matchExpressions"]
         assert set(selector) == {"matchExpressions"}
         assert (expression["key"], expression["operator"]) == ("kubernetes.io/metadata.name", "NotIn")
         assert set(expression["values"]) == expected
+        assert all(e["key"] != "kubernetes.io/metadata.name" for e in by_label)
     for rule in kc.rule_view(policy):
         (entry,) = rule["exclude"]["any"]
         assert set(entry["resources"]["namespaces"]) == expected, rule["name"]
         assert set(entry["resources"]) == {"namespaces"}
+
+
+def test_every_excluded_namespace_of_the_label_guardrail_has_a_written_reason() -> None:
+    (entry,) = [e for e in build_policies.load_definitions() if e["name"] == "require-pod-security-label"]
+    assert set(entry["excludeReasons"]) == set(entry["excludeNamespaces"])
+    assert all(len(reason.split()) >= 8 for reason in entry["excludeReasons"].values())
+
+
+def test_definition_error_names_an_excluded_namespace_without_a_reason(tmp_path: Path) -> None:
+    bad = yaml.safe_load((POLICY_SOURCE / "guardrails.yaml").read_text())
+    (entry,) = [e for e in bad if e["name"] == "require-pod-security-label"]
+    entry["excludeNamespaces"].append("team-a")
+    path = tmp_path / "guardrails.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    with pytest.raises(build_policies.DefinitionError, match=r"require-pod-security-label.*\['team-a'\].*reason"):
+        build_policies.load_definitions(path)
 
 
 @pytest.mark.parametrize(("profile", "policy"), PROFILE_POLICIES, ids=PROFILE_POLICY_IDS)
@@ -210,6 +236,8 @@ def test_pod_rules_get_autogen_copies_for_controllers_and_cronjobs(profile: str,
         text = yaml.safe_dump(rule["validate"])
         # Autogen rewrites object.metadata to the template, which carries no namespace.
         assert "object.metadata.namespace" not in text and "metadata.namespace" not in text
+        if "object.spec" not in text:
+            continue  # reads no pod field (the label guardrail reads namespaceObject): nothing to rewrite
         if rule["name"].startswith("autogen-cronjob-"):
             assert "object.spec.jobTemplate.spec.template.spec" in text
         elif rule["name"].startswith("autogen-"):
@@ -268,16 +296,20 @@ def test_fixture_is_a_valid_object_for_every_profiles_kubernetes(fixture: kc.Fix
 
 @pytest.mark.parametrize(("profile", "fixture"), PASS_BY_PROFILE, ids=PASS_IDS)
 def test_pass_fixture_passes_every_policy(profile: str, fixture: kc.Fixture) -> None:
-    results = kc.evaluate(policies(profile), fixture.obj)
+    results = kc.evaluate(policies(profile), fixture.obj, namespaces=NAMESPACES, subresource=fixture.subresource)
     # A pass fixture either reaches its own policy or demonstrates one of its add-on exclusions.
-    excluded = fixture.obj["metadata"]["namespace"] in ADDON_EXCLUDES[fixture.policy]
-    assert excluded != any(r.policy == fixture.policy for r in results)
+    namespace = fixture.obj["metadata"]["namespace"]
+    excluded = namespace in ADDON_EXCLUDES[fixture.policy]
+    # The label guardrail selects only pods of unlabelled namespaces: its pass fixture is one it never reaches.
+    selected_out = fixture.policy == "require-pod-security-label" and namespace in NAMESPACES
+    assert (excluded or selected_out) != any(r.policy == fixture.policy for r in results)
     assert [r for r in results if not r.passed] == []
 
 
 @pytest.mark.parametrize(("profile", "fixture"), FAIL_BY_PROFILE, ids=FAIL_IDS)
 def test_fail_fixture_fails_only_its_own_policy_with_its_message(profile: str, fixture: kc.Fixture) -> None:
-    failed = [r for r in kc.evaluate(policies(profile), fixture.obj) if not r.passed]
+    results = kc.evaluate(policies(profile), fixture.obj, namespaces=NAMESPACES, subresource=fixture.subresource)
+    failed = [r for r in results if not r.passed]
     assert failed, "the fixture must fail"
     assert {r.policy for r in failed} == {fixture.policy}
     assert fixture.expected_message
@@ -292,9 +324,18 @@ def test_every_cel_expression_fails_for_some_fail_fixture(profile: str) -> None:
         for r in kc.rule_view(p)
         for i in range(len(r["validate"]["cel"]["expressions"]))
     }
-    failed = [r for f in FAIL for r in kc.evaluate(policies(profile), f.obj) if not r.passed]
-    seen = {(r.policy, r.base_rule, r.failed_expression) for r in failed}
-    assert seen == every
+    failed = [
+        r
+        for f in FAIL
+        for r in kc.evaluate(policies(profile), f.obj, namespaces=NAMESPACES, subresource=f.subresource)
+        if not r.passed
+    ]
+    # An ephemeral copy holds its Pod rule's expressions (test_ephemeral_rules_copy_their_pod_rule): one fixture
+    # through the subresource per guardrail shows the copies match it.
+    seen = {(r.policy, r.base_rule.removesuffix(EPHEMERAL_SUFFIX), r.failed_expression) for r in failed}
+    assert {(p, r.removesuffix(EPHEMERAL_SUFFIX), i) for p, r, i in every} == seen
+    ephemeral = {r.policy for r in failed if r.base_rule.endswith(EPHEMERAL_SUFFIX)}
+    assert ephemeral == {p for p, r, _ in every if r.endswith(EPHEMERAL_SUFFIX)}
 
 
 @pytest.mark.parametrize(("profile", "fixture"), FAIL_BY_PROFILE, ids=FAIL_IDS)
@@ -302,7 +343,7 @@ def test_fail_fixture_is_skipped_in_system_namespaces(profile: str, fixture: kc.
     for namespace in ("kube-system", "kyverno"):
         moved = yaml.safe_load(yaml.safe_dump(fixture.obj))
         moved["metadata"]["namespace"] = namespace
-        assert kc.evaluate(policies(profile), moved) == []
+        assert kc.evaluate(policies(profile), moved, namespaces=NAMESPACES, subresource=fixture.subresource) == []
 
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
@@ -310,11 +351,12 @@ def test_add_on_namespace_exclusion_is_honoured(profile: str) -> None:
     (fixture,) = [f for f in FAIL if f.path.stem == "pod-host-network"]
     moved = yaml.safe_load(yaml.safe_dump(fixture.obj))
     moved["metadata"]["namespace"] = "node-exporter"
-    assert not any(r.policy == "disallow-host-access" for r in kc.evaluate(policies(profile), moved))
-    moved["metadata"]["namespace"] = "monitoring"
-    assert any(not r.passed and r.policy == "disallow-host-access" for r in kc.evaluate(policies(profile), moved))
-    moved["metadata"]["namespace"] = "argocd"
-    assert any(not r.passed and r.policy == "disallow-host-access" for r in kc.evaluate(policies(profile), moved))
+    results = kc.evaluate(policies(profile), moved, namespaces=NAMESPACES)
+    assert not any(r.policy == "disallow-host-access" for r in results)
+    for namespace in ("monitoring", "argocd"):
+        moved["metadata"]["namespace"] = namespace
+        results = kc.evaluate(policies(profile), moved, namespaces=NAMESPACES)
+        assert any(not r.passed and r.policy == "disallow-host-access" for r in results)
 
 
 def _pod(image: str) -> dict[str, Any]:
@@ -337,7 +379,7 @@ def _pod(image: str) -> dict[str, Any]:
 )
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_image_tag_rule_parses_registry_ports_and_digests(profile: str, image: str, pinned: bool) -> None:
-    (result,) = kc.evaluate(_only(profile, "disallow-latest-tag"), _pod(image))
+    (result,) = kc.evaluate(_only(profile, "disallow-latest-tag"), _pod(image), namespaces=NAMESPACES)
     assert result.passed is pinned
 
 
@@ -367,7 +409,7 @@ def test_image_tag_rule_parses_registry_ports_and_digests(profile: str, image: s
 )
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_registry_rule_normalises_docker_hub_short_names(profile: str, image: str, allowed: bool) -> None:
-    (result,) = kc.evaluate(_only(profile, "restrict-image-registries"), _pod(image))
+    (result,) = kc.evaluate(_only(profile, "restrict-image-registries"), _pod(image), namespaces=NAMESPACES)
     assert result.passed is allowed
 
 
@@ -465,7 +507,7 @@ def test_null_fields_are_absent_as_the_api_server_decodes_them(profile: str) -> 
     pod = yaml.safe_load(yaml.safe_dump(fixture.obj))
     pod["spec"]["volumes"] = None
     pod["spec"]["containers"][0]["volumeMounts"] = None
-    assert [r for r in kc.evaluate(policies(profile), pod) if not r.passed] == []
+    assert [r for r in kc.evaluate(policies(profile), pod, namespaces=NAMESPACES) if not r.passed] == []
 
 
 def test_harness_uses_the_rule_message_when_an_expression_has_none() -> None:
@@ -543,7 +585,8 @@ def test_changed_settings_reach_the_cel_of_the_built_policies(profile: str, tmp_
 
     def failures(stem: str, policy: str) -> list[str]:
         (fixture,) = [f for f in FIXTURES if f.path.stem == stem]
-        return [r.message for r in kc.evaluate(built, fixture.obj) if not r.passed and r.policy == policy]
+        results = kc.evaluate(built, fixture.obj, namespaces=NAMESPACES)
+        return [r.message for r in results if not r.passed and r.policy == policy]
 
     assert failures("pod-at-cap", "restrict-container-requests") == [
         "cpu request too large: every container and initContainer must request at most 250m cpu"
@@ -594,3 +637,203 @@ def test_policy_exception_chart_keys_exist_in_the_profiles_kyverno(profile: str)
         "features.policyExceptions.namespace: kyverno",
     ):
         assert text in readme
+
+
+# --- Pod Security everywhere: namespace labels, every Baseline control, kubectl debug ----------------------------
+
+
+def _enforced(profile: str) -> list[dict[str, Any]]:
+    return [p for p in policies(profile) if kc.action(p) == "Enforce"]
+
+
+def _planted(namespace: str = "team-a") -> dict[str, Any]:
+    pod = _pod("public.ecr.aws/nginx/nginx:1.27.3")
+    pod["metadata"]["namespace"] = namespace
+    return pod
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_a_pod_in_a_labelled_namespace_is_admitted_and_in_an_unlabelled_one_refused(profile: str) -> None:
+    label = _only(profile, "require-pod-security-label")
+    assert [r for r in kc.evaluate(label, _planted("team-a"), namespaces=NAMESPACES) if not r.passed] == []
+    for namespace in ("default", "sandbox"):  # never labelled: `default`, and one created by hand
+        (result,) = kc.evaluate(label, _planted(namespace), namespaces=NAMESPACES)
+        assert not result.passed and result.message.startswith("The namespace needs a pod-security")
+    # A label with any level counts; the level itself is Pod Security Admission's to enforce.
+    labelled = {"sandbox": {"pod-security.kubernetes.io/enforce": "restricted"}}
+    assert kc.evaluate(label, _planted("sandbox"), namespaces=labelled) == []
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_the_label_guardrails_written_exceptions_admit_their_unlabelled_namespaces(profile: str) -> None:
+    (entry,) = [e for e in build_policies.load_definitions() if e["name"] == "require-pod-security-label"]
+    for namespace in entry["excludeReasons"]:
+        assert namespace not in NAMESPACES  # unlabelled here, admitted only by the exception
+        assert kc.evaluate(_enforced(profile), _planted(namespace), namespaces=NAMESPACES) == []
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_the_label_guardrail_decides_on_the_namespace_object_too(profile: str) -> None:
+    """The selector and the CEL agree: the expression reads namespaceObject's labels."""
+    (policy,) = _only(profile, "require-pod-security-label")
+    (rule,) = kc.rule_view(policy)
+    pod = _planted("sandbox")
+    unlabelled = kc.Request(namespace_labels={"kubernetes.io/metadata.name": "sandbox"})
+    labelled = kc.Request(namespace_labels={"pod-security.kubernetes.io/enforce": "baseline"})
+    assert kc.evaluate_rule(rule, pod, unlabelled)[0] is False
+    assert kc.evaluate_rule(rule, pod, labelled)[0] is True
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_a_rule_selecting_namespaces_by_label_needs_their_labels(profile: str) -> None:
+    with pytest.raises(ValueError, match="selects namespaces by label"):
+        kc.evaluate(_only(profile, "require-pod-security-label"), _planted())
+
+
+def _break(path: str, value: Any) -> Any:
+    def apply(pod: dict[str, Any]) -> None:
+        node = pod
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
+        node[leaf] = value
+
+    return apply
+
+
+# Every Pod Security Baseline control, planted on an otherwise admitted pod: (control, how, the guardrail refusing it).
+BASELINE_CONTROLS = [
+    ("host-network", _break("spec.hostNetwork", True), "disallow-host-access"),
+    ("host-pid", _break("spec.hostPID", True), "disallow-host-access"),
+    ("host-ipc", _break("spec.hostIPC", True), "disallow-host-access"),
+    ("host-path", _break("spec.volumes", [{"name": "h", "hostPath": {"path": "/"}}]), "disallow-host-access"),
+    ("privileged", _break("spec.containers.0.securityContext.privileged", True), "disallow-privileged-containers"),
+    (
+        "capabilities",
+        _break("spec.containers.0.securityContext.capabilities", {"add": ["NET_ADMIN"]}),
+        "disallow-baseline-escalations",
+    ),
+    (
+        "host-ports",
+        _break("spec.containers.0.ports", [{"containerPort": 80, "hostPort": 80}]),
+        "disallow-baseline-escalations",
+    ),
+    (
+        "seccomp",
+        _break("spec.securityContext.seccompProfile", {"type": "Unconfined"}),
+        "disallow-baseline-escalations",
+    ),
+    (
+        "apparmor",
+        _break("spec.containers.0.securityContext.appArmorProfile", {"type": "Unconfined"}),
+        "disallow-baseline-escalations",
+    ),
+    (
+        "apparmor-annotation",
+        _break("metadata.annotations", {"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}),
+        "disallow-baseline-escalations",
+    ),
+    ("proc-mount", _break("spec.containers.0.securityContext.procMount", "Unmasked"), "disallow-baseline-escalations"),
+    (
+        "sysctls",
+        _break("spec.securityContext.sysctls", [{"name": "kernel.msgmax", "value": "1"}]),
+        "disallow-baseline-escalations",
+    ),
+    (
+        "selinux-type",
+        _break("spec.securityContext.seLinuxOptions", {"type": "spc_t"}),
+        "disallow-baseline-escalations",
+    ),
+    (
+        "selinux-role",
+        _break("spec.containers.0.securityContext.seLinuxOptions", {"role": "sysadm_r"}),
+        "disallow-baseline-escalations",
+    ),
+]
+
+
+@pytest.mark.parametrize(("control", "plant", "guardrail"), BASELINE_CONTROLS, ids=[c[0] for c in BASELINE_CONTROLS])
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_every_baseline_control_is_refused_by_an_enforced_guardrail(
+    profile: str, control: str, plant: Any, guardrail: str
+) -> None:
+    pod = _planted()
+    assert [r for r in kc.evaluate(_enforced(profile), pod, namespaces=NAMESPACES) if not r.passed] == []
+    plant(pod)
+    refused = {r.policy for r in kc.evaluate(_enforced(profile), pod, namespaces=NAMESPACES) if not r.passed}
+    assert refused == {guardrail}
+    # ...and the same control planted in a Deployment's template is refused through autogen.
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "planted", "namespace": "team-a"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "planted"}},
+            "template": {"metadata": {"labels": {"app": "planted"}, **pod["metadata"]}, "spec": pod["spec"]},
+        },
+    }
+    deployment["spec"]["template"]["metadata"].pop("namespace")
+    refused = {r.policy for r in kc.evaluate(_enforced(profile), deployment, namespaces=NAMESPACES) if not r.passed}
+    assert refused == {guardrail}
+
+
+def test_the_pss_reference_and_the_guardrails_know_the_same_baseline_controls() -> None:
+    """platform_checks/pss.py (the render gate's Pod Security reference) breaks each planted pod too."""
+    from platform_checks.pss import violations
+
+    for control, plant, _guardrail in BASELINE_CONTROLS:
+        pod = _planted()
+        plant(pod)
+        assert violations(pod["spec"], "baseline", pod["metadata"].get("annotations")), control
+
+
+# Ephemeral containers (kubectl debug) can set every container-level control; the pod-level ones (host namespaces,
+# volumes, sysctls, pod securityContext) cannot change through the subresource.
+EPHEMERAL_CONTROLS = [
+    ("privileged", {"privileged": True}, "disallow-privileged-containers"),
+    ("capabilities", {"capabilities": {"add": ["SYS_ADMIN"]}}, "disallow-baseline-escalations"),
+    ("seccomp", {"seccompProfile": {"type": "Unconfined"}}, "disallow-baseline-escalations"),
+    ("proc-mount", {"procMount": "Unmasked"}, "disallow-baseline-escalations"),
+    ("selinux", {"seLinuxOptions": {"type": "spc_t"}}, "disallow-baseline-escalations"),
+]
+
+
+@pytest.mark.parametrize(
+    ("control", "context", "guardrail"), EPHEMERAL_CONTROLS, ids=[c[0] for c in EPHEMERAL_CONTROLS]
+)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_kubectl_debug_cannot_add_an_ephemeral_container_past_the_baseline(
+    profile: str, control: str, context: dict[str, Any], guardrail: str
+) -> None:
+    pod = _planted()
+    debugger = {"name": "debugger", "image": "public.ecr.aws/docker/library/busybox:1.36.1"}
+    pod["spec"]["ephemeralContainers"] = [debugger]
+    through = {"namespaces": NAMESPACES, "subresource": "ephemeralcontainers"}
+    assert [r for r in kc.evaluate(_enforced(profile), pod, **through) if not r.passed] == []
+    debugger["securityContext"] = context
+    results = kc.evaluate(_enforced(profile), pod, **through)
+    assert {r.policy for r in results if not r.passed} == {guardrail}
+    # Only the ephemeral copies see the subresource; the Pod rules see only the pod itself.
+    assert all(r.rule.endswith(EPHEMERAL_SUFFIX) for r in results)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_ephemeral_rules_copy_their_pod_rule_and_match_only_the_subresource(profile: str) -> None:
+    for guardrail in ACTIONS:
+        rules = {r["name"]: r for p in _only(profile, guardrail) for r in kc.rule_view(p)}
+        for name, rule in rules.items():
+            if not name.endswith(EPHEMERAL_SUFFIX):
+                continue
+            assert _kinds(rule) == [EPHEMERAL_KIND]
+            original = rules[name.removesuffix(EPHEMERAL_SUFFIX)]
+            assert _kinds(original) == ["Pod"]
+            assert rule["validate"]["cel"] == original["validate"]["cel"]
+    guardrails = {kc.guardrail(p) for p in policies(profile) for r in kc.rule_view(p) if EPHEMERAL_KIND in _kinds(r)}
+    assert guardrails == {"disallow-privileged-containers", "disallow-baseline-escalations"}
+    if build_policies.KIND_BY_PROFILE[profile] == "ValidatingPolicy":
+        # Kyverno 1.19 autogen only for a policy on `pods` alone: the subresource needs policies of its own.
+        for policy in policies(profile):
+            (resource_rule,) = policy["spec"]["matchConstraints"]["resourceRules"]
+            assert resource_rule["resources"] in (["pods"], ["pods/ephemeralcontainers"]) or "pods" not in str(
+                resource_rule["resources"]
+            )

@@ -147,3 +147,13 @@ def test_workload_check_reports_a_workload_that_breaks_its_namespace_level() -> 
     assert workload_violations([moved], levels()) == [
         "Deployment/sniffer in team-a: namespace has no Pod Security level"
     ]
+
+
+def test_the_registry_states_the_level_each_argocd_add_on_namespace_enforces() -> None:
+    """Argo CD add-ons' namespaces come from infra/ and apps/: the registry's pod_security says what they enforce."""
+    from platform_config.addons import addons
+
+    synced = levels()
+    records = addons(installer="argocd")
+    assert records
+    assert {(a.release, a.pod_security) for a in records} == {(a.release, synced[a.namespace]) for a in records}

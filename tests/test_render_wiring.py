@@ -202,8 +202,11 @@ def is_enforced(policy: dict[str, Any]) -> bool:
     return policy["kind"] == "ValidatingPolicy" and "Deny" in (spec.get("validationActions") or [])
 
 
-def enforce_failures(policies: list[dict[str, Any]], obj: dict[str, Any]) -> list[str]:
-    return [f"{r.policy}/{r.rule}: {r.message}" for r in kc.evaluate(policies, as_admitted(obj)) if not r.passed]
+def enforce_failures(
+    policies: list[dict[str, Any]], obj: dict[str, Any], namespaces: kc.Namespaces | None = None
+) -> list[str]:
+    results = kc.evaluate(policies, as_admitted(obj), namespaces=namespaces)
+    return [f"{r.policy}/{r.rule}: {r.message}" for r in results if not r.passed]
 
 
 def test_enforced_policies_admit_every_object_the_platform_deploys(
@@ -215,8 +218,12 @@ def test_enforced_policies_admit_every_object_the_platform_deploys(
         for origin, obj in platform_render.objects()
         if obj["metadata"].get("namespace") not in KYVERNO_EXCLUDED_NAMESPACES
     ]
+    # Each object in its namespace as the render labels it (an unlabelled one is refused by the label guardrail).
+    labels = kc.namespace_labels(obj for _, obj in platform_render.objects())
     failures = [
-        f"{origin}: {name_of(obj)}: {f}" for origin, obj in admitted for f in enforce_failures(enforced_policies, obj)
+        f"{origin}: {name_of(obj)}: {f}"
+        for origin, obj in admitted
+        for f in enforce_failures(enforced_policies, obj, labels)
     ]
     assert len(admitted) > 200
     assert failures == []
@@ -229,7 +236,14 @@ def test_shop_guardrail_on_the_real_render_can_fail(
     assert obj["kind"] == "Deployment"
     broken = copy.deepcopy(obj)
     broken["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/open-telemetry/demo:latest"
-    assert any(f.startswith("disallow-latest-tag/") for f in enforce_failures(enforced_policies, broken))
+    labels = kc.namespace_labels(obj for _, obj in platform_render.objects())
+    assert any(f.startswith("disallow-latest-tag/") for f in enforce_failures(enforced_policies, broken, labels))
+    # The same Deployment in a namespace without a Pod Security label is refused for that alone.
+    moved = copy.deepcopy(obj)
+    moved["metadata"]["namespace"] = "default"
+    assert [f.split("/")[0] for f in enforce_failures(enforced_policies, moved, labels)] == [
+        "require-pod-security-label"
+    ]
 
 
 def test_admission_drops_nulls_of_built_in_kinds_only() -> None:

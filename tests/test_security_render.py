@@ -11,8 +11,9 @@ from constructs_lib.namespace_guards import PROMETHEUS_NAMESPACE, PROMETHEUS_POD
 from platform_checks.gitops import project_admits, sync_refusals
 from platform_checks.netpol import blocked, policies_in, scrape_flows
 from platform_checks.platform_render import PlatformRender, gitops_objects
-from platform_checks.pss import pod_specs, workload_violations
+from platform_checks.pss import pod_specs, violations, workload_violations
 from platform_checks.values import chart_has_key
+from platform_config.pod_security import SHOP_NAMESPACE, shop_baseline
 from tests.conftest import ROOT
 
 ENFORCE = "pod-security.kubernetes.io/enforce"
@@ -189,3 +190,110 @@ def test_observability_runs_at_restricted_and_the_collector_mounts_no_token_wher
     else:  # the seed chart has no switch: the security model names the gap
         assert "automountServiceAccountToken" in (ROOT / "docs" / "security-model.md").read_text()
     assert pod["securityContext"]["runAsNonRoot"] is True
+
+
+# --- Restricted where the images allow, Baseline with named exceptions, no token where no API is called -------------
+
+
+def effective_token_mount(obj: dict[str, Any], template: dict[str, Any], objects: list[dict[str, Any]]) -> bool:
+    """Whether the pod gets a service-account token: its own automountServiceAccountToken, else its
+    ServiceAccount's, else Kubernetes' default (true)."""
+    spec = template["spec"]
+    if "automountServiceAccountToken" in spec:
+        return bool(spec["automountServiceAccountToken"])
+    name = spec.get("serviceAccountName") or "default"
+    namespace = obj["metadata"].get("namespace")
+    accounts = [
+        o
+        for o in objects
+        if o.get("kind") == "ServiceAccount"
+        and o["metadata"]["name"] == name
+        and o["metadata"].get("namespace") == namespace
+    ]
+    return bool(accounts[0].get("automountServiceAccountToken", True)) if accounts else True
+
+
+def shop_workloads(render: PlatformRender) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(o, t) for o, t in pod_specs(everything(render)) if o["metadata"].get("namespace") == SHOP_NAMESPACE]
+
+
+def test_the_shop_runs_restricted_except_its_named_baseline_workloads(platform_render: PlatformRender) -> None:
+    excepted = shop_baseline(platform_render.profile)
+    workloads = shop_workloads(platform_render)
+    assert len(workloads) > len(excepted) > 0
+    for obj, template in workloads:
+        name = obj["metadata"]["name"]
+        annotations = (template.get("metadata") or {}).get("annotations")
+        restricted = violations(template["spec"], "restricted", annotations)
+        assert violations(template["spec"], "baseline", annotations) == [], name
+        if name in excepted:
+            assert restricted, f"{name} meets Restricted now: remove it from SHOP_BASELINE"
+            # Only the controls an image's root user needs: running as root and the default capabilities.
+            assert all(v.startswith(("running as non-root", "capabilities")) for v in restricted), (name, restricted)
+        else:
+            assert restricted == [], (name, restricted)
+    assert set(excepted) <= {o["metadata"]["name"] for o, _ in workloads}, "an exception names no workload"
+
+
+def test_every_shop_workload_even_at_baseline_blocks_escalation_and_runs_seccomp(
+    platform_render: PlatformRender,
+) -> None:
+    for obj, template in shop_workloads(platform_render):
+        spec = template["spec"]
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", obj["metadata"]["name"]
+        for container in [*spec.get("initContainers", []), *spec["containers"]]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, (obj["metadata"]["name"], container["name"])
+            assert {"ALL", "NET_RAW"} & set(context["capabilities"]["drop"])
+
+
+def test_pods_that_call_no_api_mount_no_service_account_token(platform_render: PlatformRender) -> None:
+    objects = everything(platform_render)
+    no_api = [
+        (o, t)
+        for o, t in pod_specs(objects)
+        if o["metadata"].get("namespace") == SHOP_NAMESPACE
+        or (o["metadata"].get("namespace"), o["metadata"]["name"])
+        in {("observability", "jaeger"), ("argocd", "argocd-redis")}
+    ]
+    assert len(no_api) > 15
+    assert [o["metadata"]["name"] for o, t in no_api if effective_token_mount(o, t, objects)] == []
+    # The collector needs no token only while no processor of its reads the API (k8sattributes would).
+    collector_config = [
+        o
+        for o in platform_render.in_release("otel-collector")
+        if o["kind"] == "ConfigMap" and "relay" in str(o["data"])
+    ]
+    assert collector_config and all("k8sattributes" not in str(o["data"]) for o in collector_config)
+    (collector,) = [(o, t) for o, t in pod_specs(objects) if o["metadata"]["name"] == "otel-collector"]
+    if chart_has_key(
+        "opentelemetry-collector", ("serviceAccount", "automountServiceAccountToken"), platform_render.profile
+    ):
+        assert effective_token_mount(*collector, objects) is False
+
+
+def test_the_token_check_sees_a_service_account_that_mounts_one(platform_render: PlatformRender) -> None:
+    objects = copy.deepcopy(everything(platform_render))
+    for account in objects:
+        if account.get("kind") == "ServiceAccount" and account["metadata"].get("namespace") == SHOP_NAMESPACE:
+            account.pop("automountServiceAccountToken", None)
+    obj, template = next((o, t) for o, t in pod_specs(objects) if o["metadata"].get("namespace") == SHOP_NAMESPACE)
+    assert effective_token_mount(obj, template, objects) is True
+
+
+def test_every_namespace_a_workload_runs_in_is_labelled_or_a_written_exception(platform_render: PlatformRender) -> None:
+    """The render's side of require-pod-security-label: each namespace a pod lands in carries an enforce label."""
+    from tools.build_policies import load_definitions
+
+    (entry,) = [e for e in load_definitions() if e["name"] == "require-pod-security-label"]
+    levels = namespace_levels(platform_render)
+    used = {o["metadata"].get("namespace") for o, _ in pod_specs(everything(platform_render))}
+    assert {ns for ns in used if not levels.get(ns)} <= set(entry["excludeReasons"])
+    assert all(levels.values()), levels
+    # Argo CD creates a missing destination namespace unlabelled (CreateNamespace=true): each such Application's
+    # namespace must be one the render labels, so it exists labelled first.
+    for obj in everything(platform_render):
+        if obj.get("kind") == "Application" and "CreateNamespace=true" in (
+            (obj["spec"].get("syncPolicy") or {}).get("syncOptions") or []
+        ):
+            assert levels.get(obj["spec"]["destination"]["namespace"]), obj["metadata"]["name"]

@@ -178,6 +178,7 @@ RUFF_COUNT = regex_counter((r"Found (\d+) errors?", "{} findings"), (r"^All chec
 UNFORMATTED = (r"(\d+) files? would be reformatted", "{} to reformat")
 FORMAT_COUNT = regex_counter(UNFORMATTED, (r"(\d+) files? already formatted", "{} files"))
 IMAGES_COUNT = regex_counter((r"(\d+) of (\d+) containers run a tag-only image", "{} of {} tag-only"))
+CHECKOV_COUNT = regex_counter((r"^checkov: (\d+) failures, (\d+) excepted", "{} failures, {} excepted"))
 MYPY_COUNT = regex_counter((r"Found (\d+) errors?", "{} errors"), (r"in (\d+) source files?", "{} files"))
 
 
@@ -206,6 +207,8 @@ CHECKS: list[Check] = [
     Check("mypy", ("{bin}/mypy",), MYPY_COUNT),
     # Each profile's components against their documented Kubernetes ranges (issue 21); prints every status.
     Check("compatibility", ("{py}", "-m", "tools.report.compatibility"), compat_counter),
+    # checkov's securityContext and token checks on every profile's rendered workloads (issue 23).
+    Check("checkov", ("{py}", "-m", "tools.report.checkov_k8s"), CHECKOV_COUNT),
 ]
 
 

@@ -23,6 +23,7 @@ if str(ROOT) not in sys.path:
 from platform_config import versions  # noqa: E402
 from platform_config.addons import ADDONS, Addon  # noqa: E402
 from platform_config.config import PlatformConfig  # noqa: E402
+from tools import synth_phases  # noqa: E402
 
 # A block may be indented (inside a list item): its body is written with the BEGIN marker's indentation.
 BLOCK_RE = re.compile(
@@ -253,6 +254,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "config-reference": config_reference,
     "addons": addon_table,
     "versions": versions_table,
+    "performance": lambda: synth_phases.markdown(),
 }
 
 

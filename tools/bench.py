@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"where one synth's time goes (python app directly, no CLI), median of {PHASE_RUNS}:")
     print(synth_phases.table(phases, apps))
     ideas = synth_phases.recorded().get("ideas", [])
-    print("ideas tried on the synth (recorded by `python tools/synth_phases.py --ab REV --idea TEXT`):")
+    print("ideas tried on the synth (recorded by `python tools/synth_phases.py --ab REV --step REV2=IDEA`):")
     print("\n".join(f"  {row}" for row in synth_phases.idea_rows(ideas)) or "  none recorded")
     if args.record:
         synth_phases.record(

@@ -223,7 +223,7 @@ def overdue_risks(on: dt.date, risks: tuple[AcceptedRisk, ...] | None = None) ->
 
 
 def overdue_failures() -> list[str]:
-    """Accepted risks past due by the lifecycle data's date: what `make test` and tools/report/compatibility.py fail on."""
+    """Accepted risks past due by the lifecycle data's date: what `make test` and the compatibility report fail on."""
     on = data_date()
     return [f"{line} (lifecycle data of {on.isoformat()})" for line in overdue_risks(on)]
 

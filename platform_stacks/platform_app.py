@@ -50,8 +50,10 @@ def build_app(
     # with the configured zones, so no region or account (placeholder or real) ever needs an AWS call.
     zones = {f"availability-zones:account={config.account}:region={config.region}": list(config.availability_zones)}
     # No construct stack traces in the metadata: the CLI printed their first frame, a line of the jsii
-    # runtime (".../lib/program.js:1:5591"), above every warning.
-    app = cdk.App(context=dict(context), post_cli_context=zones, outdir=outdir, stack_traces=False)
+    # runtime (".../lib/program.js:1:5591"), above every warning. Nor a creation stack per resource: from Python
+    # each one reads "no user code in 10 frames" and costs a captured and parsed Node stack (cdk --debug keeps them).
+    no_traces = {"aws:cdk:disable-creation-stack-traces": True}
+    app = cdk.App(context=dict(context), post_cli_context={**zones, **no_traces}, outdir=outdir, stack_traces=False)
     stack_env = cdk.Environment(account=config.account, region=config.region)
     names = stack_names(config.cluster_name)
     network = NetworkStack(app, names["network"], config=config, env=stack_env, description="EKS platform: VPC")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from platform_checks import cost_cache, pricing
 from platform_checks.cost import CostPlan, plan_cost
 from platform_checks.platform_render import PlatformRender
 from tests.make_plan import make_dry_run
@@ -150,7 +151,49 @@ def test_the_synth_summary_line_states_the_total_and_the_saving(plan: CostPlan, 
     assert line.startswith(f"Cost: {cost_plan.money(figures['total'])}")
     assert f"Spot saving {cost_plan.money(figures['saving'])}" in line
     assert ("not priced" in line) == bool(plan.problems)
-    assert cost_line(tmp_path).startswith("Cost: not planned (")
+
+
+def _assembly(out: Path, bucket: str) -> Path:
+    out.mkdir(exist_ok=True)
+    stack = {"type": "aws:cloudformation:stack", "properties": {"templateFile": "S.template.json"}}
+    (out / "manifest.json").write_text(json.dumps({"artifacts": {"S": stack}}))
+    (out / "S.template.json").write_text(json.dumps({"Resources": {"B": {"Type": bucket}}}))
+    return out
+
+
+def test_the_synth_summary_shows_a_stored_plan_line_only_for_the_same_inputs(tmp_path: Path) -> None:
+    out, cache = _assembly(tmp_path / "out", "AWS::S3::Bucket"), tmp_path / "cache"
+    assert cost_cache.cached_line(out, cache) == cost_cache.POINTER
+    cost_cache.store(out, "Cost: $1.00 a month", cache)
+    assert cost_cache.cached_line(out, cache) == "Cost: $1.00 a month"
+    _assembly(out, "AWS::SQS::Queue")  # another template: the stored line is not this synth's plan
+    assert cost_cache.cached_line(out, cache) == cost_cache.POINTER
+
+
+def test_the_synth_summary_cost_line_never_renders_and_claims_no_figure_without_a_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("the synth summary rendered the platform")
+
+    monkeypatch.setattr(cost_plan, "plan_of", refuse)
+    monkeypatch.setattr(cost_plan, "render_platform", refuse)
+    monkeypatch.setattr(cost_cache, "CACHE_DIR", tmp_path / "empty-cache")
+    line = cost_line(_assembly(tmp_path / "out", "AWS::S3::Bucket"))
+    assert line == cost_cache.POINTER
+    assert "$" not in line and "make cost" in line
+
+
+def test_make_cost_stores_the_summary_line_only_for_the_default_date_and_assumptions(
+    plan: CostPlan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _assembly(tmp_path / "out", "AWS::S3::Bucket")
+    monkeypatch.setattr(cost_plan, "plan_of", lambda *_args: (plan, None))
+    monkeypatch.setattr(pricing, "_ASSUMED", {})  # main() sets the user's assumptions: keep them to this test
+    for args, cache in (([], "default"), (["--date", "2027-09-01"], "dated"), (["--assume", "alb_lcu=2"], "assumed")):
+        monkeypatch.setattr(cost_cache, "CACHE_DIR", tmp_path / cache)
+        assert cost_plan.main([str(out), *args, "--json", str(tmp_path / "plan.json")]) == 0
+        assert (cost_cache.cached_line(out) == cost_plan.summary_line(plan)) == (cache == "default"), cache
 
 
 def test_make_cost_passes_the_synth_args_the_date_and_each_assumption() -> None:

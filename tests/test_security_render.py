@@ -283,7 +283,7 @@ def test_the_token_check_sees_a_service_account_that_mounts_one(platform_render:
 
 def test_every_namespace_a_workload_runs_in_is_labelled_or_a_written_exception(platform_render: PlatformRender) -> None:
     """The render's side of require-pod-security-label: each namespace a pod lands in carries an enforce label."""
-    from tools.build_policies import load_definitions
+    from tools.generate.build_policies import load_definitions
 
     (entry,) = [e for e in load_definitions() if e["name"] == "require-pod-security-label"]
     levels = namespace_levels(platform_render)

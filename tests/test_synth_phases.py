@@ -69,3 +69,63 @@ def test_the_runner_reaches_every_mark_for_a_real_app(tmp_path: Path) -> None:
     order = [start for _, start, _ in sp.PHASES] + ["exited"]
     assert [s.marks[name] for name in order] == sorted(s.marks[name] for name in order), s.marks  # in order
     assert (tmp_path / "OneBucket.template.json").is_file()
+
+
+def idea(name: str, base: float, changed: float) -> dict[str, object]:
+    return {
+        "idea": name,
+        "base_rev": "a",
+        "changed_rev": "b",
+        "release": "current",
+        "runs": 4,
+        "date": "2026-12-07",
+        "one_bucket": [1.0, 2.0],
+        "base": [10.0, base],
+        "changed": [9.0, changed],
+        "note": "",
+    }
+
+
+def test_an_idea_measured_again_replaces_its_entry_and_the_others_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sp, "RECORD", tmp_path / "performance.json")
+    sp.record("ideas", idea("x", 8.0, 7.0))
+    sp.record("ideas", idea("y", 7.0, 7.5))
+    sp.record("ideas", idea("x", 8.0, 6.0))
+    assert [(i["idea"], i["changed"][1]) for i in sp.recorded()["ideas"]] == [("y", 7.5), ("x", 6.0)]
+
+
+def test_the_docs_show_each_ideas_change_and_the_ratios_from_the_record_alone() -> None:
+    phases = {k: 1.0 for k, _, _ in sp.PHASES} | {"total": 4.0}
+    record = {
+        "bench": {
+            "date": "2026-12-07",
+            "machine": "2 cores",
+            "load": 3.0,
+            "runs": 5,
+            "phase_runs": 3,
+            "synth": {"one-bucket": [4.0, 5.0], "current": [6.0, 8.0]},
+            "phases": {f"{app}|{v}": phases for app in ("one-bucket", "current") for v in sp.VARIANTS},
+            "cost": [30.0, 1.5],
+        },
+        "ideas": [idea("x", 8.0, 7.0)],
+    }
+    text = sp.markdown(record)
+    assert "| current | 6.00 | 1.50 | 8.00 | 1.60 |" in text
+    assert "| x | 8.00 | 7.00 | -1.00 s (-12%) |" in text
+    assert sp.markdown({}).count("\n") == 1  # nothing recorded: the source comment only, no figure
+
+
+def test_the_cpu_of_a_process_left_running_after_the_app_exits_is_counted(tmp_path: Path) -> None:
+    # The app starts a child that keeps computing after the app has exited, as jsii's Node does after app.py leaves.
+    busy = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\n"
+    (tmp_path / "app.py").write_text(
+        f"import os, subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {busy!r}])\nos._exit(0)\n"
+    )
+    sp.adopt_orphans()
+    try:
+        _wall, cpu = sp.run_app(tmp_path, tmp_path / "out")
+    finally:
+        sp.adopt_orphans(False)
+    assert cpu >= 0.4

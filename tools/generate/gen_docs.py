@@ -20,6 +20,7 @@ from platform_config import versions
 from platform_config.addons import ADDONS, Addon
 from platform_config.config import PlatformConfig
 from tools._paths import ROOT
+from tools.report import synth_phases
 
 # A block may be indented (inside a list item): its body is written with the BEGIN marker's indentation.
 BLOCK_RE = re.compile(
@@ -250,6 +251,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "config-reference": config_reference,
     "addons": addon_table,
     "versions": versions_table,
+    "performance": lambda: synth_phases.markdown(),
 }
 
 

@@ -5,10 +5,8 @@ platform_config/pod_security.py names, or on an exception nothing needs."""
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
-
 
 from platform_checks import checkov_k8s as ck
 from platform_config.versions import PROFILES

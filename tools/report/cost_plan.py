@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from platform_checks import pricing
+from platform_checks import cost_cache, pricing
 from platform_checks.cost import CostPlan, Factor, Line, plan_cost
 from platform_checks.platform_render import PlatformRender, profile_of, render_platform
 from platform_checks.workload_cost import spread
@@ -309,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     plan, _render = plan_of(args.out, date)
     sys.stdout.write(table(plan))
+    if date is None and not args.assume:  # the synth summary shows this plan's line while its inputs stay the same
+        cost_cache.store(args.out, summary_line(plan))
     target = args.json or args.out / "cost-plan.json"
     target.write_text(json.dumps(to_json(plan), indent=1) + "\n")
     print(f"\nJSON: {target}")

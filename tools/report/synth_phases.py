@@ -1,10 +1,16 @@
 """Where one synth's time goes: phase medians of the one-bucket app and each profile, each once more without the
-built-in CloudFormation validation and without cdk-nag, so the differences name what each part costs."""
+built-in CloudFormation validation and without cdk-nag, so the differences name what each part costs; and `--ab REV
+--idea TEXT`: what one change did, as interleaved medians of this tree against REV, recorded in docs/performance.json
+(make bench prints the ideas recorded there; make docs shows them)."""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import json
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -13,6 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tools._paths import ROOT
 
@@ -140,12 +147,241 @@ def table(results: Mapping[tuple[str, str], Mapping[str, float]], apps: Sequence
     return "\n".join(rows)
 
 
-def main(runs: int = 3) -> int:
+# Measurements recorded for the docs (tools/generate/gen_docs.py renders docs/performance.md's figures from this file).
+RECORD = ROOT / "docs" / "performance.json"
+# What a checkout shares with this tree instead of installing again (make deps and make charts fill them).
+SHARED = (".venv", ".tools", ".charts", "node_modules", ".cdk-home")
+ONE_BUCKET = (
+    "import aws_cdk as cdk\nfrom aws_cdk import aws_s3 as s3\n"
+    "app = cdk.App()\ns3.Bucket(cdk.Stack(app, 'OneBucket'), 'Bucket')\napp.synth()\n"
+)
+
+
+def checkout(rev: str, into: Path) -> Path:
+    """`rev`'s files (git archive, no worktree: the repository is not touched) sharing this tree's installed tools."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    for name in SHARED:
+        if (ROOT / name).exists():
+            (into / name).symlink_to((ROOT / name).resolve())
+    return into
+
+
+def adopt_orphans(on: bool = True) -> None:
+    """Become (or stop being) the child subreaper (Linux): a process an app leaves running (jsii's Node winding down
+    after app.py exited) is re-parented here, so reaping it counts its CPU. Elsewhere, such CPU goes uncounted."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, int(on), 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def children() -> set[int]:
+    """This process's children now (Linux /proc; empty elsewhere)."""
+    found: set[int] = set()
+    for task in Path("/proc/self/task").glob("*/children"):
+        try:
+            found.update(int(pid) for pid in task.read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def reap(known: set[int]) -> None:
+    """Wait for every child that was not one of `known` (the adopted ones), so RUSAGE_CHILDREN holds their CPU; a
+    child of our own (jsii's Node of an in-process build) is left alone."""
+    while adopted := children() - known:
+        for pid in adopted:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                known.add(pid)
+
+
+def run_app(tree: Path, outdir: Path) -> tuple[float, float]:
+    """One `python app.py` in `tree` (no CLI), writing to `outdir`: (wall seconds until the app exits, CPU seconds of
+    it and every process it started, including any still running when it exited)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
+    env |= {"CDK_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    known = children()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "app.py"], cwd=tree, env=env, check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    reap(known)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    shutil.rmtree(outdir, ignore_errors=True)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def ab(trees: Mapping[str, Path], runs: int, scratch: Path) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) of each tree's app.py, rounds interleaved so background load falls on all of them alike."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    for n in range(1, runs + 1):
+        for name, tree in trees.items():
+            print(f"  a/b {name} {n}/{runs} ...", end="", flush=True)
+            samples[name].append(run_app(tree, scratch / f"out-{name}-{n}"))
+            print(f" {samples[name][-1][0]:.1f} s, {samples[name][-1][1]:.1f} s CPU", flush=True)
+    return {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in samples.items()}
+
+
+def recorded() -> dict[str, Any]:
+    return dict(json.loads(RECORD.read_text())) if RECORD.is_file() else {}
+
+
+def record(section: str, value: Any) -> None:
+    """Replace one section of docs/performance.json (ideas are kept by name: a new measurement replaces the old)."""
+    data = recorded()
+    if section == "ideas":
+        data["ideas"] = [i for i in data.get("ideas", []) if i["idea"] != value["idea"]] + [value]
+    else:
+        data[section] = value
+    RECORD.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def idea_rows(ideas: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per recorded idea: its CPU and wall effect on one profile's synth (medians, the app run directly)."""
+    rows = []
+    for i in ideas:
+        (bw, bc), (cw, cc) = i["base"], i["changed"]
+        rows.append(
+            f"{i['idea']}: CPU {bc:.2f} -> {cc:.2f} s ({cc - bc:+.2f} s, {100 * (cc - bc) / bc:+.0f}%), wall "
+            f"{bw:.2f} -> {cw:.2f} s ({cw - bw:+.2f} s); {i['runs']} interleaved rounds, release={i['release']}, "
+            f"{i['date']}" + (f"; {i['note']}" if i.get("note") else "")
+        )
+    return rows
+
+
+def markdown(data: Mapping[str, Any] | None = None) -> str:
+    """docs/performance.md's measured figures, from docs/performance.json only (no figure typed by hand)."""
+    data = recorded() if data is None else data
+    lines = [
+        "<!-- generated by tools/generate/gen_docs.py (make docs) from docs/performance.json "
+        "(python -m tools.report.bench --record; python -m tools.report.synth_phases --ab): edit there -->"
+    ]
+    bench = data.get("bench")
+    if bench:
+        base_w, base_c = bench["synth"]["one-bucket"]
+        lines += [
+            "",
+            f"Recorded {bench['date']} ({bench['machine']}; 1-minute load {bench['load']:.1f}), medians of "
+            f"{bench['runs']} interleaved rounds through the pinned CLI:",
+            "",
+            "| app | wall (s) | x one-bucket | CPU user+sys (s) | x one-bucket |",
+            "|---|---|---|---|---|",
+        ]
+        apps = sorted(bench["synth"], key=lambda app: (app != "one-bucket", app))  # the baseline first
+        for name in apps:
+            wall, cpu = bench["synth"][name]
+            lines.append(f"| {name} | {wall:.2f} | {wall / base_w:.2f} | {cpu:.2f} | {cpu / base_c:.2f} |")
+        labels = [label for label, _, _ in PHASES] + ["total"]
+        shipped = {app: bench["phases"][f"{app}|{VARIANTS[0]}"] for app in apps}
+        lines += [
+            "",
+            f"Where one synth's time goes (seconds, median of {bench['phase_runs']}, the app run directly):",
+            "",
+            "| phase | " + " | ".join(apps) + " |",
+            "|---|" + "---|" * len(apps),
+        ]
+        lines += [f"| {lab} | " + " | ".join(f"{shipped[a][lab]:.2f}" for a in apps) + " |" for lab in labels]
+        for variant, what in (("no built-in validation", "built-in validation"), ("no cdk-nag", "cdk-nag rules")):
+            cells = [
+                f"{shipped[a]['total'] - bench['phases'][f'{a}|{variant}']['total']:.2f}"
+                if f"{a}|{variant}" in bench["phases"]
+                else "-"
+                for a in apps
+            ]
+            lines.append(f"| of the total: {what} | " + " | ".join(cells) + " |")
+        render_s, plan_s = bench["cost"]
+        lines += [
+            "",
+            f"`make cost` on a warm tree: the render it reuses {render_s:.1f} s, the plan itself {plan_s:.1f} s.",
+        ]
+    ideas = data.get("ideas", [])
+    if ideas:
+        lines += [
+            "",
+            "Ideas tried (one profile's `python app.py` against the commit before the idea, interleaved rounds, "
+            "medians):",
+            "",
+            "| idea | CPU before (s) | CPU after (s) | CPU change | wall before (s) | wall after (s) | rounds | date "
+            "| note |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for i in ideas:
+            (bw, bc), (cw, cc) = i["base"], i["changed"]
+            lines.append(
+                f"| {i['idea']} | {bc:.2f} | {cc:.2f} | {cc - bc:+.2f} s ({100 * (cc - bc) / bc:+.0f}%) | {bw:.2f} "
+                f"| {cw:.2f} | {i['runs']} | {i['date']} | {i.get('note', '')} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def measure_steps(base: str, steps: Sequence[tuple[str, str]], runs: int, notes: Mapping[str, str]) -> list[Any]:
+    """Each step (a revision, or "." for this tree, and the idea it adds) against the step before it, all trees
+    interleaved with the one-bucket app in every round; the entries recorded for the ideas."""
+    from platform_config.raw_context import app_context
+
+    adopt_orphans()
+    release = str(app_context({}, ROOT / "cdk.json").get("release"))
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        (scratch / "one-bucket").mkdir()
+        (scratch / "one-bucket" / "app.py").write_text(ONE_BUCKET)
+        revs = [base, *(rev for rev, _ in steps)]
+        trees = {"one-bucket": scratch / "one-bucket"}
+        trees |= {rev: ROOT if rev == "." else checkout(rev, scratch / f"tree-{n}") for n, rev in enumerate(revs)}
+        found = ab(trees, runs, scratch)
+    entries = []
+    for before, (rev, idea) in zip(revs[:-1], steps, strict=True):
+        entries.append(
+            {
+                "idea": idea,
+                "base_rev": before,
+                "changed_rev": rev,
+                "release": release,
+                "runs": runs,
+                "date": dt.date.today().isoformat(),
+                "one_bucket": [round(x, 2) for x in found["one-bucket"]],
+                "base": [round(x, 2) for x in found[before]],
+                "changed": [round(x, 2) for x in found[rev]],
+                "note": notes.get(idea, ""),
+            }
+        )
+    return entries
+
+
+def main(argv: list[str] | None = None) -> int:
     from platform_config.versions import PROFILES
 
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--ab", metavar="REV", help="the revision before the first idea")
+    parser.add_argument(
+        "--step",
+        action="append",
+        default=[],
+        metavar="REV=IDEA",
+        help="with --ab: a revision ('.' for this tree) and the idea it adds; each is measured against the one before",
+    )
+    parser.add_argument("--note", action="append", default=[], metavar="IDEA=TEXT", help="what the figures miss")
+    args = parser.parse_args(argv)
+    if args.ab:
+        steps = [tuple(step.split("=", 1)) for step in args.step]
+        if not steps or any(len(step) != 2 for step in steps):
+            parser.error("--ab needs at least one --step REV=IDEA")
+        notes = dict(note.split("=", 1) for note in args.note)
+        entries = measure_steps(args.ab, [(rev, idea) for rev, idea in steps], args.runs, notes)
+        for entry in entries:
+            record("ideas", entry)
+        print("\n".join(idea_rows(entries)))
+        return 0
     apps = ("one-bucket", *sorted(PROFILES))
     with tempfile.TemporaryDirectory() as out:
-        results = measure(apps, runs, Path(out))
+        results = measure(apps, args.runs, Path(out))
     print(table(results, apps))
     return 0
 

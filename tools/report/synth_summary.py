@@ -183,17 +183,11 @@ def summarize(out: Path) -> tuple[str, bool]:
 
 
 def cost_line(out: Path) -> str:
-    """One line from the cost plan (tools/report/cost_plan.py): the monthly total and what Spot saves; the render it
-    needs wants the chart archives (make charts) and the layer's helm, so without them the line says how to get it."""
-    from platform_checks.charts import ChartCacheError
-    from platform_checks.helm_template import RenderError
-    from tools.report.cost_plan import plan_of, summary_line
+    """One line from the cost plan: the line `make cost` stored for exactly these templates and inputs, else a
+    pointer to `make cost`. A synth never renders the platform for it (that takes longer than the synth)."""
+    from platform_checks.cost_cache import cached_line
 
-    try:
-        plan, _render = plan_of(out, None)
-    except (ChartCacheError, RenderError, OSError, ValueError) as err:  # ValueError: an upgrade step's assembly
-        return f"Cost: not planned ({str(err).splitlines()[0]}); `make cost` fills the charts and plans it"
-    return summary_line(plan)
+    return cached_line(out)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from typing import Any
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
+from platform_config.addons import addon
 from platform_config.config import PlatformConfig
 from platform_config.guardrails import GUARDRAIL_KIND
 from platform_config.supply_chain import Signer, signer_prefixes, signers
@@ -178,7 +179,8 @@ def digest_policy(profile: str, action: str) -> dict[str, Any]:
 
 def admission_manifests(config: PlatformConfig) -> list[dict[str, Any]]:
     """The profile's verification policies, then the digest policy."""
-    profile = config.release
+    # The policy kinds follow the Kyverno that runs: an upgrade step's is the one of the profile pinning its chart.
+    profile = config.profile.files_profile(addon("kyverno").chart)
     if GUARDRAIL_KIND[profile][1] == "ClusterPolicy":
         verify = [verify_images_cluster_policy()]
     else:

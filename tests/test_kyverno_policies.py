@@ -647,7 +647,7 @@ def _enforced(profile: str) -> list[dict[str, Any]]:
 
 
 def _planted(namespace: str = "team-a") -> dict[str, Any]:
-    pod = _pod("public.ecr.aws/nginx/nginx:1.27.3")
+    pod = _pod("public.ecr.aws/docker/library/nginx:1.27.3")
     pod["metadata"]["namespace"] = namespace
     return pod
 

@@ -21,6 +21,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 RELEASE ?=
 RELEASE_FLAG := $(if $(RELEASE), -c release=$(RELEASE))
 CDK_FLAGS := --no-notices --no-version-reporting$(RELEASE_FLAG)
+# An upgrade step at a minor between the profiles needs that minor's kubectl layer (not in requirements.txt).
+RELEASE_LAYER = $(PY) -m tools.setup.release_layer$(if $(RELEASE), --release $(RELEASE))
 # Context overrides for synth, diff and deploy: make deploy ARGS="-c admin_principal_arns=arn:aws:iam::...".
 # Lists: ARGS="-c public_access_cidrs=203.0.113.0/24,198.51.100.7/32" (the shell keeps no quotes inside ARGS, so
 # the app also reads what it leaves of a JSON list, [203.0.113.0/24,198.51.100.7/32]).
@@ -98,6 +100,7 @@ renovate-check: ## Renovate's own renovate-config-validator --strict on renovate
 deps: $(VENV)/.installed node_modules/.installed ## create .venv and node_modules (the pinned CDK CLI)
 
 synth: deps ## synthesize every stack offline with cdk-nag, then print a summary and the warnings
+	$(RELEASE_LAYER)
 	$(CDK) synth $(CDK_FLAGS) --quiet --output cdk.out $(ARGS)
 	$(PY) -m tools.report.synth_summary cdk.out
 
@@ -160,12 +163,14 @@ diagram: deps .tools/.installed ## draw docs/architecture.{png,svg,dot} (DIAGRAM
 DIFF_FLAGS ?=
 # Without credentials the pinned CLI prints its credentials line once per lookup (twice): keep the first.
 diff: deps ## cdk diff of every stack against the account (needs credentials)
+	$(RELEASE_LAYER)
 	$(CDK) diff $(CDK_FLAGS) $(DIFF_FLAGS) $(ARGS) 2>&1 | awk '/^Need to perform AWS calls for account .*no credentials have been configured/ { if (seen++) next } { print; fflush() }'
 
 # The preflight prints the target (account, region, AWS profile, cluster, stacks) and refuses a region the
 # environment contradicts, a zone the account does not see and a Kubernetes version EKS no longer creates, all
 # before CloudFormation is touched.
 deploy: deps ## cdk deploy --all; prints the target first, asks before IAM or security-group widening (DEPLOY_FLAGS)
+	$(RELEASE_LAYER)
 	$(PY) scripts/preflight.py$(RELEASE_FLAG) $(ARGS)
 	$(CDK) deploy $(CDK_FLAGS) --all $(DEPLOY_FLAGS) $(ARGS)
 

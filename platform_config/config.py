@@ -916,6 +916,6 @@ def refuse_missing_kubectl_layer(config: PlatformConfig) -> None:
         raise ConfigError(
             "release",
             config.release,
-            f"accepted once Kubernetes {release.version}'s kubectl layer is installed: .venv/bin/pip install "
-            f"{release.kubectl_layer_package}",
+            f"accepted once Kubernetes {release.version}'s kubectl layer is installed (make synth, diff and deploy "
+            f"install it): .venv/bin/pip install {release.kubectl_layer_package}",
         ) from None

@@ -17,10 +17,11 @@ from constructs_lib.karpenter_iam import reference_iam
 from platform_checks import upstream_facts
 from platform_config.versions import PROFILES
 from tests.upstream_server import serve
-from tools.generate import derive_upstream
+from tools.generate import derive_pricing, derive_upstream
 from tools.generate.upstream_sources import (
     LOCK,
     Fetcher,
+    LockedTree,
     Origin,
     Upstream,
     UpstreamError,
@@ -159,7 +160,9 @@ def test_a_shared_copy_that_differs_from_the_lock_is_not_used(tmp_path: Path, re
     (shared / TAG).mkdir(parents=True)
     (shared / TAG / "Chart.yaml").write_bytes(CHART + b"# edited\n")
     src = Upstream(Fetcher(shared=shared, offline=True, cache=None), origin, lock_path=lock)
-    with pytest.raises(UpstreamError, match=r"^acme/charts@[0-9a-f]{12}:Chart.yaml: not in \.\./shared/upstream"):
+    with pytest.raises(
+        UpstreamError, match=rf"^{TAG}/Chart.yaml: acme/charts@[0-9a-f]{{12}}:Chart.yaml: not in \.\./shared/upstream"
+    ):
         src.text(f"{TAG}/Chart.yaml")
     (shared / TAG / "Chart.yaml").write_bytes(CHART)
     assert src.text(f"{TAG}/Chart.yaml") == CHART.decode()
@@ -170,7 +173,8 @@ def test_a_locked_file_the_server_does_not_have_is_named(tmp_path: Path, remotes
     with serve({}) as served:
         src = Upstream(Fetcher(raw_base=served.base, cache=None), origin, lock_path=lock)
         with pytest.raises(
-            UpstreamError, match=rf"^{TAG}/values.yaml: http://127.0.0.1:\d+/acme/charts/.* does not exist"
+            UpstreamError,
+            match=rf"^{TAG}/values.yaml: http://127.0.0.1:\d+/acme/charts/.* does not exist.*make derive`$",
         ):
             src.text(f"{TAG}/values.yaml")
 
@@ -217,6 +221,8 @@ def _require_shared() -> None:
 
 
 def test_derive_without_shared_fetches_each_locked_blob_once_and_matches_the_facts(tmp_path: Path) -> None:
+    """Profiles, lifecycle/ and pricing/ alike: a clone without ../shared derives every committed fact byte for byte
+    from the served files (the chart version rows and the feed's date, no upstream file, stay as committed)."""
     _require_shared()
     entries = load_lock()[0].values()
     by_url = {f"/{owner_name(e.repo)}/{e.commit}/{e.path}": SHARED / e.file for e in entries}
@@ -232,10 +238,28 @@ def test_derive_without_shared_fetches_each_locked_blob_once_and_matches_the_fac
                 served.base,
             ]
         )
-    assert code == 0  # lifecycle/ (derived from ../shared's tag mirror only) is kept as committed, not reported
+    assert code == 0
     # Files with equal bytes (a NOTICE unchanged between tags) come from the cache the second time.
     assert set(served.requests) <= set(by_url)
     assert len(served.requests) == len({e.blob for e in entries})
+    mirrored = {e.blob for e in entries if e.file.startswith(("lifecycle/", "pricing/"))}
+    assert mirrored and mirrored <= {git_blob_id(by_url[path].read_bytes()) for path in served.requests}
+
+
+def test_a_served_pricing_file_whose_blob_differs_from_the_lock_fails_naming_it_and_make_derive(
+    tmp_path: Path,
+) -> None:
+    tampered = b"// generated at 2026-01-01T00:00:00Z for us-east-1\n"
+    with serve(lambda path: tampered) as served:
+        fetcher = Fetcher(raw_base=served.base, cache=tmp_path / "cache")
+        tree = LockedTree(Upstream(fetcher, derive_upstream.origin))
+        with pytest.raises(UpstreamError) as err:
+            derive_pricing.derive_pricing(tree, derive_upstream.dump, ROOT / "upstream_facts")
+    first = derive_pricing.PRICE_FILES["aws"]
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(f"{first}: refused the copy from {served.base}/")
+    assert "`make derive`" in message and served.requests  # fetched, checked and refused, never cached
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
 
 
 def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_without_oci_and_keeps_the_iam_shape(

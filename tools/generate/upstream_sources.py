@@ -56,10 +56,13 @@ class Entry:
         if blob != self.blob:
             raise UpstreamError(
                 f"{self.file}: refused the copy from {where}: git blob {blob}, upstream_facts/sources.json records "
-                f"{self.blob} ({self.repo} {self.commit[:12]}:{self.path})"
+                f"{self.blob} ({self.repo} {self.commit[:12]}:{self.path}); `make derive` uses only the locked bytes"
             )
         if hashlib.sha256(data).hexdigest() != self.sha256:
-            raise UpstreamError(f"{self.file}: refused the copy from {where}: its sha256 differs from the lock's")
+            raise UpstreamError(
+                f"{self.file}: refused the copy from {where}: its sha256 differs from the lock's; "
+                "`make derive` uses only the locked bytes"
+            )
         return data
 
 
@@ -156,7 +159,7 @@ class Fetcher:
             raise UpstreamError(f"{url}: HTTP {err.code}; {BUMP_HINT} again when it is reachable") from None
         except (urllib.error.URLError, TimeoutError, OSError) as err:
             reason = getattr(err, "reason", err)
-            raise UpstreamError(f"{url}: cannot fetch ({reason}); run offline with ../shared/upstream") from None
+            raise UpstreamError(f"{url}: cannot fetch ({reason}); run `make derive` when it is reachable") from None
         if len(data) > MAX_FILE_BYTES:
             raise UpstreamError(f"{url}: larger than {MAX_FILE_BYTES} bytes; refused")
         return data, url
@@ -179,9 +182,15 @@ class Fetcher:
         data = self.cached(entry)
         if data is not None:
             return data
-        data, where = self.fetch(entry.repo, entry.commit, entry.path)
+        try:
+            data, where = self.fetch(entry.repo, entry.commit, entry.path)
+        except UpstreamError as err:  # one line that names the local file first
+            raise UpstreamError(f"{entry.file}: {err}") from None
         if data is None:
-            raise UpstreamError(f"{entry.file}: {where} does not exist (upstream_facts/sources.json locks it)")
+            raise UpstreamError(
+                f"{entry.file}: {where} does not exist (upstream_facts/sources.json locks it); "
+                "fix its pin and run `make derive`"
+            )
         self.store(entry.check(data, where))
         return data
 
@@ -295,6 +304,10 @@ class Upstream:
         """UTF-8 text with universal newlines, as Path.read_text gives it."""
         return self.data(name).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
+    def mirrored(self) -> set[str]:
+        """The local names ../shared/upstream's MANIFEST.md lists (none without it)."""
+        return set(self._manifest)
+
     def stale(self) -> list[str]:
         """Locked names the derivation no longer reads (a pin moved on)."""
         return sorted((set(self.files) | self.absent) - self.used)
@@ -303,3 +316,61 @@ class Upstream:
         """Keep exactly what this derivation used: a bumped pin's old files leave the lock."""
         files = {n: e for n, e in self.files.items() if n in self.used}
         self.lock_path.write_text(lock_text(files, self.absent & self.used))
+
+
+def _glob_re(pattern: str) -> re.Pattern[str]:
+    """`*` within one path segment, `**` across segments (as pathlib's glob)."""
+    parts = (".*" if part == "**" else re.escape(part).replace(r"\*", "[^/]*") for part in pattern.split("/"))
+    return re.compile("/".join(parts).replace(".*/", "(?:.*/)?"))
+
+
+class LockedTree:
+    """The files derive_lifecycle and derive_pricing read, by local name, each through the lock (`Upstream`):
+    their globs run over an explicit list (the lock's names, and ../shared's MANIFEST.md rows when it is here, so
+    `make derive` locks what a new pin adds) rather than over a folder. `local` reads what ../shared holds but
+    upstream has no file for (the chart version table made from tags, MANIFEST.md's notes): None without it."""
+
+    def __init__(self, src: Upstream) -> None:
+        self.src = src
+
+    def names(self) -> set[str]:
+        return set(self.src.files) | self.src.mirrored()
+
+    def glob(self, pattern: str) -> list[str]:
+        found = _glob_re(pattern)
+        return sorted(n for n in self.names() if found.fullmatch(n))
+
+    def has(self, name: str) -> bool:
+        return self.src.has(name)
+
+    def text(self, name: str) -> str:
+        return self.src.text(name)
+
+    def entry(self, name: str) -> Entry:
+        return self.src.entry(name)
+
+    def local(self, name: str) -> str | None:
+        shared = self.src.fetcher.shared
+        return (shared / name).read_text() if shared is not None and (shared / name).is_file() else None
+
+
+class DirTree:
+    """A folder read as a tree of upstream files (tests): its files are the names, no lock, no addresses."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def glob(self, pattern: str) -> list[str]:
+        return sorted(p.relative_to(self.root).as_posix() for p in self.root.glob(pattern) if p.is_file())
+
+    def has(self, name: str) -> bool:
+        return (self.root / name).is_file()
+
+    def text(self, name: str) -> str:
+        return (self.root / name).read_text()
+
+    def entry(self, name: str) -> Entry:
+        raise UpstreamError(f"{name}: a folder read as a tree has no upstream address")
+
+    def local(self, name: str) -> str | None:
+        return (self.root / name).read_text() if (self.root / name).is_file() else None

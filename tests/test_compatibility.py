@@ -147,7 +147,7 @@ def test_every_minor_between_the_profiles_has_one_kubectl_layer_and_a_profiles_o
 
 
 def test_karpenter_matrix_minors_stay_strings_and_a_patch_entry_narrows_its_minor(tmp_path: Path) -> None:
-    base = tmp_path / derive_lifecycle.KARPENTER_DOCS
+    base = tmp_path / derive_lifecycle.karpenter_docs()
     matrix = base / "hack/docs/compatibilitymatrix_gen/compatibility.yaml"
     guide = base / "website/content/en/preview/upgrading/upgrade-guide.md"
     matrix.parent.mkdir(parents=True)

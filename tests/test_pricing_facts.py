@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tools.generate.derive_pricing import (
-    KARPENTER,
     PRICING_DIR,
-    SOURCES,
+    karpenter_dir,
     on_demand,
+    sources,
     spot_advisor,
     spot_date,
     vpc_limits,
@@ -116,8 +116,8 @@ def test_an_empty_or_undated_table_is_refused(tmp_path: Path) -> None:
 
 def test_the_pricing_notice_names_every_source_quotes_karpenters_notice_and_the_feeds_owner() -> None:
     text = (Path(__file__).resolve().parent.parent / "upstream_facts" / PRICING_DIR / "NOTICE").read_text()
-    assert text.count("[Apache-2.0]") == len(SOURCES)
-    for rel in SOURCES:
+    assert text.count("[Apache-2.0]") == len(sources())
+    for rel in sources():
         assert f"): {rel.split('/', 3)[3]} [Apache-2.0]" in text, rel
     assert "is AWS's data" in text
-    assert f"The NOTICE file of {KARPENTER.split('/', 1)[1]} reads:" in text
+    assert f"The NOTICE file of {karpenter_dir().split('/', 1)[1]} reads:" in text

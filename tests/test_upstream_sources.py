@@ -255,14 +255,14 @@ def test_a_served_pricing_file_whose_blob_differs_from_the_lock_fails_naming_it_
         tree = LockedTree(Upstream(fetcher, derive_upstream.origin))
         with pytest.raises(UpstreamError) as err:
             derive_pricing.derive_pricing(tree, derive_upstream.dump, ROOT / "upstream_facts")
-    first = derive_pricing.PRICE_FILES["aws"]
+    first = derive_pricing.price_files()["aws"]
     message = str(err.value)
     assert "\n" not in message and message.startswith(f"{first}: refused the copy from {served.base}/")
     assert "`make derive`" in message and served.requests  # fetched, checked and refused, never cached
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
 
 
-def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_without_oci_and_keeps_the_iam_shape(
+def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_keeps_the_iam_shape_and_moves_price_tables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _require_shared()
@@ -274,6 +274,15 @@ def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_withou
         if e.file.startswith(f"karpenter-{old}/")
     }
     chart_files = {p: d.replace(old.encode(), new.encode()) for p, d in files.items() if p.startswith("charts/")}
+    # The upgrade guide, compatibility matrix and price tables ../shared mirrors at the old tag only (lifecycle/,
+    # pricing/): the new tag's are fetched from the clone and locked at it.
+    mirrored = {
+        e.path: (SHARED / e.file).read_bytes()
+        for e in load_lock()[0].values()
+        if e.file.startswith((f"lifecycle/karpenter-provider-aws/v{old}/", f"pricing/karpenter-provider-aws/v{old}/"))
+    }
+    assert mirrored
+    files |= mirrored
     # Upstream: the tag holds the CRDs, the reference CloudFormation and NOTICE; the release branch's child commit
     # rewrites Chart.yaml and values.yaml for the release (MANIFEST.md note K1), which is what the OCI chart holds.
     repo = new_repo(tmp_path / "karpenter")
@@ -294,6 +303,12 @@ def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_withou
     assert (chart.ref, chart.commit) == (f"branch release-v{new}", release_commit)
     cfn = next(e for n, e in locked_files.items() if n.startswith(f"karpenter-{new}/website/"))
     assert cfn.ref == f"tag v{new}"
+    for path in mirrored:  # the price tables follow the pin; the guide follows it too (the prose steps cite the old)
+        hits = [e for e in locked_files.values() if e.path == path and f"/karpenter-provider-aws/v{new}/" in e.file]
+        assert hits and all((e.ref, e.commit) == (f"tag v{new}", cfn.commit) for e in hits), path
+    assert not [n for n in locked_files if n.startswith(f"pricing/karpenter-provider-aws/v{old}/")]
+    guide = json.loads((out / "lifecycle" / "karpenter.json").read_text())["notes"][0]["source"]
+    assert guide.startswith(f"lifecycle/karpenter-provider-aws/v{new}/")
     pins = json.loads((out / "current" / "chart_pins.json").read_text())
     assert pins["karpenter"]["version"] == new
     assert derive_upstream.main(["--check", *common]) == 0

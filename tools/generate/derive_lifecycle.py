@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 import yaml
 
 from platform_config.addons import ADDONS, version_key
-from platform_config.upgrade_steps import KARPENTER_DOCS, PROSE_STEPS
+from platform_config.upgrade_steps import PROSE_STEPS, karpenter_docs
 from tools.generate.upstream_sources import DirTree, LockedTree
 
 # What a parser reads: the locked upstream files by local name (`text`, `has`, `glob` over an explicit list).
@@ -76,7 +76,7 @@ def _range(app: str, since: str, minors: Iterable[str], kind: str, source: str, 
 
 
 def karpenter(tree: Tree, chart: str) -> dict[str, Any]:
-    base = KARPENTER_DOCS  # the default profile's Karpenter tag (platform_config/upgrade_steps.py)
+    base = karpenter_docs()  # the default profile's Karpenter tag (platform_config/upgrade_steps.py)
     matrix = f"{base}/hack/docs/compatibilitymatrix_gen/compatibility.yaml"
     guide = f"{base}/website/content/en/preview/upgrading/upgrade-guide.md"
     ranges: dict[tuple[str, str], dict[str, Any]] = {}

@@ -12,16 +12,28 @@ from typing import Any
 from platform_config.versions import DEFAULT_PROFILE, PROFILES
 from tools.generate.upstream_sources import DirTree, LockedTree
 
-# Karpenter's generated tables at the tag of the default profile's Karpenter pin: a pin bump moves them with it.
-KARPENTER = f"pricing/karpenter-provider-aws/v{PROFILES[DEFAULT_PROFILE].karpenter_version}"
-PRICE_FILES = {
-    "aws": f"{KARPENTER}/pkg/providers/pricing/zz_generated.pricing_aws.go",
-    "aws-us-gov": f"{KARPENTER}/pkg/providers/pricing/zz_generated.pricing_aws_us_gov.go",
-    "aws-cn": f"{KARPENTER}/pkg/providers/pricing/zz_generated.pricing_aws_cn.go",
-}
-VPC_LIMITS = f"{KARPENTER}/pkg/providers/instancetype/zz_generated.vpclimits.go"
+PARTITIONS = {"aws": "aws", "aws-us-gov": "aws_us_gov", "aws-cn": "aws_cn"}  # partition: its price file's suffix
 SPOT_ADVISOR = "pricing/spotinfo/master/internal/spot/data/spot-advisor-data.json"
-SOURCES = [*PRICE_FILES.values(), VPC_LIMITS, SPOT_ADVISOR]
+
+
+def karpenter_dir() -> str:
+    """Karpenter's generated tables at the tag of the default profile's Karpenter pin (read when called: a pin bump,
+    even one set at run time, moves them with it)."""
+    return f"pricing/karpenter-provider-aws/v{PROFILES[DEFAULT_PROFILE].karpenter_version}"
+
+
+def price_files() -> dict[str, str]:
+    return {p: f"{karpenter_dir()}/pkg/providers/pricing/zz_generated.pricing_{s}.go" for p, s in PARTITIONS.items()}
+
+
+def vpc_limits_file() -> str:
+    return f"{karpenter_dir()}/pkg/providers/instancetype/zz_generated.vpclimits.go"
+
+
+def sources() -> list[str]:
+    return [*price_files().values(), vpc_limits_file(), SPOT_ADVISOR]
+
+
 # The folder under upstream_facts/ (beside the profiles' folders): prices do not depend on a release profile.
 PRICING_DIR = "pricing"
 
@@ -109,10 +121,11 @@ def derive_pricing(tree: LockedTree | DirTree, dump: Any, committed: Path) -> di
     upstream_facts/ (see committed_spot_date)."""
     manifest = tree.local("MANIFEST.md")
     date = spot_date(manifest) if manifest is not None else committed_spot_date(committed)
-    prices = {partition: on_demand(tree.text(rel), rel) for partition, rel in PRICE_FILES.items()}
+    prices = {partition: on_demand(tree.text(rel), rel) for partition, rel in price_files().items()}
+    limits = vpc_limits_file()
     return {
         f"{PRICING_DIR}/on-demand.json": dump(prices),
-        f"{PRICING_DIR}/vpc-limits.json": dump(vpc_limits(tree.text(VPC_LIMITS), VPC_LIMITS), compact=True),
+        f"{PRICING_DIR}/vpc-limits.json": dump(vpc_limits(tree.text(limits), limits), compact=True),
         f"{PRICING_DIR}/spot-advisor.json": dump(spot_advisor(tree.text(SPOT_ADVISOR), date), compact=True),
         f"{PRICING_DIR}/NOTICE": notice(tree),
     }
@@ -132,7 +145,7 @@ def notice(tree: LockedTree | DirTree) -> str:
         "",
     ]
     notices: dict[str, str] = {}
-    for rel in sorted(SOURCES):
+    for rel in sorted(sources()):
         row = tree.entry(rel)
         lines.append(f"- {row.repo} @ {row.ref} ({row.commit}): {row.path} [{row.license}]")
         found = "/".join(rel.split("/")[:3]) + "/NOTICE"

@@ -81,6 +81,17 @@ def owner_name(repo: str) -> str:
     return repo.removeprefix("https://").removeprefix("github.com/").removesuffix(".git")
 
 
+# ../shared/upstream's folders of many repositories and refs (MANIFEST.md: `<folder>/<repo short name>/<ref>/<path>`).
+MIRRORS = ("lifecycle", "pricing")
+
+
+def exported_folder(name: str) -> str:
+    """The folder of one repository at one ref that holds a local name: `<upstream>-<version>` or, in a mirror,
+    `<folder>/<repo short name>/<ref>` (so a new Karpenter tag's files are not taken as absent from the old one's)."""
+    parts = name.split("/")
+    return "/".join(parts[:3]) if parts[0] in MIRRORS else parts[0]
+
+
 def manifest_rows(shared: Path) -> dict[str, dict[str, str]]:
     """Rows of ../shared/upstream/MANIFEST.md's Files tables, by local file."""
     rows: dict[str, dict[str, str]] = {}
@@ -259,7 +270,7 @@ class Upstream:
             if not blob.startswith(row["blob"]):
                 raise UpstreamError(f"{shared / name}: git blob {blob}, its MANIFEST.md row says {row['blob']}")
             fields = {k: row[k] for k in ("repo", "ref", "commit", "path", "license")}
-        elif shared is not None and name.split("/", 1)[0] in {f.split("/", 1)[0] for f in self._manifest}:
+        elif shared is not None and exported_folder(name) in {exported_folder(f) for f in self._manifest}:
             # ../shared exported this upstream folder: what it does not hold, the upstream ref does not have.
             self.absent.add(name)
             return

@@ -27,6 +27,7 @@ from tools.generate.upstream_sources import (
     UpstreamError,
     git_blob_id,
     load_lock,
+    load_made,
     owner_name,
 )
 
@@ -319,3 +320,17 @@ def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_keeps_
         assert reference_iam(new) == old_shape
     finally:
         upstream_facts.load_fact.cache_clear()
+
+
+def test_a_table_shared_makes_from_upstream_is_used_only_with_its_locked_hashes(tmp_path: Path) -> None:
+    (name,) = load_made()  # the chart version table: made from tags, no upstream address, so locked by hash only
+    (tmp_path / name).parent.mkdir(parents=True)
+    (tmp_path / name).write_text("chart\tversion\n")
+    src = Upstream(Fetcher(shared=tmp_path, offline=True, cache=None), origin)
+    with pytest.raises(
+        UpstreamError, match=rf"^{tmp_path / name}: git blob [0-9a-f]{{40}}, the lock records .*make derive"
+    ):
+        src.made_text(name)
+    assert (
+        Upstream(Fetcher(offline=True, cache=None), origin).made_text(name) is None
+    )  # no ../shared: rows as committed

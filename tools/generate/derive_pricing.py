@@ -119,7 +119,7 @@ def committed_spot_date(committed: Path) -> str:
 def derive_pricing(tree: LockedTree | DirTree, dump: Any, committed: Path) -> dict[str, str]:
     """{path under upstream_facts/: content} of the pricing folder, its NOTICE included. `committed` is
     upstream_facts/ (see committed_spot_date)."""
-    manifest = tree.local("MANIFEST.md")
+    manifest = tree.manifest()
     date = spot_date(manifest) if manifest is not None else committed_spot_date(committed)
     prices = {partition: on_demand(tree.text(rel), rel) for partition, rel in price_files().items()}
     limits = vpc_limits_file()

@@ -568,6 +568,9 @@ def run(args: argparse.Namespace, src: Upstream) -> int:
     if args.update_lock:
         src.write_lock()
         for name in src.added:
+            if name in src.made:
+                print(f"locked {name}: made by ../shared from upstream tags, blob {src.made[name]['blob']} (review it)")
+                continue
             entry = src.files[name]
             print(f"locked {name}: {entry.repo} {entry.commit[:12]} blob {entry.blob} (review it)")
     write(files, args.out)

@@ -224,13 +224,21 @@ def load_lock(path: Path = LOCK) -> tuple[dict[str, Entry], set[str]]:
     return files, set(data.get("absent", []))
 
 
-def lock_text(files: dict[str, Entry], absent: set[str]) -> str:
+def load_made(path: Path = LOCK) -> dict[str, dict[str, str]]:
+    """Files of ../shared that are made from upstream rather than copied (no address to fetch): {name: blob, sha256}."""
+    return dict(json.loads(path.read_text()).get("made", {})) if path.is_file() else {}
+
+
+def lock_text(files: dict[str, Entry], absent: set[str], made: dict[str, dict[str, str]] | None = None) -> str:
     body: dict[str, Any] = {
         "comment": "Upstream files tools/generate/derive_upstream.py reads, pinned by commit and git blob id; "
-        "`make derive` adds the files of a new pin, review their hashes like code.",
+        "`make derive` adds the files of a new pin, review their hashes like code. `made`: files ../shared makes "
+        "from upstream (MANIFEST.md, Derived files), used only from there and only with these hashes.",
         "files": {name: {k: v for k, v in asdict(e).items() if k != "file"} for name, e in sorted(files.items())},
         "absent": sorted(absent),
     }
+    if made:
+        body["made"] = dict(sorted(made.items()))
     return json.dumps(body, sort_keys=True, indent=1) + "\n"
 
 
@@ -254,6 +262,7 @@ class Upstream:
         self.update = update
         self.lock_path = lock_path
         self.files, self.absent = load_lock(lock_path)
+        self.made = load_made(lock_path)
         self.used: set[str] = set()
         self.added: list[str] = []
         self._refs: dict[tuple[str, str], tuple[str, str]] = {}
@@ -315,6 +324,25 @@ class Upstream:
         """UTF-8 text with universal newlines, as Path.read_text gives it."""
         return self.data(name).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
+    def made_text(self, name: str) -> str | None:
+        """A file ../shared makes from upstream (the chart version table): its text when ../shared holds it with the
+        locked hashes (with `update`, its hashes are locked), None without ../shared."""
+        self.used.add(name)
+        shared = self.fetcher.shared
+        if shared is None or not (shared / name).is_file():
+            return None
+        data = (shared / name).read_bytes()
+        hashes = {"blob": git_blob_id(data), "sha256": hashlib.sha256(data).hexdigest()}
+        if self.made.get(name) != hashes:
+            if not self.update:
+                locked = self.made.get(name, {}).get("blob", "nothing")
+                raise UpstreamError(
+                    f"{shared / name}: git blob {hashes['blob']}, the lock records {locked}; {BUMP_HINT}"
+                )
+            self.made[name] = hashes
+            self.added.append(name)
+        return data.decode("utf-8")
+
     def mirrored(self) -> set[str]:
         """The local names ../shared/upstream's MANIFEST.md lists (none without it)."""
         return set(self._manifest)
@@ -326,7 +354,8 @@ class Upstream:
     def write_lock(self) -> None:
         """Keep exactly what this derivation used: a bumped pin's old files leave the lock."""
         files = {n: e for n, e in self.files.items() if n in self.used}
-        self.lock_path.write_text(lock_text(files, self.absent & self.used))
+        made = {n: h for n, h in self.made.items() if n in self.used}
+        self.lock_path.write_text(lock_text(files, self.absent & self.used, made))
 
 
 def _glob_re(pattern: str) -> re.Pattern[str]:
@@ -361,8 +390,12 @@ class LockedTree:
         return self.src.entry(name)
 
     def local(self, name: str) -> str | None:
+        return self.src.made_text(name)
+
+    def manifest(self) -> str | None:
+        """../shared/upstream/MANIFEST.md (its notes date the Spot Advisor feed), None without it."""
         shared = self.src.fetcher.shared
-        return (shared / name).read_text() if shared is not None and (shared / name).is_file() else None
+        return (shared / "MANIFEST.md").read_text() if shared is not None else None
 
 
 class DirTree:
@@ -385,3 +418,6 @@ class DirTree:
 
     def local(self, name: str) -> str | None:
         return (self.root / name).read_text() if (self.root / name).is_file() else None
+
+    def manifest(self) -> str | None:
+        return self.local("MANIFEST.md")

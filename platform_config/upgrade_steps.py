@@ -24,9 +24,14 @@ class ProseStep:
     anchor: str
 
 
-# Karpenter's compatibility matrix and upgrade guide are read at the tag of the default profile's Karpenter pin: the
-# newest tag's files cover every older minor, and a pin bump moves the notes with it (make derive locks them).
-KARPENTER_DOCS = f"lifecycle/karpenter-provider-aws/v{PROFILES[DEFAULT_PROFILE].karpenter_version}"
+def karpenter_docs() -> str:
+    """Karpenter's compatibility matrix and upgrade guide are read at the tag of the default profile's Karpenter pin:
+    the newest tag's files cover every older minor, and a pin bump moves the notes with it (`make derive` locks the
+    new tag's files in upstream_facts/sources.json, fetched at that tag when ../shared lacks them)."""
+    return f"lifecycle/karpenter-provider-aws/v{PROFILES[DEFAULT_PROFILE].karpenter_version}"
+
+
+KARPENTER_DOCS = karpenter_docs()
 KARPENTER_GUIDE = f"{KARPENTER_DOCS}/website/content/en/preview/upgrading/upgrade-guide.md"
 KYVERNO_UPGRADING = "lifecycle/kyverno-website/main/src/content/docs/docs/installation/upgrading.md"
 

@@ -18,6 +18,7 @@ from platform_config.eks_rules import INTERMEDIATE_KUBECTL_LAYERS, kubectl_layer
 from platform_config.versions import PROFILES, KubernetesRelease
 from tests.conftest import PROFILE_NAMES, Synthesized
 from tools.generate import derive_lifecycle
+from tools.generate.upstream_sources import DirTree
 from tools.report import compatibility as tools_compatibility
 from tools.report.synth_summary import summarize
 
@@ -146,7 +147,7 @@ def test_every_minor_between_the_profiles_has_one_kubectl_layer_and_a_profiles_o
 
 
 def test_karpenter_matrix_minors_stay_strings_and_a_patch_entry_narrows_its_minor(tmp_path: Path) -> None:
-    base = tmp_path / derive_lifecycle.KARPENTER_DOCS
+    base = tmp_path / derive_lifecycle.karpenter_docs()
     matrix = base / "hack/docs/compatibilitymatrix_gen/compatibility.yaml"
     guide = base / "website/content/en/preview/upgrading/upgrade-guide.md"
     matrix.parent.mkdir(parents=True)
@@ -157,7 +158,7 @@ def test_karpenter_matrix_minors_stay_strings_and_a_patch_entry_narrows_its_mino
         "  - appVersion: 1.0.5\n    minK8sVersion: 1.25\n    maxK8sVersion: 1.31\n"
     )
     guide.write_text("### Upgrading to `1.0.0`+\n\n```\n### Upgrading to `9.9.9`+\n```\n")
-    data = derive_lifecycle.karpenter(tmp_path, "karpenter")
+    data = derive_lifecycle.karpenter(DirTree(tmp_path), "karpenter")
     assert [(r["since"], r["min"], r["max"]) for r in data["ranges"]] == [
         ("1.0.0", "1.25", "1.30"),
         ("1.0.5", "1.25", "1.31"),

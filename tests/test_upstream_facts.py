@@ -260,14 +260,23 @@ def test_key_trees_mark_empty_default_maps_as_free_form(profile: str) -> None:
 
 
 def test_notice_names_every_locked_source_its_commit_and_licence() -> None:
+    """The top NOTICE names the profiles' sources; lifecycle/ and pricing/ (their own folders) name theirs."""
     notice = (FACTS / "NOTICE").read_text()
     files, _absent = load_lock()
-    sources = [e for name, e in files.items() if not name.endswith("/NOTICE")]
-    lines = [f"- {e.repo} @ {e.ref} ({e.commit}): {e.path} [{e.license}]" for e in sources]
-    assert sorted(line for line in notice.splitlines() if line.startswith("- ")) == sorted(lines)
-    # Apache-2.0 section 4(d): each locked NOTICE file is quoted.
-    for name in (n for n in files if n.endswith("/NOTICE")):
-        assert f"({name.split('/', 1)[0]}" in notice or f", {name.split('/', 1)[0]}" in notice, name
+    mirrors = ("lifecycle/", "pricing/")
+    line = "- {0.repo} @ {0.ref} ({0.commit}): {0.path} [{0.license}]".format
+    sources = [e for name, e in files.items() if not name.endswith("/NOTICE") and not name.startswith(mirrors)]
+    assert sorted(x for x in notice.splitlines() if x.startswith("- ")) == sorted(map(line, sources))
+    for name, entry in files.items():
+        folder = name.split("/", 1)[0]
+        if name.startswith(mirrors):
+            own = (FACTS / folder / "NOTICE").read_text()
+            if name.endswith("/NOTICE"):  # Apache-2.0 section 4(d): each locked NOTICE file is quoted
+                assert f"The NOTICE file of {'/'.join(name.split('/')[1:3])} reads:" in own, name
+            else:
+                assert line(entry) in own.splitlines(), name
+        elif name.endswith("/NOTICE"):
+            assert f"({folder}" in notice or f", {folder}" in notice, name
     for needle in ("Sources of the seed profile:", "Sources of the current profile:", "derived facts"):
         assert needle in notice, needle
 

@@ -17,15 +17,17 @@ from constructs_lib.karpenter_iam import reference_iam
 from platform_checks import upstream_facts
 from platform_config.versions import PROFILES
 from tests.upstream_server import serve
-from tools.generate import derive_upstream
+from tools.generate import derive_pricing, derive_upstream
 from tools.generate.upstream_sources import (
     LOCK,
     Fetcher,
+    LockedTree,
     Origin,
     Upstream,
     UpstreamError,
     git_blob_id,
     load_lock,
+    load_made,
     owner_name,
 )
 
@@ -159,7 +161,9 @@ def test_a_shared_copy_that_differs_from_the_lock_is_not_used(tmp_path: Path, re
     (shared / TAG).mkdir(parents=True)
     (shared / TAG / "Chart.yaml").write_bytes(CHART + b"# edited\n")
     src = Upstream(Fetcher(shared=shared, offline=True, cache=None), origin, lock_path=lock)
-    with pytest.raises(UpstreamError, match=r"^acme/charts@[0-9a-f]{12}:Chart.yaml: not in \.\./shared/upstream"):
+    with pytest.raises(
+        UpstreamError, match=rf"^{TAG}/Chart.yaml: acme/charts@[0-9a-f]{{12}}:Chart.yaml: not in \.\./shared/upstream"
+    ):
         src.text(f"{TAG}/Chart.yaml")
     (shared / TAG / "Chart.yaml").write_bytes(CHART)
     assert src.text(f"{TAG}/Chart.yaml") == CHART.decode()
@@ -170,7 +174,8 @@ def test_a_locked_file_the_server_does_not_have_is_named(tmp_path: Path, remotes
     with serve({}) as served:
         src = Upstream(Fetcher(raw_base=served.base, cache=None), origin, lock_path=lock)
         with pytest.raises(
-            UpstreamError, match=rf"^{TAG}/values.yaml: http://127.0.0.1:\d+/acme/charts/.* does not exist"
+            UpstreamError,
+            match=rf"^{TAG}/values.yaml: http://127.0.0.1:\d+/acme/charts/.* does not exist.*make derive`$",
         ):
             src.text(f"{TAG}/values.yaml")
 
@@ -217,6 +222,8 @@ def _require_shared() -> None:
 
 
 def test_derive_without_shared_fetches_each_locked_blob_once_and_matches_the_facts(tmp_path: Path) -> None:
+    """Profiles, lifecycle/ and pricing/ alike: a clone without ../shared derives every committed fact byte for byte
+    from the served files (the chart version rows and the feed's date, no upstream file, stay as committed)."""
     _require_shared()
     entries = load_lock()[0].values()
     by_url = {f"/{owner_name(e.repo)}/{e.commit}/{e.path}": SHARED / e.file for e in entries}
@@ -232,13 +239,31 @@ def test_derive_without_shared_fetches_each_locked_blob_once_and_matches_the_fac
                 served.base,
             ]
         )
-    assert code == 0  # lifecycle/ (derived from ../shared's tag mirror only) is kept as committed, not reported
+    assert code == 0
     # Files with equal bytes (a NOTICE unchanged between tags) come from the cache the second time.
     assert set(served.requests) <= set(by_url)
     assert len(served.requests) == len({e.blob for e in entries})
+    mirrored = {e.blob for e in entries if e.file.startswith(("lifecycle/", "pricing/"))}
+    assert mirrored and mirrored <= {git_blob_id(by_url[path].read_bytes()) for path in served.requests}
 
 
-def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_without_oci_and_keeps_the_iam_shape(
+def test_a_served_pricing_file_whose_blob_differs_from_the_lock_fails_naming_it_and_make_derive(
+    tmp_path: Path,
+) -> None:
+    tampered = b"// generated at 2026-01-01T00:00:00Z for us-east-1\n"
+    with serve(lambda path: tampered) as served:
+        fetcher = Fetcher(raw_base=served.base, cache=tmp_path / "cache")
+        tree = LockedTree(Upstream(fetcher, derive_upstream.origin))
+        with pytest.raises(UpstreamError) as err:
+            derive_pricing.derive_pricing(tree, derive_upstream.dump, ROOT / "upstream_facts")
+    first = derive_pricing.price_files()["aws"]
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(f"{first}: refused the copy from {served.base}/")
+    assert "`make derive`" in message and served.requests  # fetched, checked and refused, never cached
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+
+
+def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_keeps_the_iam_shape_and_moves_price_tables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _require_shared()
@@ -250,6 +275,15 @@ def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_withou
         if e.file.startswith(f"karpenter-{old}/")
     }
     chart_files = {p: d.replace(old.encode(), new.encode()) for p, d in files.items() if p.startswith("charts/")}
+    # The upgrade guide, compatibility matrix and price tables ../shared mirrors at the old tag only (lifecycle/,
+    # pricing/): the new tag's are fetched from the clone and locked at it.
+    mirrored = {
+        e.path: (SHARED / e.file).read_bytes()
+        for e in load_lock()[0].values()
+        if e.file.startswith((f"lifecycle/karpenter-provider-aws/v{old}/", f"pricing/karpenter-provider-aws/v{old}/"))
+    }
+    assert mirrored
+    files |= mirrored
     # Upstream: the tag holds the CRDs, the reference CloudFormation and NOTICE; the release branch's child commit
     # rewrites Chart.yaml and values.yaml for the release (MANIFEST.md note K1), which is what the OCI chart holds.
     repo = new_repo(tmp_path / "karpenter")
@@ -270,6 +304,12 @@ def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_withou
     assert (chart.ref, chart.commit) == (f"branch release-v{new}", release_commit)
     cfn = next(e for n, e in locked_files.items() if n.startswith(f"karpenter-{new}/website/"))
     assert cfn.ref == f"tag v{new}"
+    for path in mirrored:  # the price tables follow the pin; the guide follows it too (the prose steps cite the old)
+        hits = [e for e in locked_files.values() if e.path == path and f"/karpenter-provider-aws/v{new}/" in e.file]
+        assert hits and all((e.ref, e.commit) == (f"tag v{new}", cfn.commit) for e in hits), path
+    assert not [n for n in locked_files if n.startswith(f"pricing/karpenter-provider-aws/v{old}/")]
+    guide = json.loads((out / "lifecycle" / "karpenter.json").read_text())["notes"][0]["source"]
+    assert guide.startswith(f"lifecycle/karpenter-provider-aws/v{new}/")
     pins = json.loads((out / "current" / "chart_pins.json").read_text())
     assert pins["karpenter"]["version"] == new
     assert derive_upstream.main(["--check", *common]) == 0
@@ -280,3 +320,17 @@ def test_a_karpenter_patch_bump_locks_the_tag_and_release_branch_from_git_withou
         assert reference_iam(new) == old_shape
     finally:
         upstream_facts.load_fact.cache_clear()
+
+
+def test_a_table_shared_makes_from_upstream_is_used_only_with_its_locked_hashes(tmp_path: Path) -> None:
+    (name,) = load_made()  # the chart version table: made from tags, no upstream address, so locked by hash only
+    (tmp_path / name).parent.mkdir(parents=True)
+    (tmp_path / name).write_text("chart\tversion\n")
+    src = Upstream(Fetcher(shared=tmp_path, offline=True, cache=None), origin)
+    with pytest.raises(
+        UpstreamError, match=rf"^{tmp_path / name}: git blob [0-9a-f]{{40}}, the lock records .*make derive"
+    ):
+        src.made_text(name)
+    assert (
+        Upstream(Fetcher(offline=True, cache=None), origin).made_text(name) is None
+    )  # no ../shared: rows as committed

@@ -1,5 +1,6 @@
 """Derive upstream_facts/lifecycle/ (supported Kubernetes range and upgrade-notes anchors per chart and minor, the
-Kubernetes minors each AMI release built, the API removals) from ../shared/upstream/lifecycle; never hand-typed."""
+Kubernetes minors each AMI release built, the API removals) from the upstream files locked in
+upstream_facts/sources.json (../shared/upstream/lifecycle is an offline cache of them); never hand-typed."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import yaml
 
 from platform_config.addons import ADDONS, version_key
-from platform_config.upgrade_steps import KARPENTER_DOCS, PROSE_STEPS
+from platform_config.upgrade_steps import PROSE_STEPS, karpenter_docs
+from tools.generate.upstream_sources import DirTree, LockedTree
+
+# What a parser reads: the locked upstream files by local name (`text`, `has`, `glob` over an explicit list).
+Tree: TypeAlias = LockedTree | DirTree
 
 LIFECYCLE = "lifecycle"
 TSV = f"{LIFECYCLE}/chart-versions.tsv"
@@ -70,13 +75,13 @@ def _range(app: str, since: str, minors: Iterable[str], kind: str, source: str, 
 # ---- one parser per lifecycle folder (the registry's `lifecycle` key names the folder) --------------------------
 
 
-def karpenter(shared: Path, chart: str) -> dict[str, Any]:
-    base = KARPENTER_DOCS  # the default profile's Karpenter tag (platform_config/upgrade_steps.py)
+def karpenter(tree: Tree, chart: str) -> dict[str, Any]:
+    base = karpenter_docs()  # the default profile's Karpenter tag (platform_config/upgrade_steps.py)
     matrix = f"{base}/hack/docs/compatibilitymatrix_gen/compatibility.yaml"
     guide = f"{base}/website/content/en/preview/upgrading/upgrade-guide.md"
     ranges: dict[tuple[str, str], dict[str, Any]] = {}
     # BaseLoader: `1.30` must stay a string (a float would read 1.3).
-    for entry in yaml.load((shared / matrix).read_text(), Loader=yaml.BaseLoader)["compatibility"]:
+    for entry in yaml.load(tree.text(matrix), Loader=yaml.BaseLoader)["compatibility"]:
         app = str(entry["appVersion"])
         # `1.0.x` covers the minor; `1.0.5` covers 1.0.5 and later patches of 1.0 (the matrix's own reading).
         since = app.replace(".x", ".0")
@@ -85,29 +90,27 @@ def karpenter(shared: Path, chart: str) -> dict[str, Any]:
             minor(app), since, [f"1.{m}" for m in range(lo, hi + 1)], "supported", matrix
         )
     notes = []
-    for heading in headings((shared / guide).read_text(), "###"):
+    for heading in headings(tree.text(guide), "###"):
         found = re.fullmatch(r"Upgrading to `(\d+\.\d+\.\d+)`\+", heading)
         if found:
             notes.append({"to": found.group(1), "source": guide, "anchor": slug(heading)})
     return {"ranges": list(ranges.values()), "notes": notes, "sources": [matrix, guide]}
 
 
-def argo_cd(shared: Path, chart: str) -> dict[str, Any]:
+def argo_cd(tree: Tree, chart: str) -> dict[str, Any]:
     ranges, sources, notes = [], [], []
-    for path in sorted((shared / LIFECYCLE / "argo-cd").glob("v*/docs/operator-manual/tested-kubernetes-versions.md")):
-        rel = path.relative_to(shared).as_posix()
-        own = minor(path.relative_to(shared / LIFECYCLE / "argo-cd").parts[0])
+    for rel in tree.glob(f"{LIFECYCLE}/argo-cd/v*/docs/operator-manual/tested-kubernetes-versions.md"):
+        own = minor(rel.split("/")[2])
         # Each file lists its own minor and the two before it: a minor's row is read from its own newest patch.
-        for line in path.read_text().splitlines():
+        for line in tree.text(rel).splitlines():
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             if len(cells) == 2 and cells[0] == own:
                 ranges.append(_range(own, own + ".0", [minor(v) for v in cells[1].split(",")], "tested", rel))
                 sources.append(rel)
-    upgrading = sorted((shared / LIFECYCLE / "argo-cd").glob("v*/docs/operator-manual/upgrading/*-*.md"))
-    for path in upgrading:
-        found = re.fullmatch(r"(\d+\.\d+)-(\d+\.\d+)\.md", path.name)
+    for rel in tree.glob(f"{LIFECYCLE}/argo-cd/v*/docs/operator-manual/upgrading/*-*.md"):
+        found = re.fullmatch(r"(\d+\.\d+)-(\d+\.\d+)\.md", rel.rsplit("/", 1)[-1])
         if found:
-            rel = path.relative_to(shared).as_posix()
+            tree.text(rel)  # the notes are cited, not parsed: read (and locked) so their address is pinned
             notes.append({"to": found.group(2) + ".0", "source": rel, "anchor": ""})
             sources.append(rel)
     return {"ranges": sorted(ranges, key=lambda r: minor_key(r["app"])), "notes": notes, "sources": sources}
@@ -121,21 +124,20 @@ def _ref_rank(ref: str) -> str:
     return found.group(0) if found else "0000"
 
 
-def kyverno(shared: Path, chart: str, refs: dict[str, str]) -> dict[str, Any]:
-    site = shared / LIFECYCLE / "kyverno-website"
+def kyverno(tree: Tree, chart: str) -> dict[str, Any]:
     found: list[tuple[str, str, str, str, str]] = []  # (rank, app, min, max, source)
-    for path in sorted(site.rglob("*")):
-        rel = path.relative_to(shared).as_posix()
-        if path.name == "version.ts":
+    for rel in tree.glob(f"{LIFECYCLE}/kyverno-website/**"):
+        name = rel.rsplit("/", 1)[-1]
+        if name == "version.ts":
             for app, lo, hi in re.findall(
-                r"kyverno: '(\d+\.\d+)\.x', minKubernetes: '([\d.]+)', maxKubernetes: '([\d.]+)'", path.read_text()
+                r"kyverno: '(\d+\.\d+)\.x', minKubernetes: '([\d.]+)', maxKubernetes: '([\d.]+)'", tree.text(rel)
             ):
-                found.append((_ref_rank(refs.get(rel, "")), app, lo, hi, rel))
-        elif path.name == "_index.md":
+                found.append((_ref_rank(tree.entry(rel).ref), app, lo, hi, rel))
+        elif name == "_index.md":
             for app, lo, hi in re.findall(
-                r"^\| (\d+\.\d+)\.x\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|", path.read_text(), re.M
+                r"^\| (\d+\.\d+)\.x\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|", tree.text(rel), re.M
             ):
-                found.append((_ref_rank(refs.get(rel, "")), app, lo, hi, rel))
+                found.append((_ref_rank(tree.entry(rel).ref), app, lo, hi, rel))
     best: dict[str, tuple[str, str, str, str, str]] = {}
     for row in sorted(found):
         best[row[1]] = row  # sorted by rank: the newest source's row is written last
@@ -145,14 +147,13 @@ def kyverno(shared: Path, chart: str, refs: dict[str, str]) -> dict[str, Any]:
         ranges.append(_range(app, app + ".0", span, "supported", rel))
     sources = sorted({row[4] for row in best.values()})
     # A release with no published range: its own conformance CI is the only evidence (a tested set, no promise).
-    for path in sorted((shared / LIFECYCLE / "kyverno").glob("v*/.github/workflows/tests-conformance.yaml")):
-        rel = path.relative_to(shared).as_posix()
-        app = minor(path.relative_to(shared / LIFECYCLE / "kyverno").parts[0])
+    for rel in tree.glob(f"{LIFECYCLE}/kyverno/v*/.github/workflows/tests-conformance.yaml"):
+        app = minor(rel.split("/")[2])
         if app in best:
             continue
         jobs = [
             {minor(str(v)) for v in job.get("strategy", {}).get("matrix", {}).get("k8s-version", [])}
-            for job in yaml.safe_load(path.read_text())["jobs"].values()
+            for job in yaml.safe_load(tree.text(rel))["jobs"].values()
         ]
         jobs = [j for j in jobs if j]
         counts: dict[str, int] = {}
@@ -165,7 +166,7 @@ def kyverno(shared: Path, chart: str, refs: dict[str, str]) -> dict[str, Any]:
         sources.append(rel)
     upgrading = f"{LIFECYCLE}/kyverno-website/main/src/content/docs/docs/installation/upgrading.md"
     notes = []
-    for heading in headings((shared / upgrading).read_text(), "##"):
+    for heading in headings(tree.text(upgrading), "##"):
         to = re.fullmatch(r"Upgrading to Kyverno v(\d+\.\d+)", heading)
         if to:
             notes.append({"to": to.group(1) + ".0", "source": upgrading, "anchor": slug(heading)})
@@ -176,17 +177,17 @@ def kyverno(shared: Path, chart: str, refs: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _chart_doc(shared: Path, folder: str, chart: str, name: str) -> str:
-    hits = sorted((shared / LIFECYCLE / folder).glob(f"{chart}-*/charts/{chart}/{name}"))
+def _chart_doc(tree: Tree, folder: str, chart: str, name: str) -> str:
+    hits = tree.glob(f"{LIFECYCLE}/{folder}/{chart}-*/charts/{chart}/{name}")
     if not hits:
-        raise SystemExit(f"{chart}: no {name} under {shared / LIFECYCLE / folder}")
-    return hits[-1].relative_to(shared).as_posix()
+        raise SystemExit(f"{chart}: no {name} under {LIFECYCLE}/{folder} in upstream_facts/sources.json")
+    return hits[-1]
 
 
-def kube_prometheus_stack(shared: Path, chart: str) -> dict[str, Any]:
-    rel = _chart_doc(shared, "prometheus-community-helm-charts", chart, "UPGRADE.md")
+def kube_prometheus_stack(tree: Tree, chart: str) -> dict[str, Any]:
+    rel = _chart_doc(tree, "prometheus-community-helm-charts", chart, "UPGRADE.md")
     notes = []
-    for heading, body in sections((shared / rel).read_text(), "##"):
+    for heading, body in sections(tree.text(rel), "##"):
         found = re.fullmatch(r"From (\d+)\.x to (\d+)\.x", heading)
         if found:
             # A prometheus-operator bump: the section's own step is `kubectl apply --server-side` of the CRDs.
@@ -195,11 +196,11 @@ def kube_prometheus_stack(shared: Path, chart: str) -> dict[str, Any]:
     return {"ranges": [], "notes": notes, "sources": [rel]}
 
 
-def _chart_notes(shared: Path, folder: str, chart: str, name: str, pattern: str) -> dict[str, Any]:
+def _chart_notes(tree: Tree, folder: str, chart: str, name: str, pattern: str) -> dict[str, Any]:
     """Notes of a chart whose `##` headings name the version they lead to (`pattern`'s one group)."""
-    rel = _chart_doc(shared, folder, chart, name)
+    rel = _chart_doc(tree, folder, chart, name)
     notes = []
-    for heading in headings((shared / rel).read_text(), "##"):
+    for heading in headings(tree.text(rel), "##"):
         found = re.fullmatch(pattern, heading)
         if found:
             to = found.group(1) if found.group(1).count(".") == 2 else found.group(1) + ".0"
@@ -207,22 +208,22 @@ def _chart_notes(shared: Path, folder: str, chart: str, name: str, pattern: str)
     return {"ranges": [], "notes": notes, "sources": [rel]}
 
 
-def opentelemetry(shared: Path, chart: str) -> dict[str, Any]:
+def opentelemetry(tree: Tree, chart: str) -> dict[str, Any]:
     pattern = r"(?:[\d.]+ to |To )(\d+\.\d+(?:\.\d+)?)"
-    return _chart_notes(shared, "opentelemetry-helm-charts", chart, "UPGRADING.md", pattern)
+    return _chart_notes(tree, "opentelemetry-helm-charts", chart, "UPGRADING.md", pattern)
 
 
-def jaeger(shared: Path, chart: str) -> dict[str, Any]:
-    return _chart_notes(shared, "jaegertracing-helm-charts", chart, "README.md", r"Changes in v(\d+\.\d+\.\d+)")
+def jaeger(tree: Tree, chart: str) -> dict[str, Any]:
+    return _chart_notes(tree, "jaegertracing-helm-charts", chart, "README.md", r"Changes in v(\d+\.\d+\.\d+)")
 
 
-def eks_charts(shared: Path, chart: str) -> dict[str, Any]:
+def eks_charts(tree: Tree, chart: str) -> dict[str, Any]:
     """A chart of aws/eks-charts (the AWS Load Balancer Controller): no upgrade notes or published range are pinned
     for it and chart-versions.tsv has no rows, so its versions are its pinned Chart.yaml files (neither declares a
     kubeVersion: the range reads 'any minor', as Helm checks nothing)."""
     rows, sources = [], []
-    for path in sorted(shared.glob(f"{chart}-*/eks-charts/stable/{chart}/Chart.yaml")):
-        meta = yaml.safe_load(path.read_text())
+    for rel in tree.glob(f"{chart}-*/eks-charts/stable/{chart}/Chart.yaml"):
+        meta = yaml.safe_load(tree.text(rel))
         constraint = str(meta.get("kubeVersion") or "")
         rows.append(
             {
@@ -232,18 +233,18 @@ def eks_charts(shared: Path, chart: str) -> dict[str, Any]:
                 "date": "",
             }
         )
-        sources.append(path.relative_to(shared).as_posix())
+        sources.append(rel)
     if not rows:
-        raise SystemExit(f"{chart}: no pinned {chart}-*/eks-charts/stable/{chart}/Chart.yaml under {shared}")
+        raise SystemExit(f"{chart}: no pinned {chart}-*/eks-charts/stable/{chart}/Chart.yaml in the lock")
     rows.sort(key=lambda r: version_key(r["version"]))
     return {"ranges": [], "notes": [], "sources": sources, "versions": rows, "versions_source": sources[-1]}
 
 
-def parsers(refs: dict[str, str]) -> dict[str, Callable[[Path, str], dict[str, Any]]]:
+def parsers() -> dict[str, Callable[[Tree, str], dict[str, Any]]]:
     return {
         "karpenter-provider-aws": karpenter,
         "argo-cd": argo_cd,
-        "kyverno": lambda shared, chart: kyverno(shared, chart, refs),
+        "kyverno": kyverno,
         "prometheus-community-helm-charts": kube_prometheus_stack,
         "opentelemetry-helm-charts": opentelemetry,
         "jaegertracing-helm-charts": jaeger,
@@ -254,10 +255,10 @@ def parsers(refs: dict[str, str]) -> dict[str, Callable[[Path, str], dict[str, A
 # ---- shared tables ---------------------------------------------------------------------------------------------
 
 
-def chart_rows(shared: Path) -> dict[str, list[dict[str, str]]]:
+def chart_rows(text: str) -> dict[str, list[dict[str, str]]]:
     """chart-versions.tsv by chart: version, appVersion, the lowest Kubernetes minor its kubeVersion admits, date."""
     rows: dict[str, list[dict[str, str]]] = {}
-    for row in csv.DictReader(io.StringIO((shared / TSV).read_text()), delimiter="\t"):
+    for row in csv.DictReader(io.StringIO(text), delimiter="\t"):
         constraint = row["kube_version_constraint"].strip()
         if constraint and not re.fullmatch(r">=\s*\d+\.\d+(\.\d+)?(-0)?", constraint):
             raise SystemExit(f"{TSV}: {row['chart']} {row['version']}: kubeVersion {constraint!r} is not a lower bound")
@@ -272,9 +273,23 @@ def chart_rows(shared: Path) -> dict[str, list[dict[str, str]]]:
     return {chart: sorted(r, key=lambda x: version_key(x["version"])) for chart, r in rows.items()}
 
 
-def ami_releases(shared: Path) -> dict[str, Any]:
+def committed_rows(committed: Path) -> dict[str, list[dict[str, str]]]:
+    """The version rows the committed lifecycle/ facts took from chart-versions.tsv: that table is made from upstream
+    tags by ../shared's generator (MANIFEST.md, "Derived table"), not an upstream file to fetch, so without ../shared
+    its rows stay as committed while everything else is derived from the locked files."""
+    rows: dict[str, list[dict[str, str]]] = {}
+    for path in sorted((committed / LIFECYCLE).glob("*.json")):
+        data = json.loads(path.read_text())
+        if data.get("versions_source") == TSV:
+            rows[TSV_CHART.get(data["chart"], data["chart"])] = data["versions"]
+    if not rows:
+        raise SystemExit(f"no {TSV} here and no committed rows under {committed / LIFECYCLE}; needs ../shared/upstream")
+    return rows
+
+
+def ami_releases(tree: Tree) -> dict[str, Any]:
     """Each AMI release of the changelog and the Kubernetes minors it built an AL2023 standard AMI for."""
-    parts = re.split(r"^#{1,2} AMI Release (v\d{8})\s*$", (shared / AMI_CHANGELOG).read_text(), flags=re.M)
+    parts = re.split(r"^#{1,2} AMI Release (v\d{8})\s*$", tree.text(AMI_CHANGELOG), flags=re.M)
     releases, release_versions = {}, {}
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
         built = {int(m) for m in re.findall(r"al2023-[a-z0-9_]+-standard-1\.(\d+)-v\d{8}", body)}
@@ -292,10 +307,10 @@ def ami_releases(shared: Path) -> dict[str, Any]:
     }
 
 
-def api_removals(shared: Path) -> dict[str, Any]:
+def api_removals(tree: Tree) -> dict[str, Any]:
     """Pluto's Kubernetes API deprecations: apiVersion, kind, the minor it was deprecated and removed in."""
     entries = []
-    for entry in yaml.safe_load((shared / PLUTO).read_text())["deprecated-versions"]:
+    for entry in yaml.safe_load(tree.text(PLUTO))["deprecated-versions"]:
         if entry.get("component") != "k8s" or not entry.get("removed-in"):
             continue
         entries.append(
@@ -315,12 +330,12 @@ def dump(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
-def derive_lifecycle(shared: Path, sources: list[dict[str, str]]) -> dict[str, str]:
+def derive_lifecycle(tree: Tree, committed: Path) -> dict[str, str]:
     """{path under upstream_facts/: content} of lifecycle/: one file per chart of the registry, the AMI releases,
-    the API removals and the NOTICE of their sources. `sources` are MANIFEST.md's Files rows."""
-    refs = {row["file"]: row["ref"] for row in sources}
-    by_lifecycle = parsers(refs)
-    rows = chart_rows(shared)
+    the API removals and the NOTICE of their sources. `committed` is upstream_facts/ (see committed_rows)."""
+    by_lifecycle = parsers()
+    table = tree.local(TSV)
+    rows = chart_rows(table) if table is not None else committed_rows(committed)
     files: dict[str, str] = {}
     used: set[str] = {TSV, AMI_CHANGELOG, PLUTO}
     for record in ADDONS:
@@ -338,7 +353,7 @@ def derive_lifecycle(shared: Path, sources: list[dict[str, str]]) -> dict[str, s
                 "tools/generate/derive_lifecycle.py; "
                 f"accepted: {', '.join(sorted(by_lifecycle))}"
             )
-        data = parser(shared, record.chart)
+        data = parser(tree, record.chart)
         used.update(data.pop("sources"))
         if "versions" in data:  # the parser read the versions from the pinned charts themselves
             files[f"{LIFECYCLE}/{record.chart}.json"] = dump(
@@ -353,31 +368,30 @@ def derive_lifecycle(shared: Path, sources: list[dict[str, str]]) -> dict[str, s
             versions = [v | {"app_version": v["version"]} for v in versions]
         data |= {"chart": record.chart, "lifecycle": record.lifecycle, "versions": versions, "versions_source": TSV}
         files[f"{LIFECYCLE}/{record.chart}.json"] = dump(data)
-    files[f"{LIFECYCLE}/amazon-eks-ami.json"] = dump(ami_releases(shared))
-    files[f"{LIFECYCLE}/kubernetes-apis.json"] = dump(api_removals(shared))
-    files[f"{LIFECYCLE}/NOTICE"] = notice(sources, sorted(used), shared)
-    files[f"{LIFECYCLE}/urls.json"] = dump(source_urls(sources, used | {s.source for s in PROSE_STEPS}))
+    files[f"{LIFECYCLE}/amazon-eks-ami.json"] = dump(ami_releases(tree))
+    files[f"{LIFECYCLE}/kubernetes-apis.json"] = dump(api_removals(tree))
+    files[f"{LIFECYCLE}/NOTICE"] = notice(tree, sorted(used))
+    files[f"{LIFECYCLE}/urls.json"] = dump(source_urls(tree, used | {s.source for s in PROSE_STEPS}))
     return files
 
 
-def source_urls(sources: list[dict[str, str]], used: set[str]) -> dict[str, str]:
+def source_urls(tree: Tree, used: set[str]) -> dict[str, str]:
     """Each source file's upstream address at its pinned commit, so the plan's reading list works on a fork
     without ../shared (the derived table, made from tags, has none)."""
-    rows = {r["file"]: r for r in sources}
+    rows = {rel: tree.entry(rel) for rel in sorted(used) if rel != TSV}
     return {
-        rel: f"https://{rows[rel]['repo']}/blob/{rows[rel]['commit']}/{rows[rel]['path']}"
-        for rel in sorted(used)
-        if rel in rows and rows[rel]["repo"].startswith("github.com/")
+        rel: f"https://{row.repo}/blob/{row.commit}/{row.path}"
+        for rel, row in rows.items()
+        if row.repo.startswith("github.com/")
     }
 
 
-def notice(sources: list[dict[str, str]], used: list[str], shared: Path) -> str:
-    rows = {r["file"]: r for r in sources}
+def notice(tree: Tree, used: list[str]) -> str:
     lines = [
         "upstream_facts/lifecycle/ - derived compatibility facts from pinned upstream files",
         "",
         "Generated by tools/generate/derive_lifecycle.py (called by tools/generate/derive_upstream.py)",
-        "from ../shared/upstream.",
+        "from the upstream files locked in upstream_facts/sources.json.",
         "Do not edit by hand: run `python -m tools.generate.derive_upstream` to regenerate, `--check` to verify.",
         "",
         "Facts only: supported or tested Kubernetes ranges per release, chart versions with their appVersion",
@@ -389,17 +403,15 @@ def notice(sources: list[dict[str, str]], used: list[str], shared: Path) -> str:
     ]
     notices: dict[str, str] = {}
     for rel in used:
-        row = rows.get(rel)
         if rel == TSV:  # not a copy: made from the upstream tags (MANIFEST.md, "Derived table")
             lines.append(f"- {TSV}: chart versions read from each chart's upstream tags (MANIFEST.md, Derived table)")
             continue
-        if row is None:
-            raise SystemExit(f"{rel} is not listed in {shared / 'MANIFEST.md'}")
-        lines.append(f"- {row['repo']} @ {row['ref']} ({row['commit']}): {row['path']} [{row['license']}]")
+        row = tree.entry(rel)
+        lines.append(f"- {row.repo} @ {row.ref} ({row.commit}): {row.path} [{row.license}]")
         parts = rel.split("/")
-        notice_file = shared / "/".join(parts[:3]) / "NOTICE"
-        if notice_file.is_file():
-            notices.setdefault(notice_file.read_text().strip(), "/".join(parts[1:3]))
+        notice_file = "/".join(parts[:3]) + "/NOTICE"
+        if parts[0] == LIFECYCLE and tree.has(notice_file):
+            notices.setdefault(tree.text(notice_file).strip(), "/".join(parts[1:3]))
     for text, where in notices.items():
         lines += ["", f"The NOTICE file of {where} reads:", ""]
         lines += ["    " + line if line else "" for line in text.splitlines()]

@@ -18,7 +18,16 @@ from platform_config.versions import PROFILES, ReleaseProfile
 from tools._paths import ROOT
 from tools.generate.derive_lifecycle import LIFECYCLE, derive_lifecycle
 from tools.generate.derive_pricing import PRICING_DIR, derive_pricing
-from tools.generate.upstream_sources import LOCK, Fetcher, Origin, Upstream, UpstreamError, manifest_rows
+from tools.generate.upstream_sources import (
+    LOCK,
+    Entry,
+    Fetcher,
+    LockedTree,
+    Origin,
+    Upstream,
+    UpstreamError,
+    load_lock,
+)
 
 DEFAULT_SHARED = ROOT.parent / "shared" / "upstream"
 OUT = ROOT / "upstream_facts"
@@ -412,30 +421,42 @@ def derive_profile(src: Upstream, profile: ReleaseProfile) -> tuple[dict[str, st
     return files, sorted(set(used))
 
 
-def derive(src: Upstream) -> dict[str, str]:
-    """Return {relative output path: file content} for everything in upstream_facts/ (every profile)."""
+def derive(src: Upstream, committed: Path = OUT) -> dict[str, str]:
+    """Return {relative output path: file content} for everything in upstream_facts/ (every profile, lifecycle/ and
+    pricing/); `committed` (upstream_facts/) gives the two values that are no upstream file when ../shared is absent:
+    the chart version table made from tags and the Spot Advisor feed's date."""
     files: dict[str, str] = {}
     used: dict[str, list[str]] = {}
     for name, profile in sorted(PROFILES.items()):
         profile_files, used[name] = derive_profile(src, profile)
         files.update({f"{name}/{rel}": content for rel, content in profile_files.items()})
     files["NOTICE"] = notice_text(src, used)
-    # The upgrade planner's compatibility data (tools/generate/derive_lifecycle.py) reads
-    # ../shared/upstream/lifecycle, a mirror of many tags rather than pinned files: without it, the committed
-    # lifecycle/ facts are kept as they are.
-    shared = src.fetcher.shared
-    if shared is not None and (shared / LIFECYCLE).is_dir():
-        files.update(derive_lifecycle(shared, list(manifest_rows(shared).values())))
-    # The cost plan's price tables (tools/generate/derive_pricing.py): their own folder and NOTICE, from
-    # ../shared/upstream/pricing; without it, the committed pricing/ facts are kept as they are.
-    if shared is not None and (shared / PRICING_DIR).is_dir():
-        files.update(derive_pricing(shared, dump, list(manifest_rows(shared).values())))
+    # The upgrade planner's compatibility data and the cost plan's price tables read their upstream files through
+    # the same lock (fetched at their commit when ../shared is absent), listed by name rather than by folder.
+    tree = LockedTree(src)
+    files.update(derive_lifecycle(tree, committed))
+    files.update(derive_pricing(tree, dump, committed))
     return files
 
 
-def origin(name: str) -> Origin:
+def mirror_origin(name: str, locked: dict[str, Entry]) -> Origin:
+    """Where a lifecycle/ or pricing/ name (`<folder>/<repo short name>/<ref>/<path>`, MANIFEST.md's layout) lives:
+    the repository a locked file of the same short name comes from, at the ref its folder names (a new tag's files,
+    say after a Karpenter bump, are then locked without ../shared; a folder named by a short commit resolves only
+    where ../shared holds it)."""
+    parts = name.split("/", 3)
+    same = [e for e in locked.values() if len(e.file.split("/")) > 3 and e.file.split("/")[1] == parts[1]]
+    if len(parts) < 4 or not same:
+        raise UpstreamError(f"{name}: no locked file of {parts[1]!r} names its repository; add it with ../shared")
+    return Origin(repo=same[0].repo, ref=parts[2], path=parts[3], license=same[0].license)
+
+
+def origin(name: str, locked: dict[str, Entry] | None = None) -> Origin:
     """Where a local upstream name (`<upstream>-<version>/<path>`) lives upstream: the registry's source of the
-    add-on whose pinned folder it is in, at the ref of that pin (the chart ref for files of a chart folder)."""
+    add-on whose pinned folder it is in, at the ref of that pin (the chart ref for files of a chart folder); for
+    lifecycle/ and pricing/, see mirror_origin (`locked`: the lock's files, by default upstream_facts/'s)."""
+    if name.split("/", 1)[0] in (LIFECYCLE, PRICING_DIR):
+        return mirror_origin(name, load_lock()[0] if locked is None else locked)
     for profile in PROFILES.values():
         records = [a for a in addons(profile.name) if name.startswith(a.upstream_dir(profile) + "/")]
         sources = [a for a in records if a.source is not None]
@@ -456,21 +477,14 @@ def origin(name: str) -> Origin:
     raise UpstreamError(f"{name}: no add-on in platform_config/addons.py has this pinned upstream folder")
 
 
-def _derived(path: Path, out: Path, keep: tuple[str, ...] = ()) -> bool:
-    """Every file under upstream_facts/ is derived but the lock of its sources (an input, reviewed by hand) and
-    what this run could not derive (`keep`: folders left as committed)."""
-    rel = path.relative_to(out).as_posix()
-    return path.is_file() and rel != LOCK.name and not rel.startswith(keep)
+def _derived(path: Path, out: Path) -> bool:
+    """Every file under upstream_facts/ is derived but the lock of its sources (an input, reviewed by hand)."""
+    return path.is_file() and path.relative_to(out).as_posix() != LOCK.name
 
 
-def kept(files: dict[str, str]) -> tuple[str, ...]:
-    """Folders this run left as committed: lifecycle/ and pricing/ when their ../shared/upstream folder is absent."""
-    return tuple(f"{d}/" for d in (LIFECYCLE, PRICING_DIR) if not any(rel.startswith(f"{d}/") for rel in files))
-
-
-def write(files: dict[str, str], out: Path, keep: tuple[str, ...] = ()) -> None:
+def write(files: dict[str, str], out: Path) -> None:
     for old in sorted(out.rglob("*")) if out.exists() else []:
-        if _derived(old, out, keep) and old.relative_to(out).as_posix() not in files:
+        if _derived(old, out) and old.relative_to(out).as_posix() not in files:
             old.unlink()  # a fact no longer derived must not linger
     for rel, content in sorted(files.items()):
         target = out / rel
@@ -478,10 +492,10 @@ def write(files: dict[str, str], out: Path, keep: tuple[str, ...] = ()) -> None:
         target.write_text(content)
 
 
-def check(files: dict[str, str], out: Path, keep: tuple[str, ...] = ()) -> list[str]:
+def check(files: dict[str, str], out: Path) -> list[str]:
     """Differences between a fresh derivation and the committed upstream_facts/."""
     problems = []
-    existing = {p.relative_to(out).as_posix() for p in out.rglob("*") if _derived(p, out, keep)}
+    existing = {p.relative_to(out).as_posix() for p in out.rglob("*") if _derived(p, out)}
     for rel in sorted(existing - set(files)):
         problems.append(f"{rel}: committed but no longer derived")
     for rel, content in sorted(files.items()):
@@ -540,10 +554,10 @@ def fetcher_of(args: argparse.Namespace) -> Fetcher:
 
 
 def run(args: argparse.Namespace, src: Upstream) -> int:
-    files = derive(src)
+    files = derive(src, args.out)
     where = "the locked upstream files"
     if args.check:
-        problems = check(files, args.out, kept(files))
+        problems = check(files, args.out)
         problems += [f"{LOCK.name}: {name} is locked but no longer read" for name in src.stale()]
         if problems:
             print(f"upstream_facts/ is stale vs {where}; run `make derive`", file=sys.stderr)
@@ -554,11 +568,14 @@ def run(args: argparse.Namespace, src: Upstream) -> int:
     if args.update_lock:
         src.write_lock()
         for name in src.added:
+            if name in src.made:
+                print(f"locked {name}: made by ../shared from upstream tags, blob {src.made[name]['blob']} (review it)")
+                continue
             entry = src.files[name]
             print(f"locked {name}: {entry.repo} {entry.commit[:12]} blob {entry.blob} (review it)")
-    write(files, args.out, kept(files))
-    for folder in kept(files):
-        print(f"kept upstream_facts/{folder} as committed: deriving it needs ../shared/upstream/{folder}")
+    write(files, args.out)
+    if src.fetcher.shared is None:
+        print("kept as committed (no ../shared/upstream): the chart version rows and the Spot Advisor data date")
     total = sum(len(c.encode()) for c in files.values())
     print(f"wrote {len(files)} files, {total} bytes, to {args.out}")
     return 0
@@ -570,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --check and --update-lock exclude each other", file=sys.stderr)
         return 2
     src = Upstream(fetcher_of(args), origin, update=args.update_lock, lock_path=args.lock_file)
+    src.origin = lambda name: origin(name, src.files)  # a new lifecycle/pricing tag: its repo from the lock
     try:
         return run(args, src)
     except UpstreamError as err:

@@ -56,10 +56,13 @@ class Entry:
         if blob != self.blob:
             raise UpstreamError(
                 f"{self.file}: refused the copy from {where}: git blob {blob}, upstream_facts/sources.json records "
-                f"{self.blob} ({self.repo} {self.commit[:12]}:{self.path})"
+                f"{self.blob} ({self.repo} {self.commit[:12]}:{self.path}); `make derive` uses only the locked bytes"
             )
         if hashlib.sha256(data).hexdigest() != self.sha256:
-            raise UpstreamError(f"{self.file}: refused the copy from {where}: its sha256 differs from the lock's")
+            raise UpstreamError(
+                f"{self.file}: refused the copy from {where}: its sha256 differs from the lock's; "
+                "`make derive` uses only the locked bytes"
+            )
         return data
 
 
@@ -76,6 +79,17 @@ class Origin:
 def owner_name(repo: str) -> str:
     """`github.com/aws/karpenter-provider-aws` -> `aws/karpenter-provider-aws`."""
     return repo.removeprefix("https://").removeprefix("github.com/").removesuffix(".git")
+
+
+# ../shared/upstream's folders of many repositories and refs (MANIFEST.md: `<folder>/<repo short name>/<ref>/<path>`).
+MIRRORS = ("lifecycle", "pricing")
+
+
+def exported_folder(name: str) -> str:
+    """The folder of one repository at one ref that holds a local name: `<upstream>-<version>` or, in a mirror,
+    `<folder>/<repo short name>/<ref>` (so a new Karpenter tag's files are not taken as absent from the old one's)."""
+    parts = name.split("/")
+    return "/".join(parts[:3]) if parts[0] in MIRRORS else parts[0]
 
 
 def manifest_rows(shared: Path) -> dict[str, dict[str, str]]:
@@ -156,7 +170,7 @@ class Fetcher:
             raise UpstreamError(f"{url}: HTTP {err.code}; {BUMP_HINT} again when it is reachable") from None
         except (urllib.error.URLError, TimeoutError, OSError) as err:
             reason = getattr(err, "reason", err)
-            raise UpstreamError(f"{url}: cannot fetch ({reason}); run offline with ../shared/upstream") from None
+            raise UpstreamError(f"{url}: cannot fetch ({reason}); run `make derive` when it is reachable") from None
         if len(data) > MAX_FILE_BYTES:
             raise UpstreamError(f"{url}: larger than {MAX_FILE_BYTES} bytes; refused")
         return data, url
@@ -179,9 +193,15 @@ class Fetcher:
         data = self.cached(entry)
         if data is not None:
             return data
-        data, where = self.fetch(entry.repo, entry.commit, entry.path)
+        try:
+            data, where = self.fetch(entry.repo, entry.commit, entry.path)
+        except UpstreamError as err:  # one line that names the local file first
+            raise UpstreamError(f"{entry.file}: {err}") from None
         if data is None:
-            raise UpstreamError(f"{entry.file}: {where} does not exist (upstream_facts/sources.json locks it)")
+            raise UpstreamError(
+                f"{entry.file}: {where} does not exist (upstream_facts/sources.json locks it); "
+                "fix its pin and run `make derive`"
+            )
         self.store(entry.check(data, where))
         return data
 
@@ -204,13 +224,21 @@ def load_lock(path: Path = LOCK) -> tuple[dict[str, Entry], set[str]]:
     return files, set(data.get("absent", []))
 
 
-def lock_text(files: dict[str, Entry], absent: set[str]) -> str:
+def load_made(path: Path = LOCK) -> dict[str, dict[str, str]]:
+    """Files of ../shared that are made from upstream rather than copied (no address to fetch): {name: blob, sha256}."""
+    return dict(json.loads(path.read_text()).get("made", {})) if path.is_file() else {}
+
+
+def lock_text(files: dict[str, Entry], absent: set[str], made: dict[str, dict[str, str]] | None = None) -> str:
     body: dict[str, Any] = {
         "comment": "Upstream files tools/generate/derive_upstream.py reads, pinned by commit and git blob id; "
-        "`make derive` adds the files of a new pin, review their hashes like code.",
+        "`make derive` adds the files of a new pin, review their hashes like code. `made`: files ../shared makes "
+        "from upstream (MANIFEST.md, Derived files), used only from there and only with these hashes.",
         "files": {name: {k: v for k, v in asdict(e).items() if k != "file"} for name, e in sorted(files.items())},
         "absent": sorted(absent),
     }
+    if made:
+        body["made"] = dict(sorted(made.items()))
     return json.dumps(body, sort_keys=True, indent=1) + "\n"
 
 
@@ -234,6 +262,7 @@ class Upstream:
         self.update = update
         self.lock_path = lock_path
         self.files, self.absent = load_lock(lock_path)
+        self.made = load_made(lock_path)
         self.used: set[str] = set()
         self.added: list[str] = []
         self._refs: dict[tuple[str, str], tuple[str, str]] = {}
@@ -250,7 +279,7 @@ class Upstream:
             if not blob.startswith(row["blob"]):
                 raise UpstreamError(f"{shared / name}: git blob {blob}, its MANIFEST.md row says {row['blob']}")
             fields = {k: row[k] for k in ("repo", "ref", "commit", "path", "license")}
-        elif shared is not None and name.split("/", 1)[0] in {f.split("/", 1)[0] for f in self._manifest}:
+        elif shared is not None and exported_folder(name) in {exported_folder(f) for f in self._manifest}:
             # ../shared exported this upstream folder: what it does not hold, the upstream ref does not have.
             self.absent.add(name)
             return
@@ -295,6 +324,29 @@ class Upstream:
         """UTF-8 text with universal newlines, as Path.read_text gives it."""
         return self.data(name).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
+    def made_text(self, name: str) -> str | None:
+        """A file ../shared makes from upstream (the chart version table): its text when ../shared holds it with the
+        locked hashes (with `update`, its hashes are locked), None without ../shared."""
+        self.used.add(name)
+        shared = self.fetcher.shared
+        if shared is None or not (shared / name).is_file():
+            return None
+        data = (shared / name).read_bytes()
+        hashes = {"blob": git_blob_id(data), "sha256": hashlib.sha256(data).hexdigest()}
+        if self.made.get(name) != hashes:
+            if not self.update:
+                locked = self.made.get(name, {}).get("blob", "nothing")
+                raise UpstreamError(
+                    f"{shared / name}: git blob {hashes['blob']}, the lock records {locked}; {BUMP_HINT}"
+                )
+            self.made[name] = hashes
+            self.added.append(name)
+        return data.decode("utf-8")
+
+    def mirrored(self) -> set[str]:
+        """The local names ../shared/upstream's MANIFEST.md lists (none without it)."""
+        return set(self._manifest)
+
     def stale(self) -> list[str]:
         """Locked names the derivation no longer reads (a pin moved on)."""
         return sorted((set(self.files) | self.absent) - self.used)
@@ -302,4 +354,70 @@ class Upstream:
     def write_lock(self) -> None:
         """Keep exactly what this derivation used: a bumped pin's old files leave the lock."""
         files = {n: e for n, e in self.files.items() if n in self.used}
-        self.lock_path.write_text(lock_text(files, self.absent & self.used))
+        made = {n: h for n, h in self.made.items() if n in self.used}
+        self.lock_path.write_text(lock_text(files, self.absent & self.used, made))
+
+
+def _glob_re(pattern: str) -> re.Pattern[str]:
+    """`*` within one path segment, `**` across segments (as pathlib's glob)."""
+    parts = (".*" if part == "**" else re.escape(part).replace(r"\*", "[^/]*") for part in pattern.split("/"))
+    return re.compile("/".join(parts).replace(".*/", "(?:.*/)?"))
+
+
+class LockedTree:
+    """The files derive_lifecycle and derive_pricing read, by local name, each through the lock (`Upstream`):
+    their globs run over an explicit list (the lock's names, and ../shared's MANIFEST.md rows when it is here, so
+    `make derive` locks what a new pin adds) rather than over a folder. `local` reads what ../shared holds but
+    upstream has no file for (the chart version table made from tags, MANIFEST.md's notes): None without it."""
+
+    def __init__(self, src: Upstream) -> None:
+        self.src = src
+
+    def names(self) -> set[str]:
+        return set(self.src.files) | self.src.mirrored()
+
+    def glob(self, pattern: str) -> list[str]:
+        found = _glob_re(pattern)
+        return sorted(n for n in self.names() if found.fullmatch(n))
+
+    def has(self, name: str) -> bool:
+        return self.src.has(name)
+
+    def text(self, name: str) -> str:
+        return self.src.text(name)
+
+    def entry(self, name: str) -> Entry:
+        return self.src.entry(name)
+
+    def local(self, name: str) -> str | None:
+        return self.src.made_text(name)
+
+    def manifest(self) -> str | None:
+        """../shared/upstream/MANIFEST.md (its notes date the Spot Advisor feed), None without it."""
+        shared = self.src.fetcher.shared
+        return (shared / "MANIFEST.md").read_text() if shared is not None else None
+
+
+class DirTree:
+    """A folder read as a tree of upstream files (tests): its files are the names, no lock, no addresses."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def glob(self, pattern: str) -> list[str]:
+        return sorted(p.relative_to(self.root).as_posix() for p in self.root.glob(pattern) if p.is_file())
+
+    def has(self, name: str) -> bool:
+        return (self.root / name).is_file()
+
+    def text(self, name: str) -> str:
+        return (self.root / name).read_text()
+
+    def entry(self, name: str) -> Entry:
+        raise UpstreamError(f"{name}: a folder read as a tree has no upstream address")
+
+    def local(self, name: str) -> str | None:
+        return (self.root / name).read_text() if (self.root / name).is_file() else None
+
+    def manifest(self) -> str | None:
+        return self.local("MANIFEST.md")

@@ -41,20 +41,25 @@ def _in_block(block: Mapping[str, Any], address: str | None) -> bool:
     return not any(ip in ipaddress.ip_network(cidr) for cidr in block.get("except") or [])
 
 
-def _peer_admits(peer: Mapping[str, Any], policy_ns: str, flow: Flow) -> bool:
+def _peer_admits(peer: Mapping[str, Any], policy_ns: str, flow: Flow, *, egress: bool = False) -> bool:
+    """An ingress rule's peer is the flow's source; an egress rule's peer is its destination."""
+    if egress:
+        ip, namespace, labels = flow.dst_ip, flow.dst_namespace, flow.dst_labels
+    else:
+        ip, namespace, labels = flow.src_ip, flow.src_namespace, flow.src_labels
     if "ipBlock" in peer:
         # Matched by address: the API server's ENIs, load balancers, and (the VPC CNI gives pods VPC addresses)
         # any pod whose address falls in the block.
-        return _in_block(peer["ipBlock"], flow.src_ip)
-    if flow.src_namespace is None:
+        return _in_block(peer["ipBlock"], ip)
+    if namespace is None:
         return False
     ns_selector = peer.get("namespaceSelector")
     if ns_selector is None:
-        if flow.src_namespace != policy_ns:
+        if namespace != policy_ns:
             return False
-    elif not selector_matches(ns_selector, {NAMESPACE_NAME_LABEL: flow.src_namespace}):
+    elif not selector_matches(ns_selector, {NAMESPACE_NAME_LABEL: namespace}):
         return False
-    return "podSelector" not in peer or selector_matches(peer["podSelector"], flow.src_labels)
+    return "podSelector" not in peer or selector_matches(peer["podSelector"], labels)
 
 
 def _port_admits(ports: list[Mapping[str, Any]] | None, flow: Flow) -> bool:
@@ -84,20 +89,6 @@ def policies_in(manifests: Iterable[Mapping[str, Any]], namespace: str | None = 
     return out
 
 
-def _egress_peer_admits(peer: Mapping[str, Any], policy_ns: str, flow: Flow) -> bool:
-    if "ipBlock" in peer:
-        return _in_block(peer["ipBlock"], flow.dst_ip)
-    if flow.dst_namespace is None:
-        return False
-    ns_selector = peer.get("namespaceSelector")
-    if ns_selector is None:
-        if flow.dst_namespace != policy_ns:
-            return False
-    elif not selector_matches(ns_selector, {NAMESPACE_NAME_LABEL: flow.dst_namespace}):
-        return False
-    return "podSelector" not in peer or selector_matches(peer["podSelector"], flow.dst_labels)
-
-
 def admits_egress(policies: Iterable[Mapping[str, Any]], flow: Flow) -> bool:
     """Kubernetes semantics: a pod no Egress policy selects sends anywhere; else some egress rule must match the
     destination (peer and port). A flow from outside the pod network is no pod's egress."""
@@ -116,7 +107,7 @@ def admits_egress(policies: Iterable[Mapping[str, Any]], flow: Flow) -> bool:
         for rule in policy["spec"].get("egress") or []:
             peers = rule.get("to")
             ns = policy["metadata"]["namespace"]
-            peer_ok = not peers or any(_egress_peer_admits(peer, ns, flow) for peer in peers)
+            peer_ok = not peers or any(_peer_admits(peer, ns, flow, egress=True) for peer in peers)
             if peer_ok and _port_admits(rule.get("ports"), flow):
                 return True
     return False

@@ -325,12 +325,18 @@ MATCHERS = {
 }
 
 
-def settings_for(config: dict[str, Any], dep: Dep, manager: str = "custom.regex") -> dict[str, Any]:
-    """The config's top-level settings with every matching packageRule applied in order (later rules win)."""
+def settings_for(
+    config: dict[str, Any], dep: Dep, manager: str = "custom.regex", update_type: str | None = None
+) -> dict[str, Any]:
+    """The config's top-level settings with every matching packageRule applied in order (later rules win). A rule
+    with matchUpdateTypes applies only to an update of one of those types (none without `update_type`: the
+    dependency's own settings, before Renovate knows its updates)."""
     merged = {k: v for k, v in config.items() if k not in ("packageRules", "customManagers", "extends")}
     for rule in config.get("packageRules", []):
-        conditions = {k: v for k, v in rule.items() if k.startswith("match")}
+        conditions = {k: v for k, v in rule.items() if k.startswith("match") and k != "matchUpdateTypes"}
         assert set(conditions) <= set(MATCHERS), f"matchers not modelled: {set(conditions) - set(MATCHERS)}"
+        if "matchUpdateTypes" in rule and update_type not in rule["matchUpdateTypes"]:
+            continue
         if all(MATCHERS[k](v, dep, manager) for k, v in conditions.items()):
             for key, value in rule.items():
                 if key.startswith("match") or key == "description":

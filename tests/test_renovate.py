@@ -321,12 +321,27 @@ def test_the_cdk_library_and_cli_move_together() -> None:
     assert rc.settings_for(CONFIG, cli, "npm")["groupName"] == "aws-cdk"
 
 
-def test_seed_profile_pins_are_disabled_and_every_other_pin_is_tracked() -> None:
+def update_types() -> list[str]:
+    """Every update type Renovate knows (the schema's enum for matchUpdateTypes)."""
+    (array,) = [o for o in renovate_schema()["definitions"]["matchUpdateTypes"]["oneOf"] if o["type"] == "array"]
+    return [t for alternative in array["items"]["anyOf"] for t in alternative.get("enum", [])]
+
+
+def test_seed_profile_takes_no_update_but_its_images_first_digest_pin_and_every_other_pin_is_tracked() -> None:
     seed = rc.Dep(-1, VERSIONS_MODULE, 0, "argo-cd", "6.7.18", "helm", depType="seed")
     assert rc.settings_for(CONFIG, seed)["enabled"] is False
+    assert "pinDigest" in update_types() and "digest" in update_types()
     for dep in all_deps():
-        frozen = dep.depType == "seed" or "/overlays/seed/" in dep.file or dep.file.startswith("helm_values/seed/")
-        assert rc.settings_for(CONFIG, dep).get("enabled", True) is not frozen, dep
+        frozen_pin = dep.depType == "seed"
+        frozen_file = "/overlays/seed/" in dep.file or dep.file.startswith("helm_values/seed/")
+        for update in update_types():
+            # The seed profile keeps its versions (and a pinned digest: no 'digest' updates); its files' images
+            # only gain the digest of the tag they have, so Renovate covers them like the current profile's.
+            allowed = not (frozen_pin or frozen_file) or (frozen_file and not frozen_pin and update == "pinDigest")
+            settings = rc.settings_for(CONFIG, dep, update_type=update)
+            assert settings.get("enabled", True) is allowed, (dep, update)
+        if frozen_file and dep.datasource == "docker":
+            assert rc.settings_for(CONFIG, dep, update_type="pinDigest").get("pinDigests") is True, dep
 
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)

@@ -154,18 +154,16 @@ def test_a_digest_is_only_a_full_sha256() -> None:
 # --- coverage: every tag-only image is pinned by Renovate or verified at admission --------------------------
 
 RENOVATE = json.loads((ROOT / "renovate.json").read_text())
-# The profile Renovate never touches (renovate.json disables its files and pins): its images stay as the design
-# froze them, reported by the render gate's table; every other profile is covered.
-TRACKED = [p for p in PROFILE_NAMES if p != rc.FROZEN_PROFILE]
 
 
 def renovate_pinned_images() -> set[tuple[str, str]]:
-    """(normalized repository, tag) of every image a Renovate docker dependency tracks with pinDigests on."""
+    """(normalized repository, tag) of every image a Renovate docker dependency pins by digest (pinDigests on and
+    its pinDigest update enabled: the frozen profile takes that update and no other)."""
     names = [str(p.relative_to(ROOT)) for top in ("helm_values", "infra", "apps") for p in (ROOT / top).rglob("*.y*ml")]
     deps = rc.extract(RENOVATE, rc.read_files(ROOT, names))
     pinned = set()
     for dep in deps:
-        settings = rc.settings_for(RENOVATE, dep)
+        settings = rc.settings_for(RENOVATE, dep, update_type="pinDigest")
         if dep.datasource == "docker" and settings.get("enabled", True) and settings.get("pinDigests"):
             pinned.add((normalized_image(dep.depName), dep.currentValue))
     return pinned
@@ -187,7 +185,6 @@ def uncovered(containers: list[tuple[str, str]], pinned: set[tuple[str, str]]) -
     return sorted(set(out))
 
 
-@pytest.mark.parametrize("profile", TRACKED, indirect=True, scope="session")
 def test_every_tag_only_image_is_pinned_by_renovate_or_verified_at_admission(platform_render: PlatformRender) -> None:
     containers = [
         (image, str(obj["metadata"].get("namespace", "")))
@@ -209,6 +206,9 @@ def test_a_new_image_neither_pinned_nor_verified_is_reported() -> None:
     assert uncovered([("quay.io/argoproj/argocd:v9.9.9", "kube-system")], pinned) == ["quay.io/argoproj/argocd:v9.9.9"]
 
 
-def test_the_frozen_profiles_images_are_never_pinned_by_renovate() -> None:
+def test_the_frozen_profiles_images_gain_their_digest_but_never_a_new_version_or_digest() -> None:
     frozen = rc.Dep(-1, f"helm_values/{rc.FROZEN_PROFILE}/x.yaml", 0, "quay.io/argoproj/argocd", "v1.0.0", "docker")
-    assert rc.settings_for(RENOVATE, frozen).get("enabled", True) is False
+    pin = rc.settings_for(RENOVATE, frozen, update_type="pinDigest")
+    assert pin.get("enabled", True) is True and pin["pinDigests"] is True
+    for update in ("major", "minor", "patch", "digest"):
+        assert rc.settings_for(RENOVATE, frozen, update_type=update)["enabled"] is False, update

@@ -1,10 +1,9 @@
 """Images of one synthesized profile's render (`python -m tools.report.image_report cdk.out`): how many containers run a
-tag-only image, by publisher, and what covers each (verification at admission, a Renovate digest pin, or nothing
-because the profile is frozen or Kyverno never admits the namespace). `make verify` shows the total."""
+tag-only image, by publisher, and what covers each (verification at admission or a Renovate digest pin; the frozen
+profile takes digest pins too, never a new version). `make verify` shows the total."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -13,14 +12,9 @@ from constructs_lib.image_admission import EXCLUDED_NAMESPACES
 from platform_checks.platform_render import profile_of, render_platform
 from platform_checks.wiring import all_images
 from platform_config.supply_chain import has_digest, publisher_of
-from tools._paths import ROOT
-
-# Profiles Renovate never updates nor pins: renovate.json disables the depType each one's annotations carry.
-RENOVATE = json.loads((ROOT / "renovate.json").read_text())
-FROZEN = {t for rule in RENOVATE["packageRules"] if rule.get("enabled") is False for t in rule.get("matchDepTypes", [])}
 
 
-def coverage(image: str, namespace: str, profile: str) -> str:
+def coverage(image: str, namespace: str) -> str:
     """What makes a tag-only image run a fixed digest, or why nothing does."""
     publisher = publisher_of(image)
     if publisher is None:
@@ -29,7 +23,7 @@ def coverage(image: str, namespace: str, profile: str) -> str:
         return "verified at admission, the digest set there"
     # Kyverno never admits its excluded namespaces: a signer's image there is pinned like any other.
     where = f" (Kyverno never admits {namespace})" if publisher.signer is not None else ""
-    return ("frozen profile: stays tag-only" if profile in FROZEN else "Renovate pins the digest") + where
+    return "Renovate pins the digest" + where
 
 
 def main(out: Path) -> int:
@@ -48,7 +42,7 @@ def main(out: Path) -> int:
     ]
     tag_only = [(image, ns) for image, ns in containers if not has_digest(image)]
     rows = Counter(
-        ((p.prefix if (p := publisher_of(image)) else "?"), coverage(image, ns, profile)) for image, ns in tag_only
+        ((p.prefix if (p := publisher_of(image)) else "?"), coverage(image, ns)) for image, ns in tag_only
     )
     for (prefix, how), count in sorted(rows.items(), key=lambda row: (-row[1], row[0])):
         print(f"  {count:3d}  {prefix:40s} {how}")

@@ -41,9 +41,7 @@ def main(out: Path) -> int:
         for _where, image in all_images(obj)
     ]
     tag_only = [(image, ns) for image, ns in containers if not has_digest(image)]
-    rows = Counter(
-        ((p.prefix if (p := publisher_of(image)) else "?"), coverage(image, ns)) for image, ns in tag_only
-    )
+    rows = Counter(((p.prefix if (p := publisher_of(image)) else "?"), coverage(image, ns)) for image, ns in tag_only)
     for (prefix, how), count in sorted(rows.items(), key=lambda row: (-row[1], row[0])):
         print(f"  {count:3d}  {prefix:40s} {how}")
     distinct = {image for image, _ns in containers}

@@ -260,3 +260,29 @@ def test_code_the_runbook_and_contributing_name_exists() -> None:
             assert re.search(rf"^\s*(def|class) {name}\b", source, re.M), f"{doc} names {name}(...), which is gone"
         for name in re.findall(r"`([a-z_]\w*)=`", text):
             assert name in record_fields, f"{doc} names {name}=, which no record in platform_config has"
+
+
+# A test a document names as the proof of a promise: `test_x`, `tests/test_x.py` or `tests/test_x.py::test_y`.
+_NAMED_TEST = re.compile(r"`(?:tests/)?(test_[a-z0-9_]+)(?:\.py)?(?:::(test_[a-z0-9_]+))?`")
+
+
+def _documents() -> list[Path]:
+    tops = [ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
+    return [*tops, *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "infra").rglob("*.md"))]
+
+
+def test_every_test_a_document_names_exists() -> None:
+    sources = {p.stem: p.read_text() for p in (ROOT / "tests").rglob("*.py")}
+    defined = {name for text in sources.values() for name in re.findall(r"def (test_[a-z0-9_]+)", text)}
+    named = {
+        (doc.relative_to(ROOT).as_posix(), *match.groups())
+        for doc in _documents()
+        for match in _NAMED_TEST.finditer(doc.read_text())
+    }
+    assert named, "no document names a test: the pattern no longer matches the docs"
+    missing = [
+        f"{doc}: {first}{'::' + second if second else ''}"
+        for doc, first, second in sorted(named, key=lambda n: (n[0], n[1], n[2] or ""))
+        if (first not in sources and first not in defined) or (second and second not in sources.get(first, ""))
+    ]
+    assert not missing, f"documents name tests that do not exist (renamed or removed?): {missing}"

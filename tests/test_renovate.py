@@ -155,13 +155,15 @@ def test_every_intermediate_kubectl_layer_pin_is_found_and_tracked_by_renovate()
         assert rc.settings_for(CONFIG, dep)["groupName"] == "kubernetes release and kubectl layer", dep
 
 
+# The fixtures below are texts in Renovate's patterns with versions no profile pins (the project's own pins are
+# checked against versions.py by the coverage tests above).
 MODULE = '''"""Pins."""
-KARPENTER_VERSION = "1.0.14"
+KARPENTER_VERSION = "9.0.1"
 CHARTS = {
     # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
-    "argo-cd": ChartPin("argo-cd", "https://argoproj.github.io/argo-helm", "6.7.18"),
+    "argo-cd": ChartPin("argo-cd", "https://argoproj.github.io/argo-helm", "9.0.2"),
     # renovate: datasource=helm depName=kyverno registryUrl=https://argoproj.github.io/argo-helm
-    "jaeger": ChartPin("jaeger", "https://jaegertracing.github.io/helm-charts", "3.3.3"),
+    "jaeger": ChartPin("jaeger", "https://jaegertracing.github.io/helm-charts", "9.0.3"),
 }
 '''
 APPLICATION = """kind: Application
@@ -171,14 +173,14 @@ spec:
   source:
     chart: jaeger
     repoURL: https://jaegertracing.github.io/helm-charts
-    targetRevision: 3.3.3
+    targetRevision: 9.0.3
 """
 OVERLAY = """kind: Application
 metadata:
   name: jaeger
 spec:
   source:
-    targetRevision: 4.11.1
+    targetRevision: 9.0.4
 """
 
 
@@ -186,18 +188,18 @@ def test_coverage_check_reports_unannotated_misnamed_and_unmatched_pins() -> Non
     gitops = {"infra/x/jaeger.yaml": APPLICATION, "infra/overlays/current/jaeger.yaml": OVERLAY}
     problems = rc.coverage_problems(CONFIG, {VERSIONS_MODULE: MODULE}, gitops)
     assert problems == [
-        f"{VERSIONS_MODULE}:2: pin 1.0.14 matched by 0 rules, expected 1",
+        f"{VERSIONS_MODULE}:2: pin 9.0.1 matched by 0 rules, expected 1",
         f"{VERSIONS_MODULE}:7: annotation names kyverno, the pin is jaeger",
         f"{VERSIONS_MODULE}:7: annotation registry https://argoproj.github.io/argo-helm != "
         "https://jaegertracing.github.io/helm-charts",
-        "infra/x/jaeger.yaml: jaeger 3.3.3 pinned 1 time(s), matched 0",
-        "infra/overlays/current/jaeger.yaml: jaeger 4.11.1 pinned 1 time(s), matched 0",
+        "infra/x/jaeger.yaml: jaeger 9.0.3 pinned 1 time(s), matched 0",
+        "infra/overlays/current/jaeger.yaml: jaeger 9.0.4 pinned 1 time(s), matched 0",
     ]
 
 
 TYPED_FACT = """CHARTS = {
     # renovate: datasource=helm depName=argo-cd registryUrl=https://argoproj.github.io/argo-helm
-    "argo-cd": ("https://argoproj.github.io/argo-helm", "6.7.18", "v2.10.9"),
+    "argo-cd": ("https://argoproj.github.io/argo-helm", "9.0.2", "v9.0.5"),
 }
 """
 
@@ -206,19 +208,19 @@ def test_an_app_version_typed_beside_its_chart_pin_fails_coverage() -> None:
     # A chart's appVersion is derived from its Chart.yaml (upstream_facts/): typed here, a Renovate bump of the
     # pin would leave it behind, so the coverage check refuses it as a pin no rule updates.
     problems = rc.coverage_problems(CONFIG, {VERSIONS_MODULE: TYPED_FACT}, {})
-    assert problems == [f"{VERSIONS_MODULE}:3: pin v2.10.9 matched by 0 rules, expected 1"]
+    assert problems == [f"{VERSIONS_MODULE}:3: pin v9.0.5 matched by 0 rules, expected 1"]
 
 
 SEED = """PROFILES = {
     "seed": ReleaseProfile(
         name="seed",
         # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter
-        karpenter_version="1.0.14",
+        karpenter_version="9.0.1",
     ),
     "current": ReleaseProfile(
         name="current",
         # renovate: datasource=docker depName=karpenter packageName=public.ecr.aws/karpenter/karpenter depType=seed
-        karpenter_version="1.14.1",
+        karpenter_version="9.0.6",
     ),
 }
 """
@@ -328,7 +330,7 @@ def update_types() -> list[str]:
 
 
 def test_seed_profile_takes_no_update_but_its_images_first_digest_pin_and_every_other_pin_is_tracked() -> None:
-    seed = rc.Dep(-1, VERSIONS_MODULE, 0, "argo-cd", "6.7.18", "helm", depType="seed")
+    seed = rc.Dep(-1, VERSIONS_MODULE, 0, "argo-cd", "9.0.2", "helm", depType="seed")  # a version no profile pins
     assert rc.settings_for(CONFIG, seed)["enabled"] is False
     assert "pinDigest" in update_types() and "digest" in update_types()
     for dep in all_deps():

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from platform_checks.netpol import Flow, pod_templates, resolve_target_port
+from platform_checks.netpol import Flow, backing_flows, pod_templates
 from platform_checks.wiring import pod_template, selector_matches
 
 # host:port, with an optional scheme (http://, PLAINTEXT://) and path; a host is a DNS name, not an IP literal.
@@ -139,18 +139,13 @@ def endpoint_flows(endpoints: Iterable[Endpoint], manifests: Iterable[Mapping[st
             for t_ns, t in templates
             if t_ns == ns and selector_matches({"matchLabels": selector}, (t.get("metadata") or {}).get("labels") or {})
         ]
-        for pod in pods or [{"metadata": {"labels": selector}, "spec": {"containers": []}}]:
-            number, port_name = resolve_target_port(pod, ports[0].get("targetPort") or ports[0]["port"])
-            flows.append(
-                Flow(
-                    what=f"{ep.workload} {ep.source} -> {ep.host}:{ep.port}",
-                    dst_namespace=ns,
-                    dst_labels=(pod.get("metadata") or {}).get("labels") or selector,
-                    port=number,
-                    port_name=port_name,
-                    src_namespace=ep.namespace,
-                    src_labels=ep.labels,
-                    protocol=ports[0].get("protocol", "TCP"),
-                )
-            )
+        flows += backing_flows(
+            ports[0],
+            pods,
+            selector,
+            what=f"{ep.workload} {ep.source} -> {ep.host}:{ep.port}",
+            dst_namespace=ns,
+            src_namespace=ep.namespace,
+            src_labels=ep.labels,
+        )
     return Resolution(flows, unresolved)

@@ -4,7 +4,7 @@ to check."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,22 +198,47 @@ def service_port_flows(
         for port in svc["spec"].get("ports") or []:
             if port.get("name") not in names:
                 continue
-            # targetPort 0 or absent means the Service port itself.
-            target = port.get("targetPort") or port["port"]
-            for pod in pods or [{"metadata": {"labels": svc_selector}, "spec": {"containers": []}}]:
-                number, name = resolve_target_port(pod, target)
-                flows.append(
-                    Flow(
-                        what=f"{what} {svc['metadata']['name']}:{port['name']}",
-                        dst_namespace=namespace,
-                        dst_labels=(pod.get("metadata") or {}).get("labels") or svc_selector,
-                        port=number,
-                        port_name=name,
-                        src_namespace=src_namespace,
-                        src_labels=src_labels,
-                        protocol=port.get("protocol", "TCP"),
-                    )
-                )
+            flows += backing_flows(
+                port,
+                pods,
+                svc_selector,
+                what=f"{what} {svc['metadata']['name']}:{port['name']}",
+                dst_namespace=namespace,
+                src_namespace=src_namespace,
+                src_labels=src_labels,
+            )
+    return flows
+
+
+def backing_flows(
+    port: Mapping[str, Any],
+    pods: Sequence[Mapping[str, Any]],
+    selector: Mapping[str, str],
+    *,
+    what: str,
+    dst_namespace: str,
+    src_namespace: str | None,
+    src_labels: Mapping[str, str],
+) -> list[Flow]:
+    """One Service port's flows to each backing pod on its container port (the flow a NetworkPolicy sees after the
+    Service's address translation); with no rendered pod, one flow to the selector's labels."""
+    # targetPort 0 or absent means the Service port itself.
+    target = port.get("targetPort") or port["port"]
+    flows = []
+    for pod in pods or [{"metadata": {"labels": selector}, "spec": {"containers": []}}]:
+        number, name = resolve_target_port(pod, target)
+        flows.append(
+            Flow(
+                what=what,
+                dst_namespace=dst_namespace,
+                dst_labels=(pod.get("metadata") or {}).get("labels") or selector,
+                port=number,
+                port_name=name,
+                src_namespace=src_namespace,
+                src_labels=src_labels,
+                protocol=port.get("protocol", "TCP"),
+            )
+        )
     return flows
 
 

@@ -30,9 +30,8 @@ LAMBDA_RULES = {
 LAMBDA_RULE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 
 
-def attribute(addon: str) -> str:
-    """The custom resource attribute that carries `addon`'s resolved version."""
-    return handler.attribute(addon)
+# The custom resource attribute that carries an add-on's resolved version: the handler's own naming.
+attribute = handler.attribute
 
 
 class AddonVersionLookup(Construct):

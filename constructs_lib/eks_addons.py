@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.addon_versions import AddonVersionLookup
+from constructs_lib.addon_versions import AddonVersionLookup, attribute
 from constructs_lib.eks_cluster import as_icluster
 from constructs_lib.identities import CNI_POLICY, PodIdentity, pod_identity
 from constructs_lib.nag import acknowledge, managed_policy_finding
@@ -60,7 +60,7 @@ class ManagedAddons(Construct):
         for name, version in self.versions.items():
             self.addons[name] = eks.Addon(
                 self,
-                _pascal(name),
+                attribute(name),  # the same PascalCase id as the lookup attribute
                 cluster=as_icluster(cluster),
                 addon_name=name,
                 addon_version=version,
@@ -125,7 +125,3 @@ class ManagedAddons(Construct):
         """Add-ons whose pods need nodes wait for them, else EKS reports them DEGRADED and CFN fails."""
         for name in ("coredns", "aws-ebs-csi-driver"):
             self.addons[name].node.add_dependency(nodes)
-
-
-def _pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("-"))

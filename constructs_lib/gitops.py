@@ -11,7 +11,7 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from platform_checks.upstream_facts import app_version
-from platform_config.addons import addons
+from platform_config.addons import addons, version_key
 from platform_config.config import PlatformConfig
 from platform_config.guardrails import GUARDRAIL_KIND
 from platform_config.versions import ReleaseProfile
@@ -53,8 +53,7 @@ def content_path(root: str, release: str) -> str:
 
 def can_impersonate(argocd_version: str) -> bool:
     """Whether an Argo CD release (v2.10.9, 3.4.4) syncs as a project's destinationServiceAccounts."""
-    major, minor = argocd_version.lstrip("v").split(".")[:2]
-    return (int(major), int(minor)) >= IMPERSONATION_SINCE
+    return version_key(argocd_version)[:2] >= IMPERSONATION_SINCE
 
 
 def impersonates(profile: ReleaseProfile) -> bool:

@@ -558,23 +558,12 @@ class PlatformConfig:
             raise ConfigError(
                 "public_access_cidrs", list(cidrs), f"accepted is at most {PUBLIC_CIDRS_MAX} CIDRs (EKS quota)"
             )
-        nets = [_network("public_access_cidrs", cidr, one_address=True) for cidr in cidrs]
-        for cidr, net in zip(cidrs, nets, strict=True):
-            if any(net.subnet_of(r) for r in NON_INTERNET_RANGES):
-                raise ConfigError(
-                    "public_access_cidrs",
-                    cidr,
-                    "accepted are public (internet-routable) ranges: the public endpoint only sees internet source "
-                    "addresses; clients inside the VPC use the private endpoint",
-                )
-        covered = sum(n.num_addresses for n in ipaddress.collapse_addresses(nets))
-        if covered > PUBLIC_ADDRESSES_MAX and not self.allow_public_endpoint_anywhere:
-            raise ConfigError(
-                "public_access_cidrs",
-                list(cidrs),
-                f"accepted are restricted CIDRs covering at most {PUBLIC_ADDRESSES_MAX} addresses (one /8) in total; "
-                "opening the API to the internet needs allow_public_endpoint_anywhere=true",
-            )
+        check_internet_cidrs(
+            "public_access_cidrs",
+            cidrs,
+            opt_in="allow_public_endpoint_anywhere",
+            opted_in=self.allow_public_endpoint_anywhere,
+        )
         partition = EKS_REGIONS[self.region]
         for key in ("admin_principal_arns", "viewer_principal_arns"):
             for arn in getattr(self, key):
@@ -717,7 +706,8 @@ class PlatformConfig:
 def check_internet_cidrs(key: str, cidrs: tuple[str, ...], *, opt_in: str, opted_in: bool) -> None:
     """The internet guard of every public listener (API endpoint, shop load balancer): internet-routable ranges
     only, and together at most one /8 unless the `opt_in` key says otherwise."""
-    nets = [_network(key, cidr) for cidr in cidrs]
+    # A single host is a sensible source of a public listener: a CIDR with host bits set also suggests its /32.
+    nets = [_network(key, cidr, one_address=True) for cidr in cidrs]
     for cidr, net in zip(cidrs, nets, strict=True):
         if any(net.subnet_of(r) for r in NON_INTERNET_RANGES):
             raise ConfigError(

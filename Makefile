@@ -177,6 +177,7 @@ deploy: deps ## cdk deploy --all; prints the target first, asks before IAM or se
 # Without an environment argument cdk bootstrap bootstraps the environment the stacks name: the configured
 # account and region (the credentials' account for the placeholder), never the shell's default region.
 bootstrap: deps ## cdk bootstrap of the configured account and region; prints the target first (needs credentials)
+	$(RELEASE_LAYER)
 	$(PY) scripts/preflight.py$(RELEASE_FLAG) $(ARGS)
 	$(CDK) bootstrap $(CDK_FLAGS) $(ARGS)
 
@@ -218,6 +219,7 @@ DATE ?=
 ASSUME ?=
 # Synthesizes without the synth summary: its cost line would render the platform a second time.
 cost: deps .tools/.installed charts ## synth, then the monthly cost plan: fixed items, NodePools, Spot saving (JSON too)
+	$(RELEASE_LAYER)
 	$(CDK) synth $(CDK_FLAGS) --quiet --output cdk.out $(ARGS)
 	$(PY) -m tools.report.cost_plan cdk.out$(if $(DATE), --date $(DATE))$(foreach a,$(ASSUME), --assume $(a))
 

@@ -56,6 +56,7 @@ def run_checkov(objects: Iterable[Mapping[str, Any]], checkov: Path = CHECKOV) -
     """Every failed check of CHECKS on the objects (one file each, as the cluster receives them)."""
     if not checkov.is_file():
         raise CheckovError(f"{checkov} is missing: `make .tools/checkov/.installed` installs requirements-checkov.txt")
+    objects = list(objects)
     with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
         for index, obj in enumerate(objects):
             meta = obj["metadata"]
@@ -68,6 +69,9 @@ def run_checkov(objects: Iterable[Mapping[str, Any]], checkov: Path = CHECKOV) -
         proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     if proc.returncode not in (0, 1):
         raise CheckovError(f"checkov exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+    # A bare summary (no "results") for workloads means checkov checked nothing: never a pass.
+    if objects and '"results"' not in proc.stdout:
+        raise CheckovError(f"checkov checked none of the {len(objects)} workloads: {proc.stdout.strip()[:300]!r}")
     return parse_report(proc.stdout)
 
 

@@ -17,6 +17,7 @@ from celpy import celtypes
 from platform_checks import load_yaml_documents
 from platform_checks.k8s_cel import CelEvaluationError, eval_cel
 from platform_checks.quantity import parse_quantity
+from platform_checks.wiring import selector_matches
 from platform_config.guardrails import GUARDRAIL, GUARDRAIL_RULE, RESOURCES, out_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,25 +204,6 @@ def _kind_matches(kinds: Iterable[str], obj: dict[str, Any], request: Request) -
     """A kind without a subresource matches only the resource itself, `Kind/sub` only that subresource."""
     wanted = obj["kind"] + (f"/{request.subresource}" if request.subresource else "")
     return wanted in kinds or "*" in kinds
-
-
-def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    """A Kubernetes label selector (matchLabels, matchExpressions: In, NotIn, Exists, DoesNotExist)."""
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
-        return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr["key"], expr["operator"], expr.get("values") or []
-        ok = {
-            "In": key in labels and labels[key] in values,
-            "NotIn": key not in labels or labels[key] not in values,
-            "Exists": key in labels,
-            "DoesNotExist": key not in labels,
-        }.get(op)
-        if ok is None:
-            raise ValueError(f"label selector operator {op!r}; accepted are In, NotIn, Exists, DoesNotExist")
-        if not ok:
-            return False
-    return True
 
 
 def _desc_matches(desc: dict[str, Any], obj: dict[str, Any], request: Request) -> bool:

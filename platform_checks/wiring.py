@@ -68,20 +68,22 @@ def workloads(objects: Iterable[Mapping[str, Any]]) -> Iterator[Workload]:
 
 def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
     """metav1.LabelSelector semantics (matchLabels AND matchExpressions); an empty or absent selector selects
-    everything. The one matcher of the wiring and NetworkPolicy checks."""
+    everything. The one matcher of the wiring, NetworkPolicy and Kyverno checks."""
     selector = selector or {}
     for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != value:
             return False
     for expr in selector.get("matchExpressions") or []:
         key, op, values = expr["key"], expr["operator"], expr.get("values") or []
-        if op == "In" and not (key in labels and labels[key] in values):
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
+        ok = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": key not in labels or labels[key] not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }.get(op)
+        if ok is None:  # an operator we do not model must not read as a match or a miss
+            raise ValueError(f"label selector operator {op!r}; accepted are In, NotIn, Exists, DoesNotExist")
+        if not ok:
             return False
     return True
 

@@ -136,7 +136,9 @@ if [[ "$dry_run" == false ]]; then
   start=$SECONDS
   while true; do
     lb_left=()
-    for arn in $("${lb_cmd[@]}"); do
+    # Captured first: set -e does not see a failing command inside a for list, which would read as "none left".
+    lb_out="$("${lb_cmd[@]}")"
+    for arn in $lb_out; do
       [[ "$arn" == "None" ]] || lb_left+=("$arn")
     done
     elapsed=$((SECONDS - start))

@@ -1,4 +1,4 @@
-"""`make synth|diff|deploy RELEASE=<step>` installs the step's kubectl layer before the CDK runs, and only then."""
+"""`make synth|diff|deploy|bootstrap|cost RELEASE=<step>` install the step's kubectl layer before the CDK runs."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def test_a_different_installed_version_counts_as_missing() -> None:
     assert release_layer.missing(f"{name}==0.0.0-not-{version}")
 
 
-@pytest.mark.parametrize("target", ["synth", "diff", "deploy"])
+@pytest.mark.parametrize("target", ["synth", "diff", "deploy", "bootstrap", "cost"])
 def test_make_installs_the_release_layer_before_the_cdk_runs(target: str) -> None:
     step = buildable_steps()[0]
     lines = make_dry_run(target, f"RELEASE={step}").splitlines()

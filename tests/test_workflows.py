@@ -268,7 +268,8 @@ def test_deploy_needs_the_diff_and_runs_in_the_production_environment() -> None:
     # Unattended after the reviewed diff: CI passes the approval flag explicitly (make deploy asks by default).
     deploy_runs = [s["run"] for s in steps(jobs["deploy"]) if "run" in s]
     assert deploy_runs[-1:] == ['make deploy DEPLOY_FLAGS="--require-approval never"']
-    assert all(r.startswith("python -m venv .venv") for r in deploy_runs[:-1])  # the locked install, before it
+    installs = deploy_runs[:-1]  # the locked install, before it
+    assert installs and all(r.startswith("python -m venv .venv") for r in installs)
 
 
 def test_deploy_diff_is_published_to_the_step_summary() -> None:

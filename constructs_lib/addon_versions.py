@@ -27,7 +27,6 @@ LAMBDA_RULES = {
     "LambdaInsideVPC": "The lookup calls only the regional EKS API (eks:DescribeAddonVersions, no cluster data) and "
     "reaches nothing inside the VPC; it holds no network path into it.",
 }
-LAMBDA_RULE_PACKS = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 
 
 # The custom resource attribute that carries an add-on's resolved version: the handler's own naming.
@@ -92,7 +91,7 @@ class AddonVersionLookup(Construct):
             "catalogue, no cluster); it is the only action on *.",
         )
         for rule, why in LAMBDA_RULES.items():
-            acknowledge_in_packs(function, rule, why, packs=LAMBDA_RULE_PACKS, enabled=compliance_packs)
+            acknowledge_in_packs(function, rule, why, enabled=compliance_packs)
         # KubernetesVersion is a property: a changed version is an Update, so the lookup runs again.
         self.resource = CustomResource(
             self,

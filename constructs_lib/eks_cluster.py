@@ -14,7 +14,7 @@ from constructs import Construct
 from constructs_lib.log_groups import log_group, logs_key, route_function_logs
 from constructs_lib.nag import acknowledge, acknowledge_in_packs, managed_policy_finding
 from platform_config.access_policies import CLUSTER_ADMIN_POLICY, VIEW_POLICY
-from platform_config.config import COMPLIANCE_PACKS, PlatformConfig
+from platform_config.config import PlatformConfig
 from platform_config.versions import KubernetesRelease
 
 ALL_LOG_TYPES = [
@@ -25,9 +25,8 @@ ALL_LOG_TYPES = [
     eks.ClusterLoggingTypes.SCHEDULER,
 ]
 
-# The compliance packs' Lambda rules (NIST 800-53 and HIPAA have them, PCI DSS does not), on CDK's kubectl
-# provider functions: CloudFormation invokes them synchronously through the provider framework.
-LAMBDA_RULE_PACKS = ("HIPAA.Security", "NIST.800.53.R5")
+# The compliance packs' Lambda rules on CDK's kubectl provider functions: CloudFormation invokes them
+# synchronously through the provider framework.
 LAMBDA_RULES = {
     "LambdaDLQ": "CloudFormation invokes the kubectl provider synchronously and records each failure as a failed "
     "stack event; an asynchronous dead-letter queue would never receive anything.",
@@ -223,8 +222,7 @@ class PlatformCluster(Construct):
                 "IAMNoInlinePolicy",
                 "aws-cdk-lib writes the kubectl provider's grants (this function's log group, the cluster, the "
                 "handler it invokes) as the role's default policy; it belongs to that one role and changes with it.",
-                packs=COMPLIANCE_PACKS,
                 enabled=packs,
             )
             for rule, why in LAMBDA_RULES.items():
-                acknowledge_in_packs(function, rule, why, packs=LAMBDA_RULE_PACKS, enabled=packs)
+                acknowledge_in_packs(function, rule, why, enabled=packs)

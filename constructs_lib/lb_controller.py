@@ -152,7 +152,6 @@ class LoadBalancerControllerIdentity(Construct):
             "IAMNoInlinePolicy",
             "The controller's reference policy with this cluster's conditions exceeds a managed policy's 6,144 "
             "characters; inline on its own Pod Identity role only (tests/test_lb_controller_policy_reference.py).",
-            packs=("NIST.800.53.R5", "PCI.DSS.321", "HIPAA.Security"),
             enabled=compliance_packs,
         )
         for resource in sorted({r for f in facts for r in f["resources"]}):

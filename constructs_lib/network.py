@@ -13,7 +13,7 @@ from constructs import Construct
 
 from constructs_lib.log_groups import log_group, logs_key, route_function_logs
 from constructs_lib.nag import acknowledge_in_packs
-from platform_config.config import COMPLIANCE_PACKS, PlatformConfig
+from platform_config.config import PlatformConfig
 
 # The control plane's subnets: EKS recommends small (/28) dedicated subnets for the interfaces it creates (2 to 4,
 # plus up to 5 free addresses during an upgrade; a /28 has 11 usable). With nothing else in them, their CIDRs
@@ -188,7 +188,6 @@ class PlatformVpc(Construct):
                 "VPCNoUnrestrictedRouteToIGW",
                 "The public subnets exist for NAT gateways and internet-facing load balancers; their route to the "
                 "internet gateway is what makes them public. Nothing else is placed in them.",
-                packs=COMPLIANCE_PACKS,
                 enabled=config.compliance_packs,
             )
         for subnet in self.vpc.private_subnets:

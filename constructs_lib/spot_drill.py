@@ -82,7 +82,6 @@ class SpotInterruptionDrill(Construct):
             self.stop_alarm,
             "CloudWatchAlarmAction",
             "The alarm is the drill's FIS stop condition: FIS reads its state; it notifies nobody by design.",
-            packs=("NIST.800.53.R5", "HIPAA.Security"),
             enabled=compliance_packs,
         )
         acknowledge(

@@ -13,6 +13,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 
+from constructs_lib import nag
 from platform_config.config import COMPLIANCE_PACKS, PlatformConfig
 from platform_stacks.platform_app import build_app
 from tests.conftest import PROFILE_NAMES, TODAY, Synthesized
@@ -122,3 +123,41 @@ def test_every_documented_option_synthesizes_with_cdk_nag_on(tmp_path: Path, pro
             "ToPort": 443,
         }
     ]
+
+
+# cdk-nag's own pack sources, in the jsii bundle its Python package ships: which rules each compliance pack runs.
+_PACK_SOURCES = {
+    "HIPAA.Security": "hipaa-security.js",
+    "NIST.800.53.R5": "nist-800-53-r5.js",
+    "PCI.DSS.321": "pci-dss-321.js",
+}
+
+
+def _rules_each_pack_runs() -> dict[str, set[str]]:
+    import tarfile
+
+    import cdk_nag
+
+    (bundle,) = (Path(cdk_nag.__file__).parent / "_jsii").glob("cdk-nag@*.jsii.tgz")
+    with tarfile.open(bundle) as tar:
+        read = {
+            pack: tar.extractfile(f"package/lib/packs/{name}").read().decode()  # type: ignore[union-attr]
+            for pack, name in _PACK_SOURCES.items()
+        }
+    return {pack: set(re.findall(r"rule: \w+\.(\w+),", text)) for pack, text in read.items()}
+
+
+def test_the_compliance_packs_the_config_accepts_are_the_packs_the_app_runs() -> None:
+    assert set(nag.PACKS) == set(COMPLIANCE_PACKS) == set(_PACK_SOURCES)
+
+
+def test_each_acknowledged_rule_names_exactly_the_packs_that_run_it() -> None:
+    runs = _rules_each_pack_runs()
+    assert all(runs.values()), "no rule read from cdk-nag's pack sources: the pattern no longer matches"
+    for rule, packs in nag.RULE_PACKS.items():
+        assert set(packs) == {pack for pack, rules in runs.items() if rule in rules}, rule
+
+
+def test_acknowledging_a_rule_outside_the_table_is_refused_by_name() -> None:
+    with pytest.raises(KeyError, match="NoSuchRule"):
+        nag.acknowledge_in_packs(cdk.Stack(cdk.App(), "S"), "NoSuchRule", "why", enabled=COMPLIANCE_PACKS)

@@ -872,15 +872,15 @@ def refuse_placeholder_repo_against_account(config: PlatformConfig, env: Mapping
 REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 
 
-def refuse_other_region(config: PlatformConfig, env: Mapping[str, str]) -> None:
+def refuse_other_region(region: str, env: Mapping[str, str]) -> None:
     """The configured region (cdk.json's `region`, or -c region=) is where everything goes; an AWS_REGION or
     AWS_DEFAULT_REGION naming another region stops make, the scripts and the app alike (neither wins silently)."""
     for variable in REGION_VARIABLES:
         value = env.get(variable)
-        if value and value != config.region:
+        if value and value != region:
             raise ConfigError(
                 "region",
-                config.region,
+                region,
                 f"your environment sets {variable}={value}: the configuration decides the region, so both must "
                 f"agree; unset {variable}, or deploy to {value} with -c region={value} and its "
                 "availability_zones (ARGS, or cdk.json)",
@@ -890,7 +890,7 @@ def refuse_other_region(config: PlatformConfig, env: Mapping[str, str]) -> None:
 def app_config(context: Mapping[str, Any], env: Mapping[str, str]) -> PlatformConfig:
     """Everything the app refuses before it builds (app.py calls it before the CDK is loaded, build_app again)."""
     config = PlatformConfig.from_context(context, env)
-    refuse_other_region(config, env)
+    refuse_other_region(config.region, env)
     refuse_placeholder_repo_against_account(config, env)
     refuse_missing_kubectl_layer(config)
     return config

@@ -65,7 +65,7 @@ def main(
             key, _, value = pair.partition("=")
             context[key] = value
         config = PlatformConfig.from_context(context, {})
-        refuse_other_region(config, env)
+        refuse_other_region(config.region, env)
         for line in target_lines(config, env):
             print(f"    {line}")
         if not args.offline:

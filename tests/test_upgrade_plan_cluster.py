@@ -62,7 +62,9 @@ def cluster_of(profile: str, kubelet: str | None = None, account: str = ACCOUNT)
     }
 
 
-def run(tmp_path: Path, replies: dict[str, Any], account: str = "") -> subprocess.CompletedProcess[str]:
+def run(
+    tmp_path: Path, replies: dict[str, Any], account: str = "", **extra_env: str
+) -> subprocess.CompletedProcess[str]:
     bindir = tmp_path / "bin"
     bindir.mkdir(exist_ok=True)
     for name in ("aws", "kubectl"):
@@ -72,6 +74,7 @@ def run(tmp_path: Path, replies: dict[str, Any], account: str = "") -> subproces
     (tmp_path / "cdk.json").write_text(json.dumps({"context": {"account": account, "cluster_name": "demo"}}))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_", "CLUSTER_NAME"))}
     env |= {"PATH": str(bindir), "STUB_DATA": str(tmp_path / "replies.json"), "STUB_LOG": str(tmp_path / "log")}
+    env |= extra_env
     argv = [sys.executable, "-m", "tools.report.upgrade_plan", "--from", "cluster", "--to", TO, "--format", "json"]
     argv += ["--context", str(tmp_path / "cdk.json"), "--json", str(tmp_path / "plan.json")]
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -137,3 +140,13 @@ def test_a_missing_release_is_one_line_naming_it(tmp_path: Path) -> None:
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert line.startswith("error: cluster: cluster demo: no Helm release ")
+
+
+def test_an_environment_naming_another_region_is_one_line_and_reads_nothing(tmp_path: Path) -> None:
+    # cdk.json here sets no region: the configured one is us-east-1, so a stray AWS_REGION must not redirect the read.
+    result = run(tmp_path, cluster_of(FROM), AWS_REGION="eu-west-1")
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert "AWS_REGION=eu-west-1" in line and "us-east-1" in line
+    log = tmp_path / "log"
+    assert not log.exists() or "eks" not in log.read_text(), "nothing is read from another region's cluster"

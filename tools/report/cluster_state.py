@@ -9,10 +9,12 @@ import gzip
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from platform_config.addons import ADDONS
+from platform_config.config import ConfigError, refuse_other_region
 
 PLACEHOLDER_ACCOUNT = "111111111111"  # cdk.json's placeholder matches any account (as in scripts/lib/common.sh)
 
@@ -40,11 +42,16 @@ def _json(argv: list[str]) -> Any:
         raise ClusterError(f"`{' '.join(argv[:3])}` printed no JSON") from err
 
 
-def target(context: dict[str, Any]) -> tuple[str, str, str]:
-    """(cluster name, region, configured account) in the setup scripts' order: environment, then cdk.json."""
-    cluster = str(context.get("cluster_name") or os.environ.get("CLUSTER_NAME") or "eks-platform")
-    region = os.environ.get("AWS_REGION") or os.environ.get("CDK_DEFAULT_REGION") or str(context.get("region") or "")
-    return cluster, region or "us-east-1", str(context.get("account") or "")
+def target(context: dict[str, Any], env: Mapping[str, str] = os.environ) -> tuple[str, str, str]:
+    """(cluster name, region, configured account); the configuration decides the region and an environment naming
+    another one stops here, the project's one region rule (platform_config.config.refuse_other_region)."""
+    cluster = str(context.get("cluster_name") or env.get("CLUSTER_NAME") or "eks-platform")
+    region = str(context.get("region") or "us-east-1")
+    try:
+        refuse_other_region(region, env)
+    except ConfigError as err:
+        raise ClusterError(str(err)) from None
+    return cluster, region, str(context.get("account") or "")
 
 
 def check_identity(configured: str) -> str:

@@ -286,3 +286,23 @@ def test_every_test_a_document_names_exists() -> None:
         if (first not in sources and first not in defined) or (second and second not in sources.get(first, ""))
     ]
     assert not missing, f"documents name tests that do not exist (renamed or removed?): {missing}"
+
+
+def test_the_security_model_names_exactly_the_checkov_checks_the_suite_runs() -> None:
+    from platform_checks.checkov_k8s import CHECKS
+
+    page = (ROOT / "docs" / "security-model.md").read_text()
+    prose = " ".join(page.split())  # the list wraps across lines
+    (listed,) = re.findall(r"checkov's securityContext checks \(CKV_K8S_([\d, ]+)\) and CKV_K8S_(\d+)", prose)
+    named = {f"CKV_K8S_{n.strip()}" for n in listed[0].split(",")} | {f"CKV_K8S_{listed[1]}"}
+    assert named == set(CHECKS)
+
+
+def test_the_performance_page_states_the_targets_make_bench_enforces() -> None:
+    from tools.report import bench
+
+    prose = " ".join((ROOT / "docs" / "performance.md").read_text().split())
+    assert f"within **{bench.SYNTH_RATIO_TARGET:.2f}x** the one-bucket app" in prose
+    assert f"the suite within {bench.SUITE_TARGET_S:.0f} s" in prose
+    assert f"the cost plan within {bench.COST_PLAN_TARGET_S:.0f} s beyond the render" in prose
+    assert f"the upgrade plan and its check within {bench.UPGRADE_PLAN_TARGET_S:.0f} s" in prose

@@ -10,6 +10,10 @@ PYTHON ?= python3
 CDK := npx --no-install cdk
 # cdk.json runs `python3 app.py`: the venv's interpreter must come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Python's default bytecode cache (__pycache__, git-ignored), even where the shell or image sets
+# PYTHONDONTWRITEBYTECODE: without it every Python start (app.py on each synth, each test worker, each tool the
+# suite runs) compiles the project's modules and pytest rewrites every test module again.
+export PYTHONDONTWRITEBYTECODE :=
 # Offline and quiet: no notices, no version check, no telemetry, CDK state inside the repo. jsii's Node
 # end-of-life banner is app.py's to decode (platform_config/node_runtime.py), the same as without make.
 export CDK_HOME := $(CURDIR)/.cdk-home

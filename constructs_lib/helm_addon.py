@@ -14,6 +14,7 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from platform_checks.values import check_values, known_charts
+from platform_config import yaml_load
 from platform_config.addons import Addon, Installer, addons
 from platform_config.versions import ReleaseProfile
 
@@ -22,8 +23,6 @@ VALUES_DIR = Path(__file__).resolve().parent.parent / "helm_values"
 # pending-upgrade (aws-cdk#22257). Keep every wait well under that.
 # Plain minutes, not Durations: checking a record needs no call into the CDK's JavaScript.
 MAX_TIMEOUT_MINUTES = 14
-# libyaml's safe loader when PyYAML has it: the same documents, parsed about 8x faster on every synth.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class HelmValuesError(ValueError):
@@ -57,7 +56,7 @@ def load_values_file(path: Path, values_dir: Path = VALUES_DIR) -> dict[str, Any
     if not path.exists():
         return {}
     try:
-        data = yaml.load(path.read_text(), Loader=SAFE_LOADER)
+        data = yaml_load.safe_load(path.read_text())
     except yaml.YAMLError as err:
         raise HelmValuesError(f"{_shown(path, values_dir)}: not valid YAML: {err}") from None
     if data is None:

@@ -8,13 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from constructs_lib.access import uis
-from constructs_lib.helm_addon import SAFE_LOADER
 from constructs_lib.namespace_guards import SHOP_PROXY_PODS, network_policy, ports
+from platform_config import yaml_load
 from platform_config.config import PlatformConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +43,7 @@ HTTP_PORT, HTTPS_PORT = 80, 443
 def shop_namespace() -> dict[str, Any]:
     """The shop's Namespace as Git declares it (apps/astronomy-shop/namespace.yaml): CDK applies the same object so
     the namespace exists, with its readiness-gate label, before the Ingress and before Argo CD creates pods."""
-    namespace: dict[str, Any] = yaml.load(SHOP_NAMESPACE_FILE.read_text(), Loader=SAFE_LOADER)
+    namespace: dict[str, Any] = yaml_load.safe_load(SHOP_NAMESPACE_FILE.read_text())
     return namespace
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from platform_config import yaml_load
 from platform_config.versions import PROFILES, ChartPin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,7 @@ def chart_identity(archive: Path) -> tuple[str, str]:
                 parts = member.name.split("/")
                 if len(parts) == 2 and parts[1] == "Chart.yaml":
                     handle = tar.extractfile(member)
-                    meta = yaml.safe_load(handle.read()) if handle else None
+                    meta = yaml_load.safe_load(handle.read()) if handle else None
                     if isinstance(meta, dict):
                         return str(meta.get("name")), str(meta.get("version"))
     except (tarfile.TarError, OSError, yaml.YAMLError) as err:

@@ -24,6 +24,7 @@ from platform_checks.cfn_json import json_property
 from platform_checks.charts import CACHE_DIR, cached_chart
 from platform_checks.layer_tools import extract
 from platform_checks.manifests import is_builtin_kind
+from platform_config import yaml_load
 from platform_config.versions import PROFILES
 
 HELM_CHART_TYPE = "Custom::AWSCDK-EKS-HelmChart"
@@ -39,7 +40,7 @@ RENDER_CACHE_ENV = "EKS_PLATFORM_RENDER_CACHE"
 _PROBE = re.compile(rb'APIVersions\.Has\s+"([^"]+)"')
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _Loader(yaml_load.SAFE_LOADER):  # type: ignore[misc,valid-type]
     """YAML 1.1 safe loading, C-accelerated when available, with `=` read as a plain string (CRD enums hold it)."""
 
 
@@ -133,7 +134,7 @@ def argocd_releases(objects: Iterable[Mapping[str, Any]]) -> list[Release]:
                 raise RenderError(f"Application {name}: helm.valueFiles cannot be rendered offline; use valuesObject")
             values: dict[str, Any] = {}
             if isinstance(helm.get("values"), str):
-                values = yaml.safe_load(helm["values"]) or {}
+                values = yaml_load.safe_load(helm["values"]) or {}
             values.update(helm.get("valuesObject") or {})
             out.append(
                 Release(

@@ -6,9 +6,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from platform_checks.layer_tools import extract
+from platform_config import yaml_load
 from platform_config.versions import DEFAULT_PROFILE
 
 
@@ -20,4 +19,4 @@ def kustomize_build(directory: Path, profile: str = DEFAULT_PROFILE) -> list[dic
     )
     if result.returncode != 0:
         raise RuntimeError(f"kubectl kustomize {directory} failed: {result.stderr.strip()}")
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return [doc for doc in yaml_load.safe_load_all(result.stdout) if doc]

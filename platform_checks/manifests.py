@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 from referencing import Registry, Resource
 
 from platform_checks.upstream_facts import facts_dir, load_fact
+from platform_config import yaml_load
 from platform_config.versions import PROFILES
 
 
@@ -233,7 +233,7 @@ def load_yaml_documents(path_or_text: str | Path) -> list[dict[str, Any]]:
         text = Path(path_or_text).read_text()  # a missing *.yaml path raises instead of parsing as text
     else:
         text = path_or_text
-    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    return [doc for doc in yaml_load.safe_load_all(text) if doc is not None]
 
 
 def is_builtin_kind(api_version: str, kind: str, profile: str) -> bool:

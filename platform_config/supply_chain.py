@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from platform_config import yaml_load
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ROOT / "infra" / "policies" / "settings" / "settings.yaml"
@@ -143,7 +143,7 @@ def normalized_image(image: str) -> str:
 
 def admitted_prefixes() -> list[str]:
     """The registry guardrail's allowedRegistries, as the cluster receives them."""
-    data = yaml.safe_load(SETTINGS.read_text())["data"]
+    data = yaml_load.safe_load(SETTINGS.read_text())["data"]
     return [p for p in str(data["allowedRegistries"]).split(",") if p]
 
 

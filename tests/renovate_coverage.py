@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from platform_config import yaml_load
 
 # Named groups Renovate's regex manager reads (docs: "Regex Manager Configuration").
 FIELDS = ("depName", "packageName", "currentValue", "currentDigest", "datasource", "versioning", "depType")
@@ -209,7 +209,7 @@ def _applications(files: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
     return [
         (name, doc)
         for name, text in files.items()
-        for doc in yaml.safe_load_all(text)
+        for doc in yaml_load.safe_load_all(text)
         if isinstance(doc, dict) and doc.get("kind") == "Application"
     ]
 
@@ -232,7 +232,7 @@ def gitops_pins(files: dict[str, str]) -> dict[str, list[Pin]]:
             chart, repository = charts.get(doc["metadata"]["name"], ("?", "?"))
             pins[name].append(Pin(name, 0, source.get("chart", chart), str(source["targetRevision"]), repository))
     for name, text in files.items():
-        for doc in yaml.safe_load_all(text):
+        for doc in yaml_load.safe_load_all(text):
             for node in _walk(doc):
                 image = node.get("image") if isinstance(node, dict) else None
                 if isinstance(image, str) and ":" in image.split("@")[0].rsplit("/", 1)[-1]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-import yaml
 
 from constructs_lib.gitops import CHILD_NAMESPACES, app_project
 from constructs_lib.karpenter_iam import SERVICE_ACCOUNT
 from constructs_lib.namespace_guards import CDK_NAMESPACES, addon_network_policies, guard_manifests
 from platform_config import addons as registry
+from platform_config import yaml_load
 from platform_config.addons import ADDONS, CrdSource, addon, addons, check_registry, version_key
 from platform_config.versions import PROFILES
 from tests.conftest import ROOT, Synthesized
@@ -97,7 +97,7 @@ def test_the_child_project_admits_exactly_the_argocd_add_ons_repositories_and_na
 def test_every_argocd_add_on_is_installed_by_its_application_at_the_profiles_pin(profile: str) -> None:
     synced = {o["metadata"]["name"]: o for o in built_overlays(profile) if o["kind"] == "Application"}
     for record in addons(profile, installer="argocd"):
-        (doc,) = [d for d in yaml.safe_load_all((ROOT / record.application).read_text()) if d]
+        (doc,) = [d for d in yaml_load.safe_load_all((ROOT / record.application).read_text()) if d]
         app = synced[doc["metadata"]["name"]]
         source, pin = app["spec"]["source"], record.pin(PROFILES[profile])
         assert (source["repoURL"], source["chart"], source["targetRevision"]) == (
@@ -120,7 +120,7 @@ def test_every_application_with_a_chart_is_a_registry_add_on(profile: str) -> No
 
 def test_the_addons_stack_description_names_every_add_on_it_installs(synthesized: Synthesized) -> None:
     description = synthesized.templates["addons"]["Description"]
-    for record in addons(synthesized.platform.config.release, installer="addons-stack"):
+    for record in addons(synthesized.config.release, installer="addons-stack"):
         assert record.title in description, record.release
 
 

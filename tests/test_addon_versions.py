@@ -34,7 +34,7 @@ def test_the_lookups_input_is_the_profiles_kubernetes_version_and_every_unpinned
     synthesized: Synthesized,
 ) -> None:
     _, lookup = lookup_of(synthesized)
-    assert lookup["Properties"]["KubernetesVersion"] == synthesized.platform.config.kubernetes.version
+    assert lookup["Properties"]["KubernetesVersion"] == synthesized.config.kubernetes.version
     assert lookup["Properties"]["Addons"] == UNPINNED
 
 

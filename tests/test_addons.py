@@ -44,7 +44,7 @@ def charts(s: Synthesized) -> dict[str, dict[str, Any]]:
 
 
 def test_every_addons_stack_record_is_installed_at_the_profiles_pin_in_its_namespace(synthesized: Synthesized) -> None:
-    profile = synthesized.platform.config.profile
+    profile = synthesized.config.profile
     found = charts(synthesized)
     expected = {a.release: a for a in addons(profile.name, installer="addons-stack")}
     assert set(found) == set(expected)
@@ -104,7 +104,7 @@ def test_kyverno_is_highly_available_and_accepts_exceptions_only_from_its_namesp
     assert values["features"]["policyExceptions"] == {"enabled": True, "namespace": "kyverno"}
     # Chart 3.2.9 (seed) takes a list of webhook overrides, chart 3.9.0 (current) one object for all webhooks.
     webhooks = values["config"]["webhooks"]
-    selector = (webhooks[0] if synthesized.platform.config.release == "seed" else webhooks)["namespaceSelector"]
+    selector = (webhooks[0] if synthesized.config.release == "seed" else webhooks)["namespaceSelector"]
     assert selector["matchExpressions"][0]["values"] == ["kube-system", "kyverno"]
 
 

@@ -90,8 +90,8 @@ def test_synth_carries_the_profiles_support_warning_or_none(synthesized: Synthes
     warnings = [str(m.data) for m in metadata if m.type == "aws:cdk:warning"]
     eks_no_longer_creates = any("no longer creates clusters" in w for w in warnings)
     # TODAY (conftest) is after 1.29's extended support and inside 1.36's standard support.
-    assert eks_no_longer_creates == (synthesized.platform.config.release == "seed"), warnings
-    if synthesized.platform.config.release == "current":
+    assert eks_no_longer_creates == (synthesized.config.release == "seed"), warnings
+    if synthesized.config.release == "current":
         assert not any("Release profile" in w for w in warnings), warnings
 
 

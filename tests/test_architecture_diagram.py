@@ -174,7 +174,7 @@ def test_a_dropped_part_is_detected(synthesized: Synthesized, source: str, node:
 
 def test_a_dropped_stack_is_detected(synthesized: Synthesized, source: str) -> None:
     renamed = source.replace("-Network  (CloudFormation stack)", "-Net  (CloudFormation stack)")
-    assert _missing(synthesized, renamed) == [f"stack {synthesized.platform.config.cluster_name}-Network"]
+    assert _missing(synthesized, renamed) == [f"stack {synthesized.config.cluster_name}-Network"]
 
 
 def test_spot_and_on_demand_split_follows_the_placement_contract(
@@ -216,7 +216,7 @@ def test_spot_and_on_demand_split_follows_the_placement_contract(
 def test_versions_come_from_the_assembly(synthesized: Synthesized, model: diagram_model.Model) -> None:
     version = synthesized.only("cluster", "AWS::EKS::Cluster")["Properties"]["Version"]
     assert f"Kubernetes {version}" in model.title
-    assert f"(release profile {synthesized.platform.config.release})" in model.title
+    assert f"(release profile {synthesized.config.release})" in model.title
     assert any(f"Kubernetes {version}" in p.label for p in model.parts if p.id == "control_plane")
 
 
@@ -225,10 +225,10 @@ def test_the_profile_recorded_in_the_cluster_template_names_the_picture(
 ) -> None:
 
     assembly = _copy_assembly(synthesized, tmp_path)
-    other = next(name for name in PROFILE_NAMES if name != synthesized.platform.config.release)
+    other = next(name for name in PROFILE_NAMES if name != synthesized.config.release)
 
     def other_profile(template: dict[str, Any]) -> None:
-        assert template["Metadata"]["EksPlatform"]["Release"] == synthesized.platform.config.release
+        assert template["Metadata"]["EksPlatform"]["Release"] == synthesized.config.release
         template["Metadata"]["EksPlatform"]["Release"] = other
 
     _edit_template(assembly, "Cluster", other_profile)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from platform_checks.kustomize import kustomize_build
-from platform_config import versions
+from platform_config import versions, yaml_load
 from platform_config.placement import STATEFUL_NODE_SELECTOR, STATEFUL_TOLERATION
 from tests.conftest import PROFILE_NAMES
 from tests.observability_helpers import DEMO, ROOT, application, astronomy_shop_values, helm_values, quantity, synced
@@ -45,7 +44,7 @@ def test_kustomize_builds_namespace_application_and_pdbs(profile: str) -> None:
     built = synced("apps", profile)
     kinds = sorted((d["kind"], d["metadata"]["name"]) for d in built if d["kind"] != "NetworkPolicy")
     # Every NetworkPolicy of network-policies.yaml is synced (tests/test_network_policies.py checks what they do).
-    declared = {d["metadata"]["name"] for d in yaml.safe_load_all((APP_DIR / "network-policies.yaml").read_text())}
+    declared = {d["metadata"]["name"] for d in yaml_load.safe_load_all((APP_DIR / "network-policies.yaml").read_text())}
     assert {d["metadata"]["name"] for d in built if d["kind"] == "NetworkPolicy"} == declared
     assert kinds == [
         ("Application", "astronomy-shop"),

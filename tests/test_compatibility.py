@@ -201,7 +201,7 @@ def test_compatibility_tool_prints_each_profiles_status_and_passes() -> None:
 
 def test_synth_summary_prints_the_profiles_compatibility_status(synthesized: Synthesized) -> None:
     text, _ = summarize(synthesized.outdir)
-    assert compat.status_line(PROFILES[synthesized.platform.config.release]) in text.splitlines()
+    assert compat.status_line(PROFILES[synthesized.config.release]) in text.splitlines()
 
 
 def test_kubernetes_api_removals_come_from_pluto_with_the_minor_they_are_removed_in() -> None:

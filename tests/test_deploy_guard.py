@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from platform_config import yaml_load
 from scripts.deploy_guard import ALLOW_VARIABLE, ENVIRONMENT, ROLE_VARIABLES, main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -117,7 +117,7 @@ def test_set_role_variables_let_the_workflow_run(tmp_path: Path) -> None:
 
 
 def workflow() -> dict[str, Any]:
-    return dict(yaml.safe_load(DEPLOY.read_text()))
+    return dict(yaml_load.safe_load(DEPLOY.read_text()))
 
 
 def test_the_guard_job_has_no_environment_and_gates_the_diff_and_the_deploy() -> None:

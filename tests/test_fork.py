@@ -16,6 +16,7 @@ from platform_config.versions import DEFAULT_PROFILE
 from tests.app_copy import app_copy
 from tests.conftest import ROOT, Synthesized
 from tests.fixed_context import FEATURE_FLAGS
+from tests.synth_cache import SYNTH_CACHE_ENV
 
 # What the README's quick start tells a fork to set in cdk.json, plus the zonal-HA NAT option.
 QUICK_START = {
@@ -65,7 +66,8 @@ def test_a_fork_configured_as_the_quick_start_says_gets_the_suites_own_templates
     tmp_path: Path, synthesized: Synthesized
 ) -> None:
     repo = app_copy(tmp_path / "fork", forked_context())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
+    # Without the run's synth cache: the fork's suite entry must really synthesize, not copy this run's assembly.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_")) and k != SYNTH_CACHE_ENV}
     result = subprocess.run(
         [sys.executable, "-c", PROBE, str(tmp_path)], cwd=repo, env=env, capture_output=True, text=True, check=False
     )

@@ -118,7 +118,7 @@ def test_the_handler_drops_skip_crds_so_karpenter_crds_come_from_karpenter_crd_f
 def test_the_profiles_helm_accepts_every_flag_the_handler_passes(
     synthesized: Synthesized, commands: dict[str, list[str]]
 ) -> None:
-    helm = extract(synthesized.platform.config.release)["helm"]
+    helm = extract(synthesized.config.release)["helm"]
     for chart, cmd in commands.items():
         result = subprocess.run(
             [str(helm), *cmd[1:]], capture_output=True, text=True, check=False, timeout=60, cwd=Path(cmd[-1]).parent
@@ -130,7 +130,7 @@ def test_the_profiles_helm_accepts_every_flag_the_handler_passes(
 
 
 def test_an_unknown_flag_is_what_this_check_would_catch(synthesized: Synthesized) -> None:
-    helm = extract(synthesized.platform.config.release)["helm"]
+    helm = extract(synthesized.config.release)["helm"]
     result = subprocess.run(
         [str(helm), "upgrade", "x", ".", "--install", "--no-such-flag"], capture_output=True, text=True, check=False
     )

@@ -84,7 +84,7 @@ def test_node_role_has_reference_managed_policies_and_ec2_linux_access_entry(
     # No AmazonEKS_CNI_Policy: aws-node has its own Pod Identity role (issue 13).
     assert names == {
         "AmazonEKSWorkerNodePolicy",
-        ecr[synthesized.platform.config.release],
+        ecr[synthesized.config.release],
         "AmazonSSMManagedInstanceCore",
     }
     entry = synthesized.only("karpenter", "AWS::EKS::AccessEntry")["Properties"]

@@ -31,7 +31,7 @@ def charts(s: Synthesized) -> dict[str, dict[str, Any]]:
 
 def test_crd_chart_then_controller_chart_pinned_in_kube_system(synthesized: Synthesized) -> None:
     found = charts(synthesized)
-    profile = synthesized.platform.config.profile
+    profile = synthesized.config.profile
     assert {r: (c["Chart"], c["Version"], c["Repository"], c["Namespace"]) for r, c in found.items()} == {
         a.release: (a.chart, profile.karpenter_version, a.pin(profile).repository, a.namespace)
         for a in addons(profile.name, installer="karpenter-stack")

@@ -100,12 +100,12 @@ def normalized_reference(profile: str) -> dict[str, dict[str, Any]]:
 def test_policies_have_the_reference_statements_and_no_others(
     synthesized: Synthesized, ours: dict[str, dict[str, Any]]
 ) -> None:
-    assert sorted(ours) == sorted(reference_statements(synthesized.platform.config.release))
+    assert sorted(ours) == sorted(reference_statements(synthesized.config.release))
 
 
 def test_policies_are_split_as_the_reference_splits_them(synthesized: Synthesized) -> None:
     split = sorted(sorted(s["Sid"] for s in d["Statement"]) for d in policy_documents(synthesized))
-    policies = reference(synthesized.platform.config.release)["controller_policies"].values()
+    policies = reference(synthesized.config.release)["controller_policies"].values()
     assert split == sorted(sorted(p["statements"]) for p in policies)
 
 
@@ -113,13 +113,13 @@ def test_policies_lack_no_reference_action_and_add_none(
     synthesized: Synthesized, ours: dict[str, dict[str, Any]]
 ) -> None:
     granted = sorted({a for s in ours.values() for a in s["actions"]})
-    assert granted == reference(synthesized.platform.config.release)["controller_actions"]
+    assert granted == reference(synthesized.config.release)["controller_actions"]
 
 
 def test_each_statement_matches_reference_actions_resources_and_conditions(
     synthesized: Synthesized, ours: dict[str, dict[str, Any]]
 ) -> None:
-    reference_by_sid = normalized_reference(synthesized.platform.config.release)
+    reference_by_sid = normalized_reference(synthesized.config.release)
     differing = {
         sid: {"ours": ours.get(sid), "reference": ref} for sid, ref in reference_by_sid.items() if ours.get(sid) != ref
     }
@@ -129,7 +129,7 @@ def test_each_statement_matches_reference_actions_resources_and_conditions(
 def test_comparison_catches_a_broadened_statement(synthesized: Synthesized, ours: dict[str, dict[str, Any]]) -> None:
     broadened = json.loads(json.dumps(ours["AllowScopedDeletion"]))
     broadened["conditions"].pop("StringEquals")
-    assert broadened != normalized_reference(synthesized.platform.config.release)["AllowScopedDeletion"]
+    assert broadened != normalized_reference(synthesized.config.release)["AllowScopedDeletion"]
 
 
 def test_reference_facts_name_their_source() -> None:

@@ -16,7 +16,7 @@ from platform_checks import kyverno_cel as kc
 from platform_checks import load_yaml_documents
 from platform_checks.kustomize import kustomize_build
 from platform_checks.upstream_facts import app_version
-from platform_config import versions
+from platform_config import versions, yaml_load
 from platform_config.guardrails import EPHEMERAL_KIND, EPHEMERAL_SUFFIX
 from tests.conftest import PROFILE_NAMES
 from tools.generate import build_policies
@@ -115,7 +115,7 @@ def test_generator_check_fails_on_a_hand_edited_policy(monkeypatch: pytest.Monke
 
 
 def test_definition_errors_name_the_guardrail_and_what_is_accepted(tmp_path: Path) -> None:
-    bad = yaml.safe_load((POLICY_SOURCE / "guardrails.yaml").read_text())
+    bad = yaml_load.safe_load((POLICY_SOURCE / "guardrails.yaml").read_text())
     bad[0]["rules"][0]["kinds"] = ["Ingress"]
     path = tmp_path / "guardrails.yaml"
     path.write_text(yaml.safe_dump(bad))
@@ -189,7 +189,7 @@ def test_policy_validates_against_the_profiles_kyverno_crd_schema(profile: str, 
 def test_crd_schema_check_rejects_a_misspelt_field(profile: str) -> None:
     from platform_checks.manifests import validate_manifest
 
-    broken = yaml.safe_load(yaml.safe_dump(policies(profile)[0]))
+    broken = yaml_load.safe_load(yaml.safe_dump(policies(profile)[0]))
     broken["spec"]["validationFailureActon"] = "Enforce"
     assert any("validationFailureActon" in e for e in validate_manifest(broken, profile=profile))
 
@@ -217,7 +217,7 @@ def test_every_excluded_namespace_of_the_label_guardrail_has_a_written_reason() 
 
 
 def test_definition_error_names_an_excluded_namespace_without_a_reason(tmp_path: Path) -> None:
-    bad = yaml.safe_load((POLICY_SOURCE / "guardrails.yaml").read_text())
+    bad = yaml_load.safe_load((POLICY_SOURCE / "guardrails.yaml").read_text())
     (entry,) = [e for e in bad if e["name"] == "require-pod-security-label"]
     entry["excludeNamespaces"].append("team-a")
     path = tmp_path / "guardrails.yaml"
@@ -341,7 +341,7 @@ def test_every_cel_expression_fails_for_some_fail_fixture(profile: str) -> None:
 @pytest.mark.parametrize(("profile", "fixture"), FAIL_BY_PROFILE, ids=FAIL_IDS)
 def test_fail_fixture_is_skipped_in_system_namespaces(profile: str, fixture: kc.Fixture) -> None:
     for namespace in ("kube-system", "kyverno"):
-        moved = yaml.safe_load(yaml.safe_dump(fixture.obj))
+        moved = yaml_load.safe_load(yaml.safe_dump(fixture.obj))
         moved["metadata"]["namespace"] = namespace
         assert kc.evaluate(policies(profile), moved, namespaces=NAMESPACES, subresource=fixture.subresource) == []
 
@@ -349,7 +349,7 @@ def test_fail_fixture_is_skipped_in_system_namespaces(profile: str, fixture: kc.
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_add_on_namespace_exclusion_is_honoured(profile: str) -> None:
     (fixture,) = [f for f in FAIL if f.path.stem == "pod-host-network"]
-    moved = yaml.safe_load(yaml.safe_dump(fixture.obj))
+    moved = yaml_load.safe_load(yaml.safe_dump(fixture.obj))
     moved["metadata"]["namespace"] = "node-exporter"
     results = kc.evaluate(policies(profile), moved, namespaces=NAMESPACES)
     assert not any(r.policy == "disallow-host-access" for r in results)
@@ -361,7 +361,7 @@ def test_add_on_namespace_exclusion_is_honoured(profile: str) -> None:
 
 def _pod(image: str) -> dict[str, Any]:
     (fixture,) = [f for f in PASS if f.path.stem == "pod-unprivileged"]
-    pod = yaml.safe_load(yaml.safe_dump(fixture.obj))
+    pod = yaml_load.safe_load(yaml.safe_dump(fixture.obj))
     pod["spec"]["containers"][0]["image"] = image
     return pod
 
@@ -504,7 +504,7 @@ def test_cel_errors_are_reported_not_treated_as_pass() -> None:
 def test_null_fields_are_absent_as_the_api_server_decodes_them(profile: str) -> None:
     """A rendered chart's `volumes: null` is no volume at all, not a CEL error."""
     (fixture,) = [f for f in PASS if f.path.stem == "pod-unprivileged"]
-    pod = yaml.safe_load(yaml.safe_dump(fixture.obj))
+    pod = yaml_load.safe_load(yaml.safe_dump(fixture.obj))
     pod["spec"]["volumes"] = None
     pod["spec"]["containers"][0]["volumeMounts"] = None
     assert [r for r in kc.evaluate(policies(profile), pod, namespaces=NAMESPACES) if not r.passed] == []
@@ -573,7 +573,7 @@ def test_changed_settings_reach_the_cel_of_the_built_policies(profile: str, tmp_
     shutil.copytree(POLICY_SOURCE, work / "policies")
     shutil.copytree(build_policies.out_dir(profile), work / "overlays" / profile / "policies")
     settings_file = work / "policies" / "settings" / "settings.yaml"
-    settings = yaml.safe_load(settings_file.read_text())
+    settings = yaml_load.safe_load(settings_file.read_text())
     settings["data"].update(
         maxContainerCpuRequest="250m",
         allowedRegistries="public.ecr.aws/",

@@ -83,7 +83,7 @@ def test_reference_facts_are_those_of_the_profiles_controller_version(profile: s
 
 def test_policy_is_the_reference_with_only_the_listed_narrowings(synthesized: Synthesized) -> None:
     granted = ours(synthesized)
-    assert [undo_narrowings(s) for s in granted] == reference(synthesized.platform.config.release)
+    assert [undo_narrowings(s) for s in granted] == reference(synthesized.config.release)
 
 
 def test_every_tag_presence_condition_requires_our_cluster_name(synthesized: Synthesized) -> None:
@@ -98,7 +98,7 @@ def test_every_tag_presence_condition_requires_our_cluster_name(synthesized: Syn
 
 def test_policy_grants_no_action_the_reference_lacks(synthesized: Synthesized) -> None:
     granted = {a for s in ours(synthesized) for a in s["actions"]}
-    assert granted == {a for s in reference(synthesized.platform.config.release) for a in s["actions"]}
+    assert granted == {a for s in reference(synthesized.config.release) for a in s["actions"]}
 
 
 def test_narrowing_adds_the_cluster_name_and_nothing_else() -> None:
@@ -124,7 +124,7 @@ def test_comparison_catches_a_broadened_statement(synthesized: Synthesized) -> N
     broadened = copy.deepcopy(granted)
     scoped = next(s for s in broadened if "Null" in s["conditions"])
     scoped["conditions"].pop("Null")
-    assert [undo_narrowings(s) for s in broadened] != reference(synthesized.platform.config.release)
+    assert [undo_narrowings(s) for s in broadened] != reference(synthesized.config.release)
 
 
 def test_reference_facts_name_their_source() -> None:

@@ -33,7 +33,7 @@ def undeclared_logs(template: dict[str, Any], retention: dict[str, int]) -> list
 
 
 def retention(s: Synthesized) -> dict[str, int]:
-    cfg = s.platform.config
+    cfg = s.config
     return {"flow": cfg.flow_log_retention_days, "platform": cfg.log_retention_days}
 
 
@@ -64,7 +64,7 @@ def test_check_reports_a_function_with_default_logging_and_an_unencrypted_group(
 def test_control_plane_log_group_is_declared_before_the_cluster(synthesized: Synthesized) -> None:
     groups = synthesized.resources("cluster", "AWS::Logs::LogGroup")
     (cp_id,) = [k for k, g in groups.items() if g["Properties"].get("LogGroupName") == "/aws/eks/eks-platform/cluster"]
-    assert groups[cp_id]["Properties"]["RetentionInDays"] == synthesized.platform.config.log_retention_days
+    assert groups[cp_id]["Properties"]["RetentionInDays"] == synthesized.config.log_retention_days
     (cluster,) = synthesized.resources("cluster", "AWS::EKS::Cluster").values()
     assert cp_id in cluster["DependsOn"]
 

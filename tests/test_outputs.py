@@ -45,7 +45,7 @@ def test_addons_stack_outputs_argocd_and_grafana_port_forwards_and_the_shop_url(
     assert outputs(synthesized, "addons") == {
         "ArgoCdPortForward": "kubectl -n argocd port-forward svc/argocd-server 8080:443",
         "GrafanaPortForward": "kubectl -n monitoring port-forward svc/kube-prometheus-stack-grafana 3000:80",
-        "ShopUrl": entry_url(synthesized.platform.config),
+        "ShopUrl": entry_url(synthesized.config),
     }
     assert outputs(synthesized, "addons")["ShopUrl"].startswith("http://<ALB DNS name>: kubectl -n astronomy-shop get")
     argocd = synthesized.templates["addons"]["Outputs"]["ArgoCdPortForward"]

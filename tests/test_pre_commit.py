@@ -9,11 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
+from platform_config import yaml_load
 from tests.conftest import ROOT
 
-CONFIG = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+CONFIG = yaml_load.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
 HOOKS = [hook for repo in CONFIG["repos"] for hook in repo["hooks"]]
 VENV_BIN = Path(sys.executable).parent
 PRE_COMMIT = VENV_BIN / "pre-commit"

@@ -11,7 +11,7 @@ import promql_parser
 import pytest
 import yaml
 
-from platform_config import versions
+from platform_config import versions, yaml_load
 from tests.conftest import PROFILE_NAMES
 from tests.observability_helpers import (
     KARPENTER_METRICS,
@@ -76,7 +76,7 @@ def test_promtool_unit_tests_pass(tmp_path: Path) -> None:
 
 def test_promtool_unit_tests_fail_when_the_start_up_threshold_moves(tmp_path: Path) -> None:
     # Proves the unit tests pin the 45 s claim: the same tests against a 60 s threshold must fail.
-    groups = yaml.safe_load(yaml.safe_dump(rule_groups()))
+    groups = yaml_load.safe_load(yaml.safe_dump(rule_groups()))
     for rule in (r for g in groups for r in g["rules"]):
         if rule.get("alert") == "KarpenterPodStartupSlow":
             rule["expr"] = rule["expr"].replace("> 45", "> 60")
@@ -87,7 +87,7 @@ def test_promtool_unit_tests_fail_when_the_start_up_threshold_moves(tmp_path: Pa
 
 
 def test_unit_tests_cover_an_80_percent_fleet_and_both_sides_of_45_seconds() -> None:
-    savings = yaml.safe_load((PROMTOOL_TESTS / "savings_and_capacity_test.yaml").read_text())
+    savings = yaml_load.safe_load((PROMTOOL_TESTS / "savings_and_capacity_test.yaml").read_text())
     expected = [
         s["value"]
         for case in savings["tests"]
@@ -96,7 +96,7 @@ def test_unit_tests_cover_an_80_percent_fleet_and_both_sides_of_45_seconds() -> 
         for s in t["exp_samples"]
     ]
     assert 0.8 in expected
-    startup = yaml.safe_load((PROMTOOL_TESTS / "startup_latency_test.yaml").read_text())
+    startup = yaml_load.safe_load((PROMTOOL_TESTS / "startup_latency_test.yaml").read_text())
     outcomes = [
         bool(a["exp_alerts"])
         for case in startup["tests"]

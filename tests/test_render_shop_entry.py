@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-import yaml
 
 from constructs_lib.lb_controller import RELEASE
 from constructs_lib.shop_ingress import (
@@ -25,6 +24,7 @@ from constructs_lib.shop_ingress import (
 from platform_checks.manifests import validate_manifest
 from platform_checks.platform_render import PlatformRender
 from platform_checks.wiring import selector_matches
+from platform_config import yaml_load
 from platform_config.addons import addon
 from tests.conftest import ROOT
 
@@ -200,7 +200,7 @@ def test_drain_check_fails_when_the_policy_misses_the_pod(platform_render: Platf
 
 def test_runbook_arithmetic_states_the_values_the_code_and_the_policy_hold() -> None:
     runbook = (ROOT / "docs" / "runbook.md").read_text()
-    policy = yaml.safe_load((ROOT / "apps" / "astronomy-shop" / "frontend-proxy-drain.yaml").read_text())
+    policy = yaml_load.safe_load((ROOT / "apps" / "astronomy-shop" / "frontend-proxy-drain.yaml").read_text())
     patch = policy["spec"]["rules"][0]["mutate"]["patchStrategicMerge"]["spec"]
     pause = int(patch["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1])
     grace = int(patch["terminationGracePeriodSeconds"])

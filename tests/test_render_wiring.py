@@ -9,7 +9,6 @@ import copy
 from typing import Any
 
 import pytest
-import yaml
 
 from platform_checks import kyverno_cel as kc
 from platform_checks.platform_render import PlatformRender
@@ -22,6 +21,7 @@ from platform_checks.wiring import (
     placement_errors,
     workloads,
 )
+from platform_config import yaml_load
 from platform_config.addons import addon
 from platform_config.placement import (
     DO_NOT_DISRUPT,
@@ -44,7 +44,7 @@ KYVERNO_EXCLUDED_NAMESPACES = {"kube-system", "kyverno"}
 
 
 def our_monitor_names() -> set[str]:
-    values = yaml.safe_load((ROOT / "helm_values" / "kube-prometheus-stack.yaml").read_text())["prometheus"]
+    values = yaml_load.safe_load((ROOT / "helm_values" / "kube-prometheus-stack.yaml").read_text())["prometheus"]
     return {m["name"] for key in ("additionalServiceMonitors", "additionalPodMonitors") for m in values.get(key, [])}
 
 
@@ -304,7 +304,7 @@ def test_pinned_images_pass_including_short_docker_hub_names_and_digests() -> No
 
 
 def test_the_registry_list_is_the_one_in_policy_settings(enforced_policies: list[dict[str, Any]]) -> None:
-    settings = yaml.safe_load((ROOT / "infra" / "policies" / "settings" / "settings.yaml").read_text())
+    settings = yaml_load.safe_load((ROOT / "infra" / "policies" / "settings" / "settings.yaml").read_text())
     assert allowed_registries(enforced_policies) == settings["data"]["allowedRegistries"].split(",")
 
 

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from constructs_lib.helm_addon import deep_merge, load_values_file, values_files
 from constructs_lib.shop_ingress import SHOP_NAMESPACE_FILE
 from platform_checks import check_values, validate_manifest
 from platform_checks.helm_template import cdk_manifests
+from platform_config import yaml_load
 from platform_config.addons import addons, cdk_namespaces, default_deny_namespaces
 from platform_config.versions import PROFILES
 from tests.conftest import ROOT, Synthesized
@@ -22,7 +22,7 @@ VALUES_FILES = {a.release: a.chart for a in addons() if a.by_cdk and a.takes_val
 
 def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
     kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in cdk_manifests(synthesized.templates))
-    release = synthesized.platform.config.release
+    release = synthesized.config.release
     generated = [f"Namespace/{n}" for n in cdk_namespaces(release)]
     generated += [f"NetworkPolicy/{n}-default-deny-ingress" for n in default_deny_namespaces(release)]
     assert sorted(generated) == [k for k in kinds if k in generated]
@@ -34,7 +34,7 @@ def test_app_applies_the_expected_manifests(synthesized: Synthesized) -> None:
     assert admission and admission <= set(kinds)
     gitops |= admission
     # The shop's Namespace is Git's (apps/astronomy-shop/namespace.yaml), which CDK applies too.
-    shop = yaml.safe_load(SHOP_NAMESPACE_FILE.read_text())["metadata"]["name"]
+    shop = yaml_load.safe_load(SHOP_NAMESPACE_FILE.read_text())["metadata"]["name"]
     assert [k for k in kinds if k not in generated and k not in gitops] == [
         "EC2NodeClass/default",
         "Ingress/astronomy-shop",

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from constructs_lib.access import uis
 from constructs_lib.gitops import app_project, default_project, root_project
@@ -27,6 +26,7 @@ from constructs_lib.shop_ingress import (
 from platform_checks.cfn_json import json_property
 from platform_checks.gitops import project_admits
 from platform_checks.helm_template import MANIFEST_TYPE, placeholder
+from platform_config import yaml_load
 from platform_config.config import ConfigError, PlatformConfig
 from platform_stacks.platform_app import build_app
 from tests.conftest import PROFILE_NAMES, TODAY, Synthesized
@@ -90,7 +90,7 @@ def test_internal_alb_takes_configured_cidrs_over_the_vpc_range() -> None:
 def test_class_params_hold_the_scheme_and_cidrs_and_admit_only_the_shop_namespace() -> None:
     cfg = config(**PUBLIC, ingress_certificate_arn=CERT)
     params = class_params(cfg)["ingressClassParams"]
-    namespace = yaml.safe_load(SHOP_NAMESPACE_FILE.read_text())["metadata"]["name"]
+    namespace = yaml_load.safe_load(SHOP_NAMESPACE_FILE.read_text())["metadata"]["name"]
     assert params["name"] == INGRESS_CLASS
     assert params["spec"]["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": namespace}}
     assert params["spec"]["scheme"] == "internet-facing"
@@ -119,11 +119,11 @@ def test_deregistration_delay_is_set_on_the_target_group() -> None:
 
 
 def test_app_applies_the_ingress_its_network_policy_and_the_gits_namespace(synthesized: Synthesized) -> None:
-    cfg = synthesized.platform.config
+    cfg = synthesized.config
     docs = manifests(synthesized)
     ingresses = [d for d in docs if d["kind"] == "Ingress"]
     assert ingresses == [shop_ingress(cfg)]
-    namespace = yaml.safe_load(SHOP_NAMESPACE_FILE.read_text())
+    namespace = yaml_load.safe_load(SHOP_NAMESPACE_FILE.read_text())
     assert namespace in docs
     assert namespace["metadata"]["labels"][READINESS_GATE_LABEL] == "enabled"
     outputs = synthesized.templates["addons"]["Outputs"]
@@ -131,7 +131,7 @@ def test_app_applies_the_ingress_its_network_policy_and_the_gits_namespace(synth
 
 
 def test_only_the_alb_gains_a_way_in_to_frontend_proxy(synthesized: Synthesized) -> None:
-    cfg = synthesized.platform.config
+    cfg = synthesized.config
     policies = [
         d
         for d in manifests(synthesized)
@@ -154,7 +154,7 @@ def test_controller_release_carries_the_class_params(synthesized: Synthesized) -
         if r["Properties"]["Release"] == "aws-load-balancer-controller"
     ]
     values = json_property(chart["Properties"]["Values"], placeholder)
-    assert values["ingressClassParams"] == class_params(synthesized.platform.config)["ingressClassParams"]
+    assert values["ingressClassParams"] == class_params(synthesized.config)["ingressClassParams"]
 
 
 def test_no_argocd_project_admits_the_platforms_ingress_objects() -> None:

@@ -21,7 +21,7 @@ WARNING_KEYS = ("nobody will be able to use kubectl", "no longer creates cluster
 
 def expected_warnings(synthesized: Synthesized) -> tuple[str, ...]:
     """Seed's Kubernetes 1.29 is past EKS support on the suite's TODAY; current's 1.36 is not."""
-    release = synthesized.platform.config.release
+    release = synthesized.config.release
     return tuple(k for k in WARNING_KEYS if release == "seed" or k != "no longer creates clusters")
 
 
@@ -30,7 +30,7 @@ def test_summary_starts_with_profile_account_region_version_nat_endpoint_and_sho
 ) -> None:
     text, passed = summarize(synthesized.outdir)
     assert passed
-    config = synthesized.platform.config
+    config = synthesized.config
     assert text.splitlines()[:9] == [
         f"Profile: {config.release}",
         "Account: 111111111111",

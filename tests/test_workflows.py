@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from platform_config import yaml_load
 from tests.pinned_tools import tool_binary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,7 +44,7 @@ def zizmor(*paths: Path) -> list[dict[str, Any]]:
 
 
 def load(path: Path) -> dict[str, Any]:
-    doc = yaml.safe_load(path.read_text())
+    doc = yaml_load.safe_load(path.read_text())
     # YAML 1.1 reads the bare key `on` as boolean True.
     doc["on"] = doc.pop(True, doc.get("on"))
     return doc

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from platform_checks.upstream_facts import app_version
-from platform_config import versions
+from platform_config import versions, yaml_load
 from platform_config.guardrails import (
     EPHEMERAL_KIND,
     EPHEMERAL_SUFFIX,
@@ -49,7 +49,7 @@ class DefinitionError(ValueError):
 
 def load_definitions(path: Path = DEFINITIONS) -> list[dict[str, Any]]:
     """The guardrail entries, checked for the fields the generator needs."""
-    data = yaml.safe_load(path.read_text())
+    data = yaml_load.safe_load(path.read_text())
     if not isinstance(data, list):
         raise DefinitionError(f"{path.name}: top level must be a list of guardrails")
     for entry in data:
@@ -90,7 +90,7 @@ def with_ephemeral_rules(entry: dict[str, Any]) -> list[dict[str, Any]]:
 
 def settings() -> dict[str, str]:
     """The data of the policy-settings ConfigMap (the thresholds' defaults)."""
-    data: dict[str, str] = yaml.safe_load(SETTINGS.read_text())["data"]
+    data: dict[str, str] = yaml_load.safe_load(SETTINGS.read_text())["data"]
     return data
 
 

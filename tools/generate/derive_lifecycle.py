@@ -14,6 +14,7 @@ from typing import Any, TypeAlias
 
 import yaml
 
+from platform_config import yaml_load
 from platform_config.addons import ADDONS, version_key
 from platform_config.upgrade_steps import PROSE_STEPS, karpenter_docs
 from tools.generate.upstream_sources import DirTree, LockedTree
@@ -153,7 +154,7 @@ def kyverno(tree: Tree, chart: str) -> dict[str, Any]:
             continue
         jobs = [
             {minor(str(v)) for v in job.get("strategy", {}).get("matrix", {}).get("k8s-version", [])}
-            for job in yaml.safe_load(tree.text(rel))["jobs"].values()
+            for job in yaml_load.safe_load(tree.text(rel))["jobs"].values()
         ]
         jobs = [j for j in jobs if j]
         counts: dict[str, int] = {}
@@ -223,7 +224,7 @@ def eks_charts(tree: Tree, chart: str) -> dict[str, Any]:
     kubeVersion: the range reads 'any minor', as Helm checks nothing)."""
     rows, sources = [], []
     for rel in tree.glob(f"{chart}-*/eks-charts/stable/{chart}/Chart.yaml"):
-        meta = yaml.safe_load(tree.text(rel))
+        meta = yaml_load.safe_load(tree.text(rel))
         constraint = str(meta.get("kubeVersion") or "")
         rows.append(
             {
@@ -310,7 +311,7 @@ def ami_releases(tree: Tree) -> dict[str, Any]:
 def api_removals(tree: Tree) -> dict[str, Any]:
     """Pluto's Kubernetes API deprecations: apiVersion, kind, the minor it was deprecated and removed in."""
     entries = []
-    for entry in yaml.safe_load(tree.text(PLUTO))["deprecated-versions"]:
+    for entry in yaml_load.safe_load(tree.text(PLUTO))["deprecated-versions"]:
         if entry.get("component") != "k8s" or not entry.get("removed-in"):
             continue
         entries.append(

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from platform_config import yaml_load
 from platform_config.addons import Addon, addon, addons
 from platform_config.versions import PROFILES, ReleaseProfile
 from tools._paths import ROOT
@@ -110,16 +111,14 @@ def strip_schema(node: Any) -> Any:
 
 
 def _load_yaml(text: str) -> Any:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader makes the 1 MB Kyverno CRDs fast
-    return yaml.load(text, Loader=loader)
+    return yaml_load.safe_load(text)  # libyaml makes the 1 MB Kyverno CRDs fast
 
 
 def derive_crd(text: str, name: str | None = None) -> tuple[str, dict[str, Any]]:
     """The facts of the CRD `name` (`<group>_<plural>`) in a file's text; a one-CRD file needs no name."""
     # Argo CD ships CRDs as Helm templates; dropping template lines leaves the plain CRD (see MANIFEST.md).
     text = "\n".join(line for line in text.splitlines() if "{{" not in line)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    docs = [d for d in yaml.load_all(text, Loader=loader) if d and d.get("kind") == "CustomResourceDefinition"]
+    docs = [d for d in yaml_load.safe_load_all(text) if d and d.get("kind") == "CustomResourceDefinition"]
     by_name = {f"{d['spec']['group']}_{d['spec']['names']['plural']}": d for d in docs}
     if name is None and len(docs) == 1:
         crd = docs[0]

@@ -60,3 +60,21 @@ def shared_synth(
         (partial / "templates.json").write_text(json.dumps(templates))
         partial.replace(entry)
         return templates
+
+
+def shared_result(key: str, compute: Callable[[], Any]) -> Any:
+    """A JSON result computed once per pytest run and key (one process computes it while the others wait for it);
+    computed on every call without SYNTH_CACHE_ENV."""
+    store = os.environ.get(SYNTH_CACHE_ENV)
+    if not store:
+        return compute()
+    entry = Path(store) / f"{key}.json"
+    with open(entry.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if entry.exists():
+            return json.loads(entry.read_text())
+        result = compute()
+        partial = entry.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(result))
+        partial.replace(entry)
+        return result

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -12,25 +15,17 @@ from platform_checks import checkov_k8s as ck
 from platform_checks.platform_render import PlatformRender
 from platform_checks.pss import pod_specs, violations
 from platform_config.pod_security import CHECKOV_EXCEPTIONS, SHOP_BASELINE, CheckovException
+from tests.synth_cache import shared_result
 from tests.test_security_render import effective_token_mount
 
-
-def findings(render: PlatformRender) -> list[ck.Finding]:
-    return ck.run_checkov(ck.workloads(obj for _, obj in render.objects()))
+PLANTED = "Deployment.team-a.planted"
 
 
-def test_checkov_finds_nothing_beyond_the_named_exceptions(platform_render: PlatformRender) -> None:
-    outcome = ck.judge(platform_render.profile, findings(platform_render))
-    assert len(ck.workloads(obj for _, obj in platform_render.objects())) > 20
-    assert [f"{f.check} {f.resource}" for f in outcome.failures] == []
-    assert [f"{e.resource} {e.checks}" for e in outcome.stale] == [], "exceptions nothing needs: remove them"
-
-
-def test_a_workload_stripped_of_its_security_context_is_a_new_failure(platform_render: PlatformRender) -> None:
-    """The check can fail: a Restricted shop Deployment loses its contexts and token setting."""
+def planted_workload(render: PlatformRender) -> dict[str, Any]:
+    """A Restricted shop Deployment of the render stripped of its security contexts and token setting."""
     restricted = [
         obj
-        for obj, template in pod_specs(obj for _, obj in platform_render.objects())
+        for obj, template in pod_specs(obj for _, obj in render.objects())
         if obj["metadata"].get("namespace") == "astronomy-shop" and not violations(template["spec"], "restricted")
     ]
     planted = copy.deepcopy(restricted[0])
@@ -40,8 +35,31 @@ def test_a_workload_stripped_of_its_security_context_is_a_new_failure(platform_r
     spec.pop("securityContext", None)
     for container in spec["containers"]:
         container.pop("securityContext", None)
-    outcome = ck.judge(platform_render.profile, ck.run_checkov([planted]))
-    failed = {f.check for f in outcome.failures if f.resource == "Deployment.team-a.planted"}
+    assert f"{planted['kind']}.team-a.planted" == PLANTED
+    return planted
+
+
+def findings(render: PlatformRender) -> tuple[list[ck.Finding], list[ck.Finding]]:
+    """checkov's findings on the render's workloads and on the planted one: one checkov run (about 3 s of start-up)
+    per profile and pytest run, shared by this file's tests whichever worker runs them."""
+    workloads = [*ck.workloads(obj for _, obj in render.objects()), planted_workload(render)]
+    key = hashlib.sha256(json.dumps(workloads, sort_keys=True).encode()).hexdigest()
+    found = shared_result(f"checkov-{key}", lambda: [dataclasses.astuple(f) for f in ck.run_checkov(workloads)])
+    every = [ck.Finding(*f) for f in found]
+    return [f for f in every if f.resource != PLANTED], [f for f in every if f.resource == PLANTED]
+
+
+def test_checkov_finds_nothing_beyond_the_named_exceptions(platform_render: PlatformRender) -> None:
+    outcome = ck.judge(platform_render.profile, findings(platform_render)[0])
+    assert len(ck.workloads(obj for _, obj in platform_render.objects())) > 20
+    assert [f"{f.check} {f.resource}" for f in outcome.failures] == []
+    assert [f"{e.resource} {e.checks}" for e in outcome.stale] == [], "exceptions nothing needs: remove them"
+
+
+def test_a_workload_stripped_of_its_security_context_is_a_new_failure(platform_render: PlatformRender) -> None:
+    """The check can fail: a Restricted shop Deployment loses its contexts and token setting."""
+    outcome = ck.judge(platform_render.profile, findings(platform_render)[1])
+    failed = {f.check for f in outcome.failures if f.resource == PLANTED}
     assert {"CKV_K8S_20", "CKV_K8S_23", "CKV_K8S_29", "CKV_K8S_30", "CKV_K8S_31", "CKV_K8S_37", "CKV_K8S_38"} <= failed
 
 

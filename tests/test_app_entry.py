@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -202,30 +203,6 @@ PUBLIC_EDGES: dict[str, Any] = {
 }
 
 
-def test_documented_edge_values_synthesize_through_app_py(tmp_path: Path) -> None:
-    context = fixed_context(**PUBLIC_EDGES)
-    overflow = {k: context.pop(k) for k in ("public_access_cidrs", "cluster_name")}
-    (tmp_path / "overflow.json").write_text(json.dumps(overflow))
-    env = clean_env(tmp_path / "out")
-    env.update(CDK_CONTEXT_JSON=json.dumps(context), CONTEXT_OVERFLOW_LOCATION_ENV=str(tmp_path / "overflow.json"))
-    result = run_app(env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    name = PUBLIC_EDGES["cluster_name"]
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    stacks = {k: v for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack"}
-    assert sorted(stacks) == sorted(f"{name}-{s}" for s in ("Network", "Cluster", "Karpenter", "Addons"))
-    assert {v["environment"] for v in stacks.values()} == {"aws://111111111111/eu-west-1"}
-    network = json.loads((tmp_path / "out" / f"{name}-Network.template.json").read_text())
-    # The flow log group (flow_log_retention_days); the default-SG handler's group keeps log_retention_days.
-    retentions = sorted(
-        r["Properties"]["RetentionInDays"] for r in network["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"
-    )
-    assert retentions == sorted([3653, context.get("log_retention_days", 90)])
-    karpenter = json.loads((tmp_path / "out" / f"{name}-Karpenter.template.json").read_text())
-    (queue,) = [r for r in karpenter["Resources"].values() if r["Type"] == "AWS::SQS::Queue"]
-    assert queue["Properties"]["QueueName"] == name
-
-
 def test_documented_edges_of_another_partition_synthesize(tmp_path: Path) -> None:
     platform = build_app(
         {
@@ -249,20 +226,40 @@ def test_documented_edges_of_another_partition_synthesize(tmp_path: Path) -> Non
     assert "arn:aws-cn:iam::123456789012:role/ops@example.com" in principals
 
 
-# --- the real CLI: a region set in cdk.json wins over the CDK_DEFAULT_REGION the CLI always exports ---
+# --- the real CLI: a region set in cdk.json wins over the CDK_DEFAULT_REGION the CLI always exports; the documented
+# edge values, in a context larger than the CLI's environment limit, reach app.py (CDK_CONTEXT_JSON and the overflow
+# file the CLI writes for the rest) ---
+
+# Its size limit for the environment it passes the app (toolkit-lib's writeContextToEnv), read from the pinned CLI.
+CLI_BUNDLE = ROOT / "node_modules" / "aws-cdk" / "lib" / "index.js"
+PADDING_KEY = "@aws-cdk/x:padding"  # a CDK-owned key the app accepts and ignores
+OVERFLOWED = ("cluster_name", "public_access_cidrs")
 
 
-def test_pinned_cdk_cli_synthesizes_a_non_default_region_offline_with_no_aws_configuration(tmp_path: Path) -> None:
-    from tools.report.synth_summary import summarize
+def cli_environment_limit() -> int:
+    match = re.search(r'envVariableSizeLimit = os\w*\.platform\(\) === "win32" \? \d+ : (\d+);', CLI_BUNDLE.read_text())
+    assert match, f"{CLI_BUNDLE}: the CLI's context size limit moved; update this test's pattern"
+    return int(match.group(1))
 
+
+def edge_context() -> dict[str, Any]:
+    """The documented edge values with a padding key past the CLI's limit before the cluster name and the CIDRs:
+    the CLI sends the keys before the padding in CDK_CONTEXT_JSON and the rest in its overflow file."""
+    context = fixed_context(**PUBLIC_EDGES)
+    last = {k: context.pop(k) for k in OVERFLOWED}
+    return {**context, PADDING_KEY: "x" * cli_environment_limit(), **last}
+
+
+@pytest.fixture(scope="module")
+def cli_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `cdk synth` of the pinned CLI (about 10 s) with the documented edge values, its assembly directory."""
+    tmp_path = tmp_path_factory.mktemp("cli")
     project = tmp_path / "project"
     project.mkdir()
     cdk_json = json.loads((ROOT / "cdk.json").read_text())
     cdk_json["app"] = f"python3 {ROOT / 'app.py'}"
     # The suite's own context, never the user's settings in cdk.json.
-    cdk_json["context"] = fixed_context(
-        region="eu-west-1", availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"]
-    )
+    cdk_json["context"] = edge_context()
     (project / "cdk.json").write_text(json.dumps(cdk_json))
     (project / "node_modules").symlink_to(ROOT / "node_modules")
     shutil.copy(ROOT / "package.json", project / "package.json")
@@ -285,13 +282,42 @@ def test_pinned_cdk_cli_synthesizes_a_non_default_region_offline_with_no_aws_con
     cmd = ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", str(out)]
     result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
-    text, passed = summarize(out)
+    return out
+
+
+def test_pinned_cdk_cli_synthesizes_a_non_default_region_offline_with_no_aws_configuration(cli_assembly: Path) -> None:
+    from tools.report.synth_summary import summarize
+
+    text, passed = summarize(cli_assembly)
     assert passed, text
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((cli_assembly / "manifest.json").read_text())
     environments = {a["environment"] for a in manifest["artifacts"].values() if "environment" in a}
     assert environments == {"aws://111111111111/eu-west-1"}
-    network = json.loads((out / "eks-platform-Network.template.json").read_text())
+    network = json.loads((cli_assembly / f"{PUBLIC_EDGES['cluster_name']}-Network.template.json").read_text())
     zones = {
         r["Properties"]["AvailabilityZone"] for r in network["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"
     }
-    assert zones == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+    assert zones == set(PUBLIC_EDGES["availability_zones"])
+
+
+def test_documented_edge_values_synthesize_through_the_cli_and_its_context_overflow_file(cli_assembly: Path) -> None:
+    # The CLI cuts the context at the first key past its limit (the padding): the cluster name and the CIDRs reach
+    # app.py in the overflow file only.
+    context = edge_context()
+    assert len(json.dumps({PADDING_KEY: context[PADDING_KEY]})) > cli_environment_limit()
+    assert list(context)[-len(OVERFLOWED) - 1 :] == [PADDING_KEY, *OVERFLOWED]
+    name = PUBLIC_EDGES["cluster_name"]
+    manifest = json.loads((cli_assembly / "manifest.json").read_text())
+    stacks = {k: v for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack"}
+    assert sorted(stacks) == sorted(f"{name}-{s}" for s in ("Network", "Cluster", "Karpenter", "Addons"))
+    network = json.loads((cli_assembly / f"{name}-Network.template.json").read_text())
+    # The flow log group (flow_log_retention_days); the default-SG handler's group keeps log_retention_days.
+    retentions = sorted(
+        r["Properties"]["RetentionInDays"] for r in network["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"
+    )
+    assert retentions == sorted([PUBLIC_EDGES["flow_log_retention_days"], config().log_retention_days])
+    karpenter = json.loads((cli_assembly / f"{name}-Karpenter.template.json").read_text())
+    (queue,) = [r for r in karpenter["Resources"].values() if r["Type"] == "AWS::SQS::Queue"]
+    assert queue["Properties"]["QueueName"] == name
+    cluster = json.dumps(json.loads((cli_assembly / f"{name}-Cluster.template.json").read_text()))
+    assert all(cidr in cluster for cidr in PUBLIC_EDGES["public_access_cidrs"])

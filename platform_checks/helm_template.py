@@ -3,11 +3,8 @@ ArgoCD Applications with a Helm source (values from the Application), with the p
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
-import pickle
 import re
 import subprocess
 import tarfile
@@ -24,6 +21,7 @@ from platform_checks.cfn_json import json_property
 from platform_checks.charts import CACHE_DIR, cached_chart
 from platform_checks.layer_tools import extract
 from platform_checks.manifests import is_builtin_kind
+from platform_checks.render_cache import cached_render, file_digest
 from platform_config import yaml_load
 from platform_config.versions import PROFILES
 
@@ -34,9 +32,6 @@ HOOK = "helm.sh/hook"
 # decide whether to render their ServiceMonitors; tests assert each is served by a CRD of the same render and
 # that every probed version the render serves is listed here.
 PLATFORM_API_VERSIONS = ("monitoring.coreos.com/v1",)
-# A directory of finished renders keyed by everything `helm template` reads (the suite sets it for one session, so
-# its workers and the repository copies it runs share each render); unset, every call runs Helm.
-RENDER_CACHE_ENV = "EKS_PLATFORM_RENDER_CACHE"
 _PROBE = re.compile(rb'APIVersions\.Has\s+"([^"]+)"')
 
 
@@ -213,17 +208,6 @@ def helm_template_command(
     return cmd
 
 
-@cache
-def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _digest_of(path: Path) -> str:
-    """sha256 of a file, hashed again whenever its size or modification time changes."""
-    stat = path.stat()
-    return _file_digest(path, stat.st_size, stat.st_mtime_ns)
-
-
 def render_key(cmd: list[str], values_file: Path) -> str:
     """What a render depends on: the command with the values file's and every file argument's content (the Helm
     binary, the chart archive) in place of their paths."""
@@ -233,7 +217,7 @@ def render_key(cmd: list[str], values_file: Path) -> str:
         if path == values_file:
             parts.append("values:" + hashlib.sha256(values_file.read_bytes()).hexdigest())
         elif path.is_absolute() and path.is_file():
-            parts.append(f"file:{path.name}:{_digest_of(path)}")
+            parts.append(f"file:{path.name}:{file_digest(path)}")
         else:
             parts.append(arg)
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
@@ -242,25 +226,12 @@ def render_key(cmd: list[str], values_file: Path) -> str:
 def helm_template(release: Release, *, profile: str, cache_dir: Path = CACHE_DIR) -> list[dict[str, Any]]:
     """Rendered objects of one release (`kind: List` expanded, empty documents dropped); RenderError with Helm's
     last error line when the chart refuses the values. With RENDER_CACHE_ENV set, a render of the same inputs is
-    read from that directory (one process renders it while the others wait for it)."""
+    read from that directory (platform_checks/render_cache.py)."""
     with tempfile.TemporaryDirectory() as tmp:
         values_file = Path(tmp) / "values.json"
         values_file.write_text(json.dumps(release.values))  # JSON is YAML: exactly these values, nothing merged
         cmd = helm_template_command(release, profile=profile, values_file=values_file, cache_dir=cache_dir)
-        store = os.environ.get(RENDER_CACHE_ENV)
-        if not store:
-            return _run_helm(release, cmd, tmp)
-        entry = Path(store) / f"{render_key(cmd, values_file)}.pickle"
-        with open(entry.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if entry.exists():
-                cached: list[dict[str, Any]] = pickle.loads(entry.read_bytes())
-                return cached
-            docs = _run_helm(release, cmd, tmp)
-            partial = entry.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_bytes(pickle.dumps(docs))
-            partial.replace(entry)
-            return docs
+        return cached_render(render_key(cmd, values_file), lambda: _run_helm(release, cmd, tmp))
 
 
 def _run_helm(release: Release, cmd: list[str], tmp: str) -> list[dict[str, Any]]:

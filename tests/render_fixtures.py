@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from platform_checks.helm_template import RENDER_CACHE_ENV
 from platform_checks.platform_render import PlatformRender, render_platform
+from platform_checks.render_cache import RENDER_CACHE_ENV
 from tests.synth_cache import SYNTH_CACHE_ENV
 
 _OWN_CACHES = pytest.StashKey[dict[str, str]]()

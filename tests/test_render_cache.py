@@ -1,5 +1,5 @@
-"""The suite's render cache (RENDER_CACHE_ENV) returns exactly what Helm rendered for the same inputs, runs Helm
-again for any other input and for a render Helm refused, and is not used when the variable is unset."""
+"""The suite's render cache (RENDER_CACHE_ENV) returns exactly what Helm or kustomize rendered for the same inputs,
+renders again for any other input and for a render they refused, and is not used when the variable is unset."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from platform_checks import helm_template as ht
+from platform_checks import kustomize as kz
 from platform_checks.platform_render import PlatformRender
+from platform_checks.render_cache import RENDER_CACHE_ENV
 
 
 @pytest.fixture
@@ -36,9 +38,9 @@ def test_a_cached_render_is_helms_own_and_other_inputs_render_again(
     platform_render: PlatformRender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_runs: list[list[str]]
 ) -> None:
     release, profile = _collector(platform_render), platform_render.profile
-    monkeypatch.delenv(ht.RENDER_CACHE_ENV)
+    monkeypatch.delenv(RENDER_CACHE_ENV)
     uncached = ht.helm_template(release, profile=profile)
-    monkeypatch.setenv(ht.RENDER_CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(RENDER_CACHE_ENV, str(tmp_path))
     first = ht.helm_template(release, profile=profile)
     second = ht.helm_template(release, profile=profile)
     assert len(helm_runs) == 2  # the uncached call and the first cached one; the second is read back
@@ -53,7 +55,7 @@ def test_a_cached_render_is_helms_own_and_other_inputs_render_again(
 def test_without_the_variable_every_render_runs_helm(
     platform_render: PlatformRender, monkeypatch: pytest.MonkeyPatch, helm_runs: list[list[str]]
 ) -> None:
-    monkeypatch.delenv(ht.RENDER_CACHE_ENV)
+    monkeypatch.delenv(RENDER_CACHE_ENV)
     release = _collector(platform_render)
     assert ht.helm_template(release, profile=platform_render.profile) == ht.helm_template(
         release, profile=platform_render.profile
@@ -64,7 +66,7 @@ def test_without_the_variable_every_render_runs_helm(
 def test_a_refused_render_is_not_cached(
     platform_render: PlatformRender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_runs: list[list[str]]
 ) -> None:
-    monkeypatch.setenv(ht.RENDER_CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(RENDER_CACHE_ENV, str(tmp_path))
     broken = dataclasses.replace(_collector(platform_render), values={})
     for _ in range(2):
         with pytest.raises(ht.RenderError, match="helm template opentelemetry-collector"):
@@ -85,3 +87,65 @@ def test_the_key_reads_file_contents_not_paths(tmp_path: Path) -> None:
     moved.write_text('{"a": 1}')
     binary.write_bytes(b"one")
     assert ht.render_key([str(binary), "template", "x", "--values", str(moved)], moved) == key
+
+
+# --- kustomize builds: the same cache, keyed by kubectl and every file the build can read ---
+
+
+@pytest.fixture
+def kubectl_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    runs: list[list[str]] = []
+    real = subprocess.run
+
+    def counting(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
+        runs.append(list(cmd))
+        return real(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(kz.subprocess, "run", counting)
+    return runs
+
+
+def _overlay(root: Path) -> Path:
+    """An overlay in its own directory on a base in another: the build reads both."""
+    (root / "base").mkdir(parents=True)
+    (root / "base" / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    (root / "base" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: '1'}\n")
+    (root / "overlay").mkdir()
+    (root / "overlay" / "kustomization.yaml").write_text("resources: [../base]\nnamePrefix: team-\n")
+    return root / "overlay"
+
+
+def test_a_cached_kustomize_build_is_kubectls_own_and_a_changed_base_builds_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kubectl_runs: list[list[str]]
+) -> None:
+    overlay = _overlay(tmp_path / "tree")
+    monkeypatch.delenv(RENDER_CACHE_ENV, raising=False)
+    uncached = kz.kustomize_build(overlay)
+    monkeypatch.setenv(RENDER_CACHE_ENV, str(tmp_path / "store"))
+    (tmp_path / "store").mkdir()
+    assert kz.kustomize_build(overlay) == kz.kustomize_build(overlay) == uncached
+    assert uncached[0]["metadata"]["name"] == "team-cm"
+    assert len(kubectl_runs) == 2  # the uncached build and the first cached one
+    assert (tmp_path / "tree" / "base" / "cm.yaml") in (kz.build_inputs(overlay) or [])
+    (tmp_path / "tree" / "base" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: 'two'}\n"
+    )
+    assert kz.kustomize_build(overlay)[0]["data"] == {"a": "two"}
+    assert len(kubectl_runs) == 3
+
+
+def test_a_refused_kustomize_build_is_not_cached_and_a_remote_base_is_never_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kubectl_runs: list[list[str]]
+) -> None:
+    overlay = _overlay(tmp_path / "tree")
+    (overlay / "kustomization.yaml").write_text("resources: [../base, broken.yaml]\n")
+    (overlay / "broken.yaml").write_text("kind: [\n")
+    assert kz.build_inputs(overlay) is not None  # cacheable inputs: only kubectl's refusal keeps it out
+    monkeypatch.setenv(RENDER_CACHE_ENV, str(tmp_path))
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="kubectl kustomize"):
+            kz.kustomize_build(overlay)
+    assert len(kubectl_runs) == 2
+    assert not list(tmp_path.glob("*.pickle"))
+    (overlay / "kustomization.yaml").write_text("resources: [https://github.com/o/r//base?ref=v1]\n")
+    assert kz.build_inputs(overlay) is None

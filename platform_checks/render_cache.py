@@ -1,0 +1,47 @@
+"""Finished renders (helm template, kustomize build) shared by the processes of one run: keyed by everything the
+render reads, written once, read by the others; a refused render is never stored."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import pickle
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+# A directory of finished renders (the suite sets it for one run, so its workers and the repository copies it runs
+# share each render); unset, every call renders.
+RENDER_CACHE_ENV = "EKS_PLATFORM_RENDER_CACHE"
+
+
+@cache
+def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file, hashed again whenever its size or modification time changes."""
+    stat = path.stat()
+    return _file_digest(path, stat.st_size, stat.st_mtime_ns)
+
+
+def cached_render(key: str, render: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """render(), or with RENDER_CACHE_ENV set the stored result of the same key (one process renders while the
+    others wait for it); an exception from render() stores nothing."""
+    store = os.environ.get(RENDER_CACHE_ENV)
+    if not store:
+        return render()
+    entry = Path(store) / f"{key}.pickle"
+    with open(entry.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if entry.exists():
+            cached: list[dict[str, Any]] = pickle.loads(entry.read_bytes())
+            return cached
+        docs = render()
+        partial = entry.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(docs))
+        partial.replace(entry)
+        return docs

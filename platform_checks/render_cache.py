@@ -18,14 +18,26 @@ RENDER_CACHE_ENV = "EKS_PLATFORM_RENDER_CACHE"
 
 
 @cache
-def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _file_digest(path: Path, size: int, mtime_ns: int, inode: int) -> str:
+    store = os.environ.get(RENDER_CACHE_ENV)
+    if not store:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    # The Helm and kubectl binaries are about 50 MB each: the run's processes hash each file once between them.
+    stamp = hashlib.sha256(f"{path.resolve()}:{size}:{mtime_ns}:{inode}".encode()).hexdigest()
+    entry = Path(store) / f"digest-{stamp}"
+    if entry.exists():
+        return entry.read_text()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    partial = entry.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(digest)
+    partial.replace(entry)
+    return digest
 
 
 def file_digest(path: Path) -> str:
-    """sha256 of a file, hashed again whenever its size or modification time changes."""
+    """sha256 of a file, hashed again whenever its size, modification time or inode changes."""
     stat = path.stat()
-    return _file_digest(path, stat.st_size, stat.st_mtime_ns)
+    return _file_digest(path, stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
 def cached_render(key: str, render: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:

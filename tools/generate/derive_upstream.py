@@ -8,6 +8,7 @@ import difflib
 import json
 import re
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -114,14 +115,21 @@ def _load_yaml(text: str) -> Any:
     return yaml_load.safe_load(text)  # libyaml makes the 1 MB Kyverno CRDs fast
 
 
-def derive_crd(text: str, name: str | None = None) -> tuple[str, dict[str, Any]]:
-    """The facts of the CRD `name` (`<group>_<plural>`) in a file's text; a one-CRD file needs no name."""
+@lru_cache(maxsize=16)
+def _crds_by_name(text: str) -> dict[str, Any]:
+    """The CRDs of a file's text by `<group>_<plural>`, parsed once per text (a file of many CRDs is read for each;
+    callers only read them)."""
     # Argo CD ships CRDs as Helm templates; dropping template lines leaves the plain CRD (see MANIFEST.md).
     text = "\n".join(line for line in text.splitlines() if "{{" not in line)
     docs = [d for d in yaml_load.safe_load_all(text) if d and d.get("kind") == "CustomResourceDefinition"]
-    by_name = {f"{d['spec']['group']}_{d['spec']['names']['plural']}": d for d in docs}
-    if name is None and len(docs) == 1:
-        crd = docs[0]
+    return {f"{d['spec']['group']}_{d['spec']['names']['plural']}": d for d in docs}
+
+
+def derive_crd(text: str, name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The facts of the CRD `name` (`<group>_<plural>`) in a file's text; a one-CRD file needs no name."""
+    by_name = _crds_by_name(text)
+    if name is None and len(by_name) == 1:
+        (crd,) = by_name.values()
     elif name in by_name:
         crd = by_name[name]
     else:

@@ -234,9 +234,11 @@ def png_digest(path: Path) -> str | None:
     """The source digest a PNG written by `render` records."""
     from PIL import Image
 
+    # `render` writes the text chunk before the image data, where opening the file reads it: `.info` has it without
+    # decoding the picture (`.text` decodes the whole image to look for trailing chunks).
     with Image.open(path) as image:
-        text: dict[str, str] = getattr(image, "text", {})
-        return text.get(SOURCE_DIGEST_KEY)
+        value = image.info.get(SOURCE_DIGEST_KEY)
+        return value if isinstance(value, str) else None
 
 
 def svg_digest(svg: str) -> str | None:

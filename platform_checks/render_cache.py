@@ -7,6 +7,7 @@ import fcntl
 import hashlib
 import os
 import pickle
+import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -28,7 +29,8 @@ def _file_digest(path: Path, size: int, mtime_ns: int, inode: int) -> str:
     if entry.exists():
         return entry.read_text()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    partial = entry.with_suffix(f".{os.getpid()}.tmp")
+    # Renders run in threads: each writer gets its own temporary name, and the rename is atomic.
+    partial = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     partial.write_text(digest)
     partial.replace(entry)
     return digest

@@ -4,10 +4,12 @@ limits. A node holds its DaemonSets, at most max_pods pods (ENI limit) and the a
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from platform_checks.capacity import MIB, InstanceSpec
@@ -102,6 +104,18 @@ def schedule(
 ) -> Placement:
     """Place every pod; a pod no admitted type can hold, or that would take the pool past its limits (node
     capacity summed, as Karpenter counts them), is unschedulable with the reason."""
+    # Plans that differ only in the date or the assumptions pack the same pods on the same priced types: pack once
+    # per process, hand each caller its own copy.
+    return copy.deepcopy(_schedule(tuple(pods), tuple(candidates), overhead, limits))
+
+
+@lru_cache(maxsize=64)
+def _schedule(
+    pods: tuple[Pod, ...],
+    candidates: tuple[Candidate, ...],
+    overhead: tuple[Fraction, Fraction, int],
+    limits: tuple[Fraction, Fraction],
+) -> Placement:
     pending = sorted(pods, key=lambda p: (-p.cpu, -p.memory, p.name))
     nodes: list[Node] = []
     unschedulable: list[tuple[Pod, str]] = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -336,8 +337,9 @@ class _Admission:
         self.values: dict[ValueKey, Any] = {}
 
     def value(self, read: _Read, variables: list[tuple[str, _Read]]) -> Any:
-        """The expression's value, evaluating first (at most once) each variable it reads: a variable no evaluated
-        expression reads is never evaluated (as Kyverno), one that is read and errors makes the expression error."""
+        """The expression's value, evaluating first (at most once) each variable it names: a variable that no
+        evaluated expression names is never evaluated (as Kyverno); one that is named and errors makes the expression
+        error (even where CEL would short-circuit past it)."""
         if read.key not in self.values:
             reads = celtypes.MapType(
                 {celtypes.StringType(variables[i][0]): self.value(variables[i][1], variables) for i in read.variables}
@@ -402,6 +404,23 @@ def _policy_plan(policy: dict[str, Any]) -> _PolicyPlan:
     return _POLICY_PLANS[key]
 
 
+# Admissions by repr(object) and request, most recently used last: the suite evaluates one fixture or rendered object
+# against several policy lists, and a value depends only on its key and the admission (CEL values are immutable).
+_ADMISSIONS: OrderedDict[tuple[str, str], _Admission] = OrderedDict()
+_ADMISSIONS_KEPT = 256
+
+
+def _admission(obj: dict[str, Any], request: Request) -> _Admission:
+    key = (repr(obj), repr(request))
+    if key in _ADMISSIONS:
+        _ADMISSIONS.move_to_end(key)
+    else:
+        _ADMISSIONS[key] = _Admission(obj, request)
+        if len(_ADMISSIONS) > _ADMISSIONS_KEPT:
+            _ADMISSIONS.popitem(last=False)
+    return _ADMISSIONS[key]
+
+
 def evaluate(
     policies: list[dict[str, Any]],
     obj: dict[str, Any],
@@ -422,7 +441,7 @@ def evaluate(
         plan = _policy_plan(policy)
         for rule_index, rule in enumerate(plan.rules):
             if rule_applies(rule, obj, request):
-                admission = admission or _Admission(obj, request)
+                admission = admission or _admission(obj, request)
                 passed, message, index = _evaluate_plan(rule, plan.plan(rule_index), admission)
                 results.append(
                     RuleResult(

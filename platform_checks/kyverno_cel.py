@@ -297,6 +297,18 @@ class _Plan:
             self.variables.append((variable["name"], self._read(variable["expression"])))
             self.visible[variable["name"]] = len(self.variables) - 1
         self.reads: dict[str, _Read] = {}
+        # The variables the rule's expressions name, with the variables those name in turn, in definition order.
+        named = {
+            i
+            for check in self.cel.get("expressions", [])
+            for text in (check.get("expression"), check.get("messageExpression"))
+            if isinstance(text, str)
+            for i in self.read(text).variables
+        }
+        for i in reversed(range(len(self.variables))):
+            if i in named:
+                named.update(self.variables[i][1].variables)
+        self.named = sorted(named)
 
     def _read(self, expression: str) -> _Read:
         names = _reads(expression)
@@ -337,9 +349,7 @@ class _Admission:
         self.values: dict[ValueKey, Any] = {}
 
     def value(self, read: _Read, variables: list[tuple[str, _Read]]) -> Any:
-        """The expression's value, evaluating first (at most once) each variable it names: a variable that no
-        evaluated expression names is never evaluated (as Kyverno); one that is named and errors makes the expression
-        error (even where CEL would short-circuit past it)."""
+        """The expression's value, evaluating first (at most once per admission) each variable it names."""
         if read.key not in self.values:
             reads = celtypes.MapType(
                 {celtypes.StringType(variables[i][0]): self.value(variables[i][1], variables) for i in read.variables}
@@ -349,6 +359,11 @@ class _Admission:
 
 
 def _evaluate_plan(rule: dict[str, Any], plan: _Plan, admission: _Admission) -> tuple[bool, str, int]:
+    """As in Kyverno, a variable that no expression of the rule names is never evaluated (its error does not count).
+    Every named one is evaluated first, in definition order: the first that errors makes the rule error, even where
+    the expression naming it is not reached or short-circuits past it."""
+    for i in plan.named:
+        admission.value(plan.variables[i][1], plan.variables)
     for index, check in enumerate(plan.cel["expressions"]):
         result = admission.value(plan.read(check["expression"]), plan.variables)
         if not isinstance(result, celtypes.BoolType):
@@ -362,8 +377,8 @@ def _evaluate_plan(rule: dict[str, Any], plan: _Plan, admission: _Admission) -> 
 
 
 def evaluate_rule(rule: dict[str, Any], obj: dict[str, Any], request: Request | None = None) -> tuple[bool, str, int]:
-    """Evaluate a rule's expressions in order, each with the variables it reads; the first false expression gives
-    the message."""
+    """Evaluate the variables the rule's expressions name, then its expressions in order; the first false expression
+    gives the message."""
     return _evaluate_plan(rule, _Plan(rule), _Admission(obj, request or Request()))
 
 

@@ -4,8 +4,10 @@ Pod controllers, CEL with the namespace object."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,43 +257,129 @@ class RuleResult:
         return self.rule
 
 
-def evaluate_rule(rule: dict[str, Any], obj: dict[str, Any], request: Request | None = None) -> tuple[bool, str, int]:
-    """Evaluate a rule's variables then expressions in order; first false expression gives the message."""
-    request = request or Request()
-    cel = rule["validate"]["cel"]
-    namespace = obj.get("metadata", {}).get("namespace", "")
-    namespace_meta: dict[str, Any] = {"name": namespace}
-    if request.namespace_labels:
-        namespace_meta["labels"] = dict(request.namespace_labels)
-    activation: dict[str, Any] = {
-        "object": celpy.json_to_cel(obj),
-        "request": celpy.json_to_cel(
-            {
-                # A subresource (kubectl debug's ephemeralcontainers) is written by an UPDATE of an existing pod.
-                "operation": "UPDATE" if request.subresource else "CREATE",
-                "namespace": namespace,
-                "name": obj.get("metadata", {}).get("name", ""),
-                "kind": {"kind": obj["kind"]},
-                "subResource": request.subresource,
-            }
-        ),
-        "namespaceObject": celpy.json_to_cel({"metadata": namespace_meta}),
-    }
-    variables: dict[str, Any] = {}
-    for variable in cel.get("variables", []):
-        activation["variables"] = celtypes.MapType(variables)
-        variables[celtypes.StringType(variable["name"])] = eval_cel(variable["expression"], activation)
-    activation["variables"] = celtypes.MapType(variables)
-    for index, check in enumerate(cel["expressions"]):
-        result = eval_cel(check["expression"], activation)
+# `variables.<name>` (not a call on the map); any other use of `variables` reads the whole map.
+_VARIABLE_USE = re.compile(r"\bvariables\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_]|\s*\())?")
+
+
+def _reads(expression: str) -> frozenset[str] | None:
+    """The variable names an expression reads (a superset: comments and strings count too); None: all of them."""
+    names = set()
+    for use in _VARIABLE_USE.finditer(expression):
+        if use.group(1) is None:
+            return None
+        names.add(use.group(1))
+    return frozenset(names)
+
+
+# What a CEL expression's value depends on besides the object under admission: its text and, for each variable
+# it reads, the name and that variable's own key.
+ValueKey = tuple[str, tuple[tuple[str, Any], ...]]
+
+
+@dataclass(frozen=True)
+class _Read:
+    """An expression with the variables (indices into the rule's variables) its evaluation gets, and its value key."""
+
+    expression: str
+    variables: tuple[int, ...]
+    key: ValueKey
+
+
+class _Plan:
+    """What each variable and expression of a rule's validate.cel reads: variable i sees the variables before it, an
+    expression all of them; a name defined twice is its last definition (at its first one's place, a dict update)."""
+
+    def __init__(self, rule: dict[str, Any]) -> None:
+        self.cel = rule["validate"]["cel"]
+        self.visible: dict[str, int] = {}
+        self.variables: list[tuple[str, _Read]] = []
+        for variable in self.cel.get("variables", []):
+            self.variables.append((variable["name"], self._read(variable["expression"])))
+            self.visible[variable["name"]] = len(self.variables) - 1
+        self.reads: dict[str, _Read] = {}
+        # The variables the rule's expressions name, with the variables those name in turn, in definition order.
+        named = {
+            i
+            for check in self.cel.get("expressions", [])
+            for text in (check.get("expression"), check.get("messageExpression"))
+            if isinstance(text, str)
+            for i in self.read(text).variables
+        }
+        for i in reversed(range(len(self.variables))):
+            if i in named:
+                named.update(self.variables[i][1].variables)
+        self.named = sorted(named)
+
+    def _read(self, expression: str) -> _Read:
+        names = _reads(expression)
+        indices = tuple(i for name, i in self.visible.items() if names is None or name in names)
+        key = (expression, tuple((self.variables[i][0], self.variables[i][1].key) for i in indices))
+        return _Read(expression, indices, key)
+
+    def read(self, expression: str) -> _Read:
+        """An expression of the rule (it sees every variable)."""
+        if expression not in self.reads:
+            self.reads[expression] = self._read(expression)
+        return self.reads[expression]
+
+
+class _Admission:
+    """One object under admission: its CEL activation, converted once, and the value of every expression evaluated
+    against it by value key (the same expression reading the same variable definitions has the same value)."""
+
+    def __init__(self, obj: dict[str, Any], request: Request) -> None:
+        namespace = obj.get("metadata", {}).get("namespace", "")
+        namespace_meta: dict[str, Any] = {"name": namespace}
+        if request.namespace_labels:
+            namespace_meta["labels"] = dict(request.namespace_labels)
+        self.activation: dict[str, Any] = {
+            "object": celpy.json_to_cel(obj),
+            "request": celpy.json_to_cel(
+                {
+                    # A subresource (kubectl debug's ephemeralcontainers) is written by an UPDATE of an existing pod.
+                    "operation": "UPDATE" if request.subresource else "CREATE",
+                    "namespace": namespace,
+                    "name": obj.get("metadata", {}).get("name", ""),
+                    "kind": {"kind": obj["kind"]},
+                    "subResource": request.subresource,
+                }
+            ),
+            "namespaceObject": celpy.json_to_cel({"metadata": namespace_meta}),
+        }
+        self.values: dict[ValueKey, Any] = {}
+
+    def value(self, read: _Read, variables: list[tuple[str, _Read]]) -> Any:
+        """The expression's value, evaluating first (at most once per admission) each variable it names."""
+        if read.key not in self.values:
+            reads = celtypes.MapType(
+                {celtypes.StringType(variables[i][0]): self.value(variables[i][1], variables) for i in read.variables}
+            )
+            self.values[read.key] = eval_cel(read.expression, {**self.activation, "variables": reads})
+        return self.values[read.key]
+
+
+def _evaluate_plan(rule: dict[str, Any], plan: _Plan, admission: _Admission) -> tuple[bool, str, int]:
+    """As in Kyverno, a variable that no expression of the rule names is never evaluated (its error does not count).
+    Every named one is evaluated first, in definition order: the first that errors makes the rule error, even where
+    the expression naming it is not reached or short-circuits past it."""
+    for i in plan.named:
+        admission.value(plan.variables[i][1], plan.variables)
+    for index, check in enumerate(plan.cel["expressions"]):
+        result = admission.value(plan.read(check["expression"]), plan.variables)
         if not isinstance(result, celtypes.BoolType):
             raise CelEvaluationError(f"{check['expression']!r} returned {result!r}, not a bool")
         if not result:
             message = check.get("message") or rule["validate"].get("message", "")
             if "messageExpression" in check:
-                message = str(eval_cel(check["messageExpression"], activation))
+                message = str(admission.value(plan.read(check["messageExpression"]), plan.variables))
             return False, message, index
     return True, "", -1
+
+
+def evaluate_rule(rule: dict[str, Any], obj: dict[str, Any], request: Request | None = None) -> tuple[bool, str, int]:
+    """Evaluate the variables the rule's expressions name, then its expressions in order; the first false expression
+    gives the message."""
+    return _evaluate_plan(rule, _Plan(rule), _Admission(obj, request or Request()))
 
 
 def without_nulls(value: Any) -> Any:
@@ -302,6 +390,50 @@ def without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [without_nulls(v) for v in value]
     return value
+
+
+class _PolicyPlan:
+    """A policy's effective rules (a private copy), each with its plan once it applied to an object."""
+
+    def __init__(self, policy: dict[str, Any]) -> None:
+        self.rules = copy.deepcopy(effective_rules(policy))
+        self.plans: dict[int, _Plan] = {}
+
+    def plan(self, index: int) -> _Plan:
+        if index not in self.plans:
+            self.plans[index] = _Plan(self.rules[index])
+        return self.plans[index]
+
+
+# Policy plans by repr(policy) (repr tells apart every value YAML loads: 1, "1", 1.0, True); a process's policies
+# are few, the bound only keeps a generator of policy variants from growing it.
+_POLICY_PLANS: dict[str, _PolicyPlan] = {}
+
+
+def _policy_plan(policy: dict[str, Any]) -> _PolicyPlan:
+    key = repr(policy)
+    if key not in _POLICY_PLANS:
+        if len(_POLICY_PLANS) >= 1024:
+            _POLICY_PLANS.clear()
+        _POLICY_PLANS[key] = _PolicyPlan(policy)
+    return _POLICY_PLANS[key]
+
+
+# Admissions by repr(object) and request, most recently used last: the suite evaluates one fixture or rendered object
+# against several policy lists, and a value depends only on its key and the admission (CEL values are immutable).
+_ADMISSIONS: OrderedDict[tuple[str, str], _Admission] = OrderedDict()
+_ADMISSIONS_KEPT = 256
+
+
+def _admission(obj: dict[str, Any], request: Request) -> _Admission:
+    key = (repr(obj), repr(request))
+    if key in _ADMISSIONS:
+        _ADMISSIONS.move_to_end(key)
+    else:
+        _ADMISSIONS[key] = _Admission(obj, request)
+        if len(_ADMISSIONS) > _ADMISSIONS_KEPT:
+            _ADMISSIONS.popitem(last=False)
+    return _ADMISSIONS[key]
 
 
 def evaluate(
@@ -318,11 +450,14 @@ def evaluate(
     namespace = obj.get("metadata", {}).get("namespace", "")
     labels = None if namespaces is None else {**namespaces.get(namespace, {}), NAME_LABEL: namespace}
     request = Request(subresource, labels)
+    admission: _Admission | None = None  # built at the first rule that applies
     results = []
     for policy in policies:
-        for rule in effective_rules(policy):
+        plan = _policy_plan(policy)
+        for rule_index, rule in enumerate(plan.rules):
             if rule_applies(rule, obj, request):
-                passed, message, index = evaluate_rule(rule, obj, request)
+                admission = admission or _admission(obj, request)
+                passed, message, index = _evaluate_plan(rule, plan.plan(rule_index), admission)
                 results.append(
                     RuleResult(
                         guardrail(policy),
@@ -381,11 +516,12 @@ def cli_test_results(policies: list[dict[str, Any]], fixtures: list[Fixture]) ->
     """kyverno-test.yaml results: every rule of a fixture's own policy that applies to it, pass or fail."""
     grouped: dict[tuple[str, str, str, str], list[str]] = {}
     vpol = bool(policies) and policies[0]["kind"] == "ValidatingPolicy"
+    # The CLI applies each fixture as a resource (never through a subresource), with the fixture namespaces'
+    # labels (kyverno-values.yaml).
+    namespaces = fixture_namespaces()
     for fixture in fixtures:
         own = [p for p in policies if guardrail(p) == fixture.policy]
-        # The CLI applies each fixture as a resource (never through a subresource), with the fixture namespaces'
-        # labels (kyverno-values.yaml).
-        for result in evaluate(own, fixture.obj, namespaces=fixture_namespaces()):
+        for result in evaluate(own, fixture.obj, namespaces=namespaces):
             # The CLI reports a ValidatingPolicy by its name alone (it has no rules).
             rule = "" if vpol else result.rule
             key = (result.policy_object, rule, fixture.obj["kind"], "pass" if result.passed else "fail")

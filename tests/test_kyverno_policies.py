@@ -500,6 +500,52 @@ def test_cel_errors_are_reported_not_treated_as_pass() -> None:
         kc.evaluate_rule(rule, PASS[0].obj)
 
 
+def _cel_policy(variables: dict[str, str], expressions: list[str], kinds: tuple[str, ...] = ("Pod",)) -> dict[str, Any]:
+    rule = {
+        "name": "r",
+        "match": {"any": [{"resources": {"kinds": list(kinds)}}]},
+        "validate": {
+            "message": "m",
+            "cel": {
+                "variables": [{"name": n, "expression": e} for n, e in variables.items()],
+                "expressions": [{"expression": e} for e in expressions],
+            },
+        },
+    }
+    return {"kind": "ClusterPolicy", "metadata": {"name": "t"}, "spec": {"rules": [rule]}}
+
+
+def test_a_variable_no_expression_names_is_not_evaluated_and_a_named_one_that_errors_is_reported() -> None:
+    """Kyverno evaluates variables lazily; one that an expression names is evaluated even where CEL short-circuits."""
+    pod = PASS[0].obj
+    unnamed = _cel_policy({"broken": "object.spec.nope", "fine": "1"}, ["variables.fine == 1"])
+    assert [r.passed for r in kc.evaluate([unnamed], pod)] == [True]
+    for expressions in (["variables.broken == 1"], ["true || variables.broken == 1"], ["false", "variables.broken"]):
+        with pytest.raises(kc.CelEvaluationError, match="nope"):
+            kc.evaluate([_cel_policy({"broken": "object.spec.nope"}, expressions)], pod)
+    # Any other use of `variables` reads all of them.
+    with pytest.raises(kc.CelEvaluationError, match="nope"):
+        kc.evaluate([_cel_policy({"broken": "object.spec.nope", "fine": "1"}, ["'fine' in variables"])], pod)
+
+
+def test_an_object_evaluated_again_is_judged_by_its_new_namespace_and_subresource() -> None:
+    pod = PASS[0].obj
+    namespace = pod["metadata"]["namespace"]
+    policy = _cel_policy({}, ["has(namespaceObject.metadata.labels) && 'x' in namespaceObject.metadata.labels"])
+    subresource = _cel_policy({}, ["request.subResource == ''"], ("Pod", "Pod/ephemeralcontainers"))
+    for _ in range(2):
+        assert [r.passed for r in kc.evaluate([policy], pod, namespaces={namespace: {"x": "y"}})] == [True]
+        assert [r.passed for r in kc.evaluate([policy], pod, namespaces={})] == [False]
+        assert [r.passed for r in kc.evaluate([subresource], pod)] == [True]
+        assert [r.passed for r in kc.evaluate([subresource], pod, subresource="ephemeralcontainers")] == [False]
+        assert [
+            r.passed
+            for r in kc.evaluate(
+                [policy], {**pod, "metadata": {**pod["metadata"], "namespace": "o"}}, namespaces={namespace: {"x": "y"}}
+            )
+        ] == [False]
+
+
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_null_fields_are_absent_as_the_api_server_decodes_them(profile: str) -> None:
     """A rendered chart's `volumes: null` is no volume at all, not a CEL error."""

@@ -17,7 +17,6 @@ import pytest
 
 from platform_config.raw_context import app_context, cli_context
 from platform_stacks.platform_app import build_app, support_warnings
-from tests.app_copy import app_copy
 from tests.conftest import ROOT, Synthesized
 from tests.fixed_context import TEST_CONTEXT, fixed_context
 from tests.stack_fixtures import config
@@ -36,17 +35,7 @@ def run_app(env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProces
     return subprocess.run([sys.executable, "app.py"], cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
-def test_python_app_py_reads_cdk_json_zones_not_dummy_ones(tmp_path: Path) -> None:
-    # A copy with a cdk.json of this test's choosing: the user's cdk.json plays no part in make test.
-    zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
-    repo = app_copy(tmp_path / "repo", fixed_context(region="eu-west-1", availability_zones=zones))
-    result = run_app(clean_env(tmp_path / "out"), cwd=repo)
-    assert result.returncode == 0, result.stderr
-    network = json.loads((tmp_path / "out" / "eks-platform-Network.template.json").read_text())
-    subnet_zones = {
-        r["Properties"]["AvailabilityZone"] for r in network["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"
-    }
-    assert subnet_zones == set(zones)
+# app.py run without the CLI reads cdk.json's account, region and zones: tests/test_fork.py, in its fork's copy.
 
 
 def test_python_app_py_reports_bad_config_in_one_line(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
-"""A fork that configures cdk.json as the quick start says keeps `make test` green: the suite never reads it."""
+"""A fork that configures cdk.json as the README says keeps `make test` green: the suite never reads it; and app.py,
+run without the CLI, builds the fork from that cdk.json."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,40 +20,60 @@ from tests.conftest import ROOT, Synthesized
 from tests.fixed_context import FEATURE_FLAGS
 from tests.synth_cache import SYNTH_CACHE_ENV
 
-# What the README's quick start tells a fork to set in cdk.json, plus the zonal-HA NAT option.
-QUICK_START = {
-    "git_repo_url": "https://github.com/acme/eks-platform.git",
-    "admin_principal_arns": ["arn:aws:iam::123456789012:role/platform-admins"],
-    "endpoint_access": "public_and_private",
-    "public_access_cidrs": ["203.0.113.0/24"],
-    "nat_gateways": 3,
-}
+# The README's fork example: the keys of cdk.json's context it tells a fork for eu-west-1 to edit.
+README_EXAMPLE = re.compile(r"edits these keys of `cdk.json`'s `context`:\n\n```json\n(.*?)\n```", re.DOTALL)
 
-# Runs in the fork's copy: the fork's own app (from its cdk.json, cdk-nag on) and the suite's entry
-# (conftest.synthesize, stack_fixtures.config), each written to a JSON file for the test to compare.
+# Runs in the fork's copy: first the suite's entry (conftest.synthesize, stack_fixtures.config), written to a JSON
+# file for the test to compare; last the fork's own entry point, app.py as `cdk synth` runs it without the CLI (it
+# reads cdk.json and synthesizes into CDK_OUTDIR, set before jsii's Node process starts; then it ends the process).
 PROBE = """
-import json, sys
+import json, os, runpy, sys
 from pathlib import Path
 from platform_config.config import PlatformConfig
-from platform_config.raw_context import cdk_json_context
-from platform_stacks.platform_app import build_app
 from tests import conftest, stack_fixtures
 from tests.fixed_context import TEST_CONTEXT
 
 out = Path(sys.argv[1])
-fork = build_app(cdk_json_context(Path("cdk.json").resolve()), env={}, today=conftest.TODAY, outdir=str(out / "fork"))
-fork_templates = {s.stack_name.rsplit("-", 1)[-1].lower(): s.template for s in fork.app.synth().stacks}
 suite = conftest.synthesize(out / "suite")
 (out / "result.json").write_text(json.dumps({
-    "fork": fork_templates,
     "suite": suite.templates,
     "stack_fixture_config_is_fixed": stack_fixtures.config() == PlatformConfig.from_context(TEST_CONTEXT, {}),
 }))
+sys.argv = ["app.py"]
+runpy.run_path("app.py", run_name="__main__")
 """
 
 
+def readme_fork_keys() -> dict[str, Any]:
+    found = README_EXAMPLE.search((ROOT / "README.md").read_text())
+    assert found, "README's fork example moved; update README_EXAMPLE"
+    keys: dict[str, Any] = json.loads("{" + found.group(1) + "}")
+    return keys
+
+
 def forked_context() -> dict[str, Any]:
-    return {**cdk_json_context(ROOT / "cdk.json"), **QUICK_START}
+    return {**cdk_json_context(ROOT / "cdk.json"), **readme_fork_keys()}
+
+
+@pytest.fixture(scope="module")
+def fork_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The probe's outputs in a copy configured as the README's fork example: result.json and fork/ (the assembly)."""
+    tmp_path = tmp_path_factory.mktemp("fork")
+    repo = app_copy(tmp_path / "repo", forked_context())
+    # Without the run's synth cache: the fork's suite entry must really synthesize, not copy this run's assembly.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_")) and k != SYNTH_CACHE_ENV}
+    env["CDK_OUTDIR"] = str(tmp_path / "fork")
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, str(tmp_path)], cwd=repo, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return tmp_path
+
+
+def fork_template(fork_run: Path, stack: str) -> dict[str, Any]:
+    name = forked_context()["cluster_name"]
+    template: dict[str, Any] = json.loads((fork_run / "fork" / f"{name}-{stack}.template.json").read_text())
+    return template
 
 
 def test_cdk_json_carries_the_feature_flags_the_suite_builds_with() -> None:
@@ -62,22 +84,31 @@ def test_cdk_json_carries_the_feature_flags_the_suite_builds_with() -> None:
 
 # The probe's suite entry builds the default profile; compare it with the session's synth of that profile.
 @pytest.mark.parametrize("profile", [DEFAULT_PROFILE], indirect=True)
-def test_a_fork_configured_as_the_quick_start_says_gets_the_suites_own_templates(
-    tmp_path: Path, synthesized: Synthesized
+def test_a_fork_configured_as_the_readme_says_gets_the_suites_own_templates(
+    fork_run: Path, synthesized: Synthesized
 ) -> None:
-    repo = app_copy(tmp_path / "fork", forked_context())
-    # Without the run's synth cache: the fork's suite entry must really synthesize, not copy this run's assembly.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_")) and k != SYNTH_CACHE_ENV}
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, str(tmp_path)], cwd=repo, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads((tmp_path / "result.json").read_text())
+    keys = readme_fork_keys()
+    found = json.loads((fork_run / "result.json").read_text())
     # The fork's configuration is valid and really changes its app (else the comparison below proves nothing) ...
-    fork_cluster = json.dumps(found["fork"]["cluster"])
-    assert "203.0.113.0/24" in fork_cluster and "platform-admins" in fork_cluster
+    fork_cluster = json.dumps(fork_template(fork_run, "Cluster"))
+    assert all(cidr in fork_cluster for cidr in keys["public_access_cidrs"])
+    assert all(arn in fork_cluster for arn in keys["admin_principal_arns"])
     nat = "AWS::EC2::NatGateway"
-    assert sum(r["Type"] == nat for r in found["fork"]["network"]["Resources"].values()) == 3
+    network = fork_template(fork_run, "Network")
+    assert sum(r["Type"] == nat for r in network["Resources"].values()) == keys["nat_gateways"]
     # ... while the suite's entry, run inside that fork, builds exactly what it builds here.
     assert found["suite"] == synthesized.templates
     assert found["stack_fixture_config_is_fixed"] is True
+
+
+def test_app_py_run_without_the_cli_reads_cdk_jsons_account_region_and_zones_not_dummy_ones(fork_run: Path) -> None:
+    keys = readme_fork_keys()
+    manifest = json.loads((fork_run / "fork" / "manifest.json").read_text())
+    environments = {a["environment"] for a in manifest["artifacts"].values() if "environment" in a}
+    assert environments == {f"aws://{keys['account']}/{keys['region']}"}
+    subnet_zones = {
+        r["Properties"]["AvailabilityZone"]
+        for r in fork_template(fork_run, "Network")["Resources"].values()
+        if r["Type"] == "AWS::EC2::Subnet"
+    }
+    assert subnet_zones == set(keys["availability_zones"])

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
@@ -78,3 +79,22 @@ def shared_result(key: str, compute: Callable[[], Any]) -> Any:
         partial.write_text(json.dumps(result))
         partial.replace(entry)
         return result
+
+
+def shared_dir(name: str, build: Callable[[Path], None]) -> Path:
+    """A directory `build` filled once per pytest run and name (one process builds it while the others wait for
+    it), for a module fixture whose tests xdist may hand to different workers; a new directory per call without
+    SYNTH_CACHE_ENV."""
+    store = os.environ.get(SYNTH_CACHE_ENV)
+    if not store:
+        build(path := Path(tempfile.mkdtemp(prefix=f"{name}-")))
+        return path
+    path = Path(store) / name
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (path / ".built").exists():
+            shutil.rmtree(path, ignore_errors=True)  # a build that failed in another process
+            path.mkdir()
+            build(path)
+            (path / ".built").touch()
+        return path

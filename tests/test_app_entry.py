@@ -4,6 +4,7 @@ per release profile."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from platform_stacks.platform_app import build_app, support_warnings
 from tests.conftest import ROOT, Synthesized
 from tests.fixed_context import TEST_CONTEXT, fixed_context
 from tests.stack_fixtures import config
+from tests.synth_cache import shared_dir
 
 TOKEN = "ghp_" + "Q" * 36  # shaped like a GitHub token, built here so the repo holds no token-like literal
 
@@ -240,9 +242,14 @@ def edge_context() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def cli_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One `cdk synth` of the pinned CLI (about 10 s) with the documented edge values, its assembly directory."""
-    tmp_path = tmp_path_factory.mktemp("cli")
+def cli_assembly() -> Path:
+    """One `cdk synth` of the pinned CLI (about 10 s) with the documented edge values, its assembly directory; one per
+    pytest run, whichever worker runs the tests that read it."""
+    key = hashlib.sha256(json.dumps([str(ROOT), edge_context()], sort_keys=True).encode()).hexdigest()[:16]
+    return shared_dir(f"cli-{key}", run_cli) / "cdk.out"
+
+
+def run_cli(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     cdk_json = json.loads((ROOT / "cdk.json").read_text())
@@ -271,7 +278,6 @@ def cli_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cmd = ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", str(out)]
     result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
-    return out
 
 
 def test_pinned_cdk_cli_synthesizes_a_non_default_region_offline_with_no_aws_configuration(cli_assembly: Path) -> None:

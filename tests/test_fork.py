@@ -3,6 +3,7 @@ run without the CLI, builds the fork from that cdk.json."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -18,7 +19,7 @@ from platform_config.versions import DEFAULT_PROFILE
 from tests.app_copy import app_copy
 from tests.conftest import ROOT, Synthesized
 from tests.fixed_context import FEATURE_FLAGS
-from tests.synth_cache import SYNTH_CACHE_ENV
+from tests.synth_cache import SYNTH_CACHE_ENV, shared_dir
 
 # The README's fork example: the keys of cdk.json's context it tells a fork for eu-west-1 to edit.
 README_EXAMPLE = re.compile(r"edits these keys of `cdk.json`'s `context`:\n\n```json\n(.*?)\n```", re.DOTALL)
@@ -56,9 +57,14 @@ def forked_context() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def fork_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The probe's outputs in a copy configured as the README's fork example: result.json and fork/ (the assembly)."""
-    tmp_path = tmp_path_factory.mktemp("fork")
+def fork_run() -> Path:
+    """The probe's outputs in a copy configured as the README's fork example: result.json and fork/ (the assembly);
+    one probe per pytest run, whichever worker runs this file's tests."""
+    key = hashlib.sha256(json.dumps([str(ROOT), forked_context()], sort_keys=True).encode()).hexdigest()[:16]
+    return shared_dir(f"fork-{key}", run_probe)
+
+
+def run_probe(tmp_path: Path) -> None:
     repo = app_copy(tmp_path / "repo", forked_context())
     # Without the run's synth cache: the fork's suite entry must really synthesize, not copy this run's assembly.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_")) and k != SYNTH_CACHE_ENV}
@@ -67,7 +73,6 @@ def fork_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-c", PROBE, str(tmp_path)], cwd=repo, env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return tmp_path
 
 
 def fork_template(fork_run: Path, stack: str) -> dict[str, Any]:

@@ -300,6 +300,8 @@ def markdown(data: Mapping[str, Any] | None = None) -> str:
             "",
             f"`make cost` on a warm tree: the render it reuses {render_s:.1f} s, the plan itself {plan_s:.1f} s.",
         ]
+        if bench.get("suite") is not None:
+            lines += ["", f"The suite (`make unit`, both profiles, one run): {bench['suite']:.1f} s."]
     ideas = data.get("ideas", [])
     if ideas:
         lines += [

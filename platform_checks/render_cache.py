@@ -11,11 +11,12 @@ import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 # A directory of finished renders (the suite sets it for one run, so its workers and the repository copies it runs
 # share each render); unset, every call renders.
 RENDER_CACHE_ENV = "EKS_PLATFORM_RENDER_CACHE"
+T = TypeVar("T")
 
 
 @cache
@@ -42,20 +43,24 @@ def file_digest(path: Path) -> str:
     return _file_digest(path, stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
+def stored(entry: Path, compute: Callable[[], T], *, dumps: Callable[[T], bytes], loads: Callable[[bytes], T]) -> T:
+    """The value written at `entry`, or compute() written there first: one process computes while the others wait
+    on the entry's lock; an exception from compute() writes nothing."""
+    with open(entry.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if entry.exists():
+            return loads(entry.read_bytes())
+        value = compute()
+        partial = entry.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(dumps(value))
+        partial.replace(entry)
+        return value
+
+
 def cached_render(key: str, render: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """render(), or with RENDER_CACHE_ENV set the stored result of the same key (one process renders while the
     others wait for it); an exception from render() stores nothing."""
     store = os.environ.get(RENDER_CACHE_ENV)
     if not store:
         return render()
-    entry = Path(store) / f"{key}.pickle"
-    with open(entry.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if entry.exists():
-            cached: list[dict[str, Any]] = pickle.loads(entry.read_bytes())
-            return cached
-        docs = render()
-        partial = entry.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(pickle.dumps(docs))
-        partial.replace(entry)
-        return docs
+    return stored(Path(store) / f"{key}.pickle", render, dumps=pickle.dumps, loads=pickle.loads)

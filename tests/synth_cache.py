@@ -14,6 +14,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from platform_checks.render_cache import stored
+
 # The directory of finished synths of one pytest run (set by its first process, like the render cache); unset,
 # every call synthesizes.
 SYNTH_CACHE_ENV = "EKS_PLATFORM_SYNTH_CACHE"
@@ -69,16 +71,7 @@ def shared_result(key: str, compute: Callable[[], Any]) -> Any:
     store = os.environ.get(SYNTH_CACHE_ENV)
     if not store:
         return compute()
-    entry = Path(store) / f"{key}.json"
-    with open(entry.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if entry.exists():
-            return json.loads(entry.read_text())
-        result = compute()
-        partial = entry.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(result))
-        partial.replace(entry)
-        return result
+    return stored(Path(store) / f"{key}.json", compute, dumps=lambda v: json.dumps(v).encode(), loads=json.loads)
 
 
 def shared_dir(name: str, build: Callable[[Path], None]) -> Path:

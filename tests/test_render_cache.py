@@ -17,8 +17,8 @@ from platform_checks.render_cache import RENDER_CACHE_ENV
 
 
 @pytest.fixture
-def helm_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Every Helm command run from here on."""
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every command run through subprocess.run from here on (Helm and kubectl alike)."""
     runs: list[list[str]] = []
     real = subprocess.run
 
@@ -26,8 +26,12 @@ def helm_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         runs.append(list(cmd))
         return real(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(ht.subprocess, "run", counting)
+    monkeypatch.setattr(subprocess, "run", counting)
     return runs
+
+
+def count(runs: list[list[str]], program: str) -> int:
+    return sum(Path(cmd[0]).name == program for cmd in runs)
 
 
 def _collector(render: PlatformRender) -> ht.Release:
@@ -35,7 +39,7 @@ def _collector(render: PlatformRender) -> ht.Release:
 
 
 def test_a_cached_render_is_helms_own_and_other_inputs_render_again(
-    platform_render: PlatformRender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_runs: list[list[str]]
+    platform_render: PlatformRender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: list[list[str]]
 ) -> None:
     release, profile = _collector(platform_render), platform_render.profile
     monkeypatch.delenv(RENDER_CACHE_ENV)
@@ -43,35 +47,35 @@ def test_a_cached_render_is_helms_own_and_other_inputs_render_again(
     monkeypatch.setenv(RENDER_CACHE_ENV, str(tmp_path))
     first = ht.helm_template(release, profile=profile)
     second = ht.helm_template(release, profile=profile)
-    assert len(helm_runs) == 2  # the uncached call and the first cached one; the second is read back
+    assert count(runs, "helm") == 2  # the uncached call and the first cached one; the second is read back
     assert first == second == uncached
     second[0]["metadata"]["name"] = "changed by a caller"
     assert ht.helm_template(release, profile=profile) == uncached  # every read is a fresh copy
     other = dataclasses.replace(release, values={**release.values, "replicaCount": 7})
     assert ht.helm_template(other, profile=profile) != uncached
-    assert len(helm_runs) == 3
+    assert count(runs, "helm") == 3
 
 
 def test_without_the_variable_every_render_runs_helm(
-    platform_render: PlatformRender, monkeypatch: pytest.MonkeyPatch, helm_runs: list[list[str]]
+    platform_render: PlatformRender, monkeypatch: pytest.MonkeyPatch, runs: list[list[str]]
 ) -> None:
     monkeypatch.delenv(RENDER_CACHE_ENV)
     release = _collector(platform_render)
     assert ht.helm_template(release, profile=platform_render.profile) == ht.helm_template(
         release, profile=platform_render.profile
     )
-    assert len(helm_runs) == 2
+    assert count(runs, "helm") == 2
 
 
 def test_a_refused_render_is_not_cached(
-    platform_render: PlatformRender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_runs: list[list[str]]
+    platform_render: PlatformRender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: list[list[str]]
 ) -> None:
     monkeypatch.setenv(RENDER_CACHE_ENV, str(tmp_path))
     broken = dataclasses.replace(_collector(platform_render), values={})
     for _ in range(2):
         with pytest.raises(ht.RenderError, match="helm template opentelemetry-collector"):
             ht.helm_template(broken, profile=platform_render.profile)
-    assert len(helm_runs) == 2
+    assert count(runs, "helm") == 2
     assert not list(tmp_path.glob("*.pickle"))
 
 
@@ -92,19 +96,6 @@ def test_the_key_reads_file_contents_not_paths(tmp_path: Path) -> None:
 # --- kustomize builds: the same cache, keyed by kubectl and every file the build can read ---
 
 
-@pytest.fixture
-def kubectl_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    runs: list[list[str]] = []
-    real = subprocess.run
-
-    def counting(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
-        runs.append(list(cmd))
-        return real(cmd, *args, **kwargs)
-
-    monkeypatch.setattr(kz.subprocess, "run", counting)
-    return runs
-
-
 def _overlay(root: Path) -> Path:
     """An overlay in its own directory on a base in another: the build reads both."""
     (root / "base").mkdir(parents=True)
@@ -116,7 +107,7 @@ def _overlay(root: Path) -> Path:
 
 
 def test_a_cached_kustomize_build_is_kubectls_own_and_a_changed_base_builds_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kubectl_runs: list[list[str]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: list[list[str]]
 ) -> None:
     overlay = _overlay(tmp_path / "tree")
     monkeypatch.delenv(RENDER_CACHE_ENV, raising=False)
@@ -125,17 +116,17 @@ def test_a_cached_kustomize_build_is_kubectls_own_and_a_changed_base_builds_agai
     (tmp_path / "store").mkdir()
     assert kz.kustomize_build(overlay) == kz.kustomize_build(overlay) == uncached
     assert uncached[0]["metadata"]["name"] == "team-cm"
-    assert len(kubectl_runs) == 2  # the uncached build and the first cached one
+    assert count(runs, "kubectl") == 2  # the uncached build and the first cached one
     assert (tmp_path / "tree" / "base" / "cm.yaml") in (kz.build_inputs(overlay) or [])
     (tmp_path / "tree" / "base" / "cm.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: 'two'}\n"
     )
     assert kz.kustomize_build(overlay)[0]["data"] == {"a": "two"}
-    assert len(kubectl_runs) == 3
+    assert count(runs, "kubectl") == 3
 
 
 def test_a_refused_kustomize_build_is_not_cached_and_a_remote_base_is_never_cached(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kubectl_runs: list[list[str]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: list[list[str]]
 ) -> None:
     overlay = _overlay(tmp_path / "tree")
     (overlay / "kustomization.yaml").write_text("resources: [../base, broken.yaml]\n")
@@ -145,7 +136,7 @@ def test_a_refused_kustomize_build_is_not_cached_and_a_remote_base_is_never_cach
     for _ in range(2):
         with pytest.raises(RuntimeError, match="kubectl kustomize"):
             kz.kustomize_build(overlay)
-    assert len(kubectl_runs) == 2
+    assert count(runs, "kubectl") == 2
     assert not list(tmp_path.glob("*.pickle"))
     (overlay / "kustomization.yaml").write_text("resources: [https://github.com/o/r//base?ref=v1]\n")
     assert kz.build_inputs(overlay) is None

@@ -245,7 +245,8 @@ def test_pod_rules_get_autogen_copies_for_controllers_and_cronjobs(profile: str,
 
 
 def test_validating_policy_autogen_follows_kyverno_1_19() -> None:
-    (policy,) = _only("current", "disallow-latest-tag")
+    # The Pod policy (its ephemeral copy is a policy of its own on Kyverno 1.19).
+    (policy,) = [p for p in _only("current", "disallow-latest-tag") if p["metadata"]["name"] == "disallow-latest-tag"]
     kinds = {k for r in kc.effective_rules(policy) for k in _kinds(r)}
     # Kyverno 1.19's autogen targets (pkg/cel/autogen): no ReplicationController, unlike 1.12.
     assert kinds == {"Pod", "DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet", "CronJob"}
@@ -863,6 +864,30 @@ def test_kubectl_debug_cannot_add_an_ephemeral_container_past_the_baseline(
     assert all(r.rule.endswith(EPHEMERAL_SUFFIX) for r in results)
 
 
+# `kubectl debug --image=...`: the image guardrails judge the debugger's image through the subresource too.
+EPHEMERAL_IMAGES = [
+    ("latest tag", "public.ecr.aws/docker/library/busybox:latest", "disallow-latest-tag"),
+    ("unlisted registry", "registry.example.com/tools/busybox:1.36.1", "restrict-image-registries"),
+]
+
+
+@pytest.mark.parametrize(("case", "image", "guardrail"), EPHEMERAL_IMAGES, ids=[c[0] for c in EPHEMERAL_IMAGES])
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_kubectl_debug_cannot_run_an_image_the_image_guardrails_refuse(
+    profile: str, case: str, image: str, guardrail: str
+) -> None:
+    pod = _planted()
+    debugger = {"name": "debugger", "image": "public.ecr.aws/docker/library/busybox:1.36.1"}
+    pod["spec"]["ephemeralContainers"] = [debugger]
+    through = {"namespaces": NAMESPACES, "subresource": "ephemeralcontainers"}
+    assert [r for r in kc.evaluate(_enforced(profile), pod, **through) if not r.passed] == []
+    debugger["image"] = image
+    results = kc.evaluate(_enforced(profile), pod, **through)
+    refused = [r for r in results if not r.passed]
+    assert {r.policy for r in refused} == {guardrail}, case
+    assert all(r.rule.endswith(EPHEMERAL_SUFFIX) for r in refused)
+
+
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_ephemeral_rules_copy_their_pod_rule_and_match_only_the_subresource(profile: str) -> None:
     for guardrail in ACTIONS:
@@ -875,7 +900,9 @@ def test_ephemeral_rules_copy_their_pod_rule_and_match_only_the_subresource(prof
             assert _kinds(original) == ["Pod"]
             assert rule["validate"]["cel"] == original["validate"]["cel"]
     guardrails = {kc.guardrail(p) for p in policies(profile) for r in kc.rule_view(p) if EPHEMERAL_KIND in _kinds(r)}
-    assert guardrails == {"disallow-privileged-containers", "disallow-baseline-escalations"}
+    source = yaml_load.safe_load((POLICY_SOURCE / "guardrails.yaml").read_text())
+    asked = {g["name"] for g in source if g.get("ephemeralContainers")}
+    assert asked and guardrails == asked
     if build_policies.KIND_BY_PROFILE[profile] == "ValidatingPolicy":
         # Kyverno 1.19 autogen only for a policy on `pods` alone: the subresource needs policies of its own.
         for policy in policies(profile):

@@ -852,16 +852,23 @@ EPHEMERAL_CONTROLS = [
 def test_kubectl_debug_cannot_add_an_ephemeral_container_past_the_baseline(
     profile: str, control: str, context: dict[str, Any], guardrail: str
 ) -> None:
+    results = _debugged(profile, {"securityContext": context})
+    assert {r.policy for r in results if not r.passed} == {guardrail}
+
+
+def _debugged(profile: str, change: dict[str, Any]) -> list[kc.RuleResult]:
+    """The enforced guardrails' results for a `kubectl debug` container added to a clean pod through the
+    subresource, with `change` applied to it (the debugger as it is before the change is admitted)."""
     pod = _planted()
     debugger = {"name": "debugger", "image": "public.ecr.aws/docker/library/busybox:1.36.1"}
     pod["spec"]["ephemeralContainers"] = [debugger]
     through = {"namespaces": NAMESPACES, "subresource": "ephemeralcontainers"}
     assert [r for r in kc.evaluate(_enforced(profile), pod, **through) if not r.passed] == []
-    debugger["securityContext"] = context
+    debugger.update(change)
     results = kc.evaluate(_enforced(profile), pod, **through)
-    assert {r.policy for r in results if not r.passed} == {guardrail}
     # Only the ephemeral copies see the subresource; the Pod rules see only the pod itself.
-    assert all(r.rule.endswith(EPHEMERAL_SUFFIX) for r in results)
+    assert results and all(r.rule.endswith(EPHEMERAL_SUFFIX) for r in results)
+    return results
 
 
 # `kubectl debug --image=...`: the image guardrails judge the debugger's image through the subresource too.
@@ -876,16 +883,8 @@ EPHEMERAL_IMAGES = [
 def test_kubectl_debug_cannot_run_an_image_the_image_guardrails_refuse(
     profile: str, case: str, image: str, guardrail: str
 ) -> None:
-    pod = _planted()
-    debugger = {"name": "debugger", "image": "public.ecr.aws/docker/library/busybox:1.36.1"}
-    pod["spec"]["ephemeralContainers"] = [debugger]
-    through = {"namespaces": NAMESPACES, "subresource": "ephemeralcontainers"}
-    assert [r for r in kc.evaluate(_enforced(profile), pod, **through) if not r.passed] == []
-    debugger["image"] = image
-    results = kc.evaluate(_enforced(profile), pod, **through)
-    refused = [r for r in results if not r.passed]
-    assert {r.policy for r in refused} == {guardrail}, case
-    assert all(r.rule.endswith(EPHEMERAL_SUFFIX) for r in refused)
+    results = _debugged(profile, {"image": image})
+    assert {r.policy for r in results if not r.passed} == {guardrail}, case
 
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)

@@ -1,0 +1,75 @@
+"""`make bench` fails (exit 1) when any of its targets is missed and passes when all are met; each printed line names
+its target. The measurements are stubbed: the figures around each target come from bench's own constants."""
+
+from __future__ import annotations
+
+import pytest
+
+from platform_config.versions import PROFILES
+from tools.report import bench, synth_phases
+
+BASELINE = 4.0  # seconds of the one-bucket synth in the stubbed runs
+
+
+def within(target: float) -> float:
+    return target * 0.9
+
+
+def beyond(target: float) -> float:
+    return target * 1.1
+
+
+def run(monkeypatch: pytest.MonkeyPatch, **figures: float) -> tuple[int, str]:
+    """bench.main() on stubbed measurements: synth ratio, suite, cost plan and upgrade plan as given."""
+    synth = {"one-bucket": (BASELINE, BASELINE)} | dict.fromkeys(
+        PROFILES, (BASELINE * figures["ratio"], BASELINE * figures["ratio"])
+    )
+    timed = {
+        "test suite 1/1": figures["suite"],
+        "upgrade plan 1/1": figures["plan"] / 2,
+        "plan check 1/1": figures["plan"] / 2,
+    }
+    printed: list[str] = []
+    monkeypatch.setattr(bench, "synth_times", lambda runs: synth)
+    monkeypatch.setattr(bench, "cost_plan_times", lambda runs=0: (1.0, figures["cost"]))
+    monkeypatch.setattr(bench, "timed", lambda label, cmd, cwd=None: timed[label])
+    monkeypatch.setattr(synth_phases, "adopt_orphans", lambda on=True: None)
+    monkeypatch.setattr(synth_phases, "measure", lambda apps, runs, out: {})
+    monkeypatch.setattr(synth_phases, "table", lambda phases, apps: "")
+    monkeypatch.setattr(synth_phases, "recorded", dict)
+    monkeypatch.setattr("builtins.print", lambda *a, **k: printed.append(" ".join(str(x) for x in a)))
+    return bench.main([]), "\n".join(printed)
+
+
+@pytest.fixture
+def met() -> dict[str, float]:
+    return {
+        "ratio": within(bench.SYNTH_RATIO_TARGET),
+        "suite": within(bench.SUITE_TARGET_S),
+        "cost": within(bench.COST_PLAN_TARGET_S),
+        "plan": within(bench.UPGRADE_PLAN_TARGET_S),
+    }
+
+
+def test_bench_passes_when_every_target_is_met(monkeypatch: pytest.MonkeyPatch, met: dict[str, float]) -> None:
+    code, out = run(monkeypatch, **met)
+    assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    ("figure", "target", "line"),
+    [
+        ("ratio", "SYNTH_RATIO_TARGET", "cdk synth, release="),
+        ("suite", "SUITE_TARGET_S", "test suite (make unit"),
+        ("cost", "COST_PLAN_TARGET_S", "make cost"),
+        ("plan", "UPGRADE_PLAN_TARGET_S", "upgrade plan and its check"),
+    ],
+)
+def test_bench_fails_when_one_target_is_missed_and_names_it(
+    monkeypatch: pytest.MonkeyPatch, met: dict[str, float], figure: str, target: str, line: str
+) -> None:
+    limit = getattr(bench, target)
+    code, out = run(monkeypatch, **{**met, figure: beyond(limit)})
+    assert code == 1, out
+    (shown,) = [row for row in out.splitlines() if row.startswith(line)][:1]
+    assert f"target <= {limit:g}" in shown, shown

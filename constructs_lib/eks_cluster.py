@@ -15,6 +15,7 @@ from constructs_lib.log_groups import log_group, logs_key, route_function_logs
 from constructs_lib.nag import acknowledge, acknowledge_in_packs, managed_policy_finding
 from platform_config.access_policies import CLUSTER_ADMIN_POLICY, VIEW_POLICY
 from platform_config.config import PlatformConfig
+from platform_config.tags import CLUSTER_TAG
 from platform_config.versions import KubernetesRelease
 
 ALL_LOG_TYPES = [
@@ -111,7 +112,7 @@ class PlatformCluster(Construct):
                 # The handler runs in the private subnets so it reaches a private-only endpoint.
                 private_subnets=private.subnets,
             ),
-            tags={"eks-platform.io/cluster": config.cluster_name},
+            tags={CLUSTER_TAG: config.cluster_name},
         )
         self.cluster.node.add_dependency(self.control_plane_log_group)
         self._keep_kubectl_in_private_subnets(private.subnet_ids)

@@ -7,6 +7,7 @@ from typing import Any
 
 from platform_config import placement
 from platform_config.config import PlatformConfig
+from platform_config.tags import CLUSTER_TAG
 
 NODECLASS_REF = {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": placement.NODECLASS}
 
@@ -42,7 +43,7 @@ def ec2_node_class(config: PlatformConfig, *, node_role_name: str, cluster_secur
                 }
             ],
             "tags": {
-                "eks-platform.io/cluster": config.cluster_name,
+                CLUSTER_TAG: config.cluster_name,
                 "eks-platform.io/managed-by": "karpenter",
             },
         },

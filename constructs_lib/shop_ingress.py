@@ -15,6 +15,7 @@ from constructs_lib.access import uis
 from constructs_lib.namespace_guards import SHOP_PROXY_PODS, network_policy, ports
 from platform_config import yaml_load
 from platform_config.config import PlatformConfig
+from platform_config.tags import CLUSTER_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP_NAMESPACE_FILE = ROOT / "apps" / "astronomy-shop" / "namespace.yaml"
@@ -80,7 +81,7 @@ def ingress_annotations(config: PlatformConfig) -> dict[str, str]:
         f"{ALB}healthcheck-path": "/",
         f"{ALB}target-group-attributes": f"deregistration_delay.timeout_seconds={DEREGISTRATION_DELAY_SECONDS}",
         f"{ALB}load-balancer-attributes": "routing.http.drop_invalid_header_fields.enabled=true",
-        f"{ALB}tags": f"eks-platform.io/cluster={config.cluster_name}",
+        f"{ALB}tags": f"{CLUSTER_TAG}={config.cluster_name}",
     }
     if https:
         out[f"{ALB}certificate-arn"] = config.ingress_certificate_arn

@@ -15,9 +15,9 @@ from constructs import Construct
 
 from constructs_lib.nag import acknowledge, acknowledge_in_packs
 from platform_config.placement import SPOT_NODEPOOL
+from platform_config.tags import CLUSTER_TAG
 
 # Karpenter tags its instances with the NodePool; the EC2NodeClass adds the cluster tag (karpenter_manifests).
-CLUSTER_TAG = "eks-platform.io/cluster"
 NODEPOOL_TAG = "karpenter.sh/nodepool"
 TARGET = "KarpenterSpotNodes"
 # Spot's own warning time: the node is stopped two minutes after the warning, as in a real interruption.

@@ -14,6 +14,7 @@ from cdk_nag import AwsSolutionsChecks
 from constructs_lib.nag import PACKS
 from platform_config.addons import addons as registry_addons
 from platform_config.config import PLACEHOLDER_REPO, PlatformConfig, app_config
+from platform_config.tags import CLUSTER_TAG
 from platform_config.target import stack_names, support_warnings
 from platform_stacks.addons_stack import AddonsStack
 from platform_stacks.cluster_stack import ClusterStack
@@ -104,7 +105,7 @@ def build_app(
         )
     for message in support_warnings(config, today or dt.date.today()):
         cdk.Annotations.of(cluster).add_warning_v2("platform:kubernetes-support", message)
-    cdk.Tags.of(app).add("eks-platform.io/cluster", config.cluster_name)
+    cdk.Tags.of(app).add(CLUSTER_TAG, config.cluster_name)
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
         # Opt-in compliance packs (regulated users); each finding is fixed or acknowledged where it arises.

@@ -158,6 +158,7 @@ DIAGRAM_OUT ?= docs
 DIAGRAM_FROM ?=
 DIAGRAM_INPUT := $(if $(DIAGRAM_FROM),$(DIAGRAM_FROM),--reference$(if $(RELEASE), --release $(RELEASE)))
 diagram: deps .tools/.installed ## draw docs/architecture.{png,svg,dot} (DIAGRAM_FROM=cdk.out DIAGRAM_OUT=dir: yours)
+	$(if $(DIAGRAM_FROM),,$(RELEASE_LAYER))
 	$(PY) -m tools.generate.diagram $(DIAGRAM_INPUT) --out $(DIAGRAM_OUT)
 
 # Real account only: credentials and region come from the environment (AWS_PROFILE, AWS_REGION, ...).

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Gitignored; beside cdk.out rather than in it, so a synth into a fresh output folder keeps it.
 CACHE_DIR = ROOT / ".cost-cache"
 # What the render and the plan read besides the templates: values, GitOps content, the shop, prices, the code.
-INPUT_DIRS = ("apps", "gitops", "helm_values", "upstream_facts", "platform_checks", "platform_config")
+INPUT_DIRS = ("apps", "gitops", "infra", "helm_values", "upstream_facts", "platform_checks", "platform_config")
 INPUT_FILES = ("tools/report/cost_plan.py", "tools/report/capacity.py")
 POINTER = "Cost: not planned for these templates; `make cost` renders the platform and plans it (a minute or so)"
 

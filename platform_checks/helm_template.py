@@ -216,7 +216,7 @@ def render_key(cmd: list[str], values_file: Path) -> str:
         path = Path(arg)
         if path == values_file:
             parts.append("values:" + hashlib.sha256(values_file.read_bytes()).hexdigest())
-        elif path.is_absolute() and path.is_file():
+        elif path.is_file():
             parts.append(f"file:{path.name}:{file_digest(path)}")
         else:
             parts.append(arg)

@@ -35,7 +35,7 @@ def kustomize_build(directory: Path, profile: str = DEFAULT_PROFILE) -> list[dic
     inputs = build_inputs(directory)
     if inputs is None:
         return build()
-    parts = [file_digest(kubectl), *(f"{os.path.relpath(p, directory)}:{file_digest(p)}" for p in inputs)]
+    parts = [file_digest(kubectl), *(f"{os.path.relpath(p, directory.resolve())}:{file_digest(p)}" for p in inputs)]
     return cached_render("kustomize-" + hashlib.sha256(json.dumps(parts).encode()).hexdigest(), build)
 
 

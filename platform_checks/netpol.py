@@ -36,9 +36,9 @@ def _in_block(block: Mapping[str, Any], address: str | None) -> bool:
     if address is None:
         return False
     ip = ipaddress.ip_address(address)
-    if ip not in ipaddress.ip_network(block["cidr"]):
+    if ip not in ipaddress.ip_network(block["cidr"], strict=False):
         return False
-    return not any(ip in ipaddress.ip_network(cidr) for cidr in block.get("except") or [])
+    return not any(ip in ipaddress.ip_network(cidr, strict=False) for cidr in block.get("except") or [])
 
 
 def _peer_admits(peer: Mapping[str, Any], policy_ns: str, flow: Flow, *, egress: bool = False) -> bool:

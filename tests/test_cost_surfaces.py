@@ -204,3 +204,17 @@ def test_make_cost_passes_the_synth_args_the_date_and_each_assumption() -> None:
     assert lines[synth + 1].endswith(
         "tools.report.cost_plan cdk.out --date 2027-09-01 --assume nat_gb_per_month=500 --assume alb_lcu=2"
     )
+
+
+def test_the_stored_line_is_keyed_by_every_file_the_renders_kustomize_builds_read() -> None:
+    # The GitOps roots the render builds reach infra/ and apps/ through their overlays: each such file is an input.
+    from platform_checks.kustomize import build_inputs
+
+    read = {
+        path.relative_to(cost_cache.ROOT).parts[0]
+        for root in sorted((cost_cache.ROOT / "gitops").glob("*/*"))
+        if root.is_dir()
+        for path in build_inputs(root) or []
+    }
+    assert {"gitops", "infra", "apps"} <= read
+    assert read <= set(cost_cache.INPUT_DIRS)

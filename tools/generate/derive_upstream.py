@@ -22,6 +22,7 @@ from tools.generate.derive_lifecycle import LIFECYCLE, derive_lifecycle
 from tools.generate.derive_pricing import PRICING_DIR, derive_pricing
 from tools.generate.upstream_sources import (
     LOCK,
+    MIRRORS,
     Entry,
     Fetcher,
     LockedTree,
@@ -452,8 +453,14 @@ def mirror_origin(name: str, locked: dict[str, Entry]) -> Origin:
     say after a Karpenter bump, are then locked without ../shared; a folder named by a short commit resolves only
     where ../shared holds it)."""
     parts = name.split("/", 3)
-    same = [e for e in locked.values() if len(e.file.split("/")) > 3 and e.file.split("/")[1] == parts[1]]
-    if len(parts) < 4 or not same:
+    if len(parts) < 4:
+        raise UpstreamError(f"{name}: not <folder>/<repository>/<ref>/<path>")
+    same = [
+        e
+        for e in locked.values()
+        if len(e.file.split("/")) > 3 and e.file.split("/")[0] in MIRRORS and e.file.split("/")[1] == parts[1]
+    ]
+    if not same:
         raise UpstreamError(f"{name}: no locked file of {parts[1]!r} names its repository; add it with ../shared")
     return Origin(repo=same[0].repo, ref=parts[2], path=parts[3], license=same[0].license)
 

@@ -22,10 +22,8 @@ from tools.report.cluster_state import ClusterError, load_context, read_state
 
 AMI = compat.AMI_COMPONENT
 CRD_CHART = {"karpenter": "karpenter-crd"}  # a controller and the chart that carries its CRDs
-SHARED_PREFIX = "../shared/upstream/"
-STEPS_SHOWN = STEP_PROFILES_FILE.relative_to(
-    ROOT
-).as_posix()  # where a notes file is when the derived facts hold no address for it
+SHARED_PREFIX = "../shared/upstream/"  # where a notes file is when the derived facts hold no address for it
+STEPS_SHOWN = STEP_PROFILES_FILE.relative_to(ROOT).as_posix()
 
 
 def notes_link(source: str, anchor: str = "") -> str:
@@ -231,6 +229,11 @@ def describe(kind: str, before: dict[str, Any], after: dict[str, Any], used_apis
     }
 
 
+def pinning_profiles(chart: str, version: str) -> list[str]:
+    """The release profiles that pin this chart at this version (none for a version only a step uses)."""
+    return sorted(n for n, p in PROFILES.items() if chart in p.charts and p.charts[chart].version == version)
+
+
 def plan(
     from_name: str, to_name: str, start: dict[str, Any] | None = None, target: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -241,9 +244,7 @@ def plan(
     problem = build_problem(start, target)
     path = search(problem)
     pinned = {(c, p.charts[c].version) for p in PROFILES.values() for c in p.charts}
-    pinning = {
-        pin: sorted(n for n, p in PROFILES.items() if (pin[0], p.charts[pin[0]].version) == pin) for pin in pinned
-    }
+    pinning = {pin: pinning_profiles(*pin) for pin in pinned}
     repos = {c: pin.repository for p in PROFILES.values() for c, pin in p.charts.items()}
     used_apis = rendered_apis(*(n for n in (from_name, to_name) if n in PROFILES))
     steps, before = [], start
@@ -284,9 +285,7 @@ def step_profiles(data: dict[str, Any]) -> dict[str, Any]:
         profile = step["profile"]
         charts, reasons = {}, []
         for chart, pin in profile["charts"].items():
-            pinning = sorted(
-                n for n, p in PROFILES.items() if chart in p.charts and p.charts[chart].version == pin["version"]
-            )
+            pinning = pinning_profiles(chart, pin["version"])
             charts[chart] = pin | {"source": pinning[0] if pinning else ""}
             if not pinning:
                 reasons.append(f"{chart} {pin['version']}")

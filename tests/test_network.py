@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from aws_cdk import Stack
 from aws_cdk.assertions import Match
 
 from constructs_lib.network import (
@@ -134,6 +135,10 @@ def test_control_plane_subnets_are_small_isolated_and_apart_from_every_other_sub
     others = [ipaddress.ip_network(s.ipv4_cidr_block) for s in [*vpc.vpc.public_subnets, *vpc.vpc.private_subnets]]
     assert not [(c, o) for c in cidrs for o in others if c.overlaps(o)]
     # No route out: the interfaces only talk to the nodes and pods inside the VPC.
-    isolated_tables = {s.route_table.route_table_id for s in vpc.vpc.isolated_subnets}
-    routes = t.find_resources("AWS::EC2::Route")
-    assert not [r for r in routes.values() if r["Properties"]["RouteTableId"]["Ref"] in isolated_tables]
+    stack = Stack.of(vpc.vpc)
+    # As the template names them ({"Ref": <logical id>}), not as jsii tokens, so the comparison meets real ids.
+    isolated_tables = {stack.resolve(s.route_table.route_table_id)["Ref"] for s in vpc.vpc.isolated_subnets}
+    private_tables = {stack.resolve(s.route_table.route_table_id)["Ref"] for s in vpc.vpc.private_subnets}
+    routed = {r["Properties"]["RouteTableId"]["Ref"] for r in t.find_resources("AWS::EC2::Route").values()}
+    assert len(isolated_tables) == len(cidrs) and private_tables <= routed  # the check sees the private routes
+    assert not isolated_tables & routed

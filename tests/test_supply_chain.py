@@ -61,11 +61,13 @@ def test_the_guardrail_admits_exactly_the_publisher_table() -> None:
 
 
 def test_every_publisher_is_verified_or_says_why_not() -> None:
+    assert PUBLISHERS
     for publisher in PUBLISHERS:
         assert (publisher.signer is None) == bool(publisher.unverified.strip()), publisher.prefix
 
 
 def test_each_signer_is_a_documented_github_actions_identity_of_its_own_repository() -> None:
+    assert signers()
     for signer in signers():
         assert signer.doc.startswith("https://"), signer.name
         assert signer.issuer == "https://token.actions.githubusercontent.com", signer.name
@@ -105,6 +107,7 @@ def _verified_globs(policy: dict[str, Any]) -> set[str]:
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_each_signer_is_verified_in_enforce_with_the_verified_digest(profile: str) -> None:
     policies = verification_policies(admission_manifests(_config(profile)))
+    assert policies and signers()
     assert {g for p in policies for g in _verified_globs(p)} == {f"{p}*" for s in signers() for p in signer_prefixes(s)}
     for policy in policies:
         spec = policy["spec"]

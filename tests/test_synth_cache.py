@@ -4,13 +4,14 @@ any other key, keys on every file a synth can read, and is not used when the var
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import synth_cache as sc
-from tests.conftest import ROOT, Synthesized, synthesize
+from tests.conftest import ROOT, TODAY, Synthesized, synthesize
 
 
 class FakeSynth:
@@ -76,6 +77,8 @@ def test_the_suites_synth_from_the_cache_equals_the_session_synth_and_builds_its
     synthesized: Synthesized, tmp_path: Path
 ) -> None:
     # The session's synth (or a worker's copy of it) is in this run's cache: the suite's entry copies it.
+    key = sc.synth_key(ROOT, synthesized.context, TODAY.isoformat())
+    assert (Path(os.environ[sc.SYNTH_CACHE_ENV]) / key / "templates.json").is_file()
     again = synthesize(tmp_path / "again", synthesized.config.release)
     assert again.templates == synthesized.templates
     assert sorted(p.name for p in again.outdir.iterdir()) == sorted(p.name for p in synthesized.outdir.iterdir())
@@ -95,3 +98,38 @@ def test_the_apps_code_reads_nothing_the_key_leaves_out() -> None:
         assert "from tests" not in text and "import tests" not in text, path
         assert '"docs"' not in text and "'docs'" not in text, path
         assert not any(f"{name}.md" in text for name in ("README", "CHANGELOG", "CONTRIBUTING")), path
+
+
+def test_a_shared_directory_is_built_once_and_a_failed_build_is_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(sc.SYNTH_CACHE_ENV, str(tmp_path))
+    builds: list[Path] = []
+
+    def failing(path: Path) -> None:
+        (path / "half").write_text("x")
+        raise RuntimeError("build failed")
+
+    with pytest.raises(RuntimeError):
+        sc.shared_dir("probe", failing)
+    first = sc.shared_dir("probe", builds.append)
+    assert sc.shared_dir("probe", builds.append) == first and builds == [first]
+    assert not (first / "half").exists()  # the failed build's leftovers are gone
+    monkeypatch.delenv(sc.SYNTH_CACHE_ENV)
+    assert sc.shared_dir("probe", builds.append) != first and len(builds) == 2
+
+
+def test_a_shared_result_is_computed_once_per_key_and_on_every_call_without_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+
+    def compute() -> list[int]:
+        calls.append(1)
+        return [len(calls)]
+
+    monkeypatch.setenv(sc.SYNTH_CACHE_ENV, str(tmp_path))
+    assert sc.shared_result("k", compute) == sc.shared_result("k", compute) == [1]
+    assert sc.shared_result("other", compute) == [2]
+    monkeypatch.delenv(sc.SYNTH_CACHE_ENV)
+    assert sc.shared_result("k", compute) == [3]

@@ -3,7 +3,6 @@ are pinned from allowed registries. Pure functions over rendered objects; each r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -179,8 +178,6 @@ def _tolerates(have: Mapping[str, Any], want: Mapping[str, Any]) -> bool:
 # Images
 # ------------------------------------------------------------------------------------------------------------
 
-_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-
 
 def normalized_image(image: str) -> str:
     """Docker Hub names get their registry, as the container runtime resolves them (busybox -> docker.io/library/)."""
@@ -193,7 +190,7 @@ def image_errors(where: str, image: Any, allowed_prefixes: Iterable[str]) -> lis
         return [f"{where}: image is empty"]
     errors = []
     last = image.rsplit("/", 1)[-1]
-    if not _DIGEST.search(image):
+    if not supply_chain.has_digest(image):
         tag = last.split(":", 1)[1] if ":" in last else ""
         if not tag:
             errors.append(f"{where}: image {image} has no tag or digest; accepted is a pinned tag or @sha256 digest")

@@ -164,15 +164,5 @@ def signer_prefixes(signer: Signer) -> list[str]:
 
 
 def has_digest(image: str) -> bool:
+    """Whether the image reference pins a sha256 digest."""
     return bool(re.search(r"@sha256:[0-9a-f]{64}$", image))
-
-
-def tag_only_by_publisher(images: list[str]) -> dict[str, int]:
-    """How many of the images (one entry per container) name no digest, by publisher prefix ("?" for none)."""
-    counts: dict[str, int] = {}
-    for image in images:
-        if not has_digest(image):
-            publisher = publisher_of(image)
-            key = publisher.prefix if publisher else "?"
-            counts[key] = counts.get(key, 0) + 1
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

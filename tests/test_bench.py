@@ -75,3 +75,16 @@ def test_bench_fails_when_one_target_is_missed_and_names_it(
     assert named in missed and f"> {limit:g}" in missed, missed
     # The other targets were met: only this one is named (once per profile for the synth ratio).
     assert all(part.startswith(named) for part in missed.removeprefix("missed: ").split("; ")), missed
+
+
+def test_the_performance_page_names_exactly_the_targets_a_record_misses() -> None:
+    record = {
+        "synth": {"one-bucket": [BASELINE, BASELINE]}
+        | {name: [BASELINE * within(bench.SYNTH_RATIO_TARGET), 1.0] for name in PROFILES},
+        "suite": within(bench.SUITE_TARGET_S),
+        "cost": [1.0, within(bench.COST_PLAN_TARGET_S)],
+    }
+    assert synth_phases.missed_targets(record) == []
+    record["suite"] = beyond(bench.SUITE_TARGET_S)
+    (missed,) = synth_phases.missed_targets(record)
+    assert missed.startswith("suite") and f"> {bench.SUITE_TARGET_S:g} s" in missed

@@ -103,3 +103,19 @@ def test_make_diff_prints_the_missing_credentials_line_once_and_keeps_the_cli_s_
     result = subprocess.run(["bash", "-eu", "-o", "pipefail", "-c", command], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stdout.splitlines() == ["[~] Stack x", line]
+
+
+def test_make_runs_python_with_its_bytecode_cache_even_where_the_shell_turns_it_off() -> None:
+    # docs/performance.md: without it every synth, worker and tool compiles the project again.
+    probe = 'import sys; print("dont_write_bytecode", sys.dont_write_bytecode)'
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-f", "Makefile", "-f", "-", "probe"],
+        cwd=ROOT,
+        env={**make_env(), "PYTHONDONTWRITEBYTECODE": "1"},
+        input=f"probe:\n\t@python3 -c '{probe}'\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "dont_write_bytecode False" in result.stdout.splitlines()

@@ -255,6 +255,23 @@ def idea_rows(ideas: Sequence[Mapping[str, Any]]) -> list[str]:
     return rows
 
 
+def missed_targets(bench: Mapping[str, Any]) -> list[str]:
+    """The recorded figures past make bench's targets (its own constants)."""
+    from tools.report import bench as targets  # imported here: bench imports this module
+
+    base_wall = bench["synth"]["one-bucket"][0]
+    missed = [
+        f"synth release={name} {wall / base_wall:.2f}x > {targets.SYNTH_RATIO_TARGET:g}x"
+        for name, (wall, _cpu) in sorted(bench["synth"].items())
+        if name != "one-bucket" and wall / base_wall > targets.SYNTH_RATIO_TARGET
+    ]
+    if bench.get("suite") is not None and bench["suite"] > targets.SUITE_TARGET_S:
+        missed.append(f"suite {bench['suite']:.1f} s > {targets.SUITE_TARGET_S:g} s")
+    if bench["cost"][1] > targets.COST_PLAN_TARGET_S:
+        missed.append(f"cost plan {bench['cost'][1]:.1f} s > {targets.COST_PLAN_TARGET_S:g} s")
+    return missed
+
+
 def markdown(data: Mapping[str, Any] | None = None) -> str:
     """docs/performance.md's measured figures, from docs/performance.json only (no figure typed by hand)."""
     data = recorded() if data is None else data
@@ -302,6 +319,11 @@ def markdown(data: Mapping[str, Any] | None = None) -> str:
         ]
         if bench.get("suite") is not None:
             lines += ["", f"The suite (`make unit`, both profiles, one run): {bench['suite']:.1f} s."]
+        missed = missed_targets(bench)
+        lines += [
+            "",
+            f"Targets this record misses: {'; '.join(missed)}." if missed else "This record meets every target.",
+        ]
     ideas = data.get("ideas", [])
     if ideas:
         lines += [

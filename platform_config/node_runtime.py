@@ -1,14 +1,19 @@
-"""jsii's Node end-of-life banner: the Python runtime relays it as raw bytes (b'!!  Node 20 is end-of-life…'), so
-importing platform_stacks (before aws_cdk) prints one decoded line and silences the banner, the same under make,
-the CLI, `python app.py` and the tools."""
+"""jsii's Node for every entry that loads the CDK (platform_stacks imports this first): started through
+jsii_node.sh when that Node accepts the script's flags, and an end-of-life banner (relayed by jsii as raw bytes,
+b'!!  Node 20 is end-of-life…') replaced by one decoded line; the same under make, the CLI, `python app.py`, tools."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections.abc import Callable, MutableMapping
+from pathlib import Path
 
 SILENCE_VARIABLE = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
+# The executable jsii's Python runtime starts instead of `node` (with its own arguments after ours).
+JSII_NODE_VARIABLE = "JSII_NODE"
+JSII_NODE_SCRIPT = Path(__file__).resolve().with_name("jsii_node.sh")
 # The Node releases jsii supports (its banner lists ^24 and ^22) and the README asks for.
 SUPPORTED_NODE_MAJORS = (22, 24)
 
@@ -19,20 +24,29 @@ def _node_version(cmd: list[str]) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False).stdout
 
 
-def node_major(run: Runner = _node_version) -> int | None:
-    """The major version of `node` on PATH; None when there is none."""
+def node_major(run: Runner = _node_version, node: str = "node") -> int | None:
+    """The major version of `node` (or the given executable run as Node); None when it does not answer."""
     try:
-        match = re.match(r"v(\d+)\.", run(["node", "--version"]).strip())
+        match = re.match(r"v(\d+)\.", run([node, "--version"]).strip())
     except OSError:
         return None
     return int(match[1]) if match else None
 
 
-def quiet_node_banner(env: MutableMapping[str, str], run: Runner = _node_version) -> str | None:
-    """Silence jsii's banner for an unsupported Node and return the one line to print instead (None: nothing)."""
+def prepare_node(env: MutableMapping[str, str], run: Runner = _node_version) -> str | None:
+    """Point JSII_NODE at jsii_node.sh when it runs here (a POSIX shell, a Node that accepts its flags) and no
+    JSII_NODE is set; silence jsii's banner for an unsupported Node and return the one line to print instead."""
+    major = None
+    if JSII_NODE_VARIABLE not in env and os.name == "posix":
+        # One start of the script both proves its flags are accepted (Node refuses an unknown one) and reads the
+        # version; a Node that refuses them runs as jsii starts it.
+        major = node_major(run, str(JSII_NODE_SCRIPT))
+        if major is not None:
+            env[JSII_NODE_VARIABLE] = str(JSII_NODE_SCRIPT)
     if env.get(SILENCE_VARIABLE):
         return None
-    major = node_major(run)
+    if major is None:
+        major = node_major(run, env.get(JSII_NODE_VARIABLE, "node"))
     if major is None or major in SUPPORTED_NODE_MAJORS:
         return None
     env[SILENCE_VARIABLE] = str(major)

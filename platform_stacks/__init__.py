@@ -1,11 +1,11 @@
-"""Stacks: deployable units that only wire constructs together. Importing them loads aws-cdk-lib, whose jsii
-runtime would relay Node's end-of-life banner as raw bytes: every entry point gets one decoded line instead."""
+"""Stacks: deployable units that only wire constructs together. Importing them loads aws-cdk-lib: jsii's Node is
+prepared first (platform_config/node_runtime.py), so every entry point starts it the same way."""
 
 import os
 import sys
 
-from platform_config.node_runtime import quiet_node_banner
+from platform_config.node_runtime import prepare_node
 
-_BANNER = quiet_node_banner(os.environ)  # before any submodule imports aws_cdk and starts the runtime
+_BANNER = prepare_node(os.environ)  # before any submodule imports aws_cdk and starts the runtime
 if _BANNER:
     print(_BANNER, file=sys.stderr)

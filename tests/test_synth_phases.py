@@ -129,3 +129,23 @@ def test_the_cpu_of_a_process_left_running_after_the_app_exits_is_counted(tmp_pa
     finally:
         sp.adopt_orphans(False)
     assert cpu >= 0.4
+
+
+def test_an_app_under_measurement_starts_jsiis_node_its_own_way_whatever_the_measuring_process_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Importing platform_stacks points this process's JSII_NODE at the platform's script; the one-bucket app and an
+    # older revision's app must not inherit it (each app decides), so the app prints what it was given.
+    from platform_config.node_runtime import JSII_NODE_VARIABLE
+    from tools.report import bench
+
+    monkeypatch.setenv(JSII_NODE_VARIABLE, "/measuring/process/node")
+    assert JSII_NODE_VARIABLE not in sp.app_env()
+    (tmp_path / "app.py").write_text(
+        f"import os, pathlib\npathlib.Path('seen').write_text(os.environ.get({JSII_NODE_VARIABLE!r}, '-'))\n"
+    )
+    sp.run_app(tmp_path, tmp_path / "out")
+    assert (tmp_path / "seen").read_text() == "-"
+    (tmp_path / "seen").unlink()
+    bench.run_timed("app", ["python3", "app.py"], tmp_path)
+    assert (tmp_path / "seen").read_text() == "-"

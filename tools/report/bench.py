@@ -48,7 +48,8 @@ def run_timed(label: str, cmd: list[str], cwd: Path = ROOT) -> tuple[float, floa
     known = synth_phases.children()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = synth_phases.app_env()
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     wall = time.perf_counter() - start
     synth_phases.reap(known)  # jsii's Node may still be winding down after app.py exited: count its CPU too
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -93,9 +93,18 @@ def parse_marks(stdout: str, spawned: float, exited: float) -> Sample:
     return Sample(marks)
 
 
+def app_env() -> dict[str, str]:
+    """This process's environment without JSII_NODE, for an app under measurement: each app starts jsii's Node its
+    own way (the platform's through platform_config/jsii_node.sh, the one-bucket app as jsii does), whatever this
+    process has set (importing platform_stacks sets it here)."""
+    from platform_config.node_runtime import JSII_NODE_VARIABLE
+
+    return {k: v for k, v in os.environ.items() if k != JSII_NODE_VARIABLE}
+
+
 def run_once(app: str, variant: str, outdir: Path) -> Sample:
     """One fresh process synthesizing `app` ("one-bucket" or a profile name) in `variant`."""
-    env = {**os.environ, "PLATFORM_ROOT": str(ROOT), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = {**app_env(), "PLATFORM_ROOT": str(ROOT), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     env = {k: v for k, v in env.items() if not k.startswith(("CDK_", "AWS_"))}
     if variant == "no built-in validation":
         env["CDK_VALIDATION"] = "false"  # aws-cdk-lib's switch for its CloudFormationValidatePlugin
@@ -204,7 +213,7 @@ def reap(known: set[int]) -> None:
 def run_app(tree: Path, outdir: Path) -> tuple[float, float]:
     """One `python app.py` in `tree` (no CLI), writing to `outdir`: (wall seconds until the app exits, CPU seconds of
     it and every process it started, including any still running when it exited)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
+    env = {k: v for k, v in app_env().items() if not k.startswith(("CDK_", "AWS_"))}
     env |= {"CDK_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     known = children()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

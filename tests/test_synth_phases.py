@@ -149,3 +149,24 @@ def test_an_app_under_measurement_starts_jsiis_node_its_own_way_whatever_the_mea
     (tmp_path / "seen").unlink()
     bench.run_timed("app", ["python3", "app.py"], tmp_path)
     assert (tmp_path / "seen").read_text() == "-"
+
+
+def test_the_docs_give_the_profiles_ratio_to_the_one_bucket_app_with_the_platforms_node_settings() -> None:
+    from tools.report.bench import SAME_NODE
+
+    phases = {k: 1.0 for k, _, _ in sp.PHASES} | {"total": 4.0}
+    apps = ("one-bucket", SAME_NODE, "current")
+    bench = {
+        "date": "2026-12-07",
+        "machine": "2 cores",
+        "load": 1.0,
+        "runs": 5,
+        "phase_runs": 3,
+        "synth": {"one-bucket": [4.0, 5.0], SAME_NODE: [2.5, 3.0], "current": [5.0, 5.5]},
+        "phases": {f"{app}|{v}": phases for app in apps if app != SAME_NODE for v in sp.VARIANTS},
+        "cost": [30.0, 1.5],
+    }
+    text = sp.markdown({"bench": bench})
+    assert "| phase | one-bucket | current |" in text  # the reference row is timed through the CLI only
+    assert "| current | 5.00 | 1.25 |" in text
+    assert "it takes 2.50 s and the profiles take current 2.00x of that" in text

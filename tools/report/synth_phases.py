@@ -31,6 +31,11 @@ marks = {}
 mark = lambda name: marks.__setitem__(name, time.time())
 mark("started")
 app_name, outdir, nag = sys.argv[1], sys.argv[2], sys.argv[3] == "on"
+if app_name != "one-bucket":
+    # What importing platform_stacks does before aws_cdk loads: the platform's app starts jsii's Node its own way.
+    sys.path.insert(0, os.environ["PLATFORM_ROOT"])
+    from platform_config.node_runtime import prepare_node
+    prepare_node(os.environ)
 import aws_cdk as cdk
 mark("cdk_imported")
 if app_name == "one-bucket":
@@ -40,7 +45,6 @@ if app_name == "one-bucket":
     app = cdk.App(outdir=outdir)
     s3.Bucket(cdk.Stack(app, "OneBucket"), "Bucket")
 else:
-    sys.path.insert(0, os.environ["PLATFORM_ROOT"])
     import cdk_nag
     mark("nag_imported")
     from pathlib import Path
@@ -272,7 +276,7 @@ def missed_targets(bench: Mapping[str, Any]) -> list[str]:
     missed = [
         f"synth release={name} {wall / base_wall:.2f}x > {targets.SYNTH_RATIO_TARGET:g}x"
         for name, (wall, _cpu) in sorted(bench["synth"].items())
-        if name != "one-bucket" and wall / base_wall > targets.SYNTH_RATIO_TARGET
+        if not name.startswith("one-bucket") and wall / base_wall > targets.SYNTH_RATIO_TARGET
     ]
     if bench.get("suite") is not None and bench["suite"] > targets.SUITE_TARGET_S:
         missed.append(f"suite {bench['suite']:.1f} s > {targets.SUITE_TARGET_S:g} s")
@@ -303,7 +307,19 @@ def markdown(data: Mapping[str, Any] | None = None) -> str:
         for name in apps:
             wall, cpu = bench["synth"][name]
             lines.append(f"| {name} | {wall:.2f} | {wall / base_w:.2f} | {cpu:.2f} | {cpu / base_c:.2f} |")
+        same = next((bench["synth"][app] for app in apps if app.startswith("one-bucket,")), None)
+        if same:
+            ratios = ", ".join(
+                f"{app} {bench['synth'][app][0] / same[0]:.2f}x" for app in apps if not app.startswith("one-bucket")
+            )
+            lines += [
+                "",
+                f"The target's ratio is to the one-bucket app as anybody writes it (jsii starts Node its own way); "
+                f"given the platform's Node settings too, it takes {same[0]:.2f} s and the profiles take {ratios} "
+                "of that: the platform's own share.",
+            ]
         labels = [label for label, _, _ in PHASES] + ["total"]
+        apps = [app for app in apps if f"{app}|{VARIANTS[0]}" in bench["phases"]]  # the reference row has none
         shipped = {app: bench["phases"][f"{app}|{VARIANTS[0]}"] for app in apps}
         lines += [
             "",

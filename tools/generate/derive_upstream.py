@@ -116,10 +116,11 @@ def _load_yaml(text: str) -> Any:
     return yaml_load.safe_load(text)  # libyaml makes the 1 MB Kyverno CRDs fast
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def _crds_by_name(text: str) -> dict[str, Any]:
     """The CRDs of a file's text by `<group>_<plural>`, parsed once per text (a file of many CRDs is read for each;
-    callers only read them)."""
+    callers only read them). Room for every CRD file of both profiles, so a process that derives again (the
+    suite's fetch and bump tests) parses none of them twice."""
     # Argo CD ships CRDs as Helm templates; dropping template lines leaves the plain CRD (see MANIFEST.md).
     text = "\n".join(line for line in text.splitlines() if "{{" not in line)
     docs = [d for d in yaml_load.safe_load_all(text) if d and d.get("kind") == "CustomResourceDefinition"]

@@ -3,6 +3,7 @@ promtool from the tool cache that tools/setup/install_system_tools.sh fills."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +29,10 @@ def promtool() -> str:
 
 
 def shellcheck(path: Path) -> subprocess.CompletedProcess[str]:
-    """shellcheck of one bash script, with the repo's scripts/.shellcheckrc applying to scripts under it."""
+    """shellcheck of one script as the shell its `#!` line names (`sh`: POSIX; else bash, also for a sourced
+    library without one), with the repo's scripts/.shellcheckrc applying to scripts under it."""
+    first = path.read_text().partition("\n")[0]
+    shell = "sh" if re.fullmatch(r"#!\s*(/usr)?/bin/(env )?sh\s*", first) else "bash"
     return subprocess.run(
-        [tool_binary("shellcheck"), "--shell=bash", str(path)], capture_output=True, text=True, check=False
+        [tool_binary("shellcheck"), f"--shell={shell}", str(path)], capture_output=True, text=True, check=False
     )

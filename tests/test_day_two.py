@@ -9,10 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.make_plan import make_dry_run
-from tests.pinned_tools import shellcheck
 from tests.test_setup_scripts import BASH, calls
 
 REPO = Path(__file__).resolve().parent.parent
@@ -154,9 +151,3 @@ def test_tunnel_without_a_node_says_what_to_do(tmp_path: Path) -> None:
     result = run(tmp_path, "ssm-tunnel.sh", [], FAKE_INSTANCES="")
     assert result.returncode == 1 and "no running On-Demand Karpenter node" in result.stderr
     assert not [c for c in calls(tmp_path) if c.startswith("aws ssm")]
-
-
-@pytest.mark.parametrize("script", ["drill.sh", "ssm-tunnel.sh"])
-def test_day_two_scripts_are_shellcheck_clean(script: str) -> None:
-    result = shellcheck(REPO / "scripts" / script)
-    assert result.returncode == 0, result.stdout

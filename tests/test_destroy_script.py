@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.pinned_tools import shellcheck
 from tests.test_setup_scripts import BASH, calls
 
 REPO = Path(__file__).resolve().parent.parent
@@ -351,9 +350,7 @@ def test_help_names_every_flag(tmp_path: Path) -> None:
         assert flag in result.stdout
 
 
-def test_destroy_script_is_shellcheck_clean_and_executable() -> None:
-    result = shellcheck(SCRIPT)
-    assert result.returncode == 0, result.stdout
+def test_destroy_script_is_executable() -> None:  # shellcheck: test_setup_scripts checks every shell script
     assert SCRIPT.stat().st_mode & 0o111
 
 

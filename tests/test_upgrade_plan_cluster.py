@@ -1,5 +1,6 @@
 """`make upgrade-plan FROM=cluster` reads the running state through `aws` and `kubectl` (stubbed here on PATH):
-a healthy cluster plans like its profile; skewed nodes, missing credentials and a wrong account give one line."""
+a healthy cluster plans like its profile; skewed nodes, missing credentials and a wrong account give one line. The
+command line runs in the test's process (its `python -m` start is tested in test_upgrade_plan)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import base64
 import gzip
 import json
 import os
-import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from platform_config.addons import addons
 from platform_config.versions import PROFILES
@@ -62,26 +66,47 @@ def cluster_of(profile: str, kubelet: str | None = None, account: str = ACCOUNT)
     }
 
 
-def run(
-    tmp_path: Path, replies: dict[str, Any], account: str = "", **extra_env: str
-) -> subprocess.CompletedProcess[str]:
-    bindir = tmp_path / "bin"
-    bindir.mkdir(exist_ok=True)
-    for name in ("aws", "kubectl"):
-        (bindir / name).write_text(STUB.format(python=sys.executable))
-        (bindir / name).chmod(0o755)
-    (tmp_path / "replies.json").write_text(json.dumps(replies))
-    (tmp_path / "cdk.json").write_text(json.dumps({"context": {"account": account, "cluster_name": "demo"}}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_", "CLUSTER_NAME"))}
-    env |= {"PATH": str(bindir), "STUB_DATA": str(tmp_path / "replies.json"), "STUB_LOG": str(tmp_path / "log")}
-    env |= extra_env
-    argv = [sys.executable, "-m", "tools.report.upgrade_plan", "--from", "cluster", "--to", TO, "--format", "json"]
-    argv += ["--context", str(tmp_path / "cdk.json"), "--json", str(tmp_path / "plan.json")]
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+@dataclass(frozen=True)
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_a_healthy_cluster_plans_like_its_profile_and_the_checker_accepts_it(tmp_path: Path) -> None:
-    result = run(tmp_path, cluster_of(FROM))
+Planner = Callable[..., Outcome]
+
+
+@pytest.fixture
+def planner(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Planner:
+    """`make upgrade-plan FROM=cluster`'s command line, run in this process (tools.report.upgrade_plan.main) with
+    the stubs first on PATH: its exit status and what it printed."""
+
+    def run(tmp_path: Path, replies: dict[str, Any], account: str = "", **extra_env: str) -> Outcome:
+        bindir = tmp_path / "bin"
+        bindir.mkdir(exist_ok=True)
+        for name in ("aws", "kubectl"):
+            (bindir / name).write_text(STUB.format(python=sys.executable))
+            (bindir / name).chmod(0o755)
+        (tmp_path / "replies.json").write_text(json.dumps(replies))
+        (tmp_path / "cdk.json").write_text(json.dumps({"context": {"account": account, "cluster_name": "demo"}}))
+        for key in os.environ:
+            if key.startswith(("AWS_", "CDK_", "CLUSTER_NAME")):
+                monkeypatch.delenv(key)
+        env = {"PATH": str(bindir), "STUB_DATA": str(tmp_path / "replies.json"), "STUB_LOG": str(tmp_path / "log")}
+        for key, value in (env | extra_env).items():
+            monkeypatch.setenv(key, value)
+        argv = ["--from", "cluster", "--to", TO, "--format", "json"]
+        argv += ["--context", str(tmp_path / "cdk.json"), "--json", str(tmp_path / "plan.json")]
+        capsys.readouterr()
+        code = upgrade_plan.main(argv)
+        out, err = capsys.readouterr()
+        return Outcome(code, out, err)
+
+    return run
+
+
+def test_a_healthy_cluster_plans_like_its_profile_and_the_checker_accepts_it(tmp_path: Path, planner: Planner) -> None:
+    result = planner(tmp_path, cluster_of(FROM))
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "plan.json").read_text())
     assert plan_check.check(data) == []
@@ -92,59 +117,59 @@ def test_a_healthy_cluster_plans_like_its_profile_and_the_checker_accepts_it(tmp
     assert "eks list-insights --cluster-name demo" in calls
 
 
-def test_skewed_nodes_refuse_the_plan_in_one_line_naming_the_skew(tmp_path: Path) -> None:
+def test_skewed_nodes_refuse_the_plan_in_one_line_naming_the_skew(tmp_path: Path, planner: Planner) -> None:
     minor = int(PROFILES[FROM].kubernetes.version.split(".")[1])
-    result = run(tmp_path, cluster_of(FROM, kubelet=f"v1.{minor - 4}.9-eks"))
+    result = planner(tmp_path, cluster_of(FROM, kubelet=f"v1.{minor - 4}.9-eks"))
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert f"nodes 1.{minor - 4} more than 3 minors behind" in line
 
 
-def test_a_kubelet_newer_than_the_control_plane_is_refused_in_one_line(tmp_path: Path) -> None:
+def test_a_kubelet_newer_than_the_control_plane_is_refused_in_one_line(tmp_path: Path, planner: Planner) -> None:
     minor = int(PROFILES[FROM].kubernetes.version.split(".")[1])
-    result = run(tmp_path, cluster_of(FROM, kubelet=f"v1.{minor + 1}.0-eks"))
+    result = planner(tmp_path, cluster_of(FROM, kubelet=f"v1.{minor + 1}.0-eks"))
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert "newer than the control plane" in line
 
 
-def test_no_credentials_is_one_line_saying_how_to_log_in(tmp_path: Path) -> None:
+def test_no_credentials_is_one_line_saying_how_to_log_in(tmp_path: Path, planner: Planner) -> None:
     replies = cluster_of(FROM) | {
         "aws sts get-caller-identity": {"rc": 255, "stderr": "Unable to locate credentials. You can configure...\n"}
     }
-    result = run(tmp_path, replies)
+    result = planner(tmp_path, replies)
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert line.startswith("error: cluster: no usable AWS credentials") and "Unable to locate credentials" in line
     assert "eks" not in (tmp_path / "log").read_text(), "nothing is read from the cluster without credentials"
 
 
-def test_credentials_for_another_account_are_one_line_naming_both(tmp_path: Path) -> None:
+def test_credentials_for_another_account_are_one_line_naming_both(tmp_path: Path, planner: Planner) -> None:
     configured = "222222222222"
-    result = run(tmp_path, cluster_of(FROM), account=configured)
+    result = planner(tmp_path, cluster_of(FROM), account=configured)
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert f"cdk.json sets account {configured} but your credentials are for {ACCOUNT}" in line
 
 
-def test_the_placeholder_account_matches_any_credentials(tmp_path: Path) -> None:
+def test_the_placeholder_account_matches_any_credentials(tmp_path: Path, planner: Planner) -> None:
     from tools.report.cluster_state import PLACEHOLDER_ACCOUNT
 
-    assert run(tmp_path, cluster_of(FROM), account=PLACEHOLDER_ACCOUNT).returncode == 0
+    assert planner(tmp_path, cluster_of(FROM), account=PLACEHOLDER_ACCOUNT).returncode == 0
 
 
-def test_a_missing_release_is_one_line_naming_it(tmp_path: Path) -> None:
+def test_a_missing_release_is_one_line_naming_it(tmp_path: Path, planner: Planner) -> None:
     replies = cluster_of(FROM)
     replies["kubectl get secrets"] = {"stdout": json.dumps({"items": []})}
-    result = run(tmp_path, replies)
+    result = planner(tmp_path, replies)
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert line.startswith("error: cluster: cluster demo: no Helm release ")
 
 
-def test_an_environment_naming_another_region_is_one_line_and_reads_nothing(tmp_path: Path) -> None:
+def test_an_environment_naming_another_region_is_one_line_and_reads_nothing(tmp_path: Path, planner: Planner) -> None:
     # cdk.json here sets no region: the configured one is us-east-1, so a stray AWS_REGION must not redirect the read.
-    result = run(tmp_path, cluster_of(FROM), AWS_REGION="eu-west-1")
+    result = planner(tmp_path, cluster_of(FROM), AWS_REGION="eu-west-1")
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert "AWS_REGION=eu-west-1" in line and "us-east-1" in line

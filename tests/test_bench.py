@@ -33,6 +33,7 @@ def run(monkeypatch: pytest.MonkeyPatch, **figures: float) -> tuple[int, str]:
     monkeypatch.setattr(bench, "synth_times", lambda runs: synth)
     monkeypatch.setattr(bench, "cost_plan_times", lambda runs=0: (1.0, figures["cost"]))
     monkeypatch.setattr(bench, "timed", lambda label, cmd, cwd=None: timed[label])
+    monkeypatch.setattr(bench, "host_loop_s", lambda: 1.0)
     monkeypatch.setattr(synth_phases, "adopt_orphans", lambda on=True: None)
     monkeypatch.setattr(synth_phases, "measure", lambda apps, runs, out: {})
     monkeypatch.setattr(synth_phases, "table", lambda phases, apps: "")

@@ -343,7 +343,14 @@ def markdown(data: Mapping[str, Any] | None = None) -> str:
             f"`make cost` on a warm tree: the render it reuses {render_s:.1f} s, the plan itself {plan_s:.1f} s.",
         ]
         if bench.get("suite") is not None:
-            lines += ["", f"The suite (`make unit`, both profiles, one run): {bench['suite']:.1f} s."]
+            loop = bench.get("host_loop") or []
+            host = (
+                f" A fixed Python loop (`bench.host_loop_s`) took {loop[0]:.2f} s before it and {loop[1]:.2f} s "
+                "after: the same work, so a slower loop means a busier host."
+                if len(loop) == 2
+                else ""
+            )
+            lines += ["", f"The suite (`make unit`, both profiles, one run): {bench['suite']:.1f} s.{host}"]
         missed = missed_targets(bench)
         lines += [
             "",

@@ -42,7 +42,8 @@ def serve(files: dict[str, bytes] | Callable[[str], bytes | None]) -> Iterator[S
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    # shutdown() waits for serve_forever's next poll.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     stopper = threading.Timer(LIFETIME_S, server.shutdown)
     stopper.daemon = True

@@ -14,6 +14,7 @@ from platform_checks import helm_template as ht
 from platform_checks import kustomize as kz
 from platform_checks.platform_render import PlatformRender
 from platform_checks.render_cache import RENDER_CACHE_ENV
+from platform_config.versions import DEFAULT_PROFILE
 
 
 @pytest.fixture
@@ -43,6 +44,12 @@ def _collector(render: PlatformRender) -> ht.Release:
     return next(r for r in render.releases.values() if r.chart == "opentelemetry-collector")
 
 
+# The cache's rules do not depend on the profile (its key reads the command, the values and the binaries' and
+# archives' contents, whichever profile they come from): the Helm tests run on the default profile's release.
+on_the_default_profile = pytest.mark.parametrize("profile", [DEFAULT_PROFILE], indirect=True)
+
+
+@on_the_default_profile
 def test_a_cached_render_is_helms_own_and_other_inputs_render_again(
     platform_render: PlatformRender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: list[list[str]]
 ) -> None:
@@ -61,6 +68,7 @@ def test_a_cached_render_is_helms_own_and_other_inputs_render_again(
     assert count(runs, "helm") == 3
 
 
+@on_the_default_profile
 def test_without_the_variable_every_render_runs_helm(
     platform_render: PlatformRender, monkeypatch: pytest.MonkeyPatch, runs: list[list[str]]
 ) -> None:
@@ -72,6 +80,7 @@ def test_without_the_variable_every_render_runs_helm(
     assert count(runs, "helm") == 2
 
 
+@on_the_default_profile
 def test_a_refused_render_is_not_cached(
     platform_render: PlatformRender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: list[list[str]]
 ) -> None:

@@ -151,32 +151,13 @@ def test_an_app_under_measurement_starts_jsiis_node_its_own_way_whatever_the_mea
     assert (tmp_path / "seen").read_text() == "-"
 
 
-def test_the_docs_give_the_profiles_ratio_to_the_one_bucket_app_with_the_platforms_node_settings() -> None:
+def bench_record(**extra: object) -> dict[str, object]:
+    """A bench record with the one-bucket app, the same app given the platform's Node settings (timed through the
+    CLI only: no phases) and one profile."""
     from tools.report.bench import SAME_NODE
 
     phases = {k: 1.0 for k, _, _ in sp.PHASES} | {"total": 4.0}
-    apps = ("one-bucket", SAME_NODE, "current")
-    bench = {
-        "date": "2026-12-07",
-        "machine": "2 cores",
-        "load": 1.0,
-        "runs": 5,
-        "phase_runs": 3,
-        "synth": {"one-bucket": [4.0, 5.0], SAME_NODE: [2.5, 3.0], "current": [5.0, 5.5]},
-        "phases": {f"{app}|{v}": phases for app in apps if app != SAME_NODE for v in sp.VARIANTS},
-        "cost": [30.0, 1.5],
-    }
-    text = sp.markdown({"bench": bench})
-    assert "| phase | one-bucket | current |" in text  # the reference row is timed through the CLI only
-    assert "| current | 5.00 | 1.25 |" in text
-    assert "it takes 2.50 s and the profiles take current 2.00x of that" in text
-
-
-def test_the_docs_show_the_hosts_loop_around_the_suite_when_the_record_has_it() -> None:
-    from tools.report.bench import SAME_NODE
-
-    phases = {k: 1.0 for k, _, _ in sp.PHASES} | {"total": 4.0}
-    bench = {
+    return {
         "date": "2026-12-07",
         "machine": "2 cores",
         "load": 1.0,
@@ -185,8 +166,18 @@ def test_the_docs_show_the_hosts_loop_around_the_suite_when_the_record_has_it() 
         "synth": {"one-bucket": [4.0, 5.0], SAME_NODE: [2.5, 3.0], "current": [5.0, 5.5]},
         "phases": {f"{app}|{v}": phases for app in ("one-bucket", "current") for v in sp.VARIANTS},
         "cost": [30.0, 1.5],
-        "suite": 95.0,
+        **extra,
     }
-    assert "loop" not in sp.markdown({"bench": bench})  # an older record: no claim
-    text = sp.markdown({"bench": bench | {"host_loop": [0.87, 1.3]}})
+
+
+def test_the_docs_give_the_profiles_ratio_to_the_one_bucket_app_with_the_platforms_node_settings() -> None:
+    text = sp.markdown({"bench": bench_record()})
+    assert "| phase | one-bucket | current |" in text  # the reference row is timed through the CLI only
+    assert "| current | 5.00 | 1.25 |" in text
+    assert "it takes 2.50 s and the profiles take current 2.00x of that" in text
+
+
+def test_the_docs_show_the_hosts_loop_around_the_suite_when_the_record_has_it() -> None:
+    assert "loop" not in sp.markdown({"bench": bench_record(suite=95.0)})  # an older record: no claim
+    text = sp.markdown({"bench": bench_record(suite=95.0, host_loop=[0.87, 1.3])})
     assert "one run): 95.0 s. A fixed Python loop (`bench.host_loop_s`) took 0.87 s before it and 1.30 s after" in text

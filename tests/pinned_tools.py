@@ -3,7 +3,6 @@ promtool from the tool cache that tools/setup/install_system_tools.sh fills."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -29,10 +28,7 @@ def promtool() -> str:
 
 
 def shellcheck(path: Path) -> subprocess.CompletedProcess[str]:
-    """shellcheck of one script as the shell its `#!` line names (`sh`: POSIX; else bash, also for a sourced
-    library without one), with the repo's scripts/.shellcheckrc applying to scripts under it."""
-    first = path.read_text().partition("\n")[0]
-    shell = "sh" if re.fullmatch(r"#!\s*(/usr)?/bin/(env )?sh\s*", first) else "bash"
-    return subprocess.run(
-        [tool_binary("shellcheck"), f"--shell={shell}", str(path)], capture_output=True, text=True, check=False
-    )
+    """shellcheck of one script as the shell its `#!` line names (bash for a sourced library without one), with the
+    repo's scripts/.shellcheckrc applying to scripts under it."""
+    shell = [] if path.read_text().startswith("#!") else ["--shell=bash"]
+    return subprocess.run([tool_binary("shellcheck"), *shell, str(path)], capture_output=True, text=True, check=False)

@@ -1,4 +1,4 @@
-"""cfn-lint on every synthesized template: zero findings of any level; ignored checks live in .cfnlintrc with
+"""cfn-lint on every synthesized template: zero findings of any level; ignored checks live in .cfnlintrc.yaml with
 reasons. One cfn-lint run (about 2 s of start-up) lints every profile's templates and a planted broken template, so
 the run that passes the platform is the run that shows it catches a broken one."""
 

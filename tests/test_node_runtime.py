@@ -4,6 +4,7 @@ unsupported Node gets one decoded line and the banner is silenced; a supported N
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
+from platform_config import node_runtime
 from platform_config.node_runtime import (
     JSII_NODE_SCRIPT,
     JSII_NODE_VARIABLE,
@@ -124,3 +126,61 @@ def test_loading_the_stacks_starts_jsiis_node_through_the_script_and_never_print
     major = node_major()
     decoded = [line for line in result.stderr.splitlines() if line.startswith("warning: Node ")]
     assert len(decoded) == (0 if major in SUPPORTED_NODE_MAJORS or major is None else 1), result.stderr
+
+
+def test_off_posix_jsii_starts_node_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(node_runtime.os, "name", "nt")
+    env: dict[str, str] = {}
+    assert prepare_node(env, answering("v22.1.0")) is None and env == {}
+
+
+def test_a_script_that_cannot_run_falls_back_to_node_for_the_banner() -> None:
+    def run(cmd: list[str]) -> str:
+        if cmd[0] == SCRIPT:
+            raise PermissionError(cmd[0])  # no exec bit, or a checkout on a noexec mount
+        return "v20.20.2\n"
+
+    env: dict[str, str] = {}
+    line = prepare_node(env, run)
+    assert env == {SILENCE_VARIABLE: "20"} and line is not None and line.startswith("warning: Node 20 ")
+
+
+def test_a_script_set_by_a_parent_process_is_decided_again_for_this_checkout() -> None:
+    # A repository copy (the fork test, the add-on recipe) inherits its parent's JSII_NODE: another checkout's script.
+    env = {JSII_NODE_VARIABLE: "/elsewhere/checkout/platform_config/jsii_node.sh"}
+    assert prepare_node(env, answering("v22.1.0")) is None and env == {JSII_NODE_VARIABLE: SCRIPT}
+    env = {JSII_NODE_VARIABLE: "/elsewhere/checkout/platform_config/jsii_node.sh"}
+    assert prepare_node(env, answering("v22.1.0", refused=(SCRIPT,))) is None and env == {}
+
+
+def prepare_calls(tree: ast.Module, top_level: bool = False) -> list[int]:
+    """Lines calling prepare_for_cdk(): anywhere, or as a statement of the module itself."""
+    nodes = [s.value for s in tree.body if isinstance(s, ast.Expr)] if top_level else list(ast.walk(tree))
+    return [n.lineno for n in nodes if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "prepare_for_cdk"]
+
+
+def test_every_module_that_imports_the_cdk_prepares_jsiis_node_first() -> None:
+    """A module importing aws_cdk, constructs or cdk_nag (which start jsii's Node) lives in a package whose
+    __init__ calls prepare_for_cdk, or calls it itself before that import."""
+    cdk = {"aws_cdk", "constructs", "cdk_nag"}
+    checked = 0
+    skipped = {"tests", "node_modules", "cdk.out"}
+    packages = [d for d in ROOT.iterdir() if d.is_dir() and not d.name.startswith(".") and d.name not in skipped]
+    for path in [*sorted(p for d in packages for p in d.rglob("*.py")), ROOT / "app.py"]:
+        rel = path.relative_to(ROOT)
+        tree = ast.parse(path.read_text())
+        imports = [
+            node
+            for node in ast.walk(tree)
+            if (isinstance(node, ast.Import) and any(a.name.split(".")[0] in cdk for a in node.names))
+            or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in cdk)
+        ]
+        if not imports:
+            continue
+        checked += 1
+        init = path.parent / "__init__.py"
+        if init != path and init.is_file() and prepare_calls(ast.parse(init.read_text()), top_level=True):
+            continue
+        calls = prepare_calls(tree)
+        assert calls and min(calls) < min(node.lineno for node in imports), f"{rel} imports the CDK unprepared"
+    assert checked > 10

@@ -464,8 +464,15 @@ def test_help_names_every_flag(tmp_path: Path) -> None:
 
 
 def tracked_shell_scripts() -> list[Path]:
-    listed = subprocess.run(["git", "ls-files", "-z", "*.sh"], cwd=REPO, capture_output=True, text=True, check=True)
-    return sorted(REPO / name for name in listed.stdout.split("\0") if name)
+    """What a commit of the tree would hold: tracked scripts and new ones git does not ignore."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "*.sh"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return sorted({REPO / name for name in listed.stdout.split("\0") if name and (REPO / name).is_file()})
 
 
 # Every shell script of the repository (operator scripts, their library, the set-up script, jsii's Node script).
@@ -473,6 +480,11 @@ def tracked_shell_scripts() -> list[Path]:
 def test_every_shell_script_is_shellcheck_clean(script: Path) -> None:
     result = shellcheck(script)
     assert result.returncode == 0, result.stdout
+
+
+def test_the_shellcheck_listing_holds_every_script_of_the_tree() -> None:
+    on_disk = {p for p in REPO.glob("**/*.sh") if not ({".venv", "node_modules", ".tools", "cdk.out"} & set(p.parts))}
+    assert on_disk and on_disk <= set(tracked_shell_scripts())
 
 
 def test_shellcheck_flags_an_unquoted_variable(tmp_path: Path) -> None:

@@ -135,20 +135,24 @@ def test_an_app_under_measurement_starts_jsiis_node_its_own_way_whatever_the_mea
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Importing platform_stacks points this process's JSII_NODE at the platform's script; the one-bucket app and an
-    # older revision's app must not inherit it (each app decides), so the app prints what it was given.
-    from platform_config.node_runtime import JSII_NODE_VARIABLE
+    # older revision's app must not inherit it (each app decides), so the app writes down what it was given.
+    from platform_config.node_runtime import JSII_NODE_SCRIPT, JSII_NODE_VARIABLE
     from tools.report import bench
 
-    monkeypatch.setenv(JSII_NODE_VARIABLE, "/measuring/process/node")
-    assert JSII_NODE_VARIABLE not in sp.app_env()
     (tmp_path / "app.py").write_text(
         f"import os, pathlib\npathlib.Path('seen').write_text(os.environ.get({JSII_NODE_VARIABLE!r}, '-'))\n"
     )
+    monkeypatch.setenv(JSII_NODE_VARIABLE, str(JSII_NODE_SCRIPT))
+    assert JSII_NODE_VARIABLE not in sp.app_env()
     sp.run_app(tmp_path, tmp_path / "out")
     assert (tmp_path / "seen").read_text() == "-"
     (tmp_path / "seen").unlink()
     bench.run_timed("app", ["python3", "app.py"], tmp_path)
     assert (tmp_path / "seen").read_text() == "-"
+    # A JSII_NODE of your own is yours: every app measured runs it.
+    monkeypatch.setenv(JSII_NODE_VARIABLE, "/opt/node24/bin/node")
+    sp.run_app(tmp_path, tmp_path / "out")
+    assert (tmp_path / "seen").read_text() == "/opt/node24/bin/node"
 
 
 def bench_record(**extra: object) -> dict[str, object]:
@@ -180,4 +184,7 @@ def test_the_docs_give_the_profiles_ratio_to_the_one_bucket_app_with_the_platfor
 def test_the_docs_show_the_hosts_loop_around_the_suite_when_the_record_has_it() -> None:
     assert "loop" not in sp.markdown({"bench": bench_record(suite=95.0)})  # an older record: no claim
     text = sp.markdown({"bench": bench_record(suite=95.0, host_loop=[0.87, 1.3])})
-    assert "one run): 95.0 s. A fixed Python loop (`bench.host_loop_s`) took 0.87 s before it and 1.30 s after" in text
+    assert (
+        "one run): 95.0 s. A fixed Python loop (`bench.host_loop_s`) took 0.87 s just before it and 1.30 s just after"
+        in text
+    )

@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any, cast
 
+from platform_config.node_runtime import prepare_for_cdk
 from tools._paths import ROOT
 
 OUT = ROOT / "platform_config" / "aws_facts.json"
@@ -44,6 +45,7 @@ def system_node_instance_types(types: list[str]) -> list[str]:
     Probed once per family (the part before '.'): CDK derives architecture and GPU-ness from it alone.
     """
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    prepare_for_cdk()
     import aws_cdk as cdk
     from aws_cdk import aws_ec2 as ec2
     from aws_cdk import aws_eks_v2 as eks
@@ -72,6 +74,7 @@ def system_node_instance_types(types: list[str]) -> list[str]:
 def retention_days() -> dict[str, str]:
     """Days -> aws_logs.RetentionDays member, read back from a LogGroup rendered with each member."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    prepare_for_cdk()
     import aws_cdk as cdk
     from aws_cdk import aws_logs as logs
 

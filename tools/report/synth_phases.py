@@ -98,12 +98,12 @@ def parse_marks(stdout: str, spawned: float, exited: float) -> Sample:
 
 
 def app_env() -> dict[str, str]:
-    """This process's environment without JSII_NODE, for an app under measurement: each app starts jsii's Node its
-    own way (the platform's through platform_config/jsii_node.sh, the one-bucket app as jsii does), whatever this
-    process has set (importing platform_stacks sets it here)."""
-    from platform_config.node_runtime import JSII_NODE_VARIABLE
+    """This process's environment without the platform's JSII_NODE, for an app under measurement: each app starts
+    jsii's Node its own way (the platform's through platform_config/jsii_node.sh, the one-bucket app as jsii does),
+    whatever this process has set (importing platform_stacks sets it here); a JSII_NODE of your own is kept."""
+    from platform_config.node_runtime import JSII_NODE_VARIABLE, is_jsii_node_script
 
-    return {k: v for k, v in os.environ.items() if k != JSII_NODE_VARIABLE}
+    return {k: v for k, v in os.environ.items() if not (k == JSII_NODE_VARIABLE and is_jsii_node_script(v))}
 
 
 def run_once(app: str, variant: str, outdir: Path) -> Sample:
@@ -345,8 +345,9 @@ def markdown(data: Mapping[str, Any] | None = None) -> str:
         if bench.get("suite") is not None:
             loop = bench.get("host_loop") or []
             host = (
-                f" A fixed Python loop (`bench.host_loop_s`) took {loop[0]:.2f} s before it and {loop[1]:.2f} s "
-                "after: the same work, so a slower loop means a busier host."
+                f" A fixed Python loop (`bench.host_loop_s`) took {loop[0]:.2f} s just before it and {loop[1]:.2f} s "
+                "just after: the same work, so a slower loop means a busier host at that moment (not proof of the "
+                "minutes between)."
                 if len(loop) == 2
                 else ""
             )

@@ -40,8 +40,9 @@ def prepare_node(env: MutableMapping[str, str], run: Runner = _node_version) -> 
     """Point JSII_NODE at jsii_node.sh when it runs here (a POSIX shell, a Node that accepts its flags) and no
     JSII_NODE is set; silence jsii's banner for an unsupported Node and return the one line to print instead."""
     major = None
-    if is_jsii_node_script(env.get(JSII_NODE_VARIABLE)):
-        # Set by a parent process (this checkout's or another copy's script): this checkout decides again.
+    inherited = env.get(JSII_NODE_VARIABLE)
+    if is_jsii_node_script(inherited) and inherited != str(JSII_NODE_SCRIPT):
+        # Another checkout's script (a repository copy's parent process set it): this checkout decides again.
         del env[JSII_NODE_VARIABLE]
     if JSII_NODE_VARIABLE not in env and os.name == "posix":
         # One start of the script both proves its flags are accepted (Node refuses an unknown one) and reads the

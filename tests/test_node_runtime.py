@@ -184,3 +184,14 @@ def test_every_module_that_imports_the_cdk_prepares_jsiis_node_first() -> None:
         calls = prepare_calls(tree)
         assert calls and min(calls) < min(node.lineno for node in imports), f"{rel} imports the CDK unprepared"
     assert checked > 10
+
+
+def test_this_checkouts_script_already_set_is_kept_without_running_node_again() -> None:
+    seen: list[list[str]] = []
+
+    def run(cmd: list[str]) -> str:
+        seen.append(cmd)
+        return "v22.1.0\n"
+
+    env = {JSII_NODE_VARIABLE: SCRIPT, SILENCE_VARIABLE: "20"}
+    assert prepare_node(env, run) is None and env[JSII_NODE_VARIABLE] == SCRIPT and seen == []

@@ -40,6 +40,7 @@ app.synth()
 SAME_NODE = "one-bucket, platform's Node"
 SYNTH_RATIO_TARGET = 1.40
 SUITE_TARGET_S = 90.0
+SUITE_RUNS = 3
 UPGRADE_PLAN_TARGET_S = 10.0  # issue 21: the oldest -> newest profile plan, offline, checked
 PHASE_RUNS = 3
 # make cost on a warm tree: the plan's own work beyond the render it reuses.
@@ -140,12 +141,18 @@ def main(argv: list[str] | None = None) -> int:
     missed: list[str] = []
     suite = plan_s = None
     loop: list[float] = []
+    suites: list[float] = []
     if not args.no_suite:
         # The suite exactly as `make test` runs it (one pytest worker per core), without lint and typecheck.
         # The same fixed Python loop before and after: on a shared host, how fast the machine was meanwhile.
+        # Several runs, their median judged: on a shared host one run of the same tree has varied by a quarter.
         loop = [host_loop_s()]
-        suite = timed("test suite 1/1", ["make", "--no-print-directory", "unit"])
+        suites = [
+            timed(f"test suite {n}/{SUITE_RUNS}", ["make", "--no-print-directory", "unit"])
+            for n in range(1, SUITE_RUNS + 1)
+        ]
         loop.append(host_loop_s())
+        suite = statistics.median(suites)
         if suite > SUITE_TARGET_S:
             missed.append(f"test suite {suite:.1f} s > {SUITE_TARGET_S:g} s")
         with tempfile.TemporaryDirectory() as plan_dir:
@@ -174,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if suite is not None:
         print(
-            f"test suite (make unit, both profiles), 1 run: {suite:.1f} s (target <= {SUITE_TARGET_S:.0f} s); "
+            f"test suite (make unit, both profiles), median of {len(suites)} runs "
+            f"({', '.join(f'{x:.1f}' for x in suites)} s): {suite:.1f} s (target <= {SUITE_TARGET_S:.0f} s); "
             f"the host's loop took {loop[0]:.2f} s before and {loop[1]:.2f} s after"
         )
     if cost_plan_s > COST_PLAN_TARGET_S:
@@ -207,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cost": [round(cost_render_s, 2), round(cost_plan_s, 2)],
                 "suite": None if suite is None else round(suite, 1),
                 "host_loop": [round(x, 2) for x in loop],
+                "suite_runs": [round(x, 1) for x in suites],
             },
         )
         print(f"recorded in {synth_phases.RECORD.relative_to(ROOT)}: run `make docs` to show it")

@@ -345,13 +345,15 @@ def markdown(data: Mapping[str, Any] | None = None) -> str:
         if bench.get("suite") is not None:
             loop = bench.get("host_loop") or []
             host = (
-                f" A fixed Python loop (`bench.host_loop_s`) took {loop[0]:.2f} s just before it and {loop[1]:.2f} s "
-                "just after: the same work, so a slower loop means a busier host at that moment (not proof of the "
-                "minutes between)."
+                f" A fixed Python loop (`bench.host_loop_s`) took {loop[0]:.2f} s just before the runs and "
+                f"{loop[1]:.2f} s just after: the same work, so a slower loop means a busier host at that moment "
+                "(not proof of the minutes between)."
                 if len(loop) == 2
                 else ""
             )
-            lines += ["", f"The suite (`make unit`, both profiles, one run): {bench['suite']:.1f} s.{host}"]
+            runs = bench.get("suite_runs") or []
+            how = f"median of {len(runs)} runs: {', '.join(f'{x:.1f}' for x in runs)} s" if runs else "one run"
+            lines += ["", f"The suite (`make unit`, both profiles, {how}): {bench['suite']:.1f} s.{host}"]
         missed = missed_targets(bench)
         lines += [
             "",

@@ -61,9 +61,9 @@ def test_bench_passes_when_every_target_is_met(monkeypatch: pytest.MonkeyPatch, 
 @pytest.mark.parametrize(
     ("figure", "target", "named"),
     [
-        ("ratio", "SYNTH_RATIO_TARGET", "cdk synth release="),
-        ("suite", "SUITE_TARGET_S", "test suite"),
-        ("cost", "COST_PLAN_TARGET_S", "make cost plan"),
+        ("ratio", "SYNTH_RATIO_TARGET", "synth release="),
+        ("suite", "SUITE_TARGET_S", "suite"),
+        ("cost", "COST_PLAN_TARGET_S", "cost plan"),
         ("plan", "UPGRADE_PLAN_TARGET_S", "upgrade plan"),
     ],
 )

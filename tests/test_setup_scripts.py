@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.pinned_tools import shellcheck
+from tests.test_pre_commit import tree_files
 
 REPO = Path(__file__).resolve().parent.parent
 BASH_SCRIPT = REPO / "scripts" / "setup-cluster.sh"
@@ -464,15 +465,8 @@ def test_help_names_every_flag(tmp_path: Path) -> None:
 
 
 def tracked_shell_scripts() -> list[Path]:
-    """What a commit of the tree would hold: tracked scripts and new ones git does not ignore."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "*.sh"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return sorted({REPO / name for name in listed.stdout.split("\0") if name and (REPO / name).is_file()})
+    """What a commit of the tree would hold (tracked files and new ones git does not ignore): its shell scripts."""
+    return sorted(REPO / name for name in tree_files() if name.endswith(".sh"))
 
 
 # Every shell script of the repository (operator scripts, their library, the set-up script, jsii's Node script).
